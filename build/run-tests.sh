@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run the whole test suite: `bash build/run-tests.sh [pytest args]`.
+# On a fresh Debian 12 machine (root, Python 3.11) it installs everything the
+# tests need first: the Debian packages for browser and window tests, .venv
+# with the test and sync extras, and ui/'s npm packages. Each step is skipped
+# when already done, so a second run goes straight to ruff and pytest.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=build/_setup.sh
+. "$ROOT/build/_setup.sh"
+
+# shellcheck disable=SC2046  # word splitting of the package list is wanted
+ensure_apt chromium xvfb fonts-noto-cjk xauth imagemagick xdotool $(node_packages)
+ensure_venv "test,sync"
+ensure_ui_assets
+
+echo "==> ruff check"
+lint_paths=()
+for p in localapp sync tests benchmarks; do [ -e "$p" ] && lint_paths+=("$p"); done
+.venv/bin/ruff check "${lint_paths[@]}"
+
+echo "==> pytest $*"
+# pytest-timeout bounds each test (pyproject.toml); this bounds the whole run.
+limit="${LOCALAPP_TEST_RUN_TIMEOUT:-3600}"
+status=0
+timeout --kill-after=30 "$limit" .venv/bin/python -m pytest -p no:cacheprovider "$@" </dev/null \
+    || status=$?
+case "$status" in
+    0) ;;
+    5) echo "run-tests: pytest collected no tests; that counts as a failure" >&2 ;;
+    124) echo "run-tests: the test run took longer than ${limit}s and was stopped" >&2 ;;
+esac
+exit "$status"

@@ -1,0 +1,8 @@
+"""`python -m localapp`: the same as the `localapp` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The `localapp` command line.
+
+    localapp [--data-dir D]                 the app (desktop later; serves for now)
+    localapp serve [--host H] [--port P]    headless server
+    localapp token create|revoke|list       API tokens
+    localapp user passwd NAME               set a password (read from stdin or asked)
+    localapp backup                         write a backup, print its path
+    localapp restore FILE                   replace the data with a backup
+
+`--data-dir` is accepted before or after any sub-command. Results go to
+stdout (a new token is always the last line); messages and logs go to
+stderr. Exit codes: 0 ok, 1 user error, 2 the data store cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__, app, auth, errors, logs, paths
+from .settings import Settings
+from .store import Store
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --data-dir on the main parser and on every sub-command; SUPPRESS keeps a
+    # sub-command's missing flag from hiding one given before the sub-command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="data directory (default: LOCALAPP_DATA_DIR, else the user data dir)")
+    parser = argparse.ArgumentParser(prog="localapp", parents=[common],
+                                     description="Project schedule and price catalogue.")
+    parser.add_argument("--version", action="version", version=f"localapp {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", parents=[common], help="run headless on a port")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int,
+                       help="port (default: PORT, else FC_SERVER_PORT, else 5000)")
+
+    token = sub.add_parser("token", parents=[common], help="API tokens")
+    tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = tsub.add_parser("create", parents=[common],
+                             help="make a token; it is printed once, as the last line")
+    create.add_argument("name")
+    create.add_argument("--user", default=auth.ADMIN, help="account the token acts as")
+    revoke = tsub.add_parser("revoke", parents=[common], help="revoke a token by name")
+    revoke.add_argument("name")
+    tsub.add_parser("list", parents=[common], help="list token names")
+
+    user = sub.add_parser("user", parents=[common], help="accounts")
+    usub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    passwd = usub.add_parser("passwd", parents=[common],
+                             help="set a password (from stdin when not a terminal)")
+    passwd.add_argument("name")
+
+    sub.add_parser("backup", parents=[common], help="write a backup and print its path")
+    restore = sub.add_parser("restore", parents=[common], help="replace the data with a backup")
+    restore.add_argument("file", type=Path)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(data_dir=getattr(args, "data_dir", None),
+                             host=getattr(args, "host", None), port=getattr(args, "port", None))
+
+
+def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
+    with app.open_store(settings) as opened:
+        if args.token_command == "create":
+            token = auth.create_token(opened.store, args.name, user=args.user)
+            print(f"Created API token {args.name!r} for {args.user}. It is shown only once; "
+                  "send it as 'Authorization: Bearer <token>':")
+            print(token)
+        elif args.token_command == "revoke":
+            auth.revoke_token(opened.store, args.name)
+            print(f"Revoked API token {args.name!r}.")
+        else:
+            tokens = auth.list_tokens(opened.store)
+            if not tokens:
+                print("No API tokens.")
+            for t in tokens:
+                made = datetime.fromtimestamp(t["created"]).strftime("%Y-%m-%d %H:%M")
+                print(f"{t['name']}\t{t['user']}\t{made}")
+    return 0
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if first != getpass.getpass("Again: "):
+        raise errors.ValidationError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def _cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    with app.open_store(settings) as opened:
+        auth.set_password(opened.store, args.name, _read_password())
+    print(f"Changed the password of {args.name}; it is signed out everywhere.")
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    with app.open_store(settings) as opened:
+        print(opened.store.backup())
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    source = args.file.expanduser().resolve()
+    if not source.is_file():
+        raise errors.NotFound(f"There is no backup file at {source}.")
+    # restore_into works on a damaged store too (the reason to restore): it
+    # keeps the damaged files aside instead of opening them.
+    data = paths.data_location(settings.data_dir)
+    kept = Store.restore_into(data.path, source, backup_keep=settings.backup_keep)
+    print(f"Restored the data in {data.path} from {source}.")
+    for path in kept:
+        print(f"The data as it was before is kept in {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = _settings(args)
+    logs.setup(settings.log_level)
+    commands = {"token": _cmd_token, "user": _cmd_user, "backup": _cmd_backup,
+                "restore": _cmd_restore}
+    try:
+        if args.command == "serve":
+            return app.serve(settings)
+        if args.command is None:
+            return app.run_default(settings)
+        return commands[args.command](args, settings)
+    except errors.StoreError as exc:
+        # Refuse to go on with a damaged or unusable store; the message says
+        # what is wrong and how to restore. The file is left as it is.
+        print(f"{exc.title}: {exc.message}", file=sys.stderr)
+        return 2
+    except errors.AppError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

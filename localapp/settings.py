@@ -1,0 +1,94 @@
+"""Settings: environment variables and command-line flags become one object.
+
+Precedence, highest first: command-line flag, environment variable, default.
+Every variable read here is documented in docs/configuration.md (a test
+checks that).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+DEFAULT_BACKUP_KEEP = 10
+
+#: Every environment variable the program reads, with a one-line meaning.
+ENV_VARS: dict[str, str] = {
+    "LOCALAPP_DATA_DIR": "data directory (overridden by --data-dir)",
+    "UPLOAD_DIR": "uploads folder (default <data dir>/uploads)",
+    "PORT": "port to listen on (overridden by --port)",
+    "FC_SERVER_PORT": "port on Aliyun Function Compute, used when PORT is unset",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO)",
+    "MAX_CONTENT_LENGTH": "largest request body in bytes (default 16 MiB)",
+    "LOCALAPP_ADMIN_PASSWORD": "password for the admin account created at first start",
+    "LOCALAPP_PUBLIC_READ": "1 lets anonymous users make GET requests under /api",
+    "LOCALAPP_BACKUP_KEEP": "how many rolling backups to keep (default 10)",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in _TRUE
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the program is configured with, resolved once at start."""
+
+    data_dir: Path | None = None  # None: platformdirs' user data dir
+    upload_dir: Path | None = None  # None: <data dir>/uploads
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    mode: str = "server"  # "server" (headless) or "desktop"
+    log_level: str = "INFO"
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    admin_password: str | None = field(default=None, repr=False)
+    public_read: bool = False
+    backup_keep: int = DEFAULT_BACKUP_KEEP
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from `env` (default: os.environ), then apply flags.
+
+        `overrides` holds command-line values; a value of None means the flag
+        was not given and the environment or default applies.
+        """
+        env = os.environ if env is None else env
+        port = DEFAULT_PORT
+        for name in ("PORT", "FC_SERVER_PORT"):
+            if env.get(name, "").strip():
+                port = _int(env, name, DEFAULT_PORT)
+                break
+        data_dir = env.get("LOCALAPP_DATA_DIR", "").strip()
+        upload_dir = env.get("UPLOAD_DIR", "").strip()
+        settings = cls(
+            data_dir=Path(data_dir).expanduser() if data_dir else None,
+            upload_dir=Path(upload_dir).expanduser() if upload_dir else None,
+            port=port,
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            max_content_length=_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+            admin_password=env.get("LOCALAPP_ADMIN_PASSWORD") or None,
+            public_read=_flag(env.get("LOCALAPP_PUBLIC_READ")),
+            backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "data_dir" in given:
+            given["data_dir"] = Path(given["data_dir"]).expanduser()
+        return replace(settings, **given)

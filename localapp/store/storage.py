@@ -1,0 +1,549 @@
+"""JournalStorage: a TinyDB storage that is crash-safe and multi-process.
+
+On disk, in the data directory:
+
+- `localapp.json`          the snapshot: every table, the schema version and
+                           a generation number, written atomically;
+- `localapp.json.journal`  an append-only journal of committed transactions
+                           since that snapshot (see journal.py);
+- `localapp.json.lock`     the lock file. It is never replaced, so a lock on
+                           it always means the same thing.
+
+Every write and every consistent read takes an exclusive portalocker lock on
+the lock file, then catches up with what other processes committed (a stat of
+the two files, then reading only the journal's new bytes). A commit appends
+one journal line and fdatasyncs it: a small edit costs one short write, not a
+rewrite of a 100,000-product file. When the journal grows past a threshold
+the state is compacted into a new snapshot with the next generation, and the
+journal restarts with that generation in its header, so a crash between the
+two steps leaves a journal that is recognisably stale rather than applied
+twice.
+
+In memory the tables are TinyDB's raw layout, `{table: {str(doc_id): doc}}`.
+Writes go through `transaction()`: the first touch of a document records its
+serialised "before" value, which gives both the set of changed documents to
+journal at commit and the undo log for a rollback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, MutableMapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import portalocker
+from tinydb.storages import Storage
+
+from ..errors import StoreError
+from . import journal
+from .files import atomic_write, fsync_dir, remove_stale_temps
+
+log = logging.getLogger(__name__)
+
+FORMAT = "localapp-store"
+DB_NAME = "localapp.json"
+COMPACT_MIN_BYTES = 4 * 1024 * 1024
+
+Tables = dict[str, dict[str, Any]]
+Listener = Callable[[str | None, set[str] | None], None]
+
+
+class Damaged(Exception):
+    """The snapshot or journal cannot be read; carries the problem in words."""
+
+
+def _clone(value: Any) -> Any:
+    # A JSON round trip is the cheapest deep copy, and it proves the value
+    # can be stored before anything is changed.
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except TypeError as exc:
+        raise StoreError(f"This value cannot be stored: {exc}") from None
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while parsing a large file, then freeze the result.
+
+    Parsing 100,000 documents allocates hundreds of thousands of dicts, and
+    the collector would walk them again and again: pausing it makes opening
+    the store about three times faster. Freezing afterwards keeps later
+    collections from rescanning the loaded data; JSON data has no cycles, so
+    reference counting still frees it when it is replaced.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()
+
+
+def parse_snapshot(data: bytes, source: Path) -> tuple[Tables, int, int]:
+    """Validate snapshot bytes; return (tables, schema, generation)."""
+    if not data.strip():
+        raise Damaged(f"{source} is empty (0 bytes of data); it was probably truncated")
+    try:
+        with _gc_paused():
+            doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise Damaged(f"{source} is not valid JSON ({exc}); it is damaged or truncated") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise Damaged(f"{source} is not a localapp data file")
+    tables, schema, gen = doc.get("tables"), doc.get("schema"), doc.get("generation")
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise Damaged(f"{source} has no valid tables section")
+    if not isinstance(schema, int) or not isinstance(gen, int):
+        raise Damaged(f"{source} has no valid schema or generation number")
+    return tables, schema, gen
+
+
+def snapshot_bytes(tables: Tables, schema: int, generation: int) -> bytes:
+    return orjson.dumps(
+        {
+            "format": FORMAT,
+            "schema": schema,
+            "generation": generation,
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "tables": tables,
+        }
+    )
+
+
+class _Txn:
+    """The undo log of one transaction."""
+
+    __slots__ = ("undo", "written", "op_keys", "fresh")
+
+    def __init__(self) -> None:
+        self.undo: dict[tuple[str, str], bytes | None] = {}
+        self.written: set[tuple[str, str]] = set()
+        self.op_keys: set[str] = set()
+        # Serialised form of documents just stored whole, valid until the
+        # document is handed out again (and so may be edited in place).
+        self.fresh: dict[tuple[str, str], bytes] = {}
+
+    def touch(self, table: str, key: str, current: Any, write: bool) -> None:
+        tk = (table, key)
+        if tk not in self.undo:
+            self.undo[tk] = None if current is None else orjson.dumps(current)
+        if write:
+            self.written.add(tk)
+        self.op_keys.add(key)
+
+
+class TableView(MutableMapping[int, Any]):
+    """What TinyDB's updaters see: int keys over our str-keyed raw table.
+
+    Every access is recorded in the transaction, so in-place edits of a
+    document (`table[id].update(...)`) are found at commit.
+    """
+
+    def __init__(self, storage: JournalStorage, name: str, txn: _Txn) -> None:
+        self._storage = storage
+        self._name = name
+        self._raw = storage._tables.setdefault(name, {})
+        self._txn = txn
+
+    def __getitem__(self, key: int) -> Any:
+        k = str(key)
+        doc = self._raw[k]
+        self._txn.touch(self._name, k, doc, False)
+        self._txn.fresh.pop((self._name, k), None)
+        return doc
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        k = str(key)
+        try:
+            data = orjson.dumps(value)
+        except TypeError as exc:
+            raise StoreError(f"This value cannot be stored: {exc}") from None
+        self._txn.touch(self._name, k, self._raw.get(k), True)
+        self._raw[k] = orjson.loads(data)  # our own copy: the caller keeps theirs
+        self._txn.fresh[(self._name, k)] = data
+        self._storage._note_id(self._name, int(key))
+
+    def __delitem__(self, key: int) -> None:
+        k = str(key)
+        doc = self._raw[k]
+        self._txn.touch(self._name, k, doc, True)
+        del self._raw[k]
+
+    def __contains__(self, key: object) -> bool:
+        return str(key) in self._raw
+
+    def __iter__(self) -> Iterator[int]:
+        return iter([int(k) for k in self._raw])
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def clear(self) -> None:
+        for k in list(self._raw):
+            del self[int(k)]
+
+
+class JournalStorage(Storage):
+    """TinyDB storage over a snapshot plus journal, safe across processes."""
+
+    def __init__(self, directory: Path, name: str = DB_NAME,
+                 compact_min_bytes: int = COMPACT_MIN_BYTES) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / name
+        self.journal_path = self.directory / f"{name}.journal"
+        self.lock_path = self.directory / f"{name}.lock"
+        self.compact_min_bytes = compact_min_bytes
+        self._lock_file = open(self.lock_path, "a+b")  # noqa: SIM115 - held for life
+        self._rlock = threading.RLock()
+        self._depth = 0
+        self._tables: Tables = {}
+        self.schema = 0
+        self.generation = 0
+        self._snap_id: tuple[int, int, int] | None = None
+        self._loaded = False
+        self._j_ino: int | None = None
+        self._j_off = 0
+        self._j_stale = False
+        self._j_fd: int | None = None
+        self._j_fd_ino: int | None = None
+        self._max_ids: dict[str, int] = {}
+        self._txn: _Txn | None = None
+        self._listeners: list[Listener] = []
+        try:
+            with self.locked():
+                remove_stale_temps(self.directory, name)
+                remove_stale_temps(self.directory, self.journal_path.name)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- locking and catching up -------------------------------------------
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the file lock (reentrant per thread) and be up to date."""
+        with self._rlock:
+            if self._depth == 0:
+                portalocker.lock(self._lock_file, portalocker.LockFlags.EXCLUSIVE)
+                try:
+                    self._refresh()
+                except BaseException:
+                    portalocker.unlock(self._lock_file)
+                    raise
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    portalocker.unlock(self._lock_file)
+
+    def _refresh(self) -> None:
+        try:
+            st = os.stat(self.path)
+            snap_id: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            snap_id = None
+        if not self._loaded or snap_id != self._snap_id:
+            self._load_all(snap_id)
+            return
+        try:
+            jst = os.stat(self.journal_path)
+        except FileNotFoundError:
+            self._j_ino, self._j_off = None, 0
+            return
+        if self._j_ino is None:
+            # Another process started the journal for our generation.
+            with open(self.journal_path, "rb") as f:
+                head = f.read(64)
+            try:
+                jgen, start = journal.parse_header(head)
+            except journal.JournalDamaged as exc:
+                raise Damaged(f"{self.journal_path}: {exc}") from None
+            if jgen != self.generation:
+                self._load_all(snap_id)
+                return
+            self._j_ino, self._j_off = jst.st_ino, start
+        elif jst.st_ino != self._j_ino or jst.st_size < self._j_off:
+            self._load_all(snap_id)
+            return
+        if jst.st_size == self._j_off or self._j_stale:
+            return
+        with open(self.journal_path, "rb") as f:
+            f.seek(self._j_off)
+            data = f.read()
+        try:
+            records, good_end, _torn = journal.parse_records(data, 0)
+        except journal.JournalDamaged as exc:
+            raise Damaged(f"{self.journal_path}: {exc}") from None
+        self._j_off += good_end
+        for record in records:
+            self._apply(record)
+
+    def _load_all(self, snap_id: tuple[int, int, int] | None) -> None:
+        if snap_id is None:
+            tables: Tables = {}
+            schema, gen = 0, 0
+        else:
+            tables, schema, gen = parse_snapshot(self.path.read_bytes(), self.path)
+        self._tables, self.schema, self.generation = tables, schema, gen
+        self._snap_id = snap_id
+        self._max_ids.clear()
+        self._j_ino, self._j_off, self._j_stale = None, 0, False
+        self._loaded = True
+        try:
+            data = self.journal_path.read_bytes()
+            self._j_ino = os.stat(self.journal_path).st_ino
+        except FileNotFoundError:
+            data = b""
+        if data:
+            try:
+                jgen, start = journal.parse_header(data)
+                if jgen is not None and jgen > gen:
+                    raise Damaged(
+                        f"{self.journal_path} belongs to a newer data file (generation {jgen}) "
+                        f"than {self.path} (generation {gen}); the data file was replaced "
+                        "by an older copy"
+                    )
+                if jgen != gen:
+                    # Compaction wrote the snapshot but crashed before it reset
+                    # the journal: its records are already in the snapshot.
+                    self._j_stale = True
+                else:
+                    with _gc_paused():
+                        records, good_end, torn = journal.parse_records(data, start)
+                    self._j_off = good_end
+                    if torn:
+                        log.warning("Ignoring an unfinished last write in %s (a crash "
+                                    "before it was saved); it will be cleaned up",
+                                    self.journal_path)
+                    for record in records:
+                        self._apply(record, notify=False)
+            except journal.JournalDamaged as exc:
+                raise Damaged(f"{self.journal_path}: {exc}") from None
+        self._notify(None, None)
+
+    def _apply(self, record: dict[str, Any], notify: bool = True) -> None:
+        for name, change in record.get("t", {}).items():
+            table = self._tables.setdefault(name, {})
+            keys: set[str] = set()
+            for key, doc in change.get("s", {}).items():
+                table[key] = doc
+                keys.add(key)
+                self._note_id(name, int(key))
+            for key in change.get("d", []):
+                table.pop(key, None)
+                keys.add(key)
+            if notify:
+                self._notify(name, keys)
+
+    # -- listeners ---------------------------------------------------------
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def _notify(self, table: str | None, keys: set[str] | None) -> None:
+        for fn in self._listeners:
+            try:
+                fn(table, keys)
+            except Exception:  # an index must never break a commit
+                log.exception("store listener failed")
+
+    # -- TinyDB storage contract ---------------------------------------------
+
+    def read(self) -> Tables:
+        with self.locked():
+            return self._tables
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        """Replace everything (TinyDB's drop_table(s) path): a full snapshot."""
+        with self.locked():
+            if self._txn is not None:
+                raise StoreError("Tables cannot be dropped inside a transaction")
+            self._tables = _clone(data)
+            self._max_ids.clear()
+            self.compact()
+            self._notify(None, None)
+
+    def close(self) -> None:
+        if self._j_fd is not None:
+            os.close(self._j_fd)
+            self._j_fd = None
+        if not self._lock_file.closed:
+            self._lock_file.close()
+
+    # -- transactions --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside become one durable journal record, or none."""
+        with self.locked():
+            if self._txn is not None:
+                yield  # nested: part of the outer transaction
+                return
+            self._txn = _Txn()
+            try:
+                yield
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+            finally:
+                self._txn = None
+
+    def view(self, name: str) -> TableView:
+        if self._txn is None:
+            raise RuntimeError("table views exist only inside a transaction")
+        self._txn.op_keys = set()
+        return TableView(self, name, self._txn)
+
+    def after_op(self, name: str) -> None:
+        """Tell listeners which documents one TinyDB operation changed."""
+        txn = self._txn
+        assert txn is not None
+        raw = self._tables.get(name, {})
+        changed = set()
+        for key in txn.op_keys:
+            if (name, key) in txn.written:
+                changed.add(key)
+                continue
+            doc = raw.get(key)
+            now = None if doc is None else orjson.dumps(doc)
+            if now != txn.undo.get((name, key)):
+                changed.add(key)
+        if changed:
+            self._notify(name, changed)
+
+    def _commit(self) -> None:
+        txn = self._txn
+        assert txn is not None
+        changes: dict[str, dict[str, Any]] = {}
+        for (name, key), before in txn.undo.items():
+            doc = self._tables.get(name, {}).get(key)
+            now = txn.fresh.get((name, key)) if doc is not None else None
+            if now is None and doc is not None:
+                now = orjson.dumps(doc)
+            if now == before:
+                continue
+            change = changes.setdefault(name, {"s": {}, "d": []})
+            if now is None:
+                change["d"].append(key)
+            else:
+                change["s"][key] = orjson.Fragment(now)
+        if not changes:
+            return
+        line = journal.encode({"at": time.time(), "t": changes})
+        fd = self._journal_fd()
+        try:
+            if os.fstat(fd).st_size != self._j_off:
+                os.ftruncate(fd, self._j_off)  # drop a torn write left by a crash
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fdatasync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, self._j_off)
+            raise StoreError(f"Could not save the change to {self.journal_path}: "
+                             f"{exc.strerror or exc}") from None
+        self._j_off += len(line)
+        if self._j_off > max(self.compact_min_bytes, (self._snap_id or (0, 0, 0))[2] // 4):
+            self.compact()
+
+    def _rollback(self) -> None:
+        txn = self._txn
+        assert txn is not None
+        touched: dict[str, set[str]] = {}
+        for (name, key), before in txn.undo.items():
+            table = self._tables.setdefault(name, {})
+            if before is None:
+                table.pop(key, None)
+            else:
+                table[key] = orjson.loads(before)
+            touched.setdefault(name, set()).add(key)
+        for name, keys in touched.items():
+            self._notify(name, keys)
+
+    def _journal_fd(self) -> int:
+        """The journal, open for appending, for the current generation."""
+        if self._j_ino is None or self._j_stale:
+            atomic_write(self.journal_path, journal.header(self.generation))
+            self._j_ino = os.stat(self.journal_path).st_ino
+            self._j_off = len(journal.header(self.generation))
+            self._j_stale = False
+        if self._j_fd is None or self._j_fd_ino != self._j_ino:
+            if self._j_fd is not None:
+                os.close(self._j_fd)
+            self._j_fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND)
+            self._j_fd_ino = os.fstat(self._j_fd).st_ino
+        return self._j_fd
+
+    # -- ids, compaction, whole-state operations ----------------------------
+
+    def _note_id(self, name: str, doc_id: int) -> None:
+        if name in self._max_ids and doc_id > self._max_ids[name]:
+            self._max_ids[name] = doc_id
+
+    def next_id(self, name: str) -> int:
+        with self._rlock:
+            if self._depth == 0:  # not inside locked(): catch up first
+                with self.locked():
+                    return self.next_id(name)
+            if name not in self._max_ids:
+                raw = self._tables.get(name, {})
+                self._max_ids[name] = max(map(int, raw), default=0)
+            self._max_ids[name] += 1
+            return self._max_ids[name]
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot (next generation)."""
+        with self.locked():
+            gen = self.generation + 1
+            atomic_write(self.path, snapshot_bytes(self._tables, self.schema, gen))
+            st = os.stat(self.path)
+            self._snap_id = (st.st_ino, st.st_mtime_ns, st.st_size)
+            self.generation = gen
+            atomic_write(self.journal_path, journal.header(gen))
+            self._j_ino = os.stat(self.journal_path).st_ino
+            self._j_off = len(journal.header(gen))
+            self._j_stale = False
+
+    def replace_all(self, tables: Tables, schema: int) -> None:
+        """Install a whole new state (restore, migration) as a new snapshot."""
+        with self.locked():
+            if self._txn is not None:
+                raise StoreError("The whole store cannot be replaced inside a transaction")
+            self._tables = tables
+            self.schema = schema
+            self._max_ids.clear()
+            self.compact()
+            self._notify(None, None)
+
+    def dump(self) -> bytes:
+        """The current state in snapshot format (for backups)."""
+        with self.locked():
+            return snapshot_bytes(self._tables, self.schema, self.generation)
+
+    def info(self) -> dict[str, Any]:
+        size = 0
+        last = None
+        for p in (self.path, self.journal_path):
+            with contextlib.suppress(FileNotFoundError):
+                st = os.stat(p)
+                size += st.st_size
+                last = max(last or 0.0, st.st_mtime)
+        return {"path": str(self.path), "size_bytes": size, "last_write": last,
+                "schema": self.schema, "generation": self.generation}
+
+    def sync_dir(self) -> None:
+        fsync_dir(self.directory)

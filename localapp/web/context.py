@@ -1,0 +1,31 @@
+"""AppContext: what every route module is given when it installs its routes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..paths import Location
+from ..settings import Settings
+from ..store import Store
+from .metrics import Metrics
+
+
+@dataclass
+class AppContext:
+    """The parts of the running program that handlers may use."""
+
+    settings: Settings
+    store: Store
+    data: Location
+    uploads: Location
+    ui_dir: Path
+    metrics: Metrics
+    version: str = __version__
+    started: float = field(default_factory=time.time)
+
+    @property
+    def mode(self) -> str:
+        return self.settings.mode

@@ -1,0 +1,98 @@
+"""Routes every build has: health, metrics, sign-in and the UI files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import bottle
+
+from .. import auth, errors
+from ..store import Store
+from .context import AppContext
+from .metrics import CONTENT_TYPE
+from .plugins import SESSION_COOKIE, json_body
+
+# Only these kinds of file are served from ui/; anything else there (the
+# package's __init__.py, caches) stays private.
+UI_TYPES = frozenset({".html", ".css", ".js", ".mjs", ".json", ".svg", ".png", ".jpg",
+                      ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".map"})
+
+
+def install(app: bottle.Bottle, ctx: AppContext) -> None:
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {
+            "status": "healthy",
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "mode": ctx.mode,
+            "version": ctx.version,
+            "storage": {"path": str(ctx.data.path), "durable": ctx.data.durable},
+            "uploads": {"path": str(ctx.uploads.path), "durable": ctx.uploads.durable},
+        }
+
+    @app.get("/metrics")
+    def metrics() -> bottle.HTTPResponse:
+        return bottle.HTTPResponse(ctx.metrics.render(), status=200, Content_Type=CONTENT_TYPE)
+
+    @app.get("/api/session", auth=False)
+    def session(user: auth.Principal | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"authenticated": user is not None, "mode": ctx.mode,
+                                "version": ctx.version,
+                                "public_read": ctx.settings.public_read}
+        if user is not None:
+            body["user"] = {"name": user.name}
+            body["csrf"] = user.csrf
+        return body
+
+    @app.post("/api/login", auth=False)
+    def login(store: Store) -> dict[str, Any]:
+        data = json_body()
+        name, password = data.get("username"), data.get("password")
+        missing = {k: "required" for k, v in (("username", name), ("password", password))
+                   if not isinstance(v, str) or not v}
+        if missing:
+            raise errors.ValidationError("Enter a user name and a password.", fields=missing)
+        assert isinstance(name, str) and isinstance(password, str)
+        user = auth.authenticate_password(store, name.strip(), password)
+        new = auth.start_session(store, user.name)
+        bottle.response.set_cookie(
+            SESSION_COOKIE, new.cookie, path="/", httponly=True, samesite="strict",
+            max_age=auth.SESSION_TTL, secure=bottle.request.urlparts.scheme == "https")
+        return {"authenticated": True, "user": {"name": new.user}, "csrf": new.csrf}
+
+    @app.post("/api/logout")
+    def logout(store: Store) -> dict[str, Any]:
+        cookie = bottle.request.get_cookie(SESSION_COOKIE)
+        if cookie:
+            auth.end_session(store, cookie)
+        bottle.response.delete_cookie(SESSION_COOKIE, path="/", httponly=True,
+                                      samesite="strict")
+        return {"authenticated": False}
+
+    root = str(ctx.ui_dir)
+
+    @app.get("/")
+    def index() -> bottle.HTTPResponse:
+        return _ui_file("index.html", root)
+
+    # Everything outside /api/ may be a UI file; /api/ paths never are, so an
+    # unknown API route answers 404, not 405.
+    app.router.add_filter("uifile", lambda conf: (r"(?!api/)[^?#]+", None, None))
+
+    @app.get("/<filepath:uifile>")
+    def ui_file(filepath: str) -> bottle.HTTPResponse:
+        return _ui_file(filepath, root)
+
+
+def _ui_file(filepath: str, root: str) -> bottle.HTTPResponse:
+    suffix = "." + filepath.rsplit(".", 1)[-1].lower() if "." in filepath else ""
+    # No hidden files or "..", and not the npm work folder (only ui/vendor/ ships).
+    if suffix not in UI_TYPES or "/." in "/" + filepath or filepath.startswith("node_modules/"):
+        raise errors.NotFound(f"Nothing is found at /{filepath}.")
+    # static_file refuses paths that leave `root` (../) and sets the type,
+    # Last-Modified and ETag; no-cache makes browsers revalidate after updates.
+    res = bottle.static_file(filepath, root=root, charset="utf-8")
+    if res.status_code < 400:
+        res.set_header("Cache-Control", "no-cache")
+    return res

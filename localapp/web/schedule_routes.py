@@ -1,0 +1,129 @@
+"""Schedule HTTP routes: thin handlers over localapp.schedule (the domain).
+
+REST for projects, tasks and task types, the seed-compatible whole-document
+`/api/data`, and its revision history. Every rule lives in the domain; a
+handler only reads the request (query, If-Match, JSON body) and shapes the
+answer. Documented in docs/schedule.md.
+
+Handlers are module functions bound with functools.partial rather than
+closures: bottle's `Route.get_undecorated_callback` follows a closure's
+cells looking for a wrapped function, and a partial leaves it nothing to
+misread.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import bottle
+
+from .. import errors
+from ..auth import Principal
+from ..schedule import PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
+from .context import AppContext
+from .plugins import json_body
+
+#: URL segment -> domain kind.
+KIND_PATHS: dict[str, str] = {"projects": PROJECTS, "tasks": TASKS, "task-types": TYPES}
+
+
+def query_params() -> dict[str, str]:
+    # bottle hands query values over as latin-1; decode() gives real UTF-8 text (中文 in q).
+    decoded = bottle.request.query.decode()
+    return {key: decoded.get(key, "") for key in decoded}
+
+
+def if_match() -> int | None:
+    """The revision from If-Match (`3`, `"3"` or `W/"3"`); None when absent or `*`."""
+    raw = (bottle.request.get_header("If-Match") or "").strip()
+    if not raw or raw == "*":
+        return None
+    value = raw.removeprefix("W/").strip().strip('"')
+    if not value.isdigit():
+        raise errors.ValidationError(
+            "If-Match must hold the record's revision number (its rev), e.g. If-Match: 3",
+            fields={"If-Match": "must be a revision number"})
+    return int(value)
+
+
+def _flag(name: str) -> bool:
+    return (bottle.request.query.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _with_etag(record: dict[str, Any]) -> dict[str, Any]:
+    bottle.response.set_header("ETag", f'"{record.get("rev")}"')
+    return record
+
+
+# -- REST ----------------------------------------------------------------------
+
+
+def list_records(sched: Schedule, kind: str) -> dict[str, Any]:
+    return sched.list_records(kind, query_params())
+
+
+def create_record(sched: Schedule, kind: str, path: str) -> dict[str, Any]:
+    record = sched.create(kind, json_body())
+    bottle.response.status = 201
+    bottle.response.set_header("Location", f"/api/{path}/{record['id']}")
+    return _with_etag(record)
+
+
+def get_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
+    return _with_etag(sched.get(kind, id))
+
+
+def update_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
+    return _with_etag(sched.update(kind, id, json_body(), if_match=if_match()))
+
+
+def delete_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
+    return sched.delete(kind, id, cascade=_flag("cascade"), if_match=if_match())
+
+
+# -- /api/data -----------------------------------------------------------------
+
+
+def get_data(sched: Schedule) -> dict[str, Any]:
+    return sched.export_data()
+
+
+def post_data(sched: Schedule, user: Principal) -> dict[str, Any]:
+    revision = sched.replace_data(json_body(), by=user.name)
+    if revision is not None:
+        bottle.response.set_header("X-Data-Revision", revision)
+    # The seed's clients expect exactly this answer, nothing more.
+    return {"ok": True, "message": SAVED_MESSAGE}
+
+
+def list_revisions(sched: Schedule) -> dict[str, Any]:
+    return sched.list_revisions()
+
+
+def get_revision(sched: Schedule, revision: str) -> dict[str, Any]:
+    return sched.get_revision(revision)
+
+
+def restore_revision(sched: Schedule, revision: str, user: Principal) -> dict[str, Any]:
+    return sched.restore_revision(revision, by=user.name)
+
+
+def install(app: bottle.Bottle, ctx: AppContext) -> None:
+    # One Schedule per store: it keeps the in-memory index current through
+    # the store's listener. open() runs the upgrades (default task types) once.
+    sched = Schedule.open(ctx.store)
+
+    for path, kind in KIND_PATHS.items():
+        base = f"/api/{path}"
+        app.route(base, "GET", partial(list_records, sched, kind))
+        app.route(base, "POST", partial(create_record, sched, kind, path))
+        app.route(base + "/<id>", "GET", partial(get_record, sched, kind))
+        app.route(base + "/<id>", "PATCH", partial(update_record, sched, kind))
+        app.route(base + "/<id>", "DELETE", partial(delete_record, sched, kind))
+
+    app.route("/api/data", "GET", partial(get_data, sched))
+    app.route("/api/data", "POST", partial(post_data, sched))
+    app.route("/api/data/revisions", "GET", partial(list_revisions, sched))
+    app.route("/api/data/revisions/<revision>", "GET", partial(get_revision, sched))
+    app.route("/api/data/revisions/<revision>/restore", "POST", partial(restore_revision, sched))
