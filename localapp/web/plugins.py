@@ -276,7 +276,8 @@ def install_hooks(app: bottle.Bottle, ctx: AppContext) -> None:
         resp.set_header("Referrer-Policy", "same-origin")
         resp.set_header("Content-Security-Policy", CSP)
         path = bottle.request.path
-        if path.startswith("/api/"):
+        if path.startswith("/api/") and "Cache-Control" not in resp.headers:
+            # Default for API answers; content-addressed files set their own.
             resp.set_header("Cache-Control", "no-store")
         start = environ.get(_START)
         seconds = time.perf_counter() - start if start else 0.0

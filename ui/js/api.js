@@ -8,7 +8,7 @@
 // Writes carry the session's CSRF token (X-CSRF-Token). An error answer
 // ({"error": {"code", "message", "fields"}}) is shown to the user as a toast,
 // translated by its code when i18n has `error.<code>`, and thrown as ApiError
-// so a form can also mark err.fields. Pass { quiet: true } to skip the toast.
+// so a form can also mark err.fields (err.body is the whole error object). Pass { quiet: true } to skip the toast.
 // A 401 sends the browser to the sign-in page unless { noRedirect: true }.
 // URLs are relative (no leading slash) so the app also works under a prefix.
 
@@ -18,12 +18,13 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 let csrfToken = null;
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields = {}) {
+  constructor(status, code, message, fields = {}, body = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.body = body; // the whole error object, e.g. a 409's `current` record
   }
 }
 
@@ -66,7 +67,8 @@ export function loginUrl() {
 }
 
 async function request(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  // opts.headers adds request headers such as If-Match; CSRF is always ours.
+  const headers = { Accept: 'application/json', ...(opts.headers || {}) };
   let payload;
   if (body instanceof FormData || body instanceof Blob) {
     payload = body;
@@ -91,7 +93,7 @@ async function request(method, path, body, opts = {}) {
 
   const e = (data && data.error) || {};
   const err = new ApiError(res.status, e.code || `http_${res.status}`,
-    e.message || t('error.http', { status: res.status }), e.fields || {});
+    e.message || t('error.http', { status: res.status }), e.fields || {}, e);
   if (res.status === 401 && !opts.noRedirect) {
     location.assign(loginUrl());
     throw err;
