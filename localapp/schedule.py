@@ -651,6 +651,16 @@ class _Mirror:
         return list(doc.get("depends_on") or []) if doc else []
 
 
+@dataclass
+class TaskExport:
+    """Tasks chosen for a spreadsheet, and id -> name maps to show instead of ids."""
+
+    tasks: list[Doc]
+    project_names: dict[str, str]
+    type_names: dict[str, str]
+    task_names: dict[str, str]
+
+
 # -- write plans ---------------------------------------------------------------
 
 
@@ -780,16 +790,29 @@ class Schedule:
         """`{"items", "total", "page", "per_page"}` for a kind, filtered and paged."""
         query = parse_query(kind, params or {})
         with self._reading() as m:
-            if kind == TASKS and "project_id" in query.ids:
-                candidates = m.project_tasks(query.ids["project_id"])
-            else:
-                candidates = m.all_live(kind)
-            hits = [d for d in candidates if _matches(kind, d, query)]
-            hits = _sorted(kind, hits, query.sort)
+            hits = self._filtered(m, kind, query)
             first = (query.page - 1) * query.per_page
             items = [public(d) for d in hits[first:first + query.per_page]]
         return {"items": items, "total": len(hits), "page": query.page,
                 "per_page": query.per_page}
+
+    @staticmethod
+    def _filtered(m: _Mirror, kind: str, query: ListQuery) -> list[Doc]:
+        if kind == TASKS and "project_id" in query.ids:
+            candidates = m.project_tasks(query.ids["project_id"])
+        else:
+            candidates = m.all_live(kind)
+        return _sorted(kind, [d for d in candidates if _matches(kind, d, query)], query.sort)
+
+    def tasks_for_export(self, params: Mapping[str, str] | None = None) -> TaskExport:
+        """Every task the list filters select (no pages), with the names to show."""
+        query = parse_query(TASKS, {k: v for k, v in (params or {}).items()
+                                    if k not in ("page", "per_page")})
+        with self._reading() as m:
+            tasks = [public(d) for d in self._filtered(m, TASKS, query)]
+            names = {kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
+                     for kind in (PROJECTS, TYPES, TASKS)}
+        return TaskExport(tasks, names[PROJECTS], names[TYPES], names[TASKS])
 
     def get(self, kind: str, rid: str) -> Doc:
         with self._reading() as m:

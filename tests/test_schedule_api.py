@@ -353,3 +353,33 @@ def test_concurrent_edits_with_the_same_rev_let_exactly_one_win(shared: Server) 
     assert statuses == [200] + [409] * 7
     final = body(shared.request("GET", url))
     assert final["rev"] == 2 and final["name"].startswith("版本")
+
+
+def test_tasks_export_xlsx_follows_the_filters(server: Server) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    def make(kind: str, body: dict) -> dict:
+        r = server.request("POST", f"/api/{kind}", body)
+        assert r.status == 201, r.body
+        return r.json()  # type: ignore[return-value]
+
+    a = make("projects", {"name": "甲项目"})
+    b = make("projects", {"name": "乙项目"})
+    first = make("tasks", {"project_id": a["id"], "name": "=1+1 设计", "type_id": "1",
+                           "start": "2026-11-02", "end": "2026-11-06", "progress": 40})
+    make("tasks", {"project_id": a["id"], "name": "联调", "type_id": "2",
+                   "start": "2026-11-09", "end": "2026-11-10", "depends_on": [first["id"]]})
+    make("tasks", {"project_id": b["id"], "name": "别的", "type_id": "1",
+                   "start": "2026-11-02", "end": "2026-11-03"})
+    r = server.request("GET", f"/api/tasks/export.xlsx?project_id={a['id']}")
+    assert r.status == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = [list(x) for x in load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["项目", "任务", "类型", "开始"]
+    assert [row[:3] for row in rows[1:]] == [["甲项目", "=1+1 设计", "开发排期"],
+                                             ["甲项目", "联调", "开发联调"]]
+    assert rows[2][8] == "=1+1 设计"  # dependency shown by name, formula-like text stays text
+    assert rows[1][6] == 40

@@ -13,47 +13,23 @@ misread.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
 import bottle
 
-from .. import errors
 from ..auth import Principal
+from ..exports import XLSX_TYPE, tasks_xlsx
 from ..schedule import PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
 from .context import AppContext
 from .plugins import json_body
+from .requests import attachment, if_match, query_params
+from .requests import flag as _flag
+from .requests import with_etag as _with_etag
 
 #: URL segment -> domain kind.
 KIND_PATHS: dict[str, str] = {"projects": PROJECTS, "tasks": TASKS, "task-types": TYPES}
-
-
-def query_params() -> dict[str, str]:
-    # bottle hands query values over as latin-1; decode() gives real UTF-8 text (中文 in q).
-    decoded = bottle.request.query.decode()
-    return {key: decoded.get(key, "") for key in decoded}
-
-
-def if_match() -> int | None:
-    """The revision from If-Match (`3`, `"3"` or `W/"3"`); None when absent or `*`."""
-    raw = (bottle.request.get_header("If-Match") or "").strip()
-    if not raw or raw == "*":
-        return None
-    value = raw.removeprefix("W/").strip().strip('"')
-    if not value.isdigit():
-        raise errors.ValidationError(
-            "If-Match must hold the record's revision number (its rev), e.g. If-Match: 3",
-            fields={"If-Match": "must be a revision number"})
-    return int(value)
-
-
-def _flag(name: str) -> bool:
-    return (bottle.request.query.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _with_etag(record: dict[str, Any]) -> dict[str, Any]:
-    bottle.response.set_header("ETag", f'"{record.get("rev")}"')
-    return record
 
 
 # -- REST ----------------------------------------------------------------------
@@ -80,6 +56,12 @@ def update_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
 
 def delete_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
     return sched.delete(kind, id, cascade=_flag("cascade"), if_match=if_match())
+
+
+def export_tasks(sched: Schedule) -> bottle.HTTPResponse:
+    found = sched.tasks_for_export(query_params())
+    body = tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names)
+    return attachment(body, XLSX_TYPE, f"tasks-{time.strftime('%Y%m%d-%H%M%S')}.xlsx")
 
 
 # -- /api/data -----------------------------------------------------------------
@@ -114,6 +96,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     # the store's listener. open() runs the upgrades (default task types) once.
     sched = Schedule.open(ctx.store)
 
+    app.route("/api/tasks/export.xlsx", "GET", partial(export_tasks, sched))
     for path, kind in KIND_PATHS.items():
         base = f"/api/{path}"
         app.route(base, "GET", partial(list_records, sched, kind))

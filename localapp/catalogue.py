@@ -1,0 +1,897 @@
+"""Catalogue domain: products, their exact prices and price history, and imports.
+
+Plain Python over the Store (no bottle). This module holds:
+
+- money: prices are integer cents (fen), parsed from text or spreadsheet
+  numbers through Decimal and never through float arithmetic;
+- the product record, its per-field rules (`clean_product`) and how the API
+  shows it (`public`);
+- the rules between products: a SKU is unique among live products, compared
+  without regard to case; a price change appends to `price_history`, which
+  is never rewritten;
+- bookkeeping like the schedule's records: `created_at`/`updated_at` (ISO
+  UTC), `rev` (+1 per change), tombstones (`deleted`, `deleted_at`) so sync
+  can carry deletions; the API never shows tombstones;
+- applying a parsed spreadsheet (see imports.py) as one all-or-nothing
+  transaction: upsert by SKU, counts of created/updated/unchanged/errored.
+
+Reads go through the search index (search.py), which a store listener keeps
+current; every read runs under `store.reading()` and every read-modify-write
+under `store.transaction()`, which also serialises threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from . import errors
+from .search import DEFAULT_SORT, SORTS, ProductIndex, SearchQuery, fold
+from .store import Store
+
+if TYPE_CHECKING:
+    from .imports import ParsedProducts
+
+PRODUCTS = "products"
+IMAGES = "images"
+
+DEFAULT_CURRENCY = "CNY"
+#: The largest price: below 2**53, so a browser's JavaScript numbers hold it exactly.
+MAX_CENTS = 10**15 - 1
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 500
+MAX_FIELD_ERRORS = 100
+#: How many row errors an import report lists (the counts are always complete).
+MAX_REPORTED_ERRORS = 1000
+PREVIEW_ROWS = 100
+MAX_IMAGES = 50
+
+#: Fields the server owns; ignored when a client sends them back.
+BOOKKEEPING: frozenset[str] = frozenset(
+    {"id", "created_at", "updated_at", "rev", "deleted", "deleted_at", "price_history",
+     "price_decimal"})
+_HIDDEN = frozenset({"deleted", "deleted_at"})
+
+#: The fields a product has besides price and bookkeeping, in display order.
+TEXT_FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "supplier", "notes")
+FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "price", "currency",
+                           "supplier", "tags", "images", "notes")
+
+Doc = dict[str, Any]
+
+
+def now_iso() -> str:
+    """The current time as ISO 8601 UTC with milliseconds, e.g. 2025-03-01T08:00:00.000Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_ids(n: int) -> list[str]:
+    """`n` uuid4 hex ids at once: an import of 100,000 rows needs them quickly.
+
+    The same format as uuid.uuid4().hex (version nibble 4, variant 10xx),
+    from one read of the OS random source instead of 100,000.
+    """
+    raw = os.urandom(16 * n).hex()
+    out = []
+    for i in range(0, 32 * n, 32):
+        h = raw[i:i + 32]
+        out.append(f"{h[:12]}4{h[13:16]}{'89ab'[int(h[16], 16) & 3]}{h[17:]}")
+    return out
+
+
+# -- problems ------------------------------------------------------------------
+
+
+class Invalid(ValueError):
+    """One value is not acceptable: a reason in words and a stable code for the UI."""
+
+    def __init__(self, reason: str, code: str = "invalid") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def invalid(problems: Mapping[str, str], what: str = "The data is not valid",
+            **extra: Any) -> errors.ValidationError:
+    """One ValidationError for several per-field problems, the first few in the message."""
+    items = list(problems.items())
+    shown = dict(items[:MAX_FIELD_ERRORS])
+    if len(items) > MAX_FIELD_ERRORS:
+        shown["_more"] = f"{len(items) - MAX_FIELD_ERRORS} more problems not shown"
+    first = "; ".join(f"{k}: {v}" for k, v in items[:3])
+    more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
+    return errors.ValidationError(f"{what}: {first}{more}", fields=shown, extra=extra or None)
+
+
+# -- money -----------------------------------------------------------------------
+
+_CENT = Decimal("0.01")
+_PLAIN_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
+_GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
+_CURRENCY_MARKS = ("¥", "￥", "$", "元", "RMB", "CNY", "rmb", "cny")
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A number written in a cell or a request, as an exact Decimal.
+
+    Spreadsheet numbers arrive as binary floats; they are read back at 15
+    significant digits (what Excel shows), so 0.1 + 0.2 is 0.3, not
+    0.30000000000000004. Text may carry a currency mark, thousands
+    separators and full-width digits (１２.５０).
+    """
+    if isinstance(value, bool):
+        raise Invalid("must be a number, not true/false", "not_a_number")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise Invalid("must be a number", "not_a_number")
+        return Decimal(format(value, ".15g"))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise Invalid("must be a number", "not_a_number")
+        return value
+    if not isinstance(value, str):
+        raise Invalid("must be a number", "not_a_number")
+    text = unicodedata.normalize("NFKC", value).strip()
+    for mark in _CURRENCY_MARKS:
+        text = text.replace(mark, "")
+    text = text.replace(" ", "").replace("\u00a0", "")
+    if not text:
+        raise Invalid("is required", "required")
+    if _GROUPED_NUMBER.match(text):
+        text = text.replace(",", "")
+    if not _PLAIN_NUMBER.match(text):
+        raise Invalid(f"{value.strip()[:40]!r} is not a number", "not_a_number")
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise Invalid(f"{value.strip()[:40]!r} is not a number", "not_a_number") from None
+
+
+def parse_money(value: Any) -> int:
+    """An amount in major units (yuan: 12.5, "12.50", "¥1,299") as integer cents."""
+    amount = to_decimal(value)
+    if amount < 0:
+        raise Invalid("must not be negative", "negative")
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise Invalid(f"{amount} has more than 2 decimal places", "too_many_decimals")
+    if cents > MAX_CENTS:
+        raise Invalid("is too large", "too_large")
+    return int(cents)
+
+
+def parse_cents(value: Any) -> int:
+    """A price already in cents (the API's `price`): a whole number, not negative."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid("must be a whole number of cents (1250 for 12.50), or send "
+                      "price_decimal as text", "not_a_number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise Invalid("must be a whole number of cents (1250 for 12.50)", "not_a_number")
+        value = int(value)
+    if value < 0:
+        raise Invalid("must not be negative", "negative")
+    if value > MAX_CENTS:
+        raise Invalid("is too large", "too_large")
+    return value
+
+
+def cents_text(cents: int) -> str:
+    """1250 -> "12.50": an exact decimal string for display."""
+    return str((Decimal(cents) / 100).quantize(_CENT))
+
+
+def round_cents(value: Decimal) -> int:
+    """An exact amount in cents, rounded half up to a whole cent (as on an invoice)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# -- fields ------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_TAG_SPLIT = re.compile(r"[,，;；、|]")
+
+
+def cell_text(value: Any) -> str:
+    """Any cell or JSON scalar as the text a person sees (123.0 -> "123")."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(value, ".15g")
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _text(max_len: int, *, required: bool = False, strip: bool = True,
+          multiline: bool = False) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value is None:
+            value = ""
+        if value.__class__ is not str:
+            if not isinstance(value, str):
+                raise Invalid("must be text", "not_text")
+            value = str(value)
+        if strip:
+            value = value.strip()
+        if required and not value:
+            raise Invalid("is required", "required")
+        if len(value) > max_len:
+            raise Invalid(f"must be at most {max_len} characters", "too_long")
+        if value.isprintable():
+            return value  # the common case, decided in C
+        if not multiline and ("\n" in value or "\r" in value):
+            value = " ".join(value.split())
+        if _CONTROL.search(value):
+            raise Invalid("must not contain control characters", "control_characters")
+        return value
+
+    return check
+
+
+def _currency(value: Any) -> str:
+    if value is None or value == "":
+        return DEFAULT_CURRENCY
+    if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
+        raise Invalid("must be a 3-letter currency code such as CNY", "invalid_currency")
+    return value.strip().upper()
+
+
+def _tags(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = _TAG_SPLIT.split(value)
+    if not isinstance(value, list):
+        raise Invalid("must be a list of texts", "not_text")
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise Invalid("must be a list of texts", "not_text")
+        tag = " ".join(item.split())
+        if len(tag) > 50:
+            raise Invalid("each tag must be at most 50 characters", "too_long")
+        if tag and tag not in out:
+            out.append(tag)
+    if len(out) > 50:
+        raise Invalid("at most 50 tags", "too_many")
+    return out
+
+
+CHECKS: dict[str, Callable[[Any], Any]] = {
+    "sku": _text(100),
+    "name": _text(200, required=True),
+    "category": _text(100),
+    "spec": _text(200),
+    "unit": _text(20),
+    "supplier": _text(200),
+    "currency": _currency,
+    "tags": _tags,
+    "notes": _text(10000, strip=False, multiline=True),
+}
+
+DEFAULTS: dict[str, Callable[[], Any]] = {
+    "sku": str, "category": str, "spec": str, "unit": str, "supplier": str, "notes": str,
+    "currency": lambda: DEFAULT_CURRENCY, "tags": list, "images": list,
+}
+
+
+_NEW_DEFAULTS: dict[str, Any] = {k: v() for k, v in DEFAULTS.items()
+                                 if k not in ("tags", "images")}
+
+
+def _price_from(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> int | None:
+    """The price a request gives, as cents: `price` (cents) or `price_decimal` (text).
+
+    A client may send a whole record back with only one of the two edited;
+    the one still equal to the stored price is then ignored.
+    """
+    cents = from_text = None
+    if data.get("price") is not None:
+        cents = parse_cents(data["price"])
+    if data.get("price_decimal") not in (None, ""):
+        from_text = parse_money(data["price_decimal"])
+    if cents is None or from_text is None or cents == from_text:
+        return cents if cents is not None else from_text
+    stored = base.get("price") if base is not None else None
+    if from_text == stored:
+        return cents
+    if cents == stored:
+        return from_text
+    raise Invalid(f"price ({cents} cents) and price_decimal ({data['price_decimal']}) "
+                  "disagree; send one of them", "conflicting")
+
+
+def clean_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
+                  ) -> tuple[Doc, dict[str, str]]:
+    """Check a product's fields; return (content, {field: reason}).
+
+    `content` has every product field except the bookkeeping. With `base`
+    (the stored record) fields missing from `data` keep their stored values.
+    Unknown fields are refused, so a typo is not silently stored.
+    """
+    content: Doc = {}
+    problems: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        if name in data:
+            try:
+                content[name] = check(data[name])
+            except Invalid as exc:
+                problems[name] = exc.reason
+        elif base is not None and name in base:
+            content[name] = base[name]
+        elif name == "name":
+            problems[name] = "is required"
+        else:
+            content[name] = DEFAULTS[name]()
+    try:
+        price = _price_from(data, base)
+    except Invalid as exc:
+        problems["price"] = exc.reason
+    else:
+        if price is not None:
+            content["price"] = price
+        elif base is not None and "price" in base:
+            content["price"] = base["price"]
+        else:
+            problems["price"] = "is required"
+    old_images = list(base.get("images") or []) if base is not None else []
+    if "images" in data and data["images"] is not None:
+        images = data["images"]
+        if not isinstance(images, list) or not all(isinstance(k, str) for k in images):
+            problems["images"] = "must be a list of image keys"
+        elif not set(images) <= set(old_images):
+            problems["images"] = ("can only be reordered or shortened here; upload new images "
+                                  "with POST /api/products/<id>/images")
+        else:
+            content["images"] = list(dict.fromkeys(images))
+    else:
+        content["images"] = old_images
+    for name in data:
+        if name not in CHECKS and name not in BOOKKEEPING and name not in ("price", "images"):
+            if base is not None and name in base:
+                content[name] = data[name]  # a field an older version stored: kept
+            else:
+                problems[name] = "unknown field"
+    if base is not None:
+        for name, value in base.items():
+            if name not in content and name not in BOOKKEEPING and name not in data:
+                content[name] = value
+    return content, problems
+
+
+def content_of(doc: Mapping[str, Any]) -> Doc:
+    return {k: v for k, v in doc.items() if k not in BOOKKEEPING}
+
+
+def same(a: Any, b: Any) -> bool:
+    # Exact JSON equality: in Python 1 == 1.0 == True, in a JSON file they differ.
+    opt = orjson.OPT_SORT_KEYS
+    return orjson.dumps(a, option=opt) == orjson.dumps(b, option=opt)
+
+
+def public(doc: Mapping[str, Any], *, history: bool = True) -> Doc:
+    """A product as the API shows it: a copy, with `price_decimal`, without tombstone fields."""
+    out: Doc = {}
+    for k, v in doc.items():
+        if k in _HIDDEN or (k == "price_history" and not history):
+            continue
+        out[k] = orjson.loads(orjson.dumps(v)) if isinstance(v, list | dict) else v
+    price = doc.get("price")
+    if isinstance(price, int):
+        out["price_decimal"] = cents_text(price)
+    return out
+
+
+def _history_entry(price: int, at: str, source: str, by: str, file: str | None = None) -> Doc:
+    entry: Doc = {"price": price, "at": at, "source": source, "by": by}
+    if file:
+        entry["file"] = file
+    return entry
+
+
+def stamp_new(rid: str, content: Doc, now: str, source: str, by: str,
+              file: str | None = None) -> Doc:
+    return {"id": rid, **content,
+            "price_history": [_history_entry(content["price"], now, source, by, file)],
+            "created_at": now, "updated_at": now, "rev": 1, "deleted": False,
+            "deleted_at": None}
+
+
+def stamp_change(old: Mapping[str, Any], content: Doc, now: str, source: str, by: str,
+                 file: str | None = None) -> Doc:
+    history = list(old.get("price_history") or [])
+    if content.get("price") != old.get("price"):
+        history.append(_history_entry(content["price"], now, source, by, file))
+    return {"id": old["id"], **content, "price_history": history,
+            "created_at": old.get("created_at") or now, "updated_at": now,
+            "rev": int(old.get("rev") or 0) + 1, "deleted": False, "deleted_at": None}
+
+
+def stamp_tombstone(old: Mapping[str, Any], now: str) -> Doc:
+    return {**old, "updated_at": now, "rev": int(old.get("rev") or 0) + 1,
+            "deleted": True, "deleted_at": now}
+
+
+def write(store: Store, table_name: str, inserts: list[Doc],
+          replaces: Mapping[int, Doc]) -> dict[int, Doc]:
+    """Insert and replace documents with one table operation each; {doc id: document}."""
+    table = store.table(table_name)
+    written: dict[int, Doc] = {}
+    if inserts:
+        written.update(zip(table.insert_multiple(inserts), inserts, strict=True))
+    if replaces:
+        # TinyDB's updater is given documents, not their ids: find each by its record id.
+        by_rid = {d["id"]: d for d in replaces.values()}
+
+        def replace(doc: dict[str, Any]) -> None:
+            new = orjson.loads(orjson.dumps(by_rid[doc["id"]]))
+            doc.clear()
+            doc.update(new)
+
+        # One table operation for the whole batch: per-document calls would
+        # each pay TinyDB's per-operation overhead.
+        table.update(replace, doc_ids=list(replaces))
+        written.update(replaces)
+    return written
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during one bulk operation.
+
+    Building 100,000 documents allocates hundreds of thousands of dicts, and
+    the collector would walk all of them again and again: an import of
+    100,000 rows takes about twice as long with it running. Plain data has
+    no reference cycles, so nothing is leaked meanwhile.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+# -- list parameters -----------------------------------------------------------------
+
+LIST_PARAMS = frozenset({"q", "category", "supplier", "min_price", "max_price", "sort", "page",
+                         "per_page"})
+
+
+def parse_list_params(params: Mapping[str, str]) -> SearchQuery:
+    """Query-string parameters as a SearchQuery, or per-parameter errors (400)."""
+    query = SearchQuery()
+    problems: dict[str, str] = {}
+    for name, raw in params.items():
+        if name.startswith("_"):
+            continue  # cache busters such as jQuery's _=123
+        if name not in LIST_PARAMS:
+            problems[name] = "unknown parameter; use one of " + ", ".join(sorted(LIST_PARAMS))
+            continue
+        value = (raw or "").strip()
+        if not value:
+            continue  # an empty form field means "no filter"
+        if name in {"page", "per_page"}:
+            top = MAX_PER_PAGE if name == "per_page" else 10**7
+            if not value.isdigit() or not 1 <= int(value) <= top:
+                problems[name] = f"must be a whole number from 1 to {top}"
+            else:
+                setattr(query, name, int(value))
+        elif name in {"min_price", "max_price"}:
+            if not value.isdigit():
+                problems[name] = "must be a whole number of cents (1250 for 12.50)"
+            else:
+                setattr(query, name, min(int(value), MAX_CENTS + 1))
+        elif name == "sort":
+            if value.lstrip("-") not in SORTS or value.startswith("--"):
+                problems[name] = "sort by one of " + ", ".join(SORTS) + " (prefix - to reverse)"
+            else:
+                query.sort = value
+        elif name == "q":
+            if len(value) > 200:
+                problems[name] = "must be at most 200 characters"
+            query.q = value
+        else:  # category, supplier
+            setattr(query, name, value)
+    if (query.min_price is not None and query.max_price is not None
+            and query.max_price < query.min_price):
+        problems["max_price"] = f"must not be below min_price ({query.min_price})"
+    if problems:
+        raise invalid(problems, "Invalid list parameters")
+    return query
+
+
+# -- the service -----------------------------------------------------------------------
+
+
+@dataclass
+class ImportOptions:
+    commit: bool = False
+    skip_errors: bool = False
+    by: str = ""
+    file_name: str = ""
+
+
+class Catalogue:
+    """The catalogue over one open Store. Create one per Store and keep it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.index = ProductIndex(PRODUCTS)
+        store.add_listener(self.index.changed)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[ProductIndex]:
+        with self.store.reading():
+            self.index.sync(self.store)
+            yield self.index
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[ProductIndex]:
+        with self.store.transaction():
+            self.index.sync(self.store)
+            yield self.index
+
+    # -- read ----------------------------------------------------------------------
+
+    def list(self, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`{"items", "total", "page", "per_page"}`; items without price history."""
+        query = parse_list_params(params or {})
+        return self.search(query)
+
+    def search(self, query: SearchQuery) -> dict[str, Any]:
+        with self.reading() as index:
+            total, docs = index.search(query)
+            items = [public(d, history=False) for d in docs]
+        return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+
+    def get(self, rid: str) -> Doc:
+        with self.reading() as index:
+            found = index.find(rid)
+            if found is None or found[1].get("deleted"):
+                raise self.not_found(rid)
+            doc = self.store.table(PRODUCTS).get(doc_id=found[0])
+            return public(doc)
+
+    def facets(self) -> dict[str, Any]:
+        with self.reading() as index:
+            f = index.facets()
+        return {"categories": f["category"], "suppliers": f["supplier"]}
+
+    def all_live(self, query: SearchQuery | None = None) -> list[Doc]:
+        """Every live product matching `query` (all when None), in its order."""
+        query = query or SearchQuery(sort=DEFAULT_SORT)
+        query.page, query.per_page = 1, 10**9
+        with self.reading() as index:
+            _total, docs = index.search(query)
+            return docs
+
+    def _write(self, inserts: list[Doc], replaces: Mapping[int, Doc]) -> None:
+        """Write products inside the current transaction and update the index with them."""
+        self.index.absorb(write(self.store, PRODUCTS, inserts, replaces))
+
+    @staticmethod
+    def not_found(rid: str) -> errors.NotFound:
+        return errors.NotFound(f"There is no product with id {rid!r} (it may have been deleted).")
+
+    # -- write ---------------------------------------------------------------------
+
+    def _stored(self, index: ProductIndex, rid: str) -> tuple[int, Doc]:
+        found = index.find(rid)
+        if found is None or found[1].get("deleted"):
+            raise self.not_found(rid)
+        doc = self.store.table(PRODUCTS).get(doc_id=found[0])
+        if doc is None:
+            raise self.not_found(rid)
+        return found[0], dict(doc)
+
+    @staticmethod
+    def check_rev(doc: Mapping[str, Any], if_match: int | None) -> None:
+        if if_match is not None and int(doc.get("rev") or 0) != if_match:
+            raise errors.Conflict(
+                f"This product was changed by someone else (you have revision {if_match}, "
+                f"the current one is {doc.get('rev')}). Reload it and try again.",
+                fields={"rev": f"stale: current revision is {doc.get('rev')}"},
+                extra={"current": public(doc)})
+
+    def _check_sku(self, index: ProductIndex, sku: str, rid: str) -> None:
+        if not sku:
+            return
+        found = index.by_sku(sku)
+        if found is not None and found[1].get("id") != rid:
+            other = self.store.table(PRODUCTS).get(doc_id=found[0])
+            raise errors.Conflict(
+                f"SKU {sku!r} is already used by {found[1].get('name')!r}. SKUs are unique "
+                "(upper and lower case count as the same).",
+                fields={"sku": f"already used by product {found[1].get('id')}"},
+                extra={"current": public(other or found[1])})
+
+    def create(self, data: Mapping[str, Any], *, by: str = "") -> Doc:
+        if not isinstance(data, Mapping):
+            raise errors.ValidationError("The body must be a JSON object",
+                                         fields={"body": "must be a JSON object"})
+        content, problems = clean_product(data)
+        if problems:
+            raise invalid(problems, "The product was not saved")
+        with self.writing() as index:
+            self._check_sku(index, content["sku"], "")
+            doc = stamp_new(new_id(), content, now_iso(), "create", by)
+            self._write([doc], {})
+            return public(doc)
+
+    def update(self, rid: str, data: Mapping[str, Any], *, if_match: int | None = None,
+               by: str = "") -> Doc:
+        """Change some fields; `if_match` (the rev the client saw) guards against lost updates."""
+        if not isinstance(data, Mapping):
+            raise errors.ValidationError("The body must be a JSON object",
+                                         fields={"body": "must be a JSON object"})
+        with self.writing() as index:
+            doc_id, old = self._stored(index, rid)
+            self.check_rev(old, if_match)
+            problems: dict[str, str] = {}
+            if data.get("id") not in (None, rid):
+                problems["id"] = "cannot be changed"
+            content, bad = clean_product(data, base=old)
+            problems.update(bad)
+            if problems:
+                raise invalid(problems, "The product was not saved")
+            self._check_sku(index, content["sku"], rid)
+            if same(content, content_of(old)):
+                return public(old)  # nothing changed: no new revision
+            doc = stamp_change(old, content, now_iso(), "edit", by)
+            self._write([], {doc_id: doc})
+            return public(doc)
+
+    def delete(self, rid: str, *, if_match: int | None = None) -> dict[str, Any]:
+        with self.writing() as index:
+            doc_id, old = self._stored(index, rid)
+            self.check_rev(old, if_match)
+            self._write([], {doc_id: stamp_tombstone(old, now_iso())})
+        return {"ok": True, "id": rid}
+
+    def add_image(self, rid: str, image: Mapping[str, Any], *, if_match: int | None = None,
+                  by: str = "") -> Doc:
+        """Attach a stored image (see images.py) to a product; record its metadata."""
+        with self.writing() as index:
+            doc_id, old = self._stored(index, rid)
+            self.check_rev(old, if_match)
+            keys = list(old.get("images") or [])
+            key = image["key"]
+            self._remember_image(image)
+            if key in keys:
+                return public(old)
+            if len(keys) >= MAX_IMAGES:
+                raise errors.ValidationError(
+                    f"A product can have at most {MAX_IMAGES} images; remove one first.",
+                    fields={"file": "too many images"})
+            content = content_of(old)
+            content["images"] = [*keys, key]
+            doc = stamp_change(old, content, now_iso(), "edit", by)
+            self._write([], {doc_id: doc})
+            return public(doc)
+
+    def remove_image(self, rid: str, key: str, *, if_match: int | None = None,
+                     by: str = "") -> Doc:
+        with self.writing() as index:
+            doc_id, old = self._stored(index, rid)
+            self.check_rev(old, if_match)
+            keys = list(old.get("images") or [])
+            if key not in keys:
+                raise errors.NotFound(f"Product {rid} has no image {key}.")
+            content = content_of(old)
+            content["images"] = [k for k in keys if k != key]
+            doc = stamp_change(old, content, now_iso(), "edit", by)
+            self._write([], {doc_id: doc})
+            return public(doc)
+
+    def _remember_image(self, image: Mapping[str, Any]) -> None:
+        """Keep an image's metadata (display name, size) next to its content key."""
+        table = self.store.table(IMAGES)
+        meta = {k: image[k] for k in ("key", "name", "content_type", "width", "height", "size")
+                if k in image}
+        if not table.search(_key_is(image["key"])):
+            table.insert({**meta, "created_at": now_iso()})
+
+    def image_meta(self, key: str) -> Doc | None:
+        with self.store.reading():
+            found = self.store.table(IMAGES).search(_key_is(key))
+            return dict(found[0]) if found else None
+
+    # -- import --------------------------------------------------------------------
+
+    def import_file(self, data: bytes, options: ImportOptions,
+                    mapping: Mapping[str, str | int | None] | None = None) -> dict[str, Any]:
+        """Read, check and apply one uploaded spreadsheet: the whole import, in one call."""
+        from . import imports  # imports.py builds on this module
+
+        with gc_paused():
+            parsed = imports.parse_products(imports.read_table(data), mapping)
+            return self.apply_import(parsed, options)
+
+    def apply_import(self, parsed: ParsedProducts, options: ImportOptions) -> dict[str, Any]:
+        """Preview (commit=False) or commit a parsed spreadsheet; returns the report.
+
+        A commit is one transaction: every created and updated product, or
+        none. It is refused (ValidationError carrying the report) when any row
+        has a problem, unless `skip_errors`. The plan is made again inside the
+        transaction, so a preview made earlier can never be applied stale.
+        """
+        with gc_paused():
+            if not options.commit:
+                with self.reading() as index:
+                    plan = _ImportPlan.make(self.store, index, parsed, options)
+                return plan.report(parsed, options, committed=False)
+            with self.writing() as index:
+                plan = _ImportPlan.make(self.store, index, parsed, options)
+                if plan.errored and not options.skip_errors:
+                    report = plan.report(parsed, options, committed=False)
+                    raise errors.ValidationError(
+                        f"{plan.errored} row(s) have problems, so nothing was imported. Fix "
+                        "them, or import only the good rows (skip_errors=1).",
+                        fields={"file": f"{plan.errored} row(s) with problems"},
+                        extra={"report": report})
+                self._write(plan.inserts, plan.replaces)
+            return plan.report(parsed, options, committed=True)
+
+
+def _key_is(key: str) -> Any:
+    from tinydb import where
+
+    return where("key") == key
+
+
+@dataclass
+class _ImportPlan:
+    inserts: list[Doc]
+    replaces: dict[int, Doc]
+    created: int
+    updated: int
+    unchanged: int
+    errored: int
+    errors: list[Doc]
+    preview: list[Doc]
+    error_count: int = 0
+
+    @classmethod
+    def make(cls, store: Store, index: ProductIndex, parsed: ParsedProducts,
+             options: ImportOptions) -> _ImportPlan:
+        now = now_iso()
+        plan = cls([], {}, 0, 0, 0, 0, [], [])
+        rows = parsed.rows
+        errors_by_row: dict[int, list[Doc]] = {}
+        for err in parsed.row_errors:
+            errors_by_row.setdefault(err["row"], []).append(err)
+        by_name: dict[str, list[int]] | None = None
+        mapped = parsed.mapped
+        fresh_ids = new_ids(len(rows))
+        table = store.table(PRODUCTS)
+        matched: dict[int, int] = {}  # doc id -> the row that matched it first
+        for n, row in enumerate(rows):
+            problems = errors_by_row.get(row.row)
+            sku = row.values.get("sku") or ""
+            found: tuple[int, Doc] | None = None
+            if not problems:
+                if sku:
+                    found = index.by_sku(sku)
+                elif row.values.get("name"):
+                    if by_name is None:
+                        by_name = {}
+                        for doc_id, doc in index.live_docs():
+                            by_name.setdefault(fold(doc.get("name")), []).append(doc_id)
+                    matches = by_name.get(fold(row.values["name"]), [])
+                    if len(matches) > 1:
+                        problems = [parsed.error(row.row, "name", (
+                            f"{len(matches)} products are named {row.values['name']!r}; give "
+                            "this row a SKU to say which one"), "ambiguous_name")]
+                    elif matches:
+                        found = (matches[0], index.docs[matches[0]])
+                if found is not None:
+                    earlier = matched.setdefault(found[0], row.row)
+                    if earlier != row.row:
+                        # A SKU row and a name row (or two name rows) hit one product.
+                        problems = [parsed.error(row.row, "sku" if sku else "name", (
+                            f"this row and row {earlier} both match product "
+                            f"{found[1].get('name')!r}"), "duplicate_product")]
+            if not problems:
+                if found is None:
+                    # The row's values were checked field by field when the
+                    # sheet was parsed; only a new product's name can be missing.
+                    content = {**_NEW_DEFAULTS, "tags": [], "images": [], "name": "",
+                               "price": None, **row.values}
+                    if not content["name"]:
+                        problems = [parsed.error(row.row, "name", "name is required for a new "
+                                                 "product", "required")]
+                    elif content["price"] is None:
+                        problems = [parsed.error(row.row, "price", "price is required for a "
+                                                 "new product", "required")]
+                    else:
+                        doc = stamp_new(fresh_ids[n], content, now, "import", options.by,
+                                        options.file_name)
+                        plan.inserts.append(doc)
+                        plan.created += 1
+                        plan._preview(row.row, "created", doc, None)
+                        continue
+                else:
+                    doc_id, slim = found
+                    values = {k: v for k, v in row.values.items() if k in mapped}
+                    values.pop("sku", None)  # matched on it; keep the stored spelling
+                    if not values.get("name", "x"):
+                        values.pop("name")  # an empty name cell keeps the stored name
+                    # The index's copy lacks only the price history, which
+                    # content_of ignores: enough to tell "unchanged" cheaply.
+                    content = {**content_of(slim), **values}
+                    if same(content, content_of(slim)):
+                        plan.unchanged += 1
+                        plan._preview(row.row, "unchanged", slim, slim.get("price"))
+                        continue
+                    else:
+                        stored = table.get(doc_id=doc_id)
+                        base = dict(stored) if stored is not None else dict(slim)
+                        doc = stamp_change(base, content, now, "import", options.by,
+                                           options.file_name)
+                        plan.replaces[doc_id] = doc
+                        plan.updated += 1
+                        plan._preview(row.row, "updated", doc, base.get("price"))
+                        continue
+            plan.errored += 1
+            for err in problems or []:
+                plan.error_count += 1
+                if len(plan.errors) < MAX_REPORTED_ERRORS:
+                    plan.errors.append(err)
+            if len(plan.preview) < PREVIEW_ROWS:
+                plan.preview.append({"row": row.row, "action": "error",
+                                     "sku": sku, "name": row.values.get("name", ""),
+                                     "price": row.values.get("price"), "old_price": None,
+                                     "reasons": [e["reason"] for e in problems or []]})
+        plan.errors.sort(key=lambda e: e["row"])
+        return plan
+
+    def _preview(self, row: int, action: str, doc: Mapping[str, Any],
+                 old_price: int | None) -> None:
+        if len(self.preview) < PREVIEW_ROWS:
+            self.preview.append({"row": row, "action": action, "sku": doc.get("sku", ""),
+                                 "name": doc.get("name", ""), "price": doc.get("price"),
+                                 "old_price": old_price})
+
+    def report(self, parsed: ParsedProducts, options: ImportOptions, *,
+               committed: bool) -> dict[str, Any]:
+        return {
+            "dry_run": not options.commit,
+            "committed": committed,
+            "file": options.file_name,
+            **parsed.describe(),
+            "counts": {"rows": len(parsed.rows), "created": self.created,
+                       "updated": self.updated, "unchanged": self.unchanged,
+                       "errored": self.errored},
+            "errors": self.errors,
+            "errors_truncated": self.error_count - len(self.errors),
+            "preview": sorted(self.preview, key=lambda p: p["row"]),
+        }

@@ -1,0 +1,108 @@
+"""Spreadsheet exports (xlsx), written with openpyxl in write-only mode.
+
+Products use the Chinese headers the importer recognises (名称, 编码, 单价 ...),
+so an exported file can be edited in Excel and imported back unchanged.
+Prices are written as numbers in yuan with two decimals (exact: cents / 100
+as a Decimal). Text is always written as text: a name such as "=1+1" stays
+text in Excel and is never turned into a formula.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from .catalogue import cents_text
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+#: (field, header, column width)
+PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("sku", "编码", 16), ("name", "名称", 32), ("spec", "规格", 20), ("unit", "单位", 8),
+    ("price", "单价", 12), ("currency", "币种", 8), ("category", "分类", 14),
+    ("supplier", "供应商", 20), ("tags", "标签", 16), ("notes", "备注", 30),
+    ("updated_at", "更新时间", 24),
+)
+TASK_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("project", "项目", 24), ("name", "任务", 32), ("type", "类型", 12),
+    ("start", "开始", 12), ("end", "结束", 12), ("assignee", "负责人", 12),
+    ("progress", "进度(%)", 9), ("milestone", "里程碑", 8), ("depends_on", "前置任务", 30),
+    ("notes", "备注", 30),
+)
+
+Cell = str | int | Decimal | None
+
+
+def _xlsx(sheet: str, columns: Sequence[tuple[str, str, int]],
+          rows: Iterable[Sequence[Cell]]) -> bytes:
+    """One sheet with a frozen header row, as an xlsx file's bytes."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    for i, (_field, _title, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    ws.append([title for _field, title, _width in columns])
+    for values in rows:
+        row = []
+        for value in values:
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # never a formula
+            elif isinstance(value, Decimal):
+                cell.number_format = "0.00"
+            row.append(cell)
+        ws.append(row)
+    with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as out:
+        wb.save(out)
+        out.seek(0)
+        return out.read()
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> bytes:
+    """The products as an xlsx file's bytes."""
+
+    def row(doc: dict[str, Any]) -> list[Cell]:
+        out: list[Cell] = []
+        for field, _title, _width in PRODUCT_COLUMNS:
+            value = doc.get(field)
+            if field == "price":
+                out.append(Decimal(cents_text(value)) if isinstance(value, int) else None)
+            elif field == "tags":
+                out.append("，".join(value or []))
+            else:
+                out.append(_text(value))
+        return out
+
+    return _xlsx(sheet, PRODUCT_COLUMNS, (row(doc) for doc in products))
+
+
+def tasks_xlsx(tasks: Iterable[Mapping[str, Any]], project_names: Mapping[str, str],
+               type_names: Mapping[str, str], task_names: Mapping[str, str],
+               sheet: str = "任务") -> bytes:
+    """Schedule tasks as an xlsx file's bytes, with names instead of ids."""
+
+    def row(task: Mapping[str, Any]) -> list[Cell]:
+        return [
+            project_names.get(task.get("project_id") or "", _text(task.get("project_id"))),
+            _text(task.get("name")),
+            type_names.get(task.get("type_id") or "", _text(task.get("type_id"))),
+            _text(task.get("start")),
+            _text(task.get("end")),
+            _text(task.get("assignee")),
+            int(task.get("progress") or 0),
+            "是" if task.get("milestone") else "",
+            "，".join(task_names.get(d, d) for d in task.get("depends_on") or []),
+            _text(task.get("notes")),
+        ]
+
+    return _xlsx(sheet, TASK_COLUMNS, (row(t) for t in tasks))

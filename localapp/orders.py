@@ -1,0 +1,450 @@
+"""Orders: an uploaded order sheet (or a photo of one) becomes an order record.
+
+An order sheet is an xlsx, xls or csv file read like a product import
+(imports.py): the line table starts at the first row naming known columns
+(编码/SKU, 名称, 数量/qty, 单价/price, 金额/amount ...); cells above it such as
+"客户：张三五金店" or "订单号 | SO-001" give the order's customer, number and
+date. Form fields sent with the upload win over what the file says.
+
+Each line is matched to the catalogue by SKU (without regard to case), then
+by exact name. Lines that match nothing, prices that differ from the
+catalogue and stated amounts that differ from qty x unit price are flagged,
+never silently changed; an order with flags is "needs_review". Amounts are
+exact: qty is a Decimal, prices are integer cents, qty x price is rounded
+half up to the cent once per line, and the total is the sum of the lines.
+
+A line that cannot be read at all (a quantity that is not a number, a
+negative price) refuses the whole upload with per-row reasons. An image
+upload is kept as an attachment of an order without lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import errors, imports
+from .catalogue import (
+    Catalogue,
+    Invalid,
+    cell_text,
+    invalid,
+    new_id,
+    now_iso,
+    parse_money,
+    round_cents,
+    stamp_tombstone,
+    to_decimal,
+    write,
+)
+from .images import ImageStore, display_name, looks_like_image, write_atomic
+from .search import fold
+
+ORDERS = "orders"
+MAX_LINES = 10_000
+MAX_QTY = Decimal(10) ** 9
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 500
+
+_P = imports.PRODUCT_SYNONYMS
+LINE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "sku": _P["sku"],
+    "name": _P["name"],
+    "qty": ("数量", "订购数量", "订货数量", "采购数量", "件数", "数目", "qty", "quantity", "count",
+            "pcs"),
+    "unit_price": _P["price"],
+    "amount": ("金额", "小计", "总价", "总额", "金额合计", "amount", "subtotal", "lineamount",
+               "linetotal", "total"),
+}
+LINE_FIELDS = tuple(LINE_SYNONYMS)
+INFO_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "number": ("订单号", "单号", "订单编号", "订单", "采购单号", "销售单号", "单据编号", "ordernumber",
+               "orderno", "order", "po", "pono", "number"),
+    "customer": ("客户", "客户名称", "购买方", "采购方", "购货单位", "收货人", "customer", "client",
+                 "buyer"),
+    "date": ("日期", "订单日期", "下单日期", "制单日期", "date", "orderdate"),
+}
+_TOTAL_WORDS = {"合计", "总计", "小计", "共计", "total", "sum", "grandtotal"}
+_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_NUMBER_TEXT = re.compile(r"^[\w\-/#.]{1,60}$")
+
+
+def _qty(value: Any) -> Decimal:
+    qty = to_decimal(value)
+    if qty <= 0:
+        raise Invalid("must be more than 0", "not_positive")
+    if qty > MAX_QTY:
+        raise Invalid("is too large", "too_large")
+    if qty != qty.quantize(Decimal("0.000001")):
+        raise Invalid("has more than 6 decimal places", "too_many_decimals")
+    return qty
+
+
+def qty_text(qty: Decimal) -> str:
+    """2 -> "2", 2.50 -> "2.5": the exact quantity as stored."""
+    text = format(qty.normalize(), "f")
+    return text
+
+
+def parse_date(value: Any) -> str | None:
+    """A date cell or text (2025-03-01, 2025/3/1, 2025年3月1日) as YYYY-MM-DD, or None."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    match = _DATE_TEXT.search(unicodedata.normalize("NFKC", cell_text(value)))
+    if not match:
+        return None
+    try:
+        return date(*(int(g) for g in match.groups())).isoformat()
+    except ValueError:
+        return None
+
+
+def _info_key(text: str) -> str | None:
+    key = imports.normalise_header(text)
+    return next((f for f, names in INFO_SYNONYMS.items() if key in names), None)
+
+
+def read_info(rows: list[list[Any]]) -> dict[str, Any]:
+    """Order number, customer and date from the cells above the line table."""
+    info: dict[str, Any] = {}
+    for row in rows:
+        cells = list(row)
+        for i, cell in enumerate(cells):
+            text = unicodedata.normalize("NFKC", cell_text(cell)).strip()
+            if not text:
+                continue
+            if ":" in text:
+                label, _, rest = text.partition(":")
+                key = _info_key(label)
+                if key and rest.strip() and key not in info:
+                    info[key] = rest.strip()
+                continue
+            key = _info_key(text)
+            if key and key not in info:
+                value = next((c for c in cells[i + 1:] if cell_text(c).strip()), None)
+                if value is not None:
+                    info[key] = value
+    return info
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Orders:
+    """Orders over one Catalogue (for matching) and one uploads directory."""
+
+    def __init__(self, catalogue: Catalogue, uploads: Path) -> None:
+        self.catalogue = catalogue
+        self.store = catalogue.store
+        self.files = Path(uploads) / "orders"
+        self.images = ImageStore(uploads)
+
+    # -- reading the file ---------------------------------------------------------
+
+    def parse_sheet(self, data: bytes) -> tuple[imports.Table, imports.ColumnMap,
+                                                 dict[str, Any]]:
+        table = imports.read_table(data, max_rows=MAX_LINES)
+        mapping = imports.map_columns(table, LINE_SYNONYMS,
+                                      required=(("sku", "name"), ("qty",)))
+        info = read_info(table.rows[:mapping.header_index])
+        return table, mapping, info
+
+    def _lines(self, table: imports.Table, mapping: imports.ColumnMap
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(lines, row errors); lines carry Decimal qty and stated values, unmatched."""
+        lines: list[dict[str, Any]] = []
+        problems: list[dict[str, Any]] = []
+        headers = {c.index: c for c in mapping.columns}
+
+        def error(row: int, fld: str, reason: str, code: str) -> None:
+            col = headers.get(mapping.fields.get(fld, -1))
+            problems.append({"row": row, "column": col.header if col else fld,
+                             "letter": col.letter if col else None, "field": fld,
+                             "reason": reason, "code": code})
+
+        for offset, cells in enumerate(table.rows[mapping.header_index + 1:]):
+            number = table.row_number(mapping.header_index + 1 + offset)
+
+            def cell(fld: str, cells: list[Any] = cells) -> Any:
+                col = mapping.fields.get(fld)
+                return cells[col] if col is not None and col < len(cells) else None
+
+            texts = {f: cell_text(cell(f)).strip() for f in ("sku", "name")}
+            stated = {f: cell(f) for f in ("qty", "unit_price", "amount")}
+            filled = {f: v for f, v in stated.items() if cell_text(v).strip()}
+            if not any(texts.values()) and not filled:
+                continue  # a blank row
+            first_words = {imports.normalise_header(c) for c in cells if cell_text(c).strip()}
+            if first_words & _TOTAL_WORDS and "qty" not in filled:
+                continue  # a 合计 / total row under the lines
+            if len(lines) >= MAX_LINES:
+                raise errors.TooLarge(f"An order can have at most {MAX_LINES:,} lines.",
+                                      fields={"file": "too many lines"})
+            line: dict[str, Any] = {"row": number, "sku": texts["sku"][:100],
+                                    "name": texts["name"][:200]}
+            ok = True
+            for fld, parse in (("qty", _qty), ("unit_price", parse_money),
+                               ("amount", parse_money)):
+                if fld not in filled:
+                    line[fld] = None
+                    continue
+                try:
+                    line[fld] = parse(filled[fld])
+                except Invalid as exc:
+                    ok = False
+                    error(number, fld, f"{fld.replace('_', ' ')} {exc.reason}", exc.code)
+            if ok and line["qty"] is None:
+                ok = False
+                error(number, "qty", "qty is required", "required")
+            if ok:
+                lines.append(line)
+        return lines, problems
+
+    # -- creating -----------------------------------------------------------------
+
+    def upload(self, data: bytes, client_name: str | None, *, fields: Mapping[str, str],
+               by: str = "") -> dict[str, Any]:
+        """Turn an uploaded order file (or image) into a stored order; returns it."""
+        given = self._form_fields(fields)
+        name = display_name(client_name, "order")
+        digest = _sha256(data)
+        if looks_like_image(data):
+            return self._from_image(data, client_name, given, digest, by)
+        kind = imports.sniff(data) if data else None
+        if data and kind is None:
+            raise errors.UnsupportedType(
+                "An order must be an xlsx, xls or csv file, or a PNG/JPEG/GIF/WebP image.",
+                fields={"file": "not a spreadsheet or image"})
+        table, mapping, info = self.parse_sheet(data)
+        lines, problems = self._lines(table, mapping)
+        if problems:
+            raise errors.ValidationError(
+                f"{len({p['row'] for p in problems})} line(s) of the order cannot be read; "
+                "nothing was saved.", fields={"file": "rows with problems"},
+                extra={"errors": problems[:1000]})
+        if not lines:
+            raise errors.ValidationError("The order file has no lines.",
+                                         fields={"file": "no order lines"})
+        ext = kind or "bin"
+        with self.catalogue.writing() as index:
+            self._refuse_duplicate(digest)
+            out_lines, warnings = self._match(index, lines)
+            number = given.get("number") or self._info_text(info.get("number")) \
+                or self._new_number()
+            order_date = given.get("date") or parse_date(info.get("date"))
+            if info.get("date") is not None and parse_date(info.get("date")) is None \
+                    and not given.get("date"):
+                warnings.append(f"The date in the file ({cell_text(info['date'])[:40]}) "
+                                "could not be read; today's date was used.")
+            key = f"{digest}.{ext}"
+            target = self.files / key
+            if not target.exists():
+                write_atomic(target, data)
+            doc = self._stamp({
+                "number": number,
+                "customer": given.get("customer") or self._info_text(info.get("customer")),
+                "date": order_date or date.today().isoformat(),
+                "lines": out_lines,
+                "total": sum(line["amount"] for line in out_lines),
+                "source_file": {"name": name, "key": key, "type": ext, "size": len(data),
+                                "sha256": digest, "sheet": table.sheet},
+                "attachments": [],
+                "warnings": warnings,
+            }, by)
+            write(self.store, ORDERS, [doc], {})
+        return public(doc)
+
+    def _from_image(self, data: bytes, client_name: str | None, given: Mapping[str, str],
+                    digest: str, by: str) -> dict[str, Any]:
+        try:
+            info = self.images.save(data, client_name)
+        except errors.UnsupportedType:
+            raise errors.UnsupportedType(
+                "An order must be an xlsx, xls or csv file, or a PNG/JPEG/GIF/WebP image.",
+                fields={"file": "not a spreadsheet or image"}) from None
+        with self.store.transaction():
+            self._refuse_duplicate(digest)
+            doc = self._stamp({
+                "number": given.get("number") or self._new_number(),
+                "customer": given.get("customer", ""),
+                "date": given.get("date") or date.today().isoformat(),
+                "lines": [], "total": 0, "source_file": None,
+                "attachments": [{**info.to_dict(), "sha256": digest}],
+                "warnings": ["This order is a picture; its lines were not read automatically."],
+            }, by)
+            write(self.store, ORDERS, [doc], {})
+        return public(doc)
+
+    @staticmethod
+    def _form_fields(fields: Mapping[str, str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        problems: dict[str, str] = {}
+        for name, limit in (("number", 60), ("customer", 200)):
+            value = " ".join((fields.get(name) or "").split())
+            if len(value) > limit:
+                problems[name] = f"must be at most {limit} characters"
+            elif value:
+                out[name] = value
+        raw_date = (fields.get("date") or "").strip()
+        if raw_date:
+            parsed = parse_date(raw_date) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw_date) else None
+            if parsed is None:
+                problems["date"] = "must be a real date written YYYY-MM-DD"
+            else:
+                out["date"] = parsed
+        if problems:
+            raise invalid(problems, "The order was not saved")
+        return out
+
+    @staticmethod
+    def _info_text(value: Any) -> str:
+        text = " ".join(cell_text(value).split())
+        return text[:200]
+
+    @staticmethod
+    def _new_number() -> str:
+        return f"ORD-{date.today():%Y%m%d}-{os.urandom(3).hex().upper()}"
+
+    def _refuse_duplicate(self, digest: str) -> None:
+        for doc in self.store.table(ORDERS).all():
+            if doc.get("deleted"):
+                continue
+            sources = [doc.get("source_file") or {}, *(doc.get("attachments") or [])]
+            if any(isinstance(s, dict) and s.get("sha256") == digest for s in sources):
+                raise errors.Conflict(
+                    f"This file was already uploaded as order {doc.get('number')!r}. Delete "
+                    "that order first to upload it again.",
+                    fields={"file": f"already uploaded as order {doc.get('id')}"},
+                    extra={"current": public(doc, lines=False)})
+
+    def _match(self, index: Any, lines: list[dict[str, Any]]
+               ) -> tuple[list[dict[str, Any]], list[str]]:
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for _doc_id, doc in index.live_docs():
+            by_name.setdefault(fold(doc.get("name")), []).append(doc)
+        out: list[dict[str, Any]] = []
+        for line in lines:
+            flags: list[str] = []
+            product, how = None, None
+            if line["sku"]:
+                found = index.by_sku(line["sku"])
+                if found is not None:
+                    product, how = found[1], "sku"
+            if product is None and line["name"]:
+                named = by_name.get(fold(line["name"]), [])
+                if len(named) == 1:
+                    product, how = named[0], "name"
+            qty: Decimal = line["qty"]
+            price = line["unit_price"]
+            stated = line["amount"]
+            catalogue_price = product.get("price") if product else None
+            if price is None and stated is not None:
+                exact = Decimal(stated) / qty
+                if exact == exact.to_integral_value():
+                    price = int(exact)
+                else:
+                    price = round_cents(exact)
+                    flags.append("price_rounded")
+            if price is None and catalogue_price is not None:
+                price = catalogue_price
+                flags.append("price_from_catalogue")
+            if price is None:
+                price = 0
+                flags.append("no_price")
+            amount = round_cents(qty * price)
+            if stated is not None and stated != amount:
+                flags.append("amount_differs")
+            if product is None:
+                flags.append("unmatched")
+            elif catalogue_price is not None and price != catalogue_price:
+                flags.append("price_differs")
+            out.append({
+                "row": line["row"], "sku": line["sku"] or (product or {}).get("sku", ""),
+                "name": line["name"] or (product or {}).get("name", ""),
+                "qty": qty_text(qty), "unit_price": price, "amount": amount,
+                "stated_amount": stated,
+                "product_id": product.get("id") if product else None, "match": how,
+                "catalogue_price": catalogue_price, "flags": flags,
+            })
+        return out, []
+
+    def _stamp(self, content: dict[str, Any], by: str) -> dict[str, Any]:
+        now = now_iso()
+        flagged = sum(1 for line in content["lines"] if line["flags"])
+        needs_review = flagged > 0 or not content["lines"]
+        return {"id": new_id(), **content, "line_count": len(content["lines"]),
+                "flagged": flagged, "status": "needs_review" if needs_review else "ok",
+                "by": by, "created_at": now, "updated_at": now, "rev": 1, "deleted": False,
+                "deleted_at": None}
+
+    # -- reading and deleting ------------------------------------------------------
+
+    def live(self) -> list[dict[str, Any]]:
+        with self.store.reading():
+            return [dict(d) for d in self.store.table(ORDERS).all() if not d.get("deleted")]
+
+    def list(self, params: Mapping[str, str]) -> dict[str, Any]:
+        allowed = {"q", "status", "page", "per_page"}
+        problems: dict[str, str] = {}
+        page, per_page, q, status = 1, DEFAULT_PER_PAGE, "", ""
+        for name, raw in params.items():
+            value = (raw or "").strip()
+            if name.startswith("_") or not value:
+                continue
+            if name not in allowed:
+                problems[name] = "unknown parameter; use one of " + ", ".join(sorted(allowed))
+            elif name in ("page", "per_page"):
+                top = MAX_PER_PAGE if name == "per_page" else 10**7
+                if not value.isdigit() or not 1 <= int(value) <= top:
+                    problems[name] = f"must be a whole number from 1 to {top}"
+                elif name == "page":
+                    page = int(value)
+                else:
+                    per_page = int(value)
+            elif name == "q":
+                q = value.casefold()
+            else:
+                status = value
+        if problems:
+            raise invalid(problems, "Invalid list parameters")
+        docs = self.live()
+        if q:
+            docs = [d for d in docs if q in f"{d.get('number')}\x1f{d.get('customer')}".casefold()]
+        if status:
+            docs = [d for d in docs if d.get("status") == status]
+        docs.sort(key=lambda d: (d.get("date") or "", d.get("created_at") or ""), reverse=True)
+        first = (page - 1) * per_page
+        return {"items": [public(d, lines=False) for d in docs[first:first + per_page]],
+                "total": len(docs), "page": page, "per_page": per_page}
+
+    def _find(self, oid: str) -> tuple[int, dict[str, Any]]:
+        for doc in self.store.table(ORDERS).all():
+            if doc.get("id") == oid and not doc.get("deleted"):
+                return doc.doc_id, dict(doc)
+        raise errors.NotFound(f"There is no order with id {oid!r} (it may have been deleted).")
+
+    def get(self, oid: str) -> dict[str, Any]:
+        with self.store.reading():
+            return public(self._find(oid)[1])
+
+    def delete(self, oid: str) -> dict[str, Any]:
+        with self.store.transaction():
+            doc_id, doc = self._find(oid)
+            write(self.store, ORDERS, [], {doc_id: stamp_tombstone(doc, now_iso())})
+        return {"ok": True, "id": oid}
+
+
+def public(doc: Mapping[str, Any], *, lines: bool = True) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items()
+           if k not in ("deleted", "deleted_at") and (lines or k != "lines")}
+    return out

@@ -1,0 +1,235 @@
+"""Catalogue HTTP routes: thin handlers over the catalogue domain modules.
+
+Products (REST with If-Match), product images and their thumbnails, the
+spreadsheet import (preview with `dry_run=1`, then an all-or-nothing
+commit), the xlsx export, orders and /api/statistics. Every rule lives in
+the domain (catalogue.py, imports.py, images.py, orders.py, statistics.py);
+a handler only reads the request and shapes the answer. Documented in
+docs/catalogue.md; the contract for the UI is the same document.
+
+Handlers are module functions bound with functools.partial (as in
+schedule_routes): bottle's `Route.get_undecorated_callback` inspects closure
+cells, and a partial leaves it nothing to misread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import bottle
+
+from .. import errors, imports
+from ..auth import Principal
+from ..catalogue import Catalogue, ImportOptions, parse_list_params
+from ..exports import XLSX_TYPE, products_xlsx
+from ..images import ImageStore, display_name
+from ..orders import Orders
+from ..search import SearchQuery, load_pinyin
+from ..statistics import Statistics
+from .context import AppContext
+from .plugins import json_body
+from .requests import attachment, if_match, query_params
+from .requests import flag as _flag
+from .requests import with_etag as _with_etag
+
+log = logging.getLogger(__name__)
+
+#: Content-addressed files never change: browsers may keep them for a year.
+IMMUTABLE = "private, max-age=31536000, immutable"
+
+
+@dataclass
+class Parts:
+    """The catalogue's domain objects for one app."""
+
+    catalogue: Catalogue
+    images: ImageStore
+    orders: Orders
+    statistics: Statistics
+    max_bytes: int
+
+
+def _upload(max_bytes: int, field: str = "file") -> tuple[bytes, str | None]:
+    """The bytes and client file name of one multipart upload field."""
+    ctype = (bottle.request.content_type or "").split(";")[0].strip().lower()
+    if ctype != "multipart/form-data":
+        raise errors.UnsupportedType(
+            f"Send the file as multipart/form-data in a field named {field!r}, not "
+            f"{ctype or 'no type'}.", fields={field: "multipart/form-data expected"})
+    upload = bottle.request.files.get(field)
+    if upload is None:
+        raise errors.ValidationError(f"Choose a file to upload (form field {field!r}).",
+                                     fields={field: "required"})
+    data = upload.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise errors.TooLarge(f"The file is larger than {max_bytes} bytes.",
+                              fields={field: "too large"}, extra={"limit": max_bytes})
+    return data, upload.raw_filename
+
+
+def _form(name: str) -> str:
+    value = bottle.request.forms.get(name)
+    return value if isinstance(value, str) else ""
+
+
+# -- products ----------------------------------------------------------------------
+
+
+def list_products(parts: Parts) -> dict[str, Any]:
+    return parts.catalogue.list(query_params())
+
+
+def create_product(parts: Parts, user: Principal) -> dict[str, Any]:
+    product = parts.catalogue.create(json_body(), by=user.name)
+    bottle.response.status = 201
+    bottle.response.set_header("Location", f"/api/products/{product['id']}")
+    return {"product": _with_etag(product)}
+
+
+def get_product(parts: Parts, id: str) -> dict[str, Any]:
+    return {"product": _with_etag(parts.catalogue.get(id))}
+
+
+def update_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
+    product = parts.catalogue.update(id, json_body(), if_match=if_match(), by=user.name)
+    return {"product": _with_etag(product)}
+
+
+def delete_product(parts: Parts, id: str) -> dict[str, Any]:
+    return parts.catalogue.delete(id, if_match=if_match())
+
+
+def facets(parts: Parts) -> dict[str, Any]:
+    return parts.catalogue.facets()
+
+
+def export_products(parts: Parts) -> bottle.HTTPResponse:
+    query = parse_list_params(query_params())
+    body = products_xlsx(parts.catalogue.all_live(query))
+    return attachment(body, XLSX_TYPE, f"products-{time.strftime('%Y%m%d-%H%M%S')}.xlsx")
+
+
+# -- images --------------------------------------------------------------------------
+
+
+def upload_image(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
+    expected = if_match()
+    parts.catalogue.get(id)  # 404 before any work on the file
+    data, name = _upload(parts.max_bytes)
+    info = parts.images.save(data, name)
+    product = parts.catalogue.add_image(id, info.to_dict(), if_match=expected, by=user.name)
+    bottle.response.status = 201
+    return {"image": info.to_dict(), "product": _with_etag(product)}
+
+
+def remove_image(parts: Parts, id: str, key: str, user: Principal) -> dict[str, Any]:
+    product = parts.catalogue.remove_image(id, key, if_match=if_match(), by=user.name)
+    return {"product": _with_etag(product)}
+
+
+def _send_image(parts: Parts, key: str, thumb: bool) -> bottle.HTTPResponse:
+    path, ctype = parts.images.read(key, thumb=thumb)
+    etag = f'"{key.split(".", 1)[0]}{"-thumb" if thumb else ""}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Content-Type": ctype,
+               "X-Content-Type-Options": "nosniff"}
+    match = bottle.request.get_header("If-None-Match") or ""
+    if etag in {m.strip() for m in match.split(",")}:
+        return bottle.HTTPResponse(status=304, **headers)
+    body = path.read_bytes()
+    return bottle.HTTPResponse(body, status=200, **{**headers,
+                                                     "Content-Length": str(len(body))})
+
+
+def get_image(parts: Parts, key: str) -> bottle.HTTPResponse:
+    return _send_image(parts, key, thumb=False)
+
+
+def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
+    return _send_image(parts, key, thumb=True)
+
+
+# -- import ---------------------------------------------------------------------------
+
+
+def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
+    data, name = _upload(parts.max_bytes)
+    override = imports.parse_override(_form("mapping") or None, imports.PRODUCT_FIELDS)
+    options = ImportOptions(commit=not _flag("dry_run"), skip_errors=_flag("skip_errors"),
+                            by=user.name, file_name=display_name(name, "import"))
+    return parts.catalogue.import_file(data, options, override)
+
+
+# -- orders ---------------------------------------------------------------------------
+
+
+def list_orders(parts: Parts) -> dict[str, Any]:
+    return parts.orders.list(query_params())
+
+
+def upload_order(parts: Parts, user: Principal) -> dict[str, Any]:
+    data, name = _upload(parts.max_bytes)
+    fields = {k: _form(k) for k in ("number", "customer", "date")}
+    order = parts.orders.upload(data, name, fields=fields, by=user.name)
+    bottle.response.status = 201
+    bottle.response.set_header("Location", f"/api/orders/{order['id']}")
+    return {"order": order}
+
+
+def get_order(parts: Parts, id: str) -> dict[str, Any]:
+    return {"order": parts.orders.get(id)}
+
+
+def delete_order(parts: Parts, id: str) -> dict[str, Any]:
+    return parts.orders.delete(id)
+
+
+def statistics(parts: Parts) -> dict[str, Any]:
+    return parts.statistics.compute()
+
+
+def install(app: bottle.Bottle, ctx: AppContext) -> None:
+    # One Catalogue per store: its search index follows the store's listener.
+    catalogue = Catalogue(ctx.store)
+    parts = Parts(catalogue=catalogue, images=ImageStore(ctx.uploads.path),
+                  orders=Orders(catalogue, ctx.uploads.path),
+                  statistics=Statistics(catalogue),
+                  max_bytes=ctx.settings.max_content_length)
+    routes: list[tuple[str, str, Any]] = [
+        ("/api/products", "GET", list_products),
+        ("/api/products", "POST", create_product),
+        ("/api/products/facets", "GET", facets),
+        ("/api/products/export.xlsx", "GET", export_products),
+        ("/api/products/import", "POST", import_products),
+        ("/api/products/<id>", "GET", get_product),
+        ("/api/products/<id>", "PATCH", update_product),
+        ("/api/products/<id>", "DELETE", delete_product),
+        ("/api/products/<id>/images", "POST", upload_image),
+        ("/api/products/<id>/images/<key>", "DELETE", remove_image),
+        ("/api/images/<key>", "GET", get_image),
+        ("/api/images/<key>/thumb", "GET", get_thumbnail),
+        ("/api/orders", "GET", list_orders),
+        ("/api/orders", "POST", upload_order),
+        ("/api/orders/<id>", "GET", get_order),
+        ("/api/orders/<id>", "DELETE", delete_order),
+        ("/api/statistics", "GET", statistics),
+    ]
+    for rule, method, handler in routes:
+        app.route(rule, method, partial(handler, parts))
+    # pypinyin's dictionaries take about a second to load, and the index of
+    # 100,000 products another second or two to build: do both now, in the
+    # background, rather than in the first search someone types.
+    threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm",
+                     daemon=True).start()
+
+
+def _warm(catalogue: Catalogue) -> None:
+    load_pinyin()
+    try:
+        catalogue.search(SearchQuery())
+    except Exception:  # the store may already be closed (a short-lived app in a test)
+        log.debug("Warming the product index failed", exc_info=True)

@@ -1,0 +1,219 @@
+"""The product search index: pinyin, matching, filters, order, pages, and staying current.
+
+The index is checked against a plain reference (filter every product, sort,
+slice) on random catalogues and queries, and against pypinyin itself, so
+the fast paths can never drift from what a user expects.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pypinyin import Style, lazy_pinyin
+
+from localapp.catalogue import Catalogue
+from localapp.search import ProductIndex, SearchQuery, pinyin_forms
+from localapp.store import Store
+
+WORDS = ("螺丝刀 扳手 钳子 锤子 电钻 插座 开关 灯泡 电线 阀门 水龙头 胶带 手套 不锈钢 六角 十字 套装 银行 "
+         "长城 重庆 行李箱 调节 长度 重量 卷尺 合金 加长 强力 打印纸 音乐 绿色 差速器 便宜").split()
+
+
+def test_pinyin_of_common_names() -> None:
+    assert pinyin_forms("螺丝刀") == ("luosidao", "lsd")
+    # Phrases choose the right reading of a character with several.
+    assert pinyin_forms("银行卡")[0] == "yinhangka"
+    assert pinyin_forms("重庆火锅")[1] == "cqhg"
+    # ü is typed v, as on Chinese keyboards.
+    assert pinyin_forms("绿色") == ("lvse", "ls")
+    # Other characters stay, lower-cased; spaces go.
+    assert pinyin_forms("十字螺丝刀 PH2") == ("shiziluosidaoph2", "szlsdph2")
+    assert pinyin_forms("Hammer 12") == ("", "")
+
+
+def test_pinyin_agrees_with_pypinyin() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        name = "".join(rng.choice(WORDS) for _ in range(rng.randint(1, 4)))
+        full, initials = pinyin_forms(name)
+        assert full == "".join(lazy_pinyin(name)), name
+        assert initials == "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)), name
+
+
+def _doc(i: int, **fields: Any) -> dict[str, Any]:
+    base = {"id": f"p{i}", "sku": f"SKU-{i}", "name": f"产品{i}", "category": "", "spec": "",
+            "supplier": "", "price": 100 * i, "updated_at": f"2025-01-{(i % 28) + 1:02d}",
+            "deleted": False}
+    base.update(fields)
+    return base
+
+
+class FakeTable:
+    """The two table calls the index makes, over a plain dict (for pure index tests)."""
+
+    def __init__(self, docs: dict[int, dict[str, Any]]) -> None:
+        self.docs = docs
+
+    def all(self) -> list[Any]:
+        return [_Doc(d, i) for i, d in self.docs.items()]
+
+    def get(self, *, doc_id: int) -> Any:
+        d = self.docs.get(doc_id)
+        return None if d is None else _Doc(d, doc_id)
+
+
+class _Doc(dict):  # type: ignore[type-arg]
+    def __init__(self, value: dict[str, Any], doc_id: int) -> None:
+        super().__init__(value)
+        self.doc_id = doc_id
+
+
+class FakeStore:
+    def __init__(self, docs: dict[int, dict[str, Any]]) -> None:
+        self.t = FakeTable(docs)
+
+    def table(self, name: str) -> FakeTable:
+        return self.t
+
+
+def reference(docs: list[dict[str, Any]], q: SearchQuery) -> tuple[int, list[str]]:
+    """What a search must answer, computed the slow and obvious way."""
+    def text_hit(d: dict[str, Any]) -> bool:
+        needle = q.q.casefold().strip()
+        if not needle:
+            return True
+        full, initials = pinyin_forms(d["name"])
+        fields = [d["name"], d["sku"], d["spec"], d["supplier"], full, initials]
+        compact = "".join(needle.split())
+        return any(needle in f.casefold() or (compact.isascii() and compact.isalnum()
+                                             and compact in f.casefold()) for f in fields)
+
+    hits = [d for d in docs if not d.get("deleted") and text_hit(d)
+            and (q.category is None or d["category"].casefold() == q.category.casefold())
+            and (q.supplier is None or d["supplier"].casefold() == q.supplier.casefold())
+            and (q.min_price is None or d["price"] >= q.min_price)
+            and (q.max_price is None or d["price"] <= q.max_price)]
+    sort = q.sort.lstrip("-")
+    doc_ids = {d["id"]: int(d["id"][1:]) for d in docs}
+
+    def key(d: dict[str, Any]) -> tuple[Any, ...]:
+        name = (pinyin_forms(d["name"])[0] or d["name"].casefold()) + "\x1f" + d["name"].casefold()
+        if sort == "price":
+            return (d["price"], name, doc_ids[d["id"]])
+        if sort == "updated_at":
+            return (d["updated_at"], doc_ids[d["id"]])
+        return (name, doc_ids[d["id"]])
+
+    hits.sort(key=key, reverse=q.sort.startswith("-"))
+    first = (q.page - 1) * q.per_page
+    return len(hits), [d["id"] for d in hits[first:first + q.per_page]]
+
+
+product = st.builds(
+    lambda name, sku, cat, sup, spec, price, day, deleted: {
+        "name": name, "sku": sku, "category": cat, "supplier": sup, "spec": spec,
+        "price": price, "updated_at": f"2025-02-{day:02d}", "deleted": deleted},
+    # A small pool of words, so that equal names (ties in the sort) are common.
+    st.lists(st.sampled_from(["螺丝刀", "扳手", "银行", "Drill", "drill", "A4"]), min_size=1,
+             max_size=2).map("".join),
+    st.text(alphabet="abcAB-12", max_size=6),
+    st.sampled_from(["", "五金", "Tools", "tools"]),
+    st.sampled_from(["", "上海五金", "ACME"]),
+    st.sampled_from(["", "3mm", "PH2 x 100", "luo"]),
+    st.integers(0, 5000),
+    st.integers(1, 28),
+    st.booleans(),
+)
+query = st.builds(
+    SearchQuery,
+    q=st.sampled_from(["", "lsd", "luosi", "LUO SI", "扳手", "a", "sku", "ph2", "上海", "tools", "zz", "-1"]),
+    category=st.sampled_from([None, "五金", "TOOLS"]),
+    supplier=st.sampled_from([None, "acme"]),
+    min_price=st.sampled_from([None, 0, 1000]),
+    max_price=st.sampled_from([None, 2500, 5000]),
+    sort=st.sampled_from(["name", "-name", "price", "-price", "updated_at", "-updated_at"]),
+    page=st.integers(1, 3),
+    per_page=st.sampled_from([1, 3, 10]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(product, max_size=25), st.lists(query, min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 24), product), max_size=4))
+def test_index_matches_reference(products: list[dict[str, Any]], queries: list[SearchQuery],
+                                 edits: list[tuple[int, dict[str, Any]]]) -> None:
+    docs = {i + 1: {"id": f"p{i + 1}", **p} for i, p in enumerate(products)}
+    store = FakeStore(docs)
+    index = ProductIndex()
+    index.sync(store)  # type: ignore[arg-type]
+    for q in queries:
+        total, page = index.search(q)
+        assert (total, [d["id"] for d in page]) == reference(list(docs.values()), q)
+    # Small edits are patched into the built orders; the answers stay right.
+    for i, new in edits:
+        if i + 1 in docs:
+            docs[i + 1] = {"id": f"p{i + 1}", **new}
+            index.changed("products", {str(i + 1)})
+    index.sync(store)  # type: ignore[arg-type]
+    for q in queries:
+        total, page = index.search(q)
+        assert (total, [d["id"] for d in page]) == reference(list(docs.values()), q)
+
+
+def test_lookups_by_id_and_sku_follow_changes() -> None:
+    docs = {1: _doc(1, sku="AbC-1"), 2: _doc(2)}
+    store = FakeStore(docs)
+    index = ProductIndex()
+    index.sync(store)  # type: ignore[arg-type]
+    assert index.by_sku("abc-1") is not None and index.by_sku("ABC-1")[1]["id"] == "p1"  # type: ignore[index]
+    docs[1] = {**docs[1], "deleted": True}
+    index.changed("products", {"1"})
+    index.sync(store)  # type: ignore[arg-type]
+    assert index.by_sku("abc-1") is None
+    assert index.live("p1") is None and index.find("p1") is not None
+    assert index.search(SearchQuery())[0] == 1
+    # Another table's changes are not ours.
+    index.changed("orders", {"2"})
+    assert index._pending == set()
+
+
+def test_catalogue_sees_other_processes_changes(tmp_path: Path) -> None:
+    """Two Store objects on one directory behave like two processes."""
+    with Store.open(tmp_path) as a, Store.open(tmp_path) as b:
+        cat_a, cat_b = Catalogue(a), Catalogue(b)
+        assert cat_a.list()["total"] == 0
+        made = cat_b.create({"name": "十字螺丝刀", "sku": "SD-1", "price": 1250})
+        found = cat_a.list({"q": "lsd"})
+        assert found["total"] == 1 and found["items"][0]["id"] == made["id"]
+        cat_b.update(made["id"], {"name": "扳手"})
+        assert cat_a.list({"q": "lsd"})["total"] == 0
+        assert cat_a.list({"q": "bs"})["total"] == 1
+        cat_b.delete(made["id"])
+        assert cat_a.list()["total"] == 0
+
+
+def test_rollback_leaves_index_right(tmp_path: Path) -> None:
+    with Store.open(tmp_path) as store:
+        cat = Catalogue(store)
+        cat.create({"name": "扳手", "sku": "B-1", "price": 100})
+        with pytest.raises(RuntimeError), cat.writing():
+            cat.create({"name": "螺丝刀", "sku": "S-1", "price": 100})
+            assert cat.index.by_sku("S-1") is not None  # visible inside the transaction
+            raise RuntimeError("abort")
+        assert cat.list()["total"] == 1
+        assert cat.index.by_sku("S-1") is None
+        assert cat.list({"q": "lsd"})["total"] == 0
+
+
+def test_facets_count_case_insensitively() -> None:
+    docs = {1: _doc(1, category="Tools"), 2: _doc(2, category="tools"), 3: _doc(3, category="五金"),
+            4: _doc(4, category="")}
+    index = ProductIndex()
+    index.sync(FakeStore(docs))  # type: ignore[arg-type]
+    f = index.facets()
+    assert f["category"] == [{"name": "Tools", "count": 2}, {"name": "五金", "count": 1}]

@@ -1,0 +1,321 @@
+// The products page: a server-paged table with search as you type, filters
+// (category, supplier, price range) and sortable headers; a row opens the
+// product's drawer. Every query goes to GET /api/products (an in-memory
+// index on the server, a few ms even at 100,000 products), so typing simply
+// asks again after a short pause; answers that arrive out of order are dropped.
+
+import { ProductDrawer } from './drawer.js';
+import { debounce, h, option } from './dom.js';
+import { dateTime, money, number, parseYuan } from './format.js';
+
+const SORTABLE = { name: 'name', price: 'price', updated_at: 'updated_at' };
+const PER_PAGE = [20, 50, 100, 200];
+
+// The user's choices survive re-renders (language switch, back from an order).
+const state = { q: '', category: '', supplier: '', min: '', max: '', sort: 'name', page: 1, perPage: 50 };
+
+export function listQuery(s = state, { paging = true } = {}) {
+  const p = new URLSearchParams();
+  if (s.q.trim()) p.set('q', s.q.trim());
+  if (s.category) p.set('category', s.category);
+  if (s.supplier) p.set('supplier', s.supplier);
+  const min = parseYuan(s.min);
+  const max = parseYuan(s.max);
+  if (Number.isInteger(min)) p.set('min_price', String(min));
+  if (Number.isInteger(max)) p.set('max_price', String(max));
+  if (s.sort) p.set('sort', s.sort);
+  if (paging) {
+    p.set('page', String(s.page));
+    p.set('per_page', String(s.perPage));
+  }
+  return p.toString();
+}
+
+function filtered(s = state) {
+  return Boolean(s.q.trim() || s.category || s.supplier || s.min.trim() || s.max.trim());
+}
+
+export class ProductsPage {
+  constructor(ctx, openId) {
+    this.ctx = ctx;
+    this.t = ctx.t;
+    this.api = ctx.api;
+    this.el = ctx.el;
+    this.openId = openId;
+    this.readonly = !ctx.session?.authenticated;
+    this.seq = 0;
+    this.dead = false;
+    this.facets = { categories: [], suppliers: [] };
+    this.searchLater = debounce(() => { state.page = 1; this.load(); }, 250);
+    this.drawer = new ProductDrawer(ctx, {
+      facets: () => this.facets,
+      onChanged: () => { this.load(); this.loadFacets(); },
+      onClosed: () => this.route(null),
+    });
+  }
+
+  mount() {
+    this.build();
+    this.loadFacets();
+    this.load();
+    if (this.openId) this.drawer.open(this.openId);
+  }
+
+  unmount() {
+    this.dead = true;
+    this.searchLater.cancel();
+    this.drawer.destroy();
+  }
+
+  // The open product is kept in the address so a reload (or a language
+  // switch) reopens it; replaceState adds no history entry and no re-render.
+  route(id) {
+    const hash = id ? `#/catalogue/products/${encodeURIComponent(id)}` : '#/catalogue';
+    if (location.hash !== hash) history.replaceState(null, '', hash);
+  }
+
+  openProduct(id) {
+    this.route(id);
+    this.drawer.open(id);
+  }
+
+  // ---- building ------------------------------------------------------------
+
+  build() {
+    const t = this.t;
+    this.search = h('input', {
+      type: 'search', class: 'cat-input cat-search', id: 'cat-search', value: state.q,
+      placeholder: t('catalogue.search.placeholder'), 'aria-label': t('catalogue.search.label'),
+      autocomplete: 'off', spellcheck: 'false',
+    });
+    this.search.addEventListener('input', () => { state.q = this.search.value; this.searchLater(); });
+    this.search.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { this.searchLater.cancel(); state.page = 1; this.load(); }
+    });
+
+    this.categorySel = h('select', { class: 'cat-input', id: 'cat-filter-category', 'aria-label': t('catalogue.filter.category') });
+    this.supplierSel = h('select', { class: 'cat-input', id: 'cat-filter-supplier', 'aria-label': t('catalogue.filter.supplier') });
+    this.categorySel.addEventListener('change', () => { state.category = this.categorySel.value; state.page = 1; this.load(); });
+    this.supplierSel.addEventListener('change', () => { state.supplier = this.supplierSel.value; state.page = 1; this.load(); });
+    this.fillFacetSelects();
+
+    const priceInput = (key, id, label) => {
+      const input = h('input', {
+        type: 'text', inputmode: 'decimal', class: 'cat-input cat-price-input', id, value: state[key],
+        placeholder: label, 'aria-label': label,
+      });
+      input.addEventListener('input', () => {
+        state[key] = input.value;
+        const bad = Number.isNaN(parseYuan(input.value));
+        input.setAttribute('aria-invalid', bad ? 'true' : 'false');
+        input.title = bad ? t('catalogue.filter.priceInvalid') : '';
+        if (!bad) this.searchLater();
+      });
+      return input;
+    };
+    this.minInput = priceInput('min', 'cat-filter-min', t('catalogue.filter.minPrice'));
+    this.maxInput = priceInput('max', 'cat-filter-max', t('catalogue.filter.maxPrice'));
+
+    this.clearBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: 'cat-clear-filters', text: t('catalogue.filter.clear') });
+    this.clearBtn.addEventListener('click', () => this.clearFilters());
+
+    this.exportLink = h('a', { class: 'btn', id: 'cat-export', download: '', text: t('catalogue.action.export'), title: t('catalogue.action.exportHint') });
+    const newBtn = h('button', { type: 'button', class: 'btn btn-primary', id: 'cat-new-product', text: t('catalogue.action.newProduct'), hidden: this.readonly });
+    newBtn.addEventListener('click', () => this.drawer.openNew());
+    const importLink = h('a', { class: 'btn', href: '#/catalogue/import', text: t('catalogue.action.import'), hidden: this.readonly });
+
+    this.summary = h('span', { class: 'muted cat-summary', id: 'cat-summary' });
+    this.tbody = h('tbody');
+    this.thead = h('thead');
+    this.table = h('table', { class: 'cat-table cat-products', id: 'cat-products' }, this.thead, this.tbody);
+    this.empty = h('div', { class: 'cat-empty', hidden: true });
+    this.pager = h('div', { class: 'cat-pager' });
+
+    this.el.append(
+      h('div', { class: 'cat-toolbar' },
+        h('div', { class: 'cat-filters' },
+          this.search, this.categorySel, this.supplierSel,
+          h('span', { class: 'cat-price-range' }, this.minInput, h('span', { class: 'muted', text: '–' }), this.maxInput),
+          this.clearBtn),
+        h('div', { class: 'cat-actions' }, importLink, this.exportLink, newBtn)),
+      h('section', { class: 'card cat-table-card' },
+        h('div', { class: 'cat-table-scroll' }, this.table),
+        this.empty,
+        h('div', { class: 'cat-table-foot' }, this.summary, this.pager)),
+    );
+    this.renderHead();
+    this.updateExport();
+    this.clearBtn.hidden = !filtered();
+  }
+
+  fillFacetSelects() {
+    const t = this.t;
+    const fill = (select, list, allKey, current) => {
+      const names = list.map((f) => f.name);
+      select.replaceChildren(option('', t(allKey), !current),
+        ...list.map((f) => option(f.name, `${f.name} (${f.count})`, f.name === current)));
+      // A chosen value that no product has any more still shows, so the filter is visible.
+      if (current && !names.includes(current)) select.append(option(current, current, true));
+    };
+    fill(this.categorySel, this.facets.categories, 'catalogue.filter.allCategories', state.category);
+    fill(this.supplierSel, this.facets.suppliers, 'catalogue.filter.allSuppliers', state.supplier);
+  }
+
+  renderHead() {
+    const t = this.t;
+    const cols = [
+      ['image', '', ''], ['sku', t('catalogue.field.sku'), ''], ['name', t('catalogue.field.name'), 'name'],
+      ['category', t('catalogue.field.category'), ''], ['spec', t('catalogue.field.spec'), ''],
+      ['unit', t('catalogue.field.unit'), ''], ['price', t('catalogue.field.price'), 'price'],
+      ['supplier', t('catalogue.field.supplier'), ''], ['updated_at', t('catalogue.field.updatedAt'), 'updated_at'],
+    ];
+    const desc = state.sort.startsWith('-');
+    const current = state.sort.replace(/^-/, '');
+    const row = h('tr');
+    for (const [key, label, sortKey] of cols) {
+      const th = h('th', { class: `col-${key}`, scope: 'col' });
+      if (sortKey) {
+        const on = current === sortKey;
+        th.setAttribute('aria-sort', on ? (desc ? 'descending' : 'ascending') : 'none');
+        const btn = h('button', {
+          type: 'button', class: `cat-sort${on ? ' on' : ''}`, dataset: { sort: sortKey },
+          title: t('catalogue.sort.hint'),
+        }, label, h('span', { class: 'cat-sort-mark', 'aria-hidden': 'true', text: on ? (desc ? '▼' : '▲') : '↕' }));
+        btn.addEventListener('click', () => this.sortBy(sortKey));
+        th.append(btn);
+      } else {
+        th.textContent = label;
+      }
+      row.append(th);
+    }
+    this.thead.replaceChildren(row);
+  }
+
+  sortBy(key) {
+    const current = state.sort.replace(/^-/, '');
+    if (current === key) state.sort = state.sort.startsWith('-') ? key : `-${key}`;
+    else state.sort = key === 'updated_at' ? '-updated_at' : key; // newest first is what one wants
+    state.page = 1;
+    this.renderHead();
+    this.load();
+  }
+
+  clearFilters() {
+    Object.assign(state, { q: '', category: '', supplier: '', min: '', max: '', page: 1 });
+    this.search.value = '';
+    this.minInput.value = '';
+    this.maxInput.value = '';
+    this.minInput.setAttribute('aria-invalid', 'false');
+    this.maxInput.setAttribute('aria-invalid', 'false');
+    this.fillFacetSelects();
+    this.load();
+  }
+
+  updateExport() {
+    const qs = listQuery(state, { paging: false });
+    this.exportLink.href = `api/products/export.xlsx${qs ? `?${qs}` : ''}`;
+  }
+
+  // ---- data ------------------------------------------------------------------
+
+  async loadFacets() {
+    try {
+      const facets = await this.api.get('api/products/facets', { quiet: true });
+      if (this.dead) return;
+      this.facets = facets;
+      this.fillFacetSelects();
+    } catch (err) {
+      console.error(err); // the filters stay as they are; the table still works
+    }
+  }
+
+  async load() {
+    const seq = ++this.seq;
+    this.updateExport();
+    this.clearBtn.hidden = !filtered();
+    this.table.classList.add('busy');
+    let data;
+    try {
+      data = await this.api.get(`api/products?${listQuery()}`);
+    } catch {
+      if (seq === this.seq && !this.dead) this.table.classList.remove('busy');
+      return;
+    }
+    if (seq !== this.seq || this.dead) return; // a newer query is on its way
+    this.table.classList.remove('busy');
+    const pages = Math.max(1, Math.ceil(data.total / state.perPage));
+    if (state.page > pages && data.total > 0) {
+      state.page = pages;
+      this.load();
+      return;
+    }
+    this.renderRows(data.items);
+    this.renderFoot(data.total, pages);
+  }
+
+  renderRows(items) {
+    const t = this.t;
+    this.tbody.replaceChildren(...items.map((p) => {
+      const thumb = p.images?.length
+        ? h('img', { class: 'cat-thumb-sm', src: `api/images/${encodeURIComponent(p.images[0])}/thumb`, alt: '', loading: 'lazy' })
+        : h('span', { class: 'cat-thumb-sm cat-thumb-none', 'aria-hidden': 'true' });
+      const tr = h('tr', { tabindex: '0', dataset: { id: p.id }, title: t('catalogue.table.open') },
+        h('td', { class: 'col-image' }, thumb),
+        h('td', { class: 'col-sku mono', text: p.sku || '—' }),
+        h('td', { class: 'col-name' }, h('span', { class: 'cat-name', text: p.name }),
+          (p.tags || []).slice(0, 3).map((tag) => h('span', { class: 'cat-tag', text: tag }))),
+        h('td', { class: 'col-category', text: p.category || '' }),
+        h('td', { class: 'col-spec', text: p.spec || '' }),
+        h('td', { class: 'col-unit', text: p.unit || '' }),
+        h('td', { class: 'col-price num', text: money(p.price, p.currency) }),
+        h('td', { class: 'col-supplier', text: p.supplier || '' }),
+        h('td', { class: 'col-updated_at muted', text: dateTime(p.updated_at) }));
+      tr.addEventListener('click', () => this.openProduct(p.id));
+      tr.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.openProduct(p.id); });
+      return tr;
+    }));
+    const none = items.length === 0;
+    this.table.hidden = none;
+    this.empty.hidden = !none;
+    if (none) this.renderEmpty();
+  }
+
+  renderEmpty() {
+    const t = this.t;
+    if (filtered()) {
+      const clear = h('button', { type: 'button', class: 'btn', text: t('catalogue.filter.clear') });
+      clear.addEventListener('click', () => this.clearFilters());
+      this.empty.replaceChildren(
+        h('h2', { text: t('catalogue.empty.noMatch') }),
+        h('p', { class: 'muted', text: t('catalogue.empty.noMatchHint') }),
+        h('div', { class: 'cat-empty-actions' }, clear));
+      return;
+    }
+    const actions = [];
+    if (!this.readonly) {
+      const create = h('button', { type: 'button', class: 'btn', text: t('catalogue.action.newProduct') });
+      create.addEventListener('click', () => this.drawer.openNew());
+      actions.push(h('a', { class: 'btn btn-primary', href: '#/catalogue/import', text: t('catalogue.action.importFirst') }), create);
+    }
+    this.empty.replaceChildren(
+      h('h2', { text: t('catalogue.empty.title') }),
+      h('p', { class: 'muted', text: t(this.readonly ? 'catalogue.empty.readonly' : 'catalogue.empty.body') }),
+      h('div', { class: 'cat-empty-actions' }, actions));
+  }
+
+  renderFoot(total, pages) {
+    const t = this.t;
+    this.summary.textContent = t(filtered() ? 'catalogue.table.summaryFiltered' : 'catalogue.table.summary',
+      { total: number(total) });
+    const prev = h('button', { type: 'button', class: 'btn cat-btn-sm', id: 'cat-prev', text: t('catalogue.pager.prev'), disabled: state.page <= 1 });
+    const next = h('button', { type: 'button', class: 'btn cat-btn-sm', id: 'cat-next', text: t('catalogue.pager.next'), disabled: state.page >= pages });
+    prev.addEventListener('click', () => { state.page -= 1; this.load(); });
+    next.addEventListener('click', () => { state.page += 1; this.load(); });
+    const per = h('select', { class: 'cat-input cat-input-sm', 'aria-label': t('catalogue.pager.perPage') },
+      PER_PAGE.map((n) => option(String(n), t('catalogue.pager.perPageN', { n }), n === state.perPage)));
+    per.addEventListener('change', () => { state.perPage = Number(per.value); state.page = 1; this.load(); });
+    this.pager.replaceChildren(per, prev,
+      h('span', { class: 'cat-page-no', text: t('catalogue.pager.page', { page: state.page, pages }) }), next);
+    this.pager.hidden = total === 0;
+  }
+}

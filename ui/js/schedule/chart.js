@@ -1,0 +1,527 @@
+// The Gantt chart: frappe-gantt (npm, MIT; copied to ui/vendor/ by
+// build/vendor.py) plus what the schedule needs around it:
+//
+// - rows grouped by project: a summary row per project, its tasks, and an
+//   empty row to drag new tasks on (the library knows only a flat task list);
+// - colours per task type, milestones, the selected bar;
+// - today always on the time line, weekends shaded (library options);
+// - drag on an empty part of a row to create a task (an overlay of our own);
+// - saves: the library reports date changes while the mouse still moves, so
+//   changes are collected and handed over once, when the mouse button goes up.
+//
+// The library draws every task it is given, so the caller passes only the
+// rows on screen (a window of rows, see view.js). Nothing of the library is
+// copied or changed: LocalGantt overrides two methods of its public class.
+
+import {
+  addDays, daysInMonth, fmtDay, maxDay, minDay, parseDay, startOfDay, startOfMonth, startOfWeek,
+  today,
+} from './dates.js';
+import { escapeHtml } from './dom.js';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const GANTT_URL = '../../vendor/frappe-gantt/frappe-gantt.es.js';
+const NO_TYPE_COLOR = '#8c8c8c';
+const PROJECT_COLOR = '#5b6b82';
+export const BAR_HEIGHT = 22;
+export const ROW_PADDING = 14;
+export const ROW_HEIGHT = BAR_HEIGHT + ROW_PADDING;
+const DRAG_MIN_PX = 6;
+
+let GanttClass = null;
+
+// Load the library once. Rejects with a readable message when the set-up
+// step (npm ci + build/vendor.py) has not been run.
+export async function loadGantt() {
+  if (GanttClass) return GanttClass;
+  let mod;
+  try {
+    mod = await import(GANTT_URL);
+  } catch (err) {
+    const e = new Error('frappe-gantt is missing from ui/vendor/');
+    e.code = 'vendor_missing';
+    e.cause = err;
+    throw e;
+  }
+  GanttClass = makeLocalGantt(mod.default);
+  return GanttClass;
+}
+
+function makeLocalGantt(Gantt) {
+  return class LocalGantt extends Gantt {
+    // Widen the time line so today is always on it (today line, "Today"
+    // button) and align it to Mondays / first days of months, so week and
+    // month columns start where people expect.
+    setup_gantt_dates(refresh) {
+      super.setup_gantt_dates(refresh);
+      const unit = this.config.unit;
+      const pad = unit === 'month' ? 62 : 14;
+      const now = startOfDay(new Date());
+      const lo = new Date(now);
+      lo.setDate(lo.getDate() - pad);
+      const hi = new Date(now);
+      hi.setDate(hi.getDate() + pad);
+      let start = this.gantt_start < lo ? this.gantt_start : lo;
+      const end = this.gantt_end > hi ? this.gantt_end : hi;
+      if (unit === 'month') start = startOfMonth(start);
+      else if (this.config.step === 7) start = startOfWeek(start);
+      else start = startOfDay(start);
+      this.gantt_start = start;
+      this.gantt_end = end;
+    }
+
+    // The wrapper scrolls, instantly and to a date it chooses; the library's
+    // own smooth scroll would fight with keeping the position on redraws.
+    set_scroll_position() {}
+  };
+}
+
+// ---- view modes (zoom levels) with headers in the current language -------
+
+function monthLabel(d, lang) {
+  return lang === 'zh-CN'
+    ? `${d.getFullYear()}年${d.getMonth() + 1}月`
+    : new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric' }).format(d);
+}
+
+function shortMonth(d, lang) {
+  return lang === 'zh-CN' ? `${d.getMonth() + 1}月`
+    : new Intl.DateTimeFormat('en', { month: 'short' }).format(d);
+}
+
+function weekLabel(d, lang) {
+  const e = new Date(d);
+  e.setDate(e.getDate() + 6);
+  if (lang === 'zh-CN') {
+    const tail = e.getMonth() === d.getMonth() ? `${e.getDate()}日` : `${e.getMonth() + 1}月${e.getDate()}日`;
+    return `${d.getMonth() + 1}月${d.getDate()}日–${tail}`;
+  }
+  const tail = e.getMonth() === d.getMonth() ? `${e.getDate()}` : `${e.getDate()} ${shortMonth(e, lang)}`;
+  return `${d.getDate()} ${shortMonth(d, lang)} – ${tail}`;
+}
+
+// Upper header texts must depend on the period only: the library finds the
+// sticky label by comparing texts for a date with no predecessor.
+function viewMode(zoom) {
+  if (zoom === 'week') {
+    return {
+      name: 'Week', padding: '1m', step: '7d', date_format: 'YYYY-MM-DD', column_width: 120,
+      lower_text: (d, ld, lang) => weekLabel(d, lang),
+      upper_text: (d, ld, lang) => (!ld || d.getMonth() !== ld.getMonth() ? monthLabel(d, lang) : ''),
+      upper_text_frequency: 4,
+      thick_line: (d) => d.getDate() <= 7,
+    };
+  }
+  if (zoom === 'month') {
+    return {
+      name: 'Month', padding: '2m', step: '1m', date_format: 'YYYY-MM', column_width: 110,
+      snap_at: '1d',
+      lower_text: (d, ld, lang) => shortMonth(d, lang),
+      upper_text: (d, ld, lang) => (!ld || d.getFullYear() !== ld.getFullYear()
+        ? (lang === 'zh-CN' ? `${d.getFullYear()}年` : String(d.getFullYear())) : ''),
+      thick_line: (d) => d.getMonth() % 3 === 0,
+    };
+  }
+  return {
+    name: 'Day', padding: '14d', step: '1d', date_format: 'YYYY-MM-DD', column_width: 34,
+    lower_text: (d) => String(d.getDate()),
+    upper_text: (d, ld, lang) => (!ld || d.getMonth() !== ld.getMonth() ? monthLabel(d, lang) : ''),
+    thick_line: (d) => d.getDay() === 1,
+  };
+}
+
+function svgEl(tag, attrs, text) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// ---- colours -------------------------------------------------------------
+
+function shade(hex, factor) {
+  const m = /^#([0-9a-f]{6})$/i.exec(hex || '');
+  if (!m) return hex;
+  const n = parseInt(m[1], 16);
+  const ch = [(n >> 16) & 255, (n >> 8) & 255, n & 255].map((c) => Math.round(c * factor));
+  return `#${ch.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export function typeColor(type) {
+  return (type && type.color) || NO_TYPE_COLOR;
+}
+
+// ---- the chart -------------------------------------------------------------
+
+export class Chart {
+  // host: an empty element that the chart fills.
+  // handlers: onEdit(taskId), onChange(taskId, changes), onCreate(projectId, start, end),
+  //           onSelect(taskId | null)
+  constructor(host, handlers) {
+    this.host = host;
+    this.handlers = handlers;
+    this.gantt = null;
+    this.rows = [];
+    this.byFid = new Map();
+    this.pending = new Map();
+    this.suppressClickUntil = 0;
+    this.selectedId = null;
+    this.onDocMouseUp = () => this.commitPending();
+    document.addEventListener('mouseup', this.onDocMouseUp);
+  }
+
+  destroy() {
+    document.removeEventListener('mouseup', this.onDocMouseUp);
+    this.endCreateDrag?.();
+    this.host.replaceChildren();
+    this.gantt = null;
+  }
+
+  get container() {
+    return this.host.querySelector('.gantt-container');
+  }
+
+  // rows: [{kind: 'project'|'task'|'blank', project, task?, continued?}]
+  // opts: {zoom, lang, typeById, scroll: 'keep' | 'today' | 'start' | {date}}
+  render(rows, opts) {
+    const Gantt = GanttClass;
+    const prev = this.container;
+    const keep = prev ? { left: prev.scrollLeft, top: prev.scrollTop } : null;
+    const centre = prev && this.gantt ? this.dateAt(prev.scrollLeft + prev.clientWidth / 2) : null;
+    this.rows = rows;
+    this.opts = opts;
+    this.byFid = new Map();
+    this.pending.clear();
+    const ftasks = rows.map((row, i) => this.toFrappe(row, i, opts));
+    const fidOfTask = new Map();
+    ftasks.forEach((ft, i) => { if (rows[i].kind === 'task') fidOfTask.set(rows[i].task.id, ft.id); });
+    for (const [i, ft] of ftasks.entries()) {
+      const row = rows[i];
+      // Arrows only between bars on screen: the library fails on unknown ids.
+      ft.dependencies = row.kind === 'task'
+        ? (row.task.depends_on || []).map((d) => fidOfTask.get(d)).filter(Boolean)
+        : [];
+    }
+    this.host.replaceChildren();
+    const mount = document.createElement('div');
+    mount.className = 'lg-gantt-mount';
+    this.host.append(mount);
+    const weekendShading = opts.zoom !== 'month';
+    this.gantt = new Gantt(mount, ftasks, {
+      view_mode: viewMode(opts.zoom),
+      language: opts.lang,
+      bar_height: BAR_HEIGHT,
+      padding: ROW_PADDING,
+      bar_corner_radius: 4,
+      upper_header_height: 30,
+      lower_header_height: 26,
+      container_height: 'auto',
+      infinite_padding: false,
+      popup: false,
+      today_button: false,
+      view_mode_select: false,
+      move_dependencies: false,
+      holidays: weekendShading ? { 'var(--lg-weekend)': 'weekend' } : {},
+      readonly: Boolean(opts.readonly),
+      snap_at: '1d',
+      scroll_to: null,
+      on_click: (ft) => this.clicked(ft),
+      on_date_change: (ft, start, end) => this.dateChanged(ft, start, end),
+      on_progress_change: (ft, progress) => this.progressChanged(ft, progress),
+    });
+    this.decorate();
+    this.bindCreateDrag();
+    const box = this.container;
+    if (opts.scroll === 'keep' && keep) {
+      if (opts.zoomChanged && centre) this.scrollToDate(centre, 'centre');
+      else box.scrollLeft = keep.left;
+      box.scrollTop = keep.top;
+    } else if (opts.scroll && opts.scroll.date) {
+      this.scrollToDate(opts.scroll.date, opts.scroll.where);
+    } else {
+      this.scrollToDate(this.firstInterestingDate());
+    }
+  }
+
+  toFrappe(row, i, opts) {
+    const fid = `lg${i}`;
+    this.byFid.set(fid, row);
+    if (row.kind === 'project') {
+      const span = projectSpan(row.project, row.allTasks || []);
+      // The name is drawn by decorate(), kept in sight while scrolling.
+      return {
+        id: fid, name: '', start: span.start, end: span.end,
+        progress: averageProgress(row.allTasks || []), custom_class: 'lg-project-row',
+        color: PROJECT_COLOR, color_progress: shade(PROJECT_COLOR, 0.7),
+      };
+    }
+    if (row.kind === 'blank') {
+      const span = projectSpan(row.project, row.allTasks || []);
+      return { id: fid, name: '', start: span.start, end: span.start, progress: 0,
+        custom_class: 'lg-blank-row' };
+    }
+    const t = row.task;
+    const color = typeColor(opts.typeById.get(t.type_id));
+    return {
+      id: fid,
+      name: escapeHtml(t.milestone ? `◆ ${t.name}` : t.name),
+      start: t.start,
+      end: t.end,
+      progress: t.progress || 0,
+      custom_class: t.milestone ? 'lg-milestone' : 'lg-task',
+      color,
+      color_progress: shade(color, 0.72),
+    };
+  }
+
+  // After each draw: no grow-in animation (it would replay on every save),
+  // group rows tinted, data-* attributes naming the real records.
+  decorate() {
+    const g = this.gantt;
+    const svg = g.$svg;
+    svg.querySelectorAll('animate').forEach((a) => a.remove());
+    const width = g.dates.length * g.config.column_width;
+    const top = g.config.header_height;
+    const rowsLayer = g.layers.grid.firstElementChild;
+    const overlay = document.createElementNS(SVG_NS, 'g');
+    overlay.setAttribute('class', 'lg-overlay');
+    this.rows.forEach((row, i) => {
+      const y = top + i * ROW_HEIGHT;
+      if (row.kind === 'project') {
+        overlay.append(svgEl('rect', { x: 0, y, width, height: ROW_HEIGHT, class: 'lg-group-row' }));
+      } else if (row.kind === 'blank') {
+        // The empty row at the end of a project, with a hint where to drag.
+        overlay.append(svgEl('rect', {
+          x: 0, y, width, height: ROW_HEIGHT, class: 'lg-blank-slot', 'data-project-id': row.project.id,
+        }));
+      }
+    });
+    rowsLayer.after(overlay);
+    // Project names above their summary bars, on top of everything.
+    const labels = svgEl('g', { class: 'lg-labels' });
+    this.rows.forEach((row, i) => {
+      if (row.kind !== 'project') return;
+      const span = projectSpan(row.project, row.allTasks || []);
+      const text = svgEl('text', {
+        x: 8, y: top + i * ROW_HEIGHT + 12, class: 'lg-project-label',
+        'data-export-x': Math.max(4, this.xOf(span.start)),
+      });
+      text.append(svgEl('tspan', { class: 'lg-project-name' }, row.continued ? `${row.project.name} …` : row.project.name));
+      const meta = this.opts.projectMeta?.(row.project, row.allTasks || []);
+      if (meta) text.append(svgEl('tspan', { class: 'lg-project-meta', dx: 8 }, meta));
+      labels.append(text);
+    });
+    if (this.opts.createHint) {
+      this.rows.forEach((row, i) => {
+        if (row.kind !== 'blank') return;
+        labels.append(svgEl('text', {
+          x: 8, y: top + i * ROW_HEIGHT + ROW_HEIGHT / 2, class: 'lg-blank-hint', 'data-export': 'skip',
+        }, this.opts.createHint));
+      });
+    }
+    svg.append(labels);
+    // Keep project names and drag hints in sight while scrolling sideways.
+    const sticky = [...labels.children];
+    if (sticky.length) {
+      const box = g.$container;
+      const place = () => {
+        const x = String(box.scrollLeft + 8);
+        for (const el of sticky) el.setAttribute('x', x);
+      };
+      box.addEventListener('scroll', place, { passive: true });
+      place();
+    }
+    for (const wrapper of svg.querySelectorAll('.bar-wrapper')) {
+      const row = this.byFid.get(wrapper.getAttribute('data-id'));
+      if (!row) continue;
+      wrapper.dataset.kind = row.kind;
+      wrapper.dataset.projectId = row.project.id;
+      if (row.kind === 'task') {
+        wrapper.dataset.taskId = row.task.id;
+        wrapper.dataset.start = row.task.start;
+        wrapper.dataset.end = row.task.end;
+        wrapper.classList.toggle('lg-selected', row.task.id === this.selectedId);
+        const title = document.createElementNS(SVG_NS, 'title');
+        title.textContent = `${row.task.name} (${row.task.start} – ${row.task.end}, ${row.task.progress || 0}%)`;
+        wrapper.prepend(title);
+      }
+    }
+  }
+
+  // ---- selection and clicks ------------------------------------------------
+
+  select(taskId) {
+    this.selectedId = taskId;
+    if (!this.gantt) return;
+    for (const w of this.gantt.$svg.querySelectorAll('.bar-wrapper[data-task-id]')) {
+      w.classList.toggle('lg-selected', w.dataset.taskId === taskId);
+    }
+  }
+
+  clicked(ft) {
+    const row = this.byFid.get(ft.id);
+    if (!row || row.kind !== 'task') return;
+    // A drag ends with a click on the bar; that click is not a request to edit.
+    if (Date.now() < this.suppressClickUntil) return;
+    this.select(row.task.id);
+    this.handlers.onSelect?.(row.task.id);
+    this.handlers.onEdit?.(row.task.id);
+  }
+
+  // ---- edits on the chart --------------------------------------------------
+
+  dateChanged(ft, start, end) {
+    const row = this.byFid.get(ft.id);
+    if (!row || row.kind !== 'task') return;
+    const change = this.pending.get(row.task.id) || {};
+    change.start = fmtDay(start);
+    change.end = fmtDay(end); // the library passes the last second of the last day
+    this.pending.set(row.task.id, change);
+  }
+
+  progressChanged(ft, progress) {
+    const row = this.byFid.get(ft.id);
+    if (!row || row.kind !== 'task') return;
+    const change = this.pending.get(row.task.id) || {};
+    change.progress = Math.max(0, Math.min(100, Math.round(Number(progress) || 0)));
+    this.pending.set(row.task.id, change);
+  }
+
+  commitPending() {
+    if (!this.pending.size) return;
+    const changes = [...this.pending.entries()];
+    this.pending.clear();
+    this.suppressClickUntil = Date.now() + 400;
+    for (const [taskId, change] of changes) {
+      const row = this.rows.find((r) => r.kind === 'task' && r.task.id === taskId);
+      if (!row) continue;
+      const diff = {};
+      for (const [k, v] of Object.entries(change)) if (row.task[k] !== v) diff[k] = v;
+      if (Object.keys(diff).length) this.handlers.onChange?.(taskId, diff);
+    }
+  }
+
+  // ---- time <-> pixels -------------------------------------------------------
+
+  dateAt(x) {
+    const g = this.gantt;
+    const col = g.config.column_width;
+    const start = g.gantt_start;
+    if (g.config.unit === 'month') {
+      const m = Math.floor(x / col);
+      const d = new Date(start.getFullYear(), start.getMonth() + m, 1);
+      const frac = x / col - m;
+      d.setDate(1 + Math.min(daysInMonth(d) - 1, Math.floor(frac * daysInMonth(d))));
+      return fmtDay(d);
+    }
+    const days = Math.floor((x / col) * g.config.step);
+    return addDays(fmtDay(start), days);
+  }
+
+  xOf(day) {
+    const g = this.gantt;
+    const col = g.config.column_width;
+    const d = parseDay(day);
+    const start = g.gantt_start;
+    if (g.config.unit === 'month') {
+      const months = (d.getFullYear() - start.getFullYear()) * 12 + d.getMonth() - start.getMonth();
+      return (months + (d.getDate() - 1) / daysInMonth(d)) * col;
+    }
+    const days = Math.round((d - start) / 86400000);
+    return (days / g.config.step) * col;
+  }
+
+  scrollToDate(day, where = 'left') {
+    const box = this.container;
+    if (!box || !day) return;
+    const x = this.xOf(day);
+    box.scrollLeft = where === 'centre' ? x - box.clientWidth / 2 : x - this.gantt.config.column_width * 2;
+  }
+
+  scrollToToday() {
+    this.scrollToDate(today(), 'centre');
+  }
+
+  // Where to look first: the start of the work on screen when it all fits,
+  // else today when the work spans it, else the start.
+  firstInterestingDate() {
+    const tasks = this.rows.filter((r) => r.kind === 'task').map((r) => r.task);
+    const now = today();
+    if (!tasks.length) return addDays(now, -3);
+    const first = tasks.reduce((a, t) => (t.start < a ? t.start : a), tasks[0].start);
+    const last = tasks.reduce((a, t) => (t.end > a ? t.end : a), tasks[0].end);
+    const box = this.container;
+    const fits = box && this.xOf(last) - this.xOf(first) < box.clientWidth - 4 * this.gantt.config.column_width;
+    if (!fits && first <= now && now <= last) return addDays(now, -7);
+    return first;
+  }
+
+  // ---- drag on an empty part of a row to create a task -----------------------
+
+  bindCreateDrag() {
+    const g = this.gantt;
+    const svg = g.$svg;
+    if (this.opts.readonly) return;
+    svg.addEventListener('mousedown', (e) => {
+      if (e.button !== 0 || e.target.closest('.bar-wrapper')) return;
+      const box = svg.getBoundingClientRect();
+      const x0 = e.clientX - box.left;
+      const y = e.clientY - box.top;
+      const index = Math.floor((y - g.config.header_height) / ROW_HEIGHT);
+      const row = this.rows[index];
+      if (!row || y < g.config.header_height) return;
+      e.preventDefault();
+      const ghost = document.createElementNS(SVG_NS, 'rect');
+      ghost.setAttribute('class', 'lg-create-ghost');
+      ghost.setAttribute('y', String(g.config.header_height + index * ROW_HEIGHT + ROW_PADDING / 2));
+      ghost.setAttribute('height', String(BAR_HEIGHT));
+      ghost.setAttribute('x', String(x0));
+      ghost.setAttribute('width', '0');
+      ghost.setAttribute('rx', '4');
+      svg.append(ghost);
+      let x1 = x0;
+      const move = (ev) => {
+        x1 = ev.clientX - svg.getBoundingClientRect().left;
+        ghost.setAttribute('x', String(Math.min(x0, x1)));
+        ghost.setAttribute('width', String(Math.abs(x1 - x0)));
+      };
+      const up = () => {
+        this.endCreateDrag();
+        if (Math.abs(x1 - x0) < DRAG_MIN_PX) return;
+        const a = this.dateAt(Math.min(x0, x1));
+        const b = this.dateAt(Math.max(x0, x1) - 1);
+        this.handlers.onCreate?.(row.project.id, a, b < a ? a : b);
+      };
+      this.endCreateDrag = () => {
+        window.removeEventListener('mousemove', move);
+        window.removeEventListener('mouseup', up);
+        ghost.remove();
+        this.endCreateDrag = null;
+      };
+      window.addEventListener('mousemove', move);
+      window.addEventListener('mouseup', up);
+    });
+  }
+}
+
+// The span a project's summary row covers: its tasks, else its own dates,
+// else today.
+export function projectSpan(project, tasks) {
+  let start = null;
+  let end = null;
+  for (const t of tasks) {
+    start = minDay(start, t.start);
+    end = maxDay(end, t.end);
+  }
+  if (!start) {
+    start = project.start || project.end || today();
+    end = project.end || start;
+  }
+  if (end < start) end = start;
+  return { start, end };
+}
+
+export function averageProgress(tasks) {
+  if (!tasks.length) return 0;
+  return Math.round(tasks.reduce((s, t) => s + (t.progress || 0), 0) / tasks.length);
+}

@@ -1,0 +1,71 @@
+// Calendar dates as the schedule API speaks them: 'YYYY-MM-DD' strings, end
+// inclusive. Dates are handled as local midnight so a day never shifts with
+// the time zone (the Gantt library also works in local time).
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
+export const DAY_MS = 86400000;
+
+export function isDay(s) {
+  if (typeof s !== 'string' || !ISO.test(s)) return false;
+  const d = parseDay(s);
+  return fmtDay(d) === s; // rejects 2025-02-30
+}
+
+export function parseDay(s) {
+  const m = ISO.exec(s);
+  if (!m) return null;
+  return new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+}
+
+export function fmtDay(d) {
+  const y = d.getFullYear();
+  const m = String(d.getMonth() + 1).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, '0');
+  return `${y}-${m}-${day}`;
+}
+
+export function today() {
+  return fmtDay(new Date());
+}
+
+export function addDays(s, n) {
+  const d = parseDay(s);
+  d.setDate(d.getDate() + n);
+  return fmtDay(d);
+}
+
+// Whole days from a to b (b - a); DST-safe because both are local midnights.
+export function daysBetween(a, b) {
+  return Math.round((parseDay(b) - parseDay(a)) / DAY_MS);
+}
+
+export function minDay(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a < b ? a : b;
+}
+
+export function maxDay(a, b) {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}
+
+export function startOfDay(d) {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+}
+
+export function startOfWeek(d) {
+  // Weeks start on Monday, as in China and in ISO 8601.
+  const s = startOfDay(d);
+  s.setDate(s.getDate() - ((s.getDay() + 6) % 7));
+  return s;
+}
+
+export function startOfMonth(d) {
+  return new Date(d.getFullYear(), d.getMonth(), 1);
+}
+
+export function daysInMonth(d) {
+  return new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
+}

@@ -1,0 +1,187 @@
+// Exports made in the browser: tasks as CSV (UTF-8 with a byte-order mark,
+// so Excel in China opens it without garbling), and the chart as a PNG or
+// printed. The chart picture is one stand-alone SVG: the library's SVG with
+// its computed styles written inline, plus the date header (HTML in the
+// library) and the today line redrawn as SVG.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const MAX_CANVAS = 16000; // browsers refuse canvases much wider than this
+
+// ---- CSV ---------------------------------------------------------------------
+
+function csvCell(value, { text = true } = {}) {
+  let s = value === null || value === undefined ? '' : String(value);
+  // A text cell that starts like a formula would run as one in Excel.
+  if (text && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/[",\r\n]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
+  return s;
+}
+
+export function tasksCsv(tasks, { t, projectById, typeById, taskById }) {
+  const header = ['project', 'task', 'type', 'start', 'end', 'days', 'assignee', 'progress',
+    'milestone', 'dependsOn', 'notes', 'projectId', 'taskId']
+    .map((k) => csvCell(t(`schedule.csv.${k}`)));
+  const lines = [header.join(',')];
+  for (const task of tasks) {
+    const days = Math.round((Date.parse(task.end) - Date.parse(task.start)) / 86400000) + 1;
+    lines.push([
+      csvCell(projectById.get(task.project_id)?.name ?? ''),
+      csvCell(task.name),
+      csvCell(typeById.get(task.type_id)?.name ?? ''),
+      csvCell(task.start, { text: false }),
+      csvCell(task.end, { text: false }),
+      csvCell(days, { text: false }),
+      csvCell(task.assignee || ''),
+      csvCell(task.progress ?? 0, { text: false }),
+      csvCell(task.milestone ? t('schedule.csv.yes') : ''),
+      csvCell((task.depends_on || []).map((id) => taskById.get(id)?.name ?? id).join('; ')),
+      csvCell(task.notes || ''),
+      csvCell(task.project_id),
+      csvCell(task.id),
+    ].join(','));
+  }
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
+}
+
+export function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// ---- the chart as one SVG --------------------------------------------------------
+
+const STYLE_PROPS = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-opacity',
+  'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight', 'dominant-baseline',
+  'text-anchor', 'visibility', 'display', 'clip-path', 'transform', 'transform-origin',
+  'transform-box'];
+
+function inlineStyles(source, copy) {
+  const from = [source, ...source.querySelectorAll('*')];
+  const to = [copy, ...copy.querySelectorAll('*')];
+  for (let i = 0; i < from.length; i += 1) {
+    const cs = getComputedStyle(from[i]);
+    const parts = [];
+    for (const p of STYLE_PROPS) {
+      const v = cs.getPropertyValue(p);
+      if (!v || (p === 'clip-path' && v === 'none')) continue;
+      parts.push(`${p}:${v}`);
+    }
+    to[i].setAttribute('style', parts.join(';'));
+    to[i].removeAttribute('class');
+  }
+}
+
+function svgEl(tag, attrs, text) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+// gantt: the frappe-gantt instance on screen. Returns {svg: string, width, height}.
+export function chartSvg(gantt, { title = '' } = {}) {
+  const src = gantt.$svg;
+  const width = gantt.dates.length * gantt.config.column_width;
+  const height = Number(src.getAttribute('height')) || gantt.grid_height;
+  const headH = gantt.config.header_height;
+  const copy = src.cloneNode(true);
+  inlineStyles(src, copy);
+  copy.querySelectorAll('animate, title, [data-export="skip"]').forEach((n) => n.remove());
+  // Labels that follow the scroll position go back to where their bars start.
+  copy.querySelectorAll('[data-export-x]').forEach((n) => n.setAttribute('x', n.getAttribute('data-export-x')));
+  const font = getComputedStyle(gantt.$container).fontFamily;
+  const out = svgEl('svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}` });
+  out.append(svgEl('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }));
+  for (const child of [...copy.childNodes]) out.append(child);
+
+  // The header: the library draws it as HTML above the SVG.
+  const head = svgEl('g', { 'font-family': font });
+  head.append(svgEl('rect', { x: 0, y: 0, width, height: headH, fill: '#ffffff' }));
+  head.append(svgEl('line', { x1: 0, y1: headH - 0.5, x2: width, y2: headH - 0.5, stroke: '#c7c7c7' }));
+  const upperH = gantt.options.upper_header_height;
+  const lowerH = gantt.options.lower_header_height;
+  const col = gantt.config.column_width;
+  for (const el of gantt.$container.querySelectorAll('.upper-text')) {
+    const x = parseFloat(el.style.left) || 0;
+    head.append(svgEl('text', { x: x + 4, y: upperH / 2 + 5, 'font-size': 14, 'font-weight': 600, fill: '#171717' }, el.textContent));
+  }
+  for (const el of gantt.$container.querySelectorAll('.lower-text')) {
+    const x = parseFloat(el.style.left) || 0;
+    const today = el.classList.contains('current-date-highlight');
+    if (today) head.append(svgEl('rect', { x: x + col * 0.1, y: upperH + 5, width: col * 0.8, height: lowerH * 0.8, rx: 5, fill: '#e5484d' }));
+    head.append(svgEl('text', { x: x + col / 2, y: upperH + 5 + lowerH * 0.4, 'font-size': 12, 'text-anchor': 'middle', 'dominant-baseline': 'central', fill: today ? '#ffffff' : '#7c7c7c' }, el.textContent));
+  }
+  if (title) {
+    head.append(svgEl('text', { x: width - 8, y: upperH / 2 + 5, 'font-size': 13, 'text-anchor': 'end', fill: '#667085' }, title));
+  }
+  out.append(head);
+  const line = gantt.$container.querySelector('.current-highlight');
+  if (line) {
+    const x = parseFloat(line.style.left) || 0;
+    out.append(svgEl('line', { x1: x, y1: headH, x2: x, y2: height, stroke: '#e5484d', 'stroke-width': 1.5 }));
+  }
+  return { svg: new XMLSerializer().serializeToString(out), width, height };
+}
+
+function svgUrl(svg) {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+}
+
+export async function chartPng(gantt, opts = {}) {
+  const { svg, width, height } = chartSvg(gantt, opts);
+  const img = new Image();
+  img.decoding = 'sync';
+  await new Promise((resolve, reject) => {
+    img.onload = resolve;
+    img.onerror = () => reject(new Error('the chart could not be drawn as an image'));
+    img.src = svgUrl(svg);
+  });
+  const scale = Math.min(2, MAX_CANVAS / width, MAX_CANVAS / height);
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.floor(width * scale));
+  canvas.height = Math.max(1, Math.floor(height * scale));
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  return new Promise((resolve, reject) => {
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png');
+  });
+}
+
+// Print the chart: a print-only sheet holds a title, the legend and the chart
+// as an image scaled to the paper; print CSS hides everything else.
+export async function printChart(gantt, { title, legend }) {
+  const { svg } = chartSvg(gantt, {});
+  const sheet = document.createElement('div');
+  sheet.className = 'sched-print-sheet';
+  const h = document.createElement('h1');
+  h.textContent = title;
+  const img = new Image();
+  img.alt = title;
+  await new Promise((resolve) => {
+    img.onload = resolve;
+    img.onerror = resolve;
+    img.src = svgUrl(svg);
+  });
+  sheet.append(h);
+  if (legend) sheet.append(legend.cloneNode(true));
+  sheet.append(img);
+  document.body.append(sheet);
+  document.body.classList.add('sched-printing');
+  const done = () => {
+    document.body.classList.remove('sched-printing');
+    sheet.remove();
+  };
+  window.addEventListener('afterprint', done, { once: true });
+  window.print();
+  // print() blocks in desktop browsers; where it does not, afterprint cleans up.
+  setTimeout(() => { if (!window.matchMedia('print').matches) done(); }, 1000);
+}

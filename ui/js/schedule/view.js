@@ -1,0 +1,701 @@
+// The schedule page: the project list (searched and paged on the server)
+// beside a Gantt chart of the chosen projects, with filters, zoom, legend,
+// exports, the task/project/type dialogs and the keyboard.
+//
+// Scale (1,000 projects, 20,000 tasks): the list shows one page of projects;
+// the chart gets the tasks of the chosen projects only, and of those at most
+// ROW_LIMIT rows at a time (a row window with its own pager), because the
+// Gantt library draws everything it is given.
+
+import { showError } from '../api.js';
+import { currentLang } from '../i18n.js';
+import { Chart, loadGantt } from './chart.js';
+import { addDays, today } from './dates.js';
+import { confirmDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
+import { debounce, h, option } from './dom.js';
+import { chartPng, download, printChart, tasksCsv } from './exporter.js';
+import { ScheduleData, taskOrder } from './data.js';
+
+export const ROW_LIMIT = 150;
+const STORAGE_KEY = 'localapp.schedule.view';
+const ZOOMS = ['day', 'week', 'month'];
+// The server writes xlsx (openpyxl); it gets the chart's filters as query
+// parameters, so the file holds what the chart shows.
+const XLSX_EXPORT = 'api/tasks/export.xlsx';
+
+// What the user chose survives re-renders (language switch) and reloads.
+function loadState() {
+  const base = { selected: [], q: '', page: 1, zoom: 'day', type: '', assignee: '', rowOffset: 0 };
+  try {
+    const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}');
+    delete saved.viewDate; // a new page starts at the work, not where the last one was
+    return { ...base, ...saved, selected: Array.isArray(saved.selected) ? saved.selected.slice(0, 200) : [] };
+  } catch {
+    return base;
+  }
+}
+
+const state = loadState();
+const data = new ScheduleData();
+
+function saveState() {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+  } catch {
+    // storage disabled: the choices last for this page only
+  }
+}
+
+export class ScheduleView {
+  constructor(root, ctx) {
+    this.root = root;
+    this.t = ctx.t;
+    this.session = ctx.session || {};
+    this.readonly = !this.session.authenticated;
+    this.lang = currentLang();
+    this.dead = false;
+    this.chart = null;
+    this.selectedTask = null;
+    this.onKey = (e) => this.keydown(e);
+  }
+
+  // ---- life cycle ------------------------------------------------------------
+
+  async mount() {
+    const t = this.t;
+    this.root.classList.add('sched-wide');
+    this.build();
+    document.addEventListener('keydown', this.onKey);
+    data.onUndoChange = () => this.updateUndo();
+    this.setChartMessage(t('schedule.loading'));
+    try {
+      await loadGantt();
+    } catch (err) {
+      this.setChartMessage(t('schedule.error.vendor'), 'error');
+      console.error(err);
+      return;
+    }
+    // Back where the chart was (after a language switch), else the work's start.
+    await this.reloadAll({ scroll: state.viewDate ? { date: state.viewDate, where: 'centre' } : 'start' });
+  }
+
+  unmount() {
+    const box = this.chart?.container;
+    if (box && this.chart.gantt) state.viewDate = this.chart.dateAt(box.scrollLeft + box.clientWidth / 2);
+    this.dead = true;
+    document.removeEventListener('keydown', this.onKey);
+    this.root.classList.remove('sched-wide');
+    document.querySelectorAll('dialog.sched-dialog').forEach((d) => d.close());
+    this.chart?.destroy();
+    data.onUndoChange = () => {};
+  }
+
+  async reloadAll({ scroll = 'keep' } = {}) {
+    try {
+      await data.loadTypes();
+      await data.loadProjectPage({ q: state.q, page: state.page });
+      state.page = data.page.page;
+      if (!state.selected.length && data.page.items.length) state.selected = [data.page.items[0].id];
+      state.selected = await data.loadProjects(state.selected);
+      await data.loadTasks(state.selected);
+    } catch (err) {
+      if (this.dead) return;
+      this.setChartMessage(this.t('schedule.error.load'), 'error');
+      return;
+    }
+    if (this.dead) return;
+    saveState();
+    this.renderProjects();
+    this.renderLegend();
+    this.renderFilters();
+    this.draw({ scroll });
+  }
+
+  // ---- layout ----------------------------------------------------------------
+
+  build() {
+    const t = this.t;
+    this.search = h('input', {
+      type: 'search', class: 'sched-search', placeholder: t('schedule.projects.search'),
+      value: state.q, 'aria-label': t('schedule.projects.search'),
+    });
+    this.search.addEventListener('input', debounce(() => this.searchProjects(), 250));
+    this.projectList = h('ul', { class: 'sched-projects', 'aria-label': t('schedule.projects.title') });
+    this.pager = h('div', { class: 'sched-pager' });
+    const newProject = h('button', {
+      type: 'button', class: 'btn btn-primary btn-sm', id: 'sched-new-project',
+      text: t('schedule.project.new'), hidden: this.readonly, onclick: () => this.editProject(null),
+    });
+    const side = h('aside', { class: 'sched-side card' },
+      h('div', { class: 'sched-side-head' }, h('h2', { text: t('schedule.projects.title') }), newProject),
+      this.search,
+      h('div', { class: 'sched-side-actions' },
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('schedule.projects.selectPage'), onclick: () => this.selectPage() }),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('schedule.projects.clear'), onclick: () => this.setSelection([]) })),
+      this.projectList,
+      this.pager);
+
+    this.zoomButtons = ZOOMS.map((z) => h('button', {
+      type: 'button', class: 'btn btn-sm', dataset: { zoom: z }, 'aria-pressed': String(state.zoom === z),
+      text: t(`schedule.zoom.${z}`), onclick: () => this.setZoom(z),
+    }));
+    this.typeFilter = h('select', { class: 'sched-select', 'aria-label': t('schedule.filter.type') });
+    this.typeFilter.addEventListener('change', () => { state.type = this.typeFilter.value; state.rowOffset = 0; this.afterFilter(); });
+    this.assigneeFilter = h('select', { class: 'sched-select', 'aria-label': t('schedule.filter.assignee') });
+    this.assigneeFilter.addEventListener('change', () => { state.assignee = this.assigneeFilter.value; state.rowOffset = 0; this.afterFilter(); });
+    this.undoButton = h('button', {
+      type: 'button', class: 'btn btn-sm', id: 'sched-undo', text: t('schedule.action.undo'),
+      title: t('schedule.action.undoHint'), disabled: true, hidden: this.readonly, onclick: () => this.undo(),
+    });
+    this.newTaskButton = h('button', {
+      type: 'button', class: 'btn btn-primary btn-sm', id: 'sched-new-task', text: t('schedule.task.new'),
+      hidden: this.readonly, onclick: () => this.newTask(),
+    });
+    this.exportMenu = h('details', { class: 'sched-menu' },
+      h('summary', { class: 'btn btn-sm', text: t('schedule.export.title') }),
+      h('div', { class: 'sched-menu-list' },
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-csv', text: t('schedule.export.csv'), onclick: () => this.exportCsv() }),
+        XLSX_EXPORT ? h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-xlsx', text: t('schedule.export.xlsx'), onclick: () => this.exportXlsx() }) : null,
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-png', text: t('schedule.export.png'), onclick: () => this.exportPng() }),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-print', text: t('schedule.export.print'), onclick: () => this.print() })));
+    const toolbar = h('div', { class: 'sched-toolbar' },
+      this.newTaskButton,
+      h('div', { class: 'sched-seg', role: 'group', 'aria-label': t('schedule.zoom.label') }, this.zoomButtons),
+      h('button', { type: 'button', class: 'btn btn-sm', text: t('schedule.zoom.today'), onclick: () => this.chart?.scrollToToday() }),
+      h('span', { class: 'sched-sep' }),
+      this.typeFilter,
+      this.assigneeFilter,
+      h('span', { class: 'sched-grow' }),
+      this.undoButton,
+      h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-types', text: t('schedule.type.manage'), hidden: this.readonly, onclick: () => this.manageTypes() }),
+      this.exportMenu);
+    this.legend = h('div', { class: 'sched-legend', 'aria-label': t('schedule.legend') });
+    this.rowPager = h('div', { class: 'sched-rowpager', hidden: true });
+    this.status = h('span', { class: 'sched-status', role: 'status', dataset: { state: 'idle' } });
+    this.chartHost = h('div', { class: 'sched-chart' });
+    this.chartMessage = h('div', { class: 'sched-chart-message', hidden: true });
+    const main = h('section', { class: 'sched-main card' },
+      toolbar,
+      h('div', { class: 'sched-subbar' }, this.legend, this.rowPager, this.status),
+      h('div', { class: 'sched-chart-wrap' }, this.chartHost, this.chartMessage),
+      h('p', { class: 'sched-hint muted', text: this.readonly ? t('schedule.hint.readonly') : t('schedule.hint') }));
+    this.root.replaceChildren(h('div', { class: 'sched' }, side, main));
+  }
+
+  setChartMessage(text, kind = '') {
+    this.chartMessage.replaceChildren();
+    this.chartMessage.hidden = !text;
+    this.chartMessage.className = `sched-chart-message ${kind}`;
+    if (text) this.chartMessage.append(h('p', { text }));
+    return this.chartMessage;
+  }
+
+  setStatus(stateName, text) {
+    this.status.dataset.state = stateName;
+    this.status.textContent = text || '';
+  }
+
+  // ---- project list ----------------------------------------------------------
+
+  renderProjects() {
+    const t = this.t;
+    const selected = new Set(state.selected);
+    const items = data.page.items.map((p) => {
+      const box = h('input', { type: 'checkbox', checked: selected.has(p.id), 'aria-label': t('schedule.projects.toggle', { name: p.name }) });
+      box.addEventListener('change', () => this.toggleProject(p.id, box.checked));
+      const meta = [p.owner, t(`schedule.status.${p.status}`) === `schedule.status.${p.status}` ? p.status : t(`schedule.status.${p.status}`)]
+        .filter(Boolean).join(' · ');
+      return h('li', { class: `sched-project${selected.has(p.id) ? ' selected' : ''}`, dataset: { projectId: p.id } },
+        box,
+        h('button', { type: 'button', class: 'sched-project-name', title: p.name, onclick: () => this.setSelection([p.id]) },
+          h('span', { class: 'name', text: p.name }),
+          h('small', { class: 'muted', text: meta })),
+        this.readonly ? null : h('button', {
+          type: 'button', class: 'btn btn-ghost btn-icon', title: t('schedule.project.edit'),
+          'aria-label': t('schedule.project.edit'), text: '✎', onclick: () => this.editProject(p),
+        }));
+    });
+    if (!items.length) {
+      items.push(h('li', { class: 'sched-empty muted', text: state.q ? t('schedule.projects.noMatch') : t('schedule.projects.none') }));
+    }
+    this.projectList.replaceChildren(...items);
+    const { page, pages = 1, total } = data.page;
+    this.pager.replaceChildren(
+      h('button', { type: 'button', class: 'btn btn-sm', text: '‹', 'aria-label': t('schedule.pager.prev'), disabled: page <= 1, onclick: () => this.gotoPage(page - 1) }),
+      h('span', { text: t('schedule.pager.page', { page, pages, total }) }),
+      h('button', { type: 'button', class: 'btn btn-sm', text: '›', 'aria-label': t('schedule.pager.next'), disabled: page >= pages, onclick: () => this.gotoPage(page + 1) }));
+  }
+
+  async searchProjects() {
+    state.q = this.search.value.trim();
+    state.page = 1;
+    await this.gotoPage(1);
+  }
+
+  async gotoPage(page) {
+    try {
+      await data.loadProjectPage({ q: state.q, page });
+    } catch {
+      return;
+    }
+    if (this.dead) return;
+    state.page = data.page.page;
+    saveState();
+    this.renderProjects();
+  }
+
+  async setSelection(ids) {
+    state.selected = [...new Set(ids)];
+    state.rowOffset = 0;
+    await this.reloadTasks({ scroll: 'start' });
+  }
+
+  async toggleProject(id, on) {
+    const rest = state.selected.filter((x) => x !== id);
+    state.selected = on ? [...rest, id] : rest;
+    await this.reloadTasks({ scroll: 'keep' });
+  }
+
+  async selectPage() {
+    await this.setSelection(data.page.items.map((p) => p.id));
+  }
+
+  async reloadTasks({ scroll = 'keep' } = {}) {
+    saveState();
+    this.renderProjects();
+    this.setStatus('loading', this.t('schedule.loading'));
+    try {
+      state.selected = await data.loadProjects(state.selected);
+      await data.loadTasks(state.selected);
+    } catch {
+      this.setStatus('error', this.t('schedule.error.load'));
+      return;
+    }
+    if (this.dead) return;
+    this.setStatus('idle', '');
+    saveState();
+    this.renderFilters();
+    this.draw({ scroll });
+  }
+
+  // ---- legend and filters ------------------------------------------------------
+
+  renderLegend() {
+    const t = this.t;
+    this.legend.replaceChildren(...data.types.map((type) => h('button', {
+      type: 'button',
+      class: `sched-legend-item${type.enabled ? '' : ' disabled'}${state.type === type.id ? ' active' : ''}`,
+      title: t('schedule.filter.byType', { name: type.name }),
+      dataset: { typeId: type.id },
+      onclick: () => {
+        state.type = state.type === type.id ? '' : type.id;
+        state.rowOffset = 0;
+        this.afterFilter();
+      },
+    }, h('span', { class: 'sched-swatch', style: { background: type.color } }), h('span', { text: type.name }))),
+    h('span', { class: 'sched-legend-item static' }, h('span', { class: 'sched-swatch sched-swatch-milestone' }), h('span', { text: t('schedule.field.milestone') })));
+  }
+
+  renderFilters() {
+    const t = this.t;
+    if (state.type && !data.typeById.has(state.type)) state.type = '';
+    this.typeFilter.replaceChildren(option('', t('schedule.filter.allTypes'), !state.type),
+      ...data.types.map((x) => option(x.id, x.name, x.id === state.type)));
+    const names = [...new Set(data.tasks.map((x) => x.assignee).filter(Boolean))].sort((a, b) => a.localeCompare(b, this.lang));
+    if (state.assignee && !names.includes(state.assignee)) names.unshift(state.assignee);
+    this.assigneeFilter.replaceChildren(option('', t('schedule.filter.allAssignees'), !state.assignee),
+      ...names.map((n) => option(n, n, n === state.assignee)));
+  }
+
+  afterFilter() {
+    saveState();
+    this.renderLegend();
+    this.renderFilters();
+    this.draw({ scroll: 'keep' });
+  }
+
+  visibleTasks(projectId) {
+    return data.tasksOf(projectId).filter((task) => (!state.type || task.type_id === state.type)
+      && (!state.assignee || task.assignee === state.assignee));
+  }
+
+  // All rows of the chosen projects: a header per project, its (filtered)
+  // tasks, an empty row to drag new tasks on.
+  allRows() {
+    const rows = [];
+    for (const id of state.selected) {
+      const project = data.projectById.get(id);
+      if (!project) continue;
+      const allTasks = data.tasksOf(id);
+      rows.push({ kind: 'project', project, allTasks });
+      for (const task of this.visibleTasks(id).sort(taskOrder)) rows.push({ kind: 'task', project, task });
+      if (!this.readonly) rows.push({ kind: 'blank', project, allTasks });
+    }
+    return rows;
+  }
+
+  // ---- the chart -------------------------------------------------------------
+
+  draw({ scroll = 'keep', zoomChanged = false } = {}) {
+    const t = this.t;
+    if (this.dead) return;
+    const rows = this.allRows();
+    this.updateUndo();
+    this.zoomButtons.forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.zoom === state.zoom)));
+    if (!rows.length) {
+      this.chart?.destroy();
+      this.chart = null;
+      this.rowPager.hidden = true;
+      const none = !data.page.total && !state.q;
+      const box = this.setChartMessage(none ? t('schedule.empty.noProjects') : t('schedule.empty.noSelection'));
+      if (none && !this.readonly) {
+        box.append(h('button', { type: 'button', class: 'btn btn-primary', text: t('schedule.project.new'), onclick: () => this.editProject(null) }));
+      }
+      return;
+    }
+    this.setChartMessage('');
+    // The row window; a window that starts inside a project repeats its header.
+    const total = rows.length;
+    if (state.rowOffset >= total) state.rowOffset = Math.max(0, total - ROW_LIMIT);
+    let slice = rows.slice(state.rowOffset, state.rowOffset + ROW_LIMIT);
+    if (slice[0].kind !== 'project') {
+      const head = rows.slice(0, state.rowOffset).reverse().find((r) => r.kind === 'project');
+      slice = [{ ...head, continued: true }, ...slice.slice(0, ROW_LIMIT - 1)];
+    }
+    this.renderRowPager(total, slice.filter((r) => !r.continued).length);
+    if (!this.chart) {
+      this.chart = new Chart(this.chartHost, {
+        onEdit: (id) => this.editTask(id),
+        onSelect: (id) => { this.selectedTask = id; },
+        onChange: (id, changes) => this.saveChartChange(id, changes),
+        onCreate: (projectId, start, end) => this.newTask({ project_id: projectId, start, end }),
+      });
+    }
+    if (this.selectedTask && !data.taskById.has(this.selectedTask)) this.selectedTask = null;
+    this.chart.selectedId = this.selectedTask;
+    this.chart.render(slice, {
+      zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
+      scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'),
+      projectMeta: (project, tasks) => {
+        const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
+        return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]
+          .filter(Boolean).join(' · ');
+      },
+    });
+  }
+
+  renderRowPager(total, shown) {
+    const t = this.t;
+    if (total <= ROW_LIMIT) {
+      this.rowPager.hidden = true;
+      return;
+    }
+    this.rowPager.hidden = false;
+    const from = state.rowOffset + 1;
+    const to = Math.min(total, state.rowOffset + shown);
+    const move = (delta) => {
+      state.rowOffset = Math.max(0, Math.min(total - 1, state.rowOffset + delta));
+      saveState();
+      this.draw({ scroll: 'start' });
+    };
+    this.rowPager.replaceChildren(
+      h('button', { type: 'button', class: 'btn btn-sm', text: '‹', 'aria-label': t('schedule.pager.prevRows'), disabled: state.rowOffset === 0, onclick: () => move(-(ROW_LIMIT - 1)) }),
+      h('span', { text: t('schedule.rows.window', { from, to, total }) }),
+      h('button', { type: 'button', class: 'btn btn-sm', text: '›', 'aria-label': t('schedule.pager.nextRows'), disabled: to >= total, onclick: () => move(ROW_LIMIT - 1) }));
+  }
+
+  setZoom(zoom) {
+    if (state.zoom === zoom) return;
+    state.zoom = zoom;
+    saveState();
+    this.draw({ scroll: 'keep', zoomChanged: true });
+  }
+
+  // ---- saving ------------------------------------------------------------------
+
+  async saveChartChange(taskId, changes) {
+    this.setStatus('saving', this.t('schedule.save.saving'));
+    try {
+      await data.update('tasks', taskId, changes);
+      if (this.dead) return;
+      this.setStatus('saved', this.t('schedule.save.saved'));
+    } catch (err) {
+      if (this.dead) return;
+      this.failed(err);
+    }
+    // Redraw from what the server holds: the new dates, or the old ones (roll back).
+    this.draw({ scroll: 'keep' });
+  }
+
+  failed(err) {
+    this.setStatus('error', this.t('schedule.save.failed'));
+    if (err && err.status === 409) {
+      showError(new Error(this.t('schedule.error.conflict')));
+    } else if (err && err.status !== 401) {
+      showError(err);
+    }
+  }
+
+  knownProjects(extraId) {
+    const map = new Map();
+    for (const id of state.selected) if (data.projectById.has(id)) map.set(id, data.projectById.get(id));
+    for (const p of data.page.items) map.set(p.id, p);
+    if (extraId && data.projectById.has(extraId)) map.set(extraId, data.projectById.get(extraId));
+    return [...map.values()];
+  }
+
+  assignees() {
+    return [...new Set(data.tasks.map((x) => x.assignee).filter(Boolean))].sort();
+  }
+
+  editTask(taskId) {
+    if (this.readonly) return;
+    const task = data.taskById.get(taskId);
+    if (!task) return;
+    taskDialog({
+      t: this.t,
+      task,
+      projects: this.knownProjects(task.project_id),
+      types: data.types,
+      assignees: this.assignees(),
+      tasksOf: (pid) => data.tasksOf(pid),
+      onSave: async (body) => {
+        const changes = {};
+        for (const [k, v] of Object.entries(body)) {
+          if (JSON.stringify(task[k] ?? (k === 'depends_on' ? [] : null)) !== JSON.stringify(v)) changes[k] = v;
+        }
+        if (!Object.keys(changes).length) return;
+        this.setStatus('saving', this.t('schedule.save.saving'));
+        try {
+          await data.update('tasks', taskId, changes);
+        } catch (err) {
+          this.setStatus('error', this.t('schedule.save.failed'));
+          this.draw({ scroll: 'keep' });
+          throw err;
+        }
+        this.setStatus('saved', this.t('schedule.save.saved'));
+        this.renderFilters();
+        this.draw({ scroll: 'keep' });
+      },
+      onDelete: () => this.deleteTask(taskId),
+    });
+  }
+
+  newTask(defaults = {}) {
+    if (this.readonly) return;
+    const projects = this.knownProjects(defaults.project_id);
+    if (!projects.length) {
+      this.editProject(null);
+      return;
+    }
+    const start = defaults.start || today();
+    taskDialog({
+      t: this.t,
+      task: null,
+      defaults: {
+        project_id: defaults.project_id || state.selected[0] || projects[0].id,
+        start,
+        end: defaults.end || addDays(start, 4),
+      },
+      projects,
+      types: data.types,
+      assignees: this.assignees(),
+      tasksOf: (pid) => data.tasksOf(pid),
+      onSave: async (body) => {
+        this.setStatus('saving', this.t('schedule.save.saving'));
+        let rec;
+        try {
+          rec = await data.create('tasks', body);
+        } catch (err) {
+          this.setStatus('error', this.t('schedule.save.failed'));
+          throw err;
+        }
+        this.setStatus('saved', this.t('schedule.save.saved'));
+        if (!state.selected.includes(rec.project_id)) {
+          state.selected = [...state.selected, rec.project_id];
+          await this.reloadTasks({ scroll: { date: rec.start } });
+        } else {
+          this.renderFilters();
+          this.draw({ scroll: 'keep' });
+        }
+        this.selectedTask = rec.id;
+        this.chart?.select(rec.id);
+        this.chart?.scrollToDate(rec.start);
+      },
+    });
+  }
+
+  async deleteTask(taskId) {
+    const task = data.taskById.get(taskId);
+    if (!task) return false;
+    const ok = await confirmDialog({
+      t: this.t,
+      title: this.t('schedule.task.deleteTitle'),
+      message: this.t('schedule.task.deleteConfirm', { name: task.name }),
+      confirmLabel: this.t('schedule.action.delete'),
+    });
+    if (!ok) return false;
+    this.setStatus('saving', this.t('schedule.save.saving'));
+    try {
+      await data.remove('tasks', taskId);
+    } catch (err) {
+      this.failed(err);
+      this.draw({ scroll: 'keep' });
+      return false;
+    }
+    this.setStatus('saved', this.t('schedule.save.deleted'));
+    if (this.selectedTask === taskId) this.selectedTask = null;
+    this.renderFilters();
+    this.draw({ scroll: 'keep' });
+    return true;
+  }
+
+  editProject(project) {
+    if (this.readonly) return;
+    projectDialog({
+      t: this.t,
+      project,
+      onSave: async (body) => {
+        if (project) {
+          const changes = {};
+          for (const [k, v] of Object.entries(body)) if ((project[k] ?? null) !== v) changes[k] = v;
+          if (Object.keys(changes).length) await data.update('projects', project.id, changes);
+          this.renderProjects();
+          this.draw({ scroll: 'keep' });
+          return;
+        }
+        const rec = await data.create('projects', body);
+        // Show the new project alone, and find it in the list.
+        state.q = '';
+        this.search.value = '';
+        state.selected = [rec.id];
+        state.rowOffset = 0;
+        await this.reloadAll({ scroll: 'start' });
+      },
+      onDelete: async () => {
+        const count = data.tasksOf(project.id).length;
+        const ok = await confirmDialog({
+          t: this.t,
+          title: this.t('schedule.project.deleteTitle'),
+          message: count
+            ? this.t('schedule.project.deleteConfirmTasks', { name: project.name, count })
+            : this.t('schedule.project.deleteConfirm', { name: project.name }),
+          confirmLabel: this.t('schedule.action.delete'),
+        });
+        if (!ok) return false;
+        await data.remove('projects', project.id, { cascade: true });
+        state.selected = state.selected.filter((x) => x !== project.id);
+        await this.reloadAll({ scroll: 'keep' });
+        return true;
+      },
+    });
+  }
+
+  manageTypes() {
+    typesDialog({
+      t: this.t,
+      data,
+      onChanged: () => {
+        this.renderLegend();
+        this.renderFilters();
+        this.draw({ scroll: 'keep' });
+      },
+    });
+  }
+
+  // ---- undo and keyboard -----------------------------------------------------------
+
+  updateUndo() {
+    if (this.undoButton) this.undoButton.disabled = !data.canUndo();
+  }
+
+  async undo() {
+    if (this.readonly || !data.canUndo()) return;
+    this.setStatus('saving', this.t('schedule.save.saving'));
+    try {
+      const entry = await data.undo();
+      if (entry && entry.kind === 'projects') await data.loadProjectPage({ q: state.q, page: state.page });
+    } catch (err) {
+      if (this.dead) return;
+      this.failed(err);
+      this.draw({ scroll: 'keep' });
+      return;
+    }
+    if (this.dead) return;
+    this.setStatus('saved', this.t('schedule.save.undone'));
+    this.renderProjects();
+    this.renderLegend();
+    this.renderFilters();
+    this.draw({ scroll: 'keep' });
+  }
+
+  keydown(e) {
+    if (this.dead || e.defaultPrevented) return;
+    if (document.querySelector('dialog[open]')) return; // dialogs handle their own keys (Esc)
+    const el = e.target;
+    const typing = el instanceof HTMLElement
+      && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+    if (typing) return; // the field's own Delete and undo
+    if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === 'z') {
+      e.preventDefault();
+      this.undo();
+    } else if (e.key === 'Delete' && this.selectedTask && !this.readonly) {
+      e.preventDefault();
+      this.deleteTask(this.selectedTask);
+    } else if (e.key === 'Escape') {
+      // Only menus: the Esc that closes a dialog may arrive here after the
+      // dialog is gone, and must not also drop the selection.
+      this.exportMenu.open = false;
+    }
+  }
+
+  // ---- exports -------------------------------------------------------------------
+
+  exportTasks() {
+    const out = [];
+    for (const id of state.selected) out.push(...this.visibleTasks(id).sort(taskOrder));
+    return out;
+  }
+
+  exportCsv() {
+    this.exportMenu.open = false;
+    const csv = tasksCsv(this.exportTasks(), {
+      t: this.t, projectById: data.projectById, typeById: data.typeById, taskById: data.taskById,
+    });
+    download(new Blob([csv], { type: 'text/csv;charset=utf-8' }), `schedule-tasks-${today()}.csv`);
+  }
+
+  exportXlsx() {
+    this.exportMenu.open = false;
+    const q = new URLSearchParams({ project_id: state.selected.join(',') });
+    if (state.type) q.set('type_id', state.type);
+    if (state.assignee) q.set('assignee', state.assignee);
+    const a = h('a', { href: `${XLSX_EXPORT}?${q}`, download: `schedule-tasks-${today()}.xlsx`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  async exportPng() {
+    this.exportMenu.open = false;
+    if (!this.chart?.gantt) return;
+    try {
+      const blob = await chartPng(this.chart.gantt, { title: this.chartTitle() });
+      download(blob, `schedule-chart-${today()}.png`);
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  async print() {
+    this.exportMenu.open = false;
+    if (!this.chart?.gantt) return;
+    await printChart(this.chart.gantt, { title: this.chartTitle(), legend: this.legend });
+  }
+
+  chartTitle() {
+    const names = state.selected.map((id) => data.projectById.get(id)?.name).filter(Boolean);
+    const head = names.slice(0, 3).join('、') + (names.length > 3 ? ` +${names.length - 3}` : '');
+    return `${this.t('schedule.title')} · ${head} · ${today()}`;
+  }
+}

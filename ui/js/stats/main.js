@@ -1,0 +1,228 @@
+// The statistics page (#/stats): count cards and four charts from
+// GET /api/statistics — order totals by month, top products by amount,
+// average price by category and the price changes of the last 30 days.
+// Charts come from the bundled Chart.js (ui/vendor/), so the page works
+// offline. Registered from ../catalogue/main.js (one module in index.html).
+
+import { registerView } from '../app.js';
+import { loadChart, PALETTE } from '../catalogue/charts.js';
+import { ensureStylesheet, h } from '../catalogue/dom.js';
+import { dateOnly, dateTime, monthDay, money, number, yuan } from '../catalogue/format.js';
+
+const UP = '#d92d20'; // in China red means "went up", as on a stock board
+const DOWN = '#079455';
+
+function short(text, n = 14) {
+  const s = String(text ?? '');
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+class StatsView {
+  constructor(el, ctx) {
+    this.el = el;
+    this.t = ctx.t;
+    this.api = ctx.api;
+    this.readonly = !ctx.session?.authenticated;
+    this.charts = [];
+    this.dead = false;
+  }
+
+  unmount() {
+    this.dead = true;
+    this.destroyCharts();
+  }
+
+  destroyCharts() {
+    for (const c of this.charts) c.destroy();
+    this.charts = [];
+  }
+
+  async mount() {
+    const t = this.t;
+    this.el.replaceChildren(h('div', { class: 'stats', id: 'stats' },
+      h('div', { class: 'stats-head' }, h('h1', { text: t('stats.title') })),
+      h('p', { class: 'muted', text: t('stats.loading') })));
+    let data;
+    let Chart;
+    try {
+      [data, Chart] = await Promise.all([this.api.get('api/statistics'), loadChart().catch((err) => {
+        console.error(err);
+        return null;
+      })]);
+    } catch {
+      if (!this.dead) this.el.querySelector('.stats p').textContent = t('stats.failed');
+      return;
+    }
+    if (this.dead) return;
+    this.render(data, Chart);
+  }
+
+  render(data, Chart) {
+    const t = this.t;
+    this.destroyCharts();
+    const c = data.counts;
+    const refresh = h('button', { type: 'button', class: 'btn cat-btn-sm', id: 'stats-refresh', text: t('stats.refresh') });
+    refresh.addEventListener('click', () => this.mount());
+    const card = (key, value, href) => h(href ? 'a' : 'div', { class: 'card stats-count', href, dataset: { count: key } },
+      h('div', { class: 'stats-count-n', text: value }), h('div', { class: 'stats-count-label', text: t(`stats.count.${key}`) }));
+    const root = h('div', { class: 'stats', id: 'stats' },
+      h('div', { class: 'stats-head' }, h('h1', { text: t('stats.title') }),
+        h('span', { class: 'muted cat-small', text: t('stats.generated', { at: dateTime(data.generated_at) }) }),
+        h('span', { class: 'cat-spacer' }), refresh),
+      h('div', { class: 'stats-counts' },
+        card('products', number(c.products), '#/catalogue'),
+        card('categories', number(c.categories)),
+        card('suppliers', number(c.suppliers)),
+        card('orders', number(c.orders), '#/catalogue/orders'),
+        card('priceChanges', number(data.price_changes?.count ?? 0))));
+
+    if (!c.products && !c.orders) {
+      root.append(h('section', { class: 'card empty-state', id: 'stats-empty' },
+        h('h1', { text: t('stats.empty.title') }),
+        h('p', { text: t('stats.empty.body') }),
+        this.readonly ? null : h('p', { class: 'cat-empty-actions' },
+          h('a', { class: 'btn btn-primary', href: '#/catalogue/import', text: t('stats.empty.import') }),
+          h('a', { class: 'btn', href: '#/catalogue/orders', text: t('stats.empty.orders') }))));
+      this.el.replaceChildren(root);
+      return;
+    }
+    if (!Chart) {
+      root.append(h('div', { class: 'form-error', text: t('catalogue.chart.missing') }));
+      this.el.replaceChildren(root);
+      return;
+    }
+    const panels = [
+      this.panel('months', data.orders_by_month?.length ? null : 'stats.none.months', '#/catalogue/orders'),
+      this.panel('top', data.top_products?.length ? null : 'stats.none.top', '#/catalogue/orders'),
+      this.panel('categories', data.average_price_by_category?.length ? null : 'stats.none.categories', '#/catalogue/import'),
+      this.panel('changes', data.price_changes?.items?.length ? null : 'stats.none.changes', '#/catalogue'),
+    ];
+    root.append(h('div', { class: 'stats-grid' }, panels.map((p) => p.el)));
+    this.el.replaceChildren(root);
+    const [months, top, categories, changes] = panels;
+    if (months.canvas) this.monthsChart(Chart, months.canvas, data.orders_by_month);
+    if (top.canvas) this.topChart(Chart, top.canvas, data.top_products);
+    if (categories.canvas) this.categoriesChart(Chart, categories.canvas, data.average_price_by_category);
+    if (changes.canvas) this.changesChart(Chart, changes.canvas, data.price_changes);
+  }
+
+  panel(key, emptyKey, href) {
+    const t = this.t;
+    const canvas = emptyKey ? null : h('canvas', { id: `stats-chart-${key}`, role: 'img', 'aria-label': t(`stats.chart.${key}`) });
+    const el = h('section', { class: 'card stats-panel', dataset: { chart: key } },
+      h('h2', { text: t(`stats.chart.${key}`) }),
+      h('p', { class: 'muted cat-small', text: t(`stats.chart.${key}.hint`) }),
+      canvas
+        ? h('div', { class: 'stats-canvas' }, canvas)
+        : h('div', { class: 'stats-none' }, h('p', { class: 'muted', text: t(emptyKey) }),
+          this.readonly ? null : h('a', { class: 'btn cat-btn-sm', href, text: t(`${emptyKey}.action`) })));
+    return { el, canvas };
+  }
+
+  add(chart) {
+    this.charts.push(chart);
+  }
+
+  monthsChart(Chart, canvas, rows) {
+    const t = this.t;
+    this.add(new Chart(canvas, {
+      data: {
+        labels: rows.map((r) => r.month),
+        datasets: [
+          { type: 'bar', label: t('stats.series.total'), data: rows.map((r) => yuan(r.total)), backgroundColor: PALETTE[0], borderRadius: 4, maxBarThickness: 56, yAxisID: 'y', order: 2 },
+          { type: 'line', label: t('stats.series.count'), data: rows.map((r) => r.count), borderColor: PALETTE[2], backgroundColor: PALETTE[2], yAxisID: 'y1', order: 1, pointRadius: 3 },
+        ],
+      },
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        plugins: {
+          tooltip: { callbacks: { label: (i) => (i.dataset.yAxisID === 'y' ? `${i.dataset.label}: ${money(Math.round(i.parsed.y * 100))}` : `${i.dataset.label}: ${number(i.parsed.y)}`) } },
+        },
+        scales: {
+          y: { beginAtZero: true, ticks: { callback: (v) => money(Math.round(v * 100)).replace(/\.00$/, '') } },
+          y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, ticks: { precision: 0 } },
+        },
+      },
+    }));
+  }
+
+  topChart(Chart, canvas, rows) {
+    const t = this.t;
+    this.add(new Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: rows.map((r) => short(r.name || r.sku)),
+        datasets: [{ label: t('stats.series.amount'), data: rows.map((r) => yuan(r.amount)), backgroundColor: PALETTE[1], borderRadius: 4, maxBarThickness: 26 }],
+      },
+      options: {
+        indexAxis: 'y',
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: {
+            title: (items) => { const r = rows[items[0].dataIndex]; return [r.name, r.sku].filter(Boolean).join(' · '); },
+            label: (i) => { const r = rows[i.dataIndex]; return `${money(r.amount)} · ${t('stats.series.qty')} ${r.qty} · ${t('stats.series.lines', { n: r.lines })}`; },
+          } },
+        },
+        scales: { x: { beginAtZero: true, ticks: { callback: (v) => money(Math.round(v * 100)).replace(/\.00$/, '') } } },
+      },
+    }));
+  }
+
+  categoriesChart(Chart, canvas, rows) {
+    const t = this.t;
+    this.add(new Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: rows.map((r) => short(r.category || t('stats.uncategorised'), 10)),
+        datasets: [{ label: t('stats.series.average'), data: rows.map((r) => yuan(r.average)), backgroundColor: rows.map((_, i) => PALETTE[i % PALETTE.length]), borderRadius: 4, maxBarThickness: 56 }],
+      },
+      options: {
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (i) => `${t('stats.series.average')}: ${money(rows[i.dataIndex].average)} · ${t('stats.series.products', { n: rows[i.dataIndex].count })}` } },
+        },
+        scales: { y: { beginAtZero: true, ticks: { callback: (v) => money(Math.round(v * 100)).replace(/\.00$/, '') } } },
+      },
+    }));
+  }
+
+  changesChart(Chart, canvas, changes) {
+    const t = this.t;
+    // Newest first from the server; the chart shows the latest dozen as a
+    // percentage (a ¥2 rise means more on a ¥5 part than on a ¥500 one).
+    const rows = changes.items.slice(0, 12);
+    const pct = (r) => (r.old_price ? ((r.new_price - r.old_price) / r.old_price) * 100 : 0);
+    this.add(new Chart(canvas, {
+      type: 'bar',
+      data: {
+        labels: rows.map((r) => `${short(r.name || r.sku, 12)} · ${monthDay(r.at)}`),
+        datasets: [{
+          label: t('stats.series.change'),
+          data: rows.map((r) => Math.round(pct(r) * 10) / 10),
+          backgroundColor: rows.map((r) => (r.new_price >= r.old_price ? UP : DOWN)),
+          borderRadius: 4,
+          maxBarThickness: 26,
+        }],
+      },
+      options: {
+        indexAxis: 'y',
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: {
+            title: (items) => { const r = rows[items[0].dataIndex]; return [r.name, r.sku].filter(Boolean).join(' · '); },
+            label: (i) => { const r = rows[i.dataIndex]; return `${money(r.old_price)} → ${money(r.new_price)} (${i.parsed.x > 0 ? '+' : ''}${i.parsed.x}%) · ${dateOnly(r.at)}`; },
+          } },
+        },
+        scales: { x: { ticks: { callback: (v) => `${v}%` } } },
+      },
+    }));
+  }
+}
+
+registerView('stats', {
+  render(el, ctx) {
+    const view = new StatsView(el, ctx);
+    ensureStylesheet('css/catalogue.css').then(() => { if (!view.dead) view.mount(); });
+    return () => view.unmount();
+  },
+});
