@@ -26,9 +26,22 @@ node_packages() {
     fi
 }
 
+# desktop_packages -- the Debian packages for the desktop window (pywebview's
+# GTK backend: WebKitGTK and its typelibs) and for building PyGObject in the
+# venv (whose python is pyenv's and cannot see Debian's python3-gi).
+desktop_packages() {
+    echo gir1.2-gtk-3.0 gir1.2-webkit2-4.1 libgirepository1.0-dev libcairo2-dev pkg-config gcc
+}
+
+# has_display -- true when a window could be shown (X11 or Wayland).
+has_display() {
+    [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]
+}
+
 # ensure_venv EXTRAS -- .venv with this project installed editable; EXTRAS is
 # "" for the app alone or e.g. "test,sync". Reinstalls only when
-# pyproject.toml changed since the last install (stamp in .venv).
+# pyproject.toml changed since the last install (stamp in .venv), or when an
+# extra is wanted that no install for this pyproject.toml included.
 ensure_venv() {
     local extras="$1"
     local venv="$ROOT/.venv"
@@ -44,8 +57,8 @@ ensure_venv() {
     if [ -f "$stamp" ] && grep -qxF "$want" "$stamp"; then
         return 0
     fi
-    # An install with extras (the tests') also covers the app alone.
-    if [ -z "$extras" ] && [ -f "$stamp" ] && grep -q "^$hash " "$stamp"; then
+    # An install with more extras (the tests') also covers fewer.
+    if [ -f "$stamp" ] && _extras_covered "$hash" "$extras" "$stamp"; then
         return 0
     fi
     local target="."
@@ -88,4 +101,20 @@ ensure_ui_assets() {
 
 _npm_hash() {
     cat "$ROOT/ui/package.json" "$ROOT/ui/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+# _extras_covered HASH EXTRAS STAMP -- true if one install recorded in STAMP for
+# this pyproject.toml HASH included every extra in EXTRAS (comma-separated).
+_extras_covered() {
+    local hash="$1" extras="$2" stamp="$3" line have want ok
+    while IFS= read -r line; do
+        [ "${line%% *}" = "$hash" ] || continue
+        have=",${line#*[}"; have="${have%]},"
+        ok=1
+        for want in ${extras//,/ }; do
+            case "$have" in *",$want,"*) ;; *) ok=0 ;; esac
+        done
+        [ "$ok" -eq 1 ] && return 0
+    done < "$stamp"
+    return 1
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Run the whole test suite: `bash build/run-tests.sh [pytest args]`.
 # On a fresh Debian 12 machine (root, Python 3.11) it installs everything the
-# tests need first: the Debian packages for browser and window tests, .venv
-# with the test and sync extras, and ui/'s npm packages. Each step is skipped
-# when already done, so a second run goes straight to ruff and pytest.
+# tests need first: the Debian packages for browser and window tests (GTK and
+# WebKitGTK for the desktop window), .venv with the test, sync, desktop and
+# build extras (the build tests run PyInstaller), and ui/'s npm packages.
+# Each step is skipped when already done, so a second run goes straight to
+# ruff and pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,8 +13,9 @@ cd "$ROOT"
 . "$ROOT/build/_setup.sh"
 
 # shellcheck disable=SC2046  # word splitting of the package list is wanted
-ensure_apt chromium xvfb fonts-noto-cjk xauth imagemagick xdotool $(node_packages)
-ensure_venv "test,sync"
+ensure_apt chromium xvfb fonts-noto-cjk xauth imagemagick xdotool binutils \
+    $(desktop_packages) $(node_packages)
+ensure_venv "test,sync,desktop,build"
 ensure_ui_assets
 
 echo "==> ruff check"

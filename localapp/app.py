@@ -1,8 +1,11 @@
-"""Composition root: settings -> locations -> store -> app -> server.
+"""Composition root: settings -> locations -> store -> app -> server (-> window).
 
 Each part is opened here, in order, and closed in reverse order by one
-ExitStack, whether the server stops on Ctrl-C, SIGTERM or an error.
-Nothing happens at import time.
+ExitStack, whether the server stops on Ctrl-C, SIGTERM, a closed window or
+an error. `serve` is the headless server; `run_desktop` adds the
+one-instance lock, the desktop guard and the window (localapp/desktop.py,
+which imports pywebview only when a window is shown). Nothing happens at
+import time.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from importlib import resources
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
-from . import auth, paths
+from . import auth, desktop, instance, paths
+from .instance import AlreadyRunning
 from .paths import Location
 from .settings import Settings
 from .store import Store
@@ -80,10 +84,19 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """Run the app headless on waitress until stopped. Returns an exit code."""
+def _create_server(app: Any, host: str, port: int, settings: Settings) -> Any:
+    """A waitress server bound to host:port (listening already; run() serves)."""
     import waitress  # only the server needs it
 
+    return waitress.create_server(
+        app, host=host, port=port, threads=THREADS, ident="localapp",
+        # Bodies over our limit get a JSON 413 from the app, which looks at
+        # Content-Length first; waitress only stops absurd ones, unread.
+        max_request_body_size=2 * settings.max_content_length + 1024 * 1024)
+
+
+def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """Run the app headless on waitress until stopped. Returns an exit code."""
     from .web import create_app
 
     with contextlib.ExitStack() as stack:
@@ -93,11 +106,7 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         app = create_app(settings, opened.store, data=opened.data, uploads=uploads,
                          ui_dir=ui_dir)
-        server = waitress.create_server(
-            app, host=settings.host, port=settings.port, threads=THREADS, ident="localapp",
-            # Bodies over our limit get a JSON 413 from the app, which looks at
-            # Content-Length first; waitress only stops absurd ones, unread.
-            max_request_body_size=2 * settings.max_content_length + 1024 * 1024)
+        server = _create_server(app, settings.host, settings.port, settings)
         stack.callback(server.close)
         _stop_on_sigterm()
         port = getattr(server, "effective_port", settings.port)
@@ -111,10 +120,143 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def run_default(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """What `localapp` with no sub-command does.
+# -- desktop ------------------------------------------------------------------------
 
-    The desktop window (pywebview) is a later issue; it will replace this
-    body with `desktop.run(settings)`. Until then it serves headless.
+#: Exit code of a second desktop launch for a data dir that is already open.
+EXIT_ALREADY_RUNNING = 3
+
+
+def _say(line: str, stream: TextIO | None) -> None:
+    # A windowed frozen build on Windows has no console: stdout/stderr are None.
+    if stream is not None:
+        print(line, file=stream, flush=True)
+
+
+def _bind_desktop(app: Any, settings: Settings, port: int | None, preferred: int | None) -> Any:
+    """Bind 127.0.0.1 on `port` if given, else on last time's port if free, else any."""
+    if port is not None:
+        return _create_server(app, "127.0.0.1", port, settings)
+    if preferred:
+        try:
+            # Same port as last time = same origin, so the page keeps its
+            # localStorage (language, view settings) between starts.
+            return _create_server(app, "127.0.0.1", preferred, settings)
+        except OSError as exc:
+            log.info("Port %d is taken (%s); using another", preferred, exc.strerror)
+    return _create_server(app, "127.0.0.1", 0, settings)
+
+
+class _ServerThread:
+    """waitress in a background thread, stopped after in-flight requests finish."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.run, name="localapp-server", daemon=True)
+        self.thread.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        from waitress import wasyncore
+
+        # Workers finish the request they are on (a store write completes);
+        # queued ones are dropped: the window that sent them is gone.
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
+        # Close the sockets from inside the loop thread; with its map empty
+        # the loop returns.
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            log.warning("The server thread did not stop within %.0f s", timeout)
+
+
+def _already_running(exc: AlreadyRunning, open_browser: bool, out: TextIO | None) -> int:
+    url = exc.answer.get("url")
+    if exc.answer.get("shown") == "window":
+        _say(f"{exc.message}; brought its window to the front.", sys.stderr)
+    elif isinstance(url, str):
+        _say(f"{exc.message}; it is at {url}", sys.stderr)
+        if open_browser:
+            desktop.open_browser(url)
+    else:
+        _say(f"{exc.message}.", sys.stderr)
+    return EXIT_ALREADY_RUNNING
+
+
+def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: int | None = None,
+                window: bool = True, open_browser: bool = True,
+                on_window: Callable[[Any], None] | None = None) -> int:
+    """The desktop app: our server on 127.0.0.1, shown in a window or the browser.
+
+    Order: data dir -> one-instance lock -> store -> guarded app -> server ->
+    window (or browser); closed in reverse, so the store is closed only once
+    the server has finished its last request, and the lock is dropped last.
+    Without a usable GUI (or with window=False) it says why in one line,
+    prints a one-time link and opens the browser if there is one.
     """
-    return serve(settings, out)
+    from .web import create_app
+    from .web.guard import DesktopGuard
+
+    settings = replace(settings, mode="desktop", host="127.0.0.1")
+    reason = desktop.gui_problem() if window else None
+    if reason is not None:
+        _say(f"localapp: no desktop window: {reason}. Serving in the browser instead.",
+             sys.stderr)
+    data = paths.data_location(settings.data_dir)
+    try:
+        inst = instance.claim(data.path)
+    except AlreadyRunning as exc:
+        return _already_running(exc, open_browser, out)
+    with contextlib.ExitStack() as stack:
+        stack.callback(inst.release)
+        store = Store.open(data.path, backup_keep=settings.backup_keep)
+
+        def close_store() -> None:
+            store.close()
+            log.info("Closed the data store in %s", data.path)
+
+        stack.callback(close_store)
+        uploads = paths.upload_location(settings.upload_dir, data)
+        ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
+        guard = DesktopGuard(raise_secret=inst.raise_secret)
+        app = create_app(settings, store, data=data, uploads=uploads, ui_dir=ui_dir,
+                         desktop=guard)
+        state = desktop.WindowState.load(data.path)
+        server = _bind_desktop(app, settings, port, state.port)
+        guard.bind(int(server.effective_port))
+        state.port = guard.port
+        log.info("localapp desktop serving on %s (data: %s)", guard.base_url, data.path)
+        if reason is None and window:
+            running = _ServerThread(server)
+            stack.callback(running.stop)
+            inst.publish(guard.port or 0, "window")
+
+            def set_raise(fn: Callable[[], dict[str, Any]]) -> None:
+                guard.on_raise = fn
+
+            desktop.show_window(guard.open_url(), state, storage_dir=data.path / "webview",
+                                on_raise=set_raise, on_window=on_window)
+            state.save(data.path)
+            return 0
+        stack.callback(server.close)
+        guard.on_raise = lambda: {"url": guard.open_url()}
+        inst.publish(guard.port or 0, "browser")
+        state.save(data.path)
+        _say(f"localapp is running at {guard.open_url()}", out)
+        _say("That link works once and only on this computer. Press Ctrl-C to stop.", out)
+        if open_browser:
+            desktop.open_browser(guard.open_url())
+        _stop_on_sigterm()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        log.info("Stopped")
+    return 0
+
+
+def run_default(settings: Settings, out: TextIO = sys.stdout) -> int:
+    """What `localapp` with no sub-command does: the desktop app.
+
+    A window when a GUI backend is available, else (one line says why) the
+    same guarded server in the default browser.
+    """
+    return run_desktop(settings, out)

@@ -1,6 +1,8 @@
 """The `localapp` command line.
 
-    localapp [--data-dir D]                 the app (desktop later; serves for now)
+    localapp [--data-dir D]                 the desktop app (window, else the browser)
+    localapp desktop [--no-window] [--no-browser] [--port P]
+                                            the desktop app, with choices
     localapp serve [--host H] [--port P]    headless server
     localapp token create|revoke|list       API tokens
     localapp user passwd NAME               set a password (read from stdin or asked)
@@ -9,7 +11,8 @@
 
 `--data-dir` is accepted before or after any sub-command. Results go to
 stdout (a new token is always the last line); messages and logs go to
-stderr. Exit codes: 0 ok, 1 user error, 2 the data store cannot be used.
+stderr. Exit codes: 0 ok, 1 user error, 2 the data store cannot be used,
+3 the desktop app is already running for this data dir.
 """
 
 from __future__ import annotations
@@ -42,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int,
                        help="port (default: PORT, else FC_SERVER_PORT, else 5000)")
 
+    desk = sub.add_parser("desktop", parents=[common],
+                          help="the desktop app (what `localapp` alone does), with choices")
+    desk.add_argument("--no-window", action="store_true",
+                      help="no window: print a one-time link and serve it in the browser")
+    desk.add_argument("--no-browser", action="store_true",
+                      help="do not open the browser (the link is printed either way)")
+    desk.add_argument("--port", type=int,
+                      help="port on 127.0.0.1 (default: last time's if free, else any free one)")
+
     token = sub.add_parser("token", parents=[common], help="API tokens")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = tsub.add_parser("create", parents=[common],
@@ -65,8 +77,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    # The desktop's --port is its own (127.0.0.1 only); PORT is for serve.
+    port = getattr(args, "port", None) if args.command == "serve" else None
     return Settings.from_env(data_dir=getattr(args, "data_dir", None),
-                             host=getattr(args, "host", None), port=getattr(args, "port", None))
+                             host=getattr(args, "host", None), port=port)
+
+
+def _cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
+    return app.run_desktop(settings, port=args.port, window=not args.no_window,
+                           open_browser=not args.no_browser)
 
 
 def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
@@ -130,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = _settings(args)
     logs.setup(settings.log_level)
     commands = {"token": _cmd_token, "user": _cmd_user, "backup": _cmd_backup,
-                "restore": _cmd_restore}
+                "restore": _cmd_restore, "desktop": _cmd_desktop}
     try:
         if args.command == "serve":
             return app.serve(settings)

@@ -34,7 +34,6 @@ import logging
 import pickle
 import re
 import subprocess
-import sys
 import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -195,10 +194,8 @@ READ_TIMEOUT = 120
 
 def _read_in_child(data: bytes, limit: int) -> sheet_reader.Result:
     """sheet_reader.read() in a child process: a crash there cannot take the server down."""
-    if getattr(sys, "frozen", False):
-        return sheet_reader.read(data, limit)  # no interpreter to start in a frozen build
     try:
-        done = subprocess.run([sys.executable, "-m", "localapp.sheet_reader", str(limit)],
+        done = subprocess.run(sheet_reader.command(limit),
                               input=data, capture_output=True, timeout=READ_TIMEOUT,
                               check=False)
     except subprocess.TimeoutExpired:

@@ -61,14 +61,27 @@ def read(data: bytes, max_rows: int) -> Result:
         return ("error", kind, type(exc).__name__)
 
 
-def main() -> None:
+#: In a frozen build there is no interpreter to run `-m localapp.sheet_reader`
+#: with, so the executable itself takes this first argument (build/entry.py).
+FROZEN_FLAG = "--localapp-sheet-reader"
+
+
+def command(max_rows: int) -> list[str]:
+    """How to start a reader child, from source or frozen."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_FLAG, str(max_rows)]
+    return [sys.executable, "-m", "localapp.sheet_reader", str(max_rows)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):  # Windows has no rlimits
         pass
-    max_rows = int(sys.argv[1])
+    max_rows = int(args[0])
     data = sys.stdin.buffer.read()
     try:
         result = read(data, max_rows)

@@ -124,12 +124,15 @@ def test_user_passwd_changes_the_admin_password(data_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("env_name", ["PORT", "FC_SERVER_PORT"])
-def test_no_sub_command_serves_on_the_port_from_the_env(data_dir: Path, env_name: str) -> None:
+def test_serve_without_port_flag_uses_the_port_from_the_env(data_dir: Path,
+                                                           env_name: str) -> None:
+    # (`localapp` with no sub-command is the desktop app since issue 5; see
+    # tests/test_desktop_guard.py. The env ports are serve's.)
     port = free_port()
     log_path = data_dir.parent / "default.log"
     env = {**os.environ, **ENV, env_name: str(port)}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(localapp_cmd("--data-dir", str(data_dir)), stdout=log,
+        proc = subprocess.Popen(localapp_cmd("serve", "--data-dir", str(data_dir)), stdout=log,
                                 stderr=subprocess.STDOUT, env=env)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, log_path)

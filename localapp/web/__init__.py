@@ -20,8 +20,16 @@ from ..paths import Location, ui_root
 from ..settings import Settings
 from ..store import Store
 from .context import AppContext
+from .guard import DesktopGuard
 from .metrics import Metrics
-from .plugins import AuthPlugin, ErrorPlugin, InjectPlugin, install_hooks, json_error_page
+from .plugins import (
+    DESKTOP_GUARD,
+    AuthPlugin,
+    ErrorPlugin,
+    InjectPlugin,
+    install_hooks,
+    json_error_page,
+)
 
 __all__ = ["ROUTE_MODULES", "AppContext", "create_app"]
 
@@ -32,6 +40,7 @@ ROUTE_MODULES: list[str] = [
     "localapp.web.schedule_routes",
     "localapp.web.catalogue_routes",
     "localapp.web.stats_routes",
+    "localapp.web.desktop_routes",
     "localapp.web.core_routes",
 ]
 
@@ -55,8 +64,16 @@ def _default_ui_dir() -> Path:
 
 def create_app(settings: Settings, store: Store, *, data: Location, uploads: Location,
                ui_dir: Path | None = None,
-               route_modules: list[str] | None = None) -> bottle.Bottle:
-    """Build the app. Nothing is started; the caller serves it."""
+               route_modules: list[str] | None = None,
+               desktop: DesktopGuard | None = None) -> bottle.Bottle:
+    """Build the app. Nothing is started; the caller serves it.
+
+    `desktop` puts the app in desktop mode: every request must pass that
+    guard (per-launch secret, Host, CSRF; see guard.py) and the caller is
+    the desktop user. A desktop-mode app is never built without one.
+    """
+    if (settings.mode == "desktop") != (desktop is not None):
+        raise ValueError("desktop mode and a DesktopGuard go together")
     for suffix, ctype in _TYPES.items():
         # The platform's table differs between machines; serve what browsers expect.
         mimetypes.add_type(ctype, suffix)
@@ -76,6 +93,9 @@ def create_app(settings: Settings, store: Store, *, data: Location, uploads: Loc
     app.install(AuthPlugin(ctx))
     app.install(InjectPlugin(ctx))
     install_hooks(app, ctx)
+    if desktop is not None:
+        app.config[DESKTOP_GUARD] = desktop
+        desktop.install(app)
     for name in ROUTE_MODULES if route_modules is None else route_modules:
         try:
             module = importlib.import_module(name)

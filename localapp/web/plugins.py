@@ -7,7 +7,10 @@
 - `json_error_page`: the app's default error handler, so bottle's own
   errors (404, 405, 413 ...) are JSON too and its HTML page never appears.
 - `AuthPlugin`: who is calling (bearer token, or session cookie plus CSRF
-  header for writes); enforces sign-in under /api and injects `user`.
+  header for writes); enforces sign-in under /api and injects `user`. In
+  desktop mode the caller is the desktop user once the guard
+  (`guard.DesktopGuard`, checked before routing) let the request in: there
+  is no login page, no token and no session there.
 - `InjectPlugin`: gives handlers that ask for them `store` and `ctx`.
 - `install_hooks`: request size limit, security headers, one log line and
   the metrics for every request.
@@ -37,6 +40,10 @@ log = logging.getLogger(__name__)
 access_log = logging.getLogger("localapp.http")
 
 SESSION_COOKIE = "localapp_session"
+#: app.config key of the DesktopGuard in desktop mode (absent in server mode).
+DESKTOP_GUARD = "localapp.desktop"
+#: WSGI environ key the guard sets on requests it let through.
+GUARD_PASSED = "localapp.desktop.passed"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -203,6 +210,11 @@ class AuthPlugin:
 
     def identify(self, strict: bool) -> auth.Principal | None:
         """The caller, or None. With `strict`, bad credentials are errors."""
+        guard = bottle.request.app.config.get(DESKTOP_GUARD)
+        if guard is not None:
+            # Desktop mode: the guard already proved the per-launch secret (and
+            # CSRF for writes) before routing; nothing else counts here.
+            return guard.user if bottle.request.environ.get(GUARD_PASSED) else None
         store = self.ctx.store
         header = bottle.request.get_header("Authorization")
         if header:

@@ -85,8 +85,10 @@ function showUser() {
   } else {
     name.textContent = t('user.guest');
   }
-  logout.hidden = !session.authenticated;
-  login.hidden = session.authenticated;
+  // The desktop app has no accounts to switch: its window is the sign-in.
+  const desktop = session.mode === 'desktop';
+  logout.hidden = !session.authenticated || desktop;
+  login.hidden = session.authenticated || desktop;
 }
 
 async function logout() {

@@ -1,0 +1,136 @@
+"""Run the real desktop app window and read it from inside, for test_desktop_window.py.
+
+    python window_driver.py DATA_DIR SHOT.png [--resize WxH] [--save-as PATH]
+
+It starts `localapp.app.run_desktop` (store, guarded server, pywebview
+window) exactly as `localapp` does, with one addition: a helper thread
+that waits until the page has rendered, reads the DOM with run_js (the
+page's CSP forbids eval, which pywebview's evaluate_js wraps scripts in),
+takes a screenshot of the X screen with ImageMagick, optionally resizes the
+window, optionally downloads a file the way the app's export buttons do
+(a link with `download`) and answers the native save dialog with xdotool,
+prints `RESULT {json}` and closes the window with window.destroy(), the
+same path as the close button. The exit code is run_desktop's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from localapp import app, logs
+from localapp.settings import Settings
+
+READ_PAGE = """(() => {
+  const body = document.body;
+  const user = document.getElementById('user-name');
+  if (!body || body.classList.contains('loading') || !user || !user.textContent) return null;
+  const text = (sel) => { const el = document.querySelector(sel); return el ? el.textContent.trim() : null; };
+  return {
+    title: document.title,
+    lang: document.documentElement.lang,
+    nav: text('#nav'),
+    active: text('#nav a.active'),
+    user: user.textContent.trim(),
+    logoutHidden: document.getElementById('logout').hidden,
+    loginHidden: document.getElementById('login-link').hidden,
+    view: (document.getElementById('view').innerText || '').slice(0, 300),
+    errors: Array.from(document.querySelectorAll('.toast-error')).map((t) => t.textContent),
+    url: location.pathname + location.search,
+  };
+})()"""
+
+
+def _poll(fn: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} within {timeout}s")
+
+
+DOWNLOAD = """(() => {
+  const a = document.createElement('a');
+  a.href = 'api/projects';
+  a.download = 'projects.json';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  return true;
+})()"""
+
+DIALOG_NAMES = "^(Save file|保存文件)$"
+
+
+def _x(*args: str) -> str:
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True,
+                          timeout=30).stdout.strip()
+
+
+def save_with_dialog(window: Any, target: Path, shot: Path) -> dict[str, Any]:
+    """Start a download in the page, then type `target` into the native save dialog."""
+    window.run_js(DOWNLOAD)
+    dialog = _poll(lambda: _x("search", "--name", DIALOG_NAMES).split(), 20,
+                   "no native save dialog appeared")[0]
+    time.sleep(0.5)
+    subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
+    # No window manager under Xvfb: give the dialog the keyboard ourselves.
+    _x("windowfocus", dialog)
+    _x("key", "ctrl+a")
+    _x("type", "--delay", "10", str(target))
+    _x("key", "Return")
+    _poll(lambda: target.is_file() and target.stat().st_size > 0, 20,
+          f"nothing was saved to {target}")
+    _poll(lambda: not _x("search", "--name", DIALOG_NAMES), 10, "the dialog did not close")
+    return {"dialog": True, "saved": target.read_text(encoding="utf-8")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("shot", type=Path)
+    parser.add_argument("--resize", help="WxH to resize to before closing")
+    parser.add_argument("--save-as", type=Path, help="download a file and save it here")
+    args = parser.parse_args()
+
+    def drive(window: Any) -> None:
+        result: dict[str, Any] = {}
+        try:
+            if not window.events.loaded.wait(30):
+                raise TimeoutError("the page did not load within 30s")
+            result["opened_size"] = [window.width, window.height]
+            result["page"] = _poll(lambda: window.run_js(READ_PAGE), 30,
+                                   "the page did not render")
+            time.sleep(0.5)  # let fonts and the chart settle for the screenshot
+            subprocess.run(["import", "-window", "root", str(args.shot)], check=True,
+                           timeout=30)
+            if args.save_as:
+                shot = args.shot.with_name(args.shot.stem + "-save-dialog.png")
+                result["save"] = save_with_dialog(window, args.save_as, shot)
+            if args.resize:
+                w, h = (int(v) for v in args.resize.split("x"))
+                window.resize(w, h)
+                _poll(lambda: (window.width, window.height) == (w, h), 10,
+                      "the window did not take the new size")
+                time.sleep(0.3)  # the resized event reaches our tracker
+                result["resized_to"] = [window.width, window.height]
+        except Exception as exc:  # reported to the test, which fails on it
+            result["error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            print("RESULT " + json.dumps(result, ensure_ascii=False), flush=True)
+            window.destroy()
+
+    logs.setup("INFO")
+    settings = Settings.from_env(data_dir=args.data_dir)
+    return app.run_desktop(settings, sys.stdout, on_window=drive)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
