@@ -98,24 +98,62 @@ def new_ids(n: int) -> list[str]:
 
 
 class Invalid(ValueError):
-    """One value is not acceptable: a reason in words and a stable code for the UI."""
+    """One value is not acceptable: a reason in words and a stable code for the UI.
 
-    def __init__(self, reason: str, code: str = "invalid") -> None:
+    `params` are the values the reason names (`max=200` for "at most 200
+    characters"), so the UI can say the same in its own language.
+    """
+
+    def __init__(self, reason: str, code: str = "invalid", **params: Any) -> None:
         super().__init__(reason)
         self.reason = reason
         self.code = code
+        self.params = params
 
 
-def invalid(problems: Mapping[str, str], what: str = "The data is not valid",
+def field_details(problems: Mapping[str, str | Invalid]) -> dict[str, Any]:
+    """`fields` (English reasons), `field_codes` and, where a reason names values,
+    `field_params`: the three maps an error body carries for per-field problems.
+
+    A plain text reason gets the code `invalid`, so every field in `fields`
+    has a code the UI can look up.
+    """
+    fields: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    params: dict[str, dict[str, Any]] = {}
+    for name, problem in problems.items():
+        if isinstance(problem, Invalid):
+            fields[name], codes[name] = problem.reason, problem.code
+            if problem.params:
+                params[name] = dict(problem.params)
+        else:
+            fields[name], codes[name] = problem, "invalid"
+    out: dict[str, Any] = {"fields": fields, "field_codes": codes}
+    if params:
+        out["field_params"] = params
+    return out
+
+
+def invalid(problems: Mapping[str, str | Invalid], what: str = "The data is not valid",
             **extra: Any) -> errors.ValidationError:
-    """One ValidationError for several per-field problems, the first few in the message."""
-    items = list(problems.items())
+    """One ValidationError for several per-field problems, the first few in the message.
+
+    The body carries `fields` (English reasons, as always) and `field_codes`
+    (a stable code per field, e.g. `{"price": "negative"}`) for the UI to
+    translate, plus `field_params` for codes whose text names values.
+    """
+    items: list[tuple[str, str | Invalid]] = list(problems.items())
     shown = dict(items[:MAX_FIELD_ERRORS])
     if len(items) > MAX_FIELD_ERRORS:
-        shown["_more"] = f"{len(items) - MAX_FIELD_ERRORS} more problems not shown"
-    first = "; ".join(f"{k}: {v}" for k, v in items[:3])
+        hidden = len(items) - MAX_FIELD_ERRORS
+        shown["_more"] = Invalid(f"{hidden} more problems not shown", "more", n=hidden)
+    details = field_details(shown)
+    reasons = details["fields"]
+    first = "; ".join(f"{k}: {reasons[k]}" for k, _ in items[:3])
     more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
-    return errors.ValidationError(f"{what}: {first}{more}", fields=shown, extra=extra or None)
+    body = {k: v for k, v in details.items() if k != "fields"}
+    return errors.ValidationError(f"{what}: {first}{more}", fields=reasons,
+                                  extra={**body, **extra})
 
 
 # -- money -----------------------------------------------------------------------
@@ -173,7 +211,7 @@ def parse_money(value: Any) -> int:
     if cents != cents.to_integral_value():
         raise Invalid(f"{amount} has more than 2 decimal places", "too_many_decimals")
     if cents > MAX_CENTS:
-        raise Invalid("is too large", "too_large")
+        raise Invalid("is too large", "too_large", max=cents_text(MAX_CENTS))
     return int(cents)
 
 
@@ -189,7 +227,7 @@ def parse_cents(value: Any) -> int:
     if value < 0:
         raise Invalid("must not be negative", "negative")
     if value > MAX_CENTS:
-        raise Invalid("is too large", "too_large")
+        raise Invalid("is too large", "too_large", max=cents_text(MAX_CENTS))
     return value
 
 
@@ -243,7 +281,7 @@ def _text(max_len: int, *, required: bool = False, strip: bool = True,
         if required and not value:
             raise Invalid("is required", "required")
         if len(value) > max_len:
-            raise Invalid(f"must be at most {max_len} characters", "too_long")
+            raise Invalid(f"must be at most {max_len} characters", "too_long", max=max_len)
         if value.isprintable():
             return value  # the common case, decided in C
         if not multiline and ("\n" in value or "\r" in value):
@@ -276,11 +314,11 @@ def _tags(value: Any) -> list[str]:
             raise Invalid("must be a list of texts", "not_text")
         tag = " ".join(item.split())
         if len(tag) > 50:
-            raise Invalid("each tag must be at most 50 characters", "too_long")
+            raise Invalid("each tag must be at most 50 characters", "too_long", max=50)
         if tag and tag not in out:
             out.append(tag)
     if len(out) > 50:
-        raise Invalid("at most 50 tags", "too_many")
+        raise Invalid("at most 50 tags", "too_many", max=50)
     return out
 
 
@@ -332,43 +370,54 @@ def clean_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = N
                   ) -> tuple[Doc, dict[str, str]]:
     """Check a product's fields; return (content, {field: reason}).
 
+    The same as `check_product`, with the problems as English reasons only.
+    """
+    content, problems = check_product(data, base=base)
+    return content, {name: problem.reason for name, problem in problems.items()}
+
+
+def check_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
+                  ) -> tuple[Doc, dict[str, Invalid]]:
+    """Check a product's fields; return (content, {field: problem with its code}).
+
     `content` has every product field except the bookkeeping. With `base`
     (the stored record) fields missing from `data` keep their stored values.
     Unknown fields are refused, so a typo is not silently stored.
     """
     content: Doc = {}
-    problems: dict[str, str] = {}
+    problems: dict[str, Invalid] = {}
     for name, check in CHECKS.items():
         if name in data:
             try:
                 content[name] = check(data[name])
             except Invalid as exc:
-                problems[name] = exc.reason
+                problems[name] = exc
         elif base is not None and name in base:
             content[name] = base[name]
         elif name == "name":
-            problems[name] = "is required"
+            problems[name] = Invalid("is required", "required")
         else:
             content[name] = DEFAULTS[name]()
     try:
         price = _price_from(data, base)
     except Invalid as exc:
-        problems["price"] = exc.reason
+        problems["price"] = exc
     else:
         if price is not None:
             content["price"] = price
         elif base is not None and "price" in base:
             content["price"] = base["price"]
         else:
-            problems["price"] = "is required"
+            problems["price"] = Invalid("is required", "required")
     old_images = list(base.get("images") or []) if base is not None else []
     if "images" in data and data["images"] is not None:
         images = data["images"]
         if not isinstance(images, list) or not all(isinstance(k, str) for k in images):
-            problems["images"] = "must be a list of image keys"
+            problems["images"] = Invalid("must be a list of image keys", "not_a_list")
         elif not set(images) <= set(old_images):
-            problems["images"] = ("can only be reordered or shortened here; upload new images "
-                                  "with POST /api/products/<id>/images")
+            problems["images"] = Invalid(
+                "can only be reordered or shortened here; upload new images with "
+                "POST /api/products/<id>/images", "image_not_uploaded")
         else:
             content["images"] = list(dict.fromkeys(images))
     else:
@@ -378,7 +427,7 @@ def clean_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = N
             if base is not None and name in base:
                 content[name] = data[name]  # a field an older version stored: kept
             else:
-                problems[name] = "unknown field"
+                problems[name] = Invalid("unknown field", "unknown_field")
     if base is not None:
         for name, value in base.items():
             if name not in content and name not in BOOKKEEPING and name not in data:
@@ -620,7 +669,9 @@ class Catalogue:
                 f"This product was changed by someone else (you have revision {if_match}, "
                 f"the current one is {doc.get('rev')}). Reload it and try again.",
                 fields={"rev": f"stale: current revision is {doc.get('rev')}"},
-                extra={"current": public(doc)})
+                extra={"field_codes": {"rev": "stale_revision"},
+                       "field_params": {"rev": {"rev": doc.get("rev")}},
+                       "current": public(doc)})
 
     def _check_sku(self, index: ProductIndex, sku: str, rid: str) -> None:
         if not sku:
@@ -632,13 +683,15 @@ class Catalogue:
                 f"SKU {sku!r} is already used by {found[1].get('name')!r}. SKUs are unique "
                 "(upper and lower case count as the same).",
                 fields={"sku": f"already used by product {found[1].get('id')}"},
-                extra={"current": public(other or found[1])})
+                extra={"field_codes": {"sku": "duplicate_sku"},
+                       "field_params": {"sku": {"sku": sku, "name": found[1].get("name") or "",
+                                                "id": found[1].get("id")}},
+                       "current": public(other or found[1])})
 
     def create(self, data: Mapping[str, Any], *, by: str = "") -> Doc:
         if not isinstance(data, Mapping):
-            raise errors.ValidationError("The body must be a JSON object",
-                                         fields={"body": "must be a JSON object"})
-        content, problems = clean_product(data)
+            raise _not_an_object()
+        content, problems = check_product(data)
         if problems:
             raise invalid(problems, "The product was not saved")
         with self.writing() as index:
@@ -651,15 +704,14 @@ class Catalogue:
                by: str = "") -> Doc:
         """Change some fields; `if_match` (the rev the client saw) guards against lost updates."""
         if not isinstance(data, Mapping):
-            raise errors.ValidationError("The body must be a JSON object",
-                                         fields={"body": "must be a JSON object"})
+            raise _not_an_object()
         with self.writing() as index:
             doc_id, old = self._stored(index, rid)
             self.check_rev(old, if_match)
-            problems: dict[str, str] = {}
+            problems: dict[str, Invalid] = {}
             if data.get("id") not in (None, rid):
-                problems["id"] = "cannot be changed"
-            content, bad = clean_product(data, base=old)
+                problems["id"] = Invalid("cannot be changed", "read_only")
+            content, bad = check_product(data, base=old)
             problems.update(bad)
             if problems:
                 raise invalid(problems, "The product was not saved")
@@ -691,7 +743,9 @@ class Catalogue:
             if len(keys) >= MAX_IMAGES:
                 raise errors.ValidationError(
                     f"A product can have at most {MAX_IMAGES} images; remove one first.",
-                    fields={"file": "too many images"})
+                    fields={"file": "too many images"},
+                    extra={"field_codes": {"file": "too_many_images"},
+                           "field_params": {"file": {"max": MAX_IMAGES}}})
             content = content_of(old)
             content["images"] = [*keys, key]
             doc = stamp_change(old, content, now_iso(), "edit", by)
@@ -760,6 +814,12 @@ class Catalogue:
                         extra={"report": report})
                 self._write(plan.inserts, plan.replaces)
             return plan.report(parsed, options, committed=True)
+
+
+def _not_an_object() -> errors.ValidationError:
+    return errors.ValidationError("The body must be a JSON object",
+                                  fields={"body": "must be a JSON object"},
+                                  extra={"field_codes": {"body": "not_an_object"}})
 
 
 def _key_is(key: str) -> Any:

@@ -16,6 +16,11 @@ half up to the cent once per line, and the total is the sum of the lines.
 A line that cannot be read at all (a quantity that is not a number, a
 negative price) refuses the whole upload with per-row reasons. An image
 upload is kept as an attachment of an order without lines.
+
+Order warnings are English sentences in `warnings` and, in the same order,
+`{code, params}` in `warning_codes`, so the UI can say them in its language.
+The uploaded sheet is kept under its content hash and can be downloaded
+again (`source`), under its cleaned display name.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +80,44 @@ INFO_SYNONYMS: dict[str, tuple[str, ...]] = {
 _TOTAL_WORDS = {"合计", "总计", "小计", "共计", "total", "sum", "grandtotal"}
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _NUMBER_TEXT = re.compile(r"^[\w\-/#.]{1,60}$")
+#: A stored order file's key: its SHA-256 and its kind. Checked before the key
+#: becomes a path, since records may arrive from elsewhere (sync, a restore).
+_SOURCE_KEY = re.compile(r"^[0-9a-f]{64}\.(xlsx|xls|csv)$")
+SOURCE_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+    "csv": "text/csv",
+}
+#: Characters no file name offered for download may hold (Windows refuses them too).
+_NOT_IN_NAMES = frozenset('"\\/:*?<>|')
+
+
+@dataclass(frozen=True)
+class OrderWarning:
+    """One thing about an order worth a look: English text, a code and its values."""
+
+    code: str
+    message: str
+    params: dict[str, Any]
+
+    def code_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "params": self.params}
+
+
+def warnings_fields(warnings: list[OrderWarning]) -> dict[str, Any]:
+    """`warnings` (English sentences) and `warning_codes` (the same, as codes) of a record."""
+    return {"warnings": [w.message for w in warnings],
+            "warning_codes": [w.code_dict() for w in warnings]}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An order's stored sheet: where it is, its type and the name to offer it under."""
+
+    path: Path
+    content_type: str
+    name: str
+    fallback: str  # an ASCII name for clients that cannot read `name`
 
 
 def _qty(value: Any) -> Decimal:
@@ -244,8 +288,10 @@ class Orders:
             order_date = given.get("date") or parse_date(info.get("date"))
             if info.get("date") is not None and parse_date(info.get("date")) is None \
                     and not given.get("date"):
-                warnings.append(f"The date in the file ({cell_text(info['date'])[:40]}) "
-                                "could not be read; today's date was used.")
+                shown = cell_text(info["date"])[:40]
+                warnings.append(OrderWarning(
+                    "date_unreadable", f"The date in the file ({shown}) could not be read; "
+                    "today's date was used.", {"value": shown}))
             key = f"{digest}.{ext}"
             target = self.files / key
             if not target.exists():
@@ -259,7 +305,7 @@ class Orders:
                 "source_file": {"name": name, "key": key, "type": ext, "size": len(data),
                                 "sha256": digest, "sheet": table.sheet},
                 "attachments": [],
-                "warnings": warnings,
+                **warnings_fields(warnings),
             }, by)
             write(self.store, ORDERS, [doc], {})
         return public(doc)
@@ -280,7 +326,9 @@ class Orders:
                 "date": given.get("date") or date.today().isoformat(),
                 "lines": [], "total": 0, "source_file": None,
                 "attachments": [{**info.to_dict(), "sha256": digest}],
-                "warnings": ["This order is a picture; its lines were not read automatically."],
+                **warnings_fields([OrderWarning(
+                    "picture_not_read",
+                    "This order is a picture; its lines were not read automatically.", {})]),
             }, by)
             write(self.store, ORDERS, [doc], {})
         return public(doc)
@@ -328,7 +376,7 @@ class Orders:
                     extra={"current": public(doc, lines=False)})
 
     def _match(self, index: Any, lines: list[dict[str, Any]]
-               ) -> tuple[list[dict[str, Any]], list[str]]:
+               ) -> tuple[list[dict[str, Any]], list[OrderWarning]]:
         by_name: dict[str, list[dict[str, Any]]] = {}
         for _doc_id, doc in index.live_docs():
             by_name.setdefault(fold(doc.get("name")), []).append(doc)
@@ -374,6 +422,9 @@ class Orders:
                 "qty": qty_text(qty), "unit_price": price, "amount": amount,
                 "stated_amount": stated,
                 "product_id": product.get("id") if product else None, "match": how,
+                # What the line was matched to, as the catalogue had it then.
+                "catalogue_name": product.get("name", "") if product else None,
+                "catalogue_sku": product.get("sku", "") if product else None,
                 "catalogue_price": catalogue_price, "flags": flags,
             })
         return out, []
@@ -437,11 +488,48 @@ class Orders:
         with self.store.reading():
             return public(self._find(oid)[1])
 
+    def source(self, oid: str) -> SourceFile:
+        """The order's uploaded sheet, to download; NotFound when it has none."""
+        with self.store.reading():
+            doc = self._find(oid)[1]
+        info = doc.get("source_file")
+        key = info.get("key") if isinstance(info, dict) else None
+        match = _SOURCE_KEY.match(key) if isinstance(key, str) else None
+        if info is None:
+            raise errors.NotFound(
+                f"Order {doc.get('number')!r} has no order sheet: it was made from a picture, "
+                "which is shown with the order.")
+        if match is None:
+            raise errors.NotFound(f"The file of order {doc.get('number')!r} is not known.")
+        path = self.files / key
+        if not path.is_file():
+            raise errors.NotFound(
+                f"The file of order {doc.get('number')!r} is no longer in the uploads folder.")
+        kind = match.group(1)
+        number = str(doc.get("number") or "")
+        return SourceFile(path=path, content_type=SOURCE_TYPES[kind],
+                          name=download_name(info.get("name"), kind, number or "order"),
+                          fallback=f"order-{number}.{kind}" if number else f"order.{kind}")
+
     def delete(self, oid: str) -> dict[str, Any]:
         with self.store.transaction():
             doc_id, doc = self._find(oid)
             write(self.store, ORDERS, [], {doc_id: stamp_tombstone(doc, now_iso())})
         return {"ok": True, "id": oid}
+
+
+def download_name(stored: Any, kind: str, number: str) -> str:
+    """The name to offer an order's sheet under: the uploaded file's name, cleaned
+    again (never a path), ending in the file's real type; else the order number."""
+
+    def clean(text: Any) -> str:
+        name = display_name(text if isinstance(text, str) else None, "")
+        return "".join("_" if c in _NOT_IN_NAMES else c for c in name).strip(" .")
+
+    name = clean(stored) or clean(number) or "order"
+    if not name.lower().endswith(f".{kind}"):
+        name = f"{name}.{kind}"
+    return name
 
 
 def public(doc: Mapping[str, Any], *, lines: bool = True) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -129,6 +130,35 @@ def test_product_crud_with_revisions(srv: Server) -> None:
     assert r.status == 200 and body(r) == {"ok": True, "id": p["id"]}
     assert srv.request("GET", f"/api/products/{p['id']}").status == 404
     assert srv.request("GET", "/api/products/nope").status == 404
+
+
+def test_field_errors_carry_codes_the_ui_translates(srv: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    r = srv.request("POST", "/api/products", {"name": "扳手", "price_decimal": "-3"})
+    assert r.status == 400
+    err = body(r)["error"]
+    assert err["fields"] == {"price": "must not be negative"}  # English, as before
+    assert err["field_codes"] == {"price": "negative"}
+    r = srv.request("POST", "/api/products", {"name": "x" * 201, "price": 1, "colour": "red",
+                                              "currency": "yuan", "price_decimal": ""})
+    err = body(r)["error"]
+    assert err["field_codes"] == {"name": "too_long", "colour": "unknown_field",
+                                  "currency": "invalid_currency"}
+    assert err["field_params"] == {"name": {"max": 200}}
+    assert set(err["fields"]) == set(err["field_codes"])
+    p = create(srv, name=f"扳手{tag}", sku=f"FC-{tag}", price=100)
+    other = create(srv, name=f"钳子{tag}", price=200)
+    for method, path in (("POST", "/api/products"), ("PATCH", f"/api/products/{other['id']}")):
+        r = srv.request(method, path, {"name": "重复", "sku": f"fc-{tag}", "price": 1})
+        assert r.status == 409, (method, r.body)
+        err = body(r)["error"]
+        assert err["field_codes"] == {"sku": "duplicate_sku"} and "sku" in err["fields"]
+        assert err["field_params"]["sku"]["name"] == f"扳手{tag}"
+        assert err["current"]["id"] == p["id"]
+    r = srv.request("PATCH", f"/api/products/{p['id']}", {"price": "12"})
+    assert body(r)["error"]["field_codes"] == {"price": "not_a_number"}
+    r = srv.request("PATCH", f"/api/products/{p['id']}", {"price": 2}, headers={"If-Match": "7"})
+    assert r.status == 409 and body(r)["error"]["field_codes"] == {"rev": "stale_revision"}
 
 
 def test_search_filters_sort_and_pages(srv: Server) -> None:
@@ -377,6 +407,11 @@ def test_orders_match_flag_and_total_exactly(srv: Server) -> None:
     assert [ln["match"] for ln in lines] == ["sku", "name", None, "sku"]
     assert [ln["flags"] for ln in lines] == [[], ["price_differs"], ["unmatched"],
                                              ["price_differs"]]
+    # What each line was matched to, as the catalogue names it (the file wrote or-1, blank).
+    assert [(ln["catalogue_sku"], ln["catalogue_name"]) for ln in lines] == [
+        (f"OR-1-{tag}", f"螺丝刀{tag}"), (f"OR-2-{tag}", f"扳手{tag}"), (None, None),
+        (f"OR-1-{tag}", f"螺丝刀{tag}")]
+    assert order["warnings"] == [] and order["warning_codes"] == []
     assert order["total"] == 6068 and order["status"] == "needs_review" and order["flagged"] == 3
     assert order["source_file"]["name"] == "订单.csv" and order["source_file"]["type"] == "csv"
     r = upload(srv, "/api/orders", "again.csv", sheet.encode("gbk"))
@@ -391,7 +426,47 @@ def test_orders_match_flag_and_total_exactly(srv: Server) -> None:
     assert stats["counts"]["orders"] >= 1 and stats["counts"]["products"] >= 2
     r = srv.request("DELETE", f"/api/orders/{order['id']}")
     assert r.status == 200 and srv.request("GET", f"/api/orders/{order['id']}").status == 404
+    assert srv.request("GET", f"/api/orders/{order['id']}/file").status == 404
     assert upload(srv, "/api/orders", "again.csv", sheet.encode("gbk")).status == 201
+
+
+def test_order_file_downloads_as_uploaded(srv: Server) -> None:
+    tag = uuid.uuid4().hex[:6]
+    data = xlsx([[f"订单号：DL-{tag}"], ["日期", "三月初"], ["名称", "数量", "单价"],
+                 [f"垫片{tag}", 4, 0.5]])
+    # A client path and characters no file name may hold: none reaches the header.
+    r = upload(srv, "/api/orders", "/home/张三/订单 三月?.xlsx", data)
+    assert r.status == 201, r.body
+    order = body(r)["order"]
+    assert order["source_file"]["name"] == "订单 三月?.xlsx"
+    # The unreadable date is a warning with a code and the value, for the UI to translate.
+    assert order["warning_codes"] == [{"code": "date_unreadable", "params": {"value": "三月初"}}]
+    assert "could not be read" in order["warnings"][0]
+    r = srv.request("GET", f"/api/orders/{order['id']}/file")
+    assert r.status == 200 and r.body == data
+    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet")
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment;")
+    assert f'filename="order-DL-{tag}.xlsx"' in disposition  # the ASCII fallback
+    assert disposition.endswith("filename*=UTF-8''" + quote("订单 三月_.xlsx"))
+    assert "home" not in disposition and "?" not in disposition
+
+    csv_data = "名称,数量\n垫圈,3\n".encode("gbk")
+    r = upload(srv, "/api/orders", "../../etc/passwd", csv_data)
+    assert r.status == 201, r.body
+    r = srv.request("GET", f"/api/orders/{body(r)['order']['id']}/file")
+    assert r.status == 200 and r.body == csv_data
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-disposition"] == 'attachment; filename="passwd.csv"'
+
+    # A picture order has no sheet; an unknown order none either.
+    r = upload(srv, "/api/orders", "拍照.jpg", jpeg((30, 30), colour="blue"))
+    picture = body(r)["order"]
+    assert picture["warning_codes"] == [{"code": "picture_not_read", "params": {}}]
+    r = srv.request("GET", f"/api/orders/{picture['id']}/file")
+    assert r.status == 404 and body(r)["error"]["code"] == "not_found"
+    assert srv.request("GET", "/api/orders/nope/file").status == 404
 
 
 def test_order_image_is_kept_as_attachment(srv: Server) -> None:

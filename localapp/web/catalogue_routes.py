@@ -184,6 +184,13 @@ def get_order(parts: Parts, id: str) -> dict[str, Any]:
     return {"order": parts.orders.get(id)}
 
 
+def order_file(parts: Parts, id: str) -> bottle.HTTPResponse:
+    """The order's uploaded sheet, as a download under its cleaned original name."""
+    source = parts.orders.source(id)
+    return attachment(source.path.read_bytes(), source.content_type, source.name,
+                      source.fallback)
+
+
 def delete_order(parts: Parts, id: str) -> dict[str, Any]:
     return parts.orders.delete(id)
 
@@ -216,6 +223,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         ("/api/orders", "POST", upload_order),
         ("/api/orders/<id>", "GET", get_order),
         ("/api/orders/<id>", "DELETE", delete_order),
+        ("/api/orders/<id>/file", "GET", order_file),
         ("/api/statistics", "GET", statistics),
     ]
     for rule, method, handler in routes:

@@ -1,18 +1,25 @@
 """Reading the parts of a request that every route module needs.
 
-Query parameters as UTF-8 text, the revision in `If-Match`, yes/no flags
-and the `ETag` of a record: one implementation for all route modules.
+Query parameters as UTF-8 text, the revision in `If-Match`, yes/no flags,
+downloads (`attachment`, with a Content-Disposition any browser reads) and
+the `ETag` of a record: one implementation for all route modules.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
+from urllib.parse import quote
 
 import bottle
 
 from .. import errors
 
 _YES = {"1", "true", "yes", "on"}
+#: RFC 5987 attr-char besides letters and digits: what may stay unescaped in filename*.
+_ATTR_CHAR = "!#$&+-.^_`|~"
+_UNSAFE_IN_NAME = frozenset('"\\/:*?<>|;')
 
 
 def query_params() -> dict[str, str]:
@@ -39,11 +46,46 @@ def flag(name: str) -> bool:
     return (bottle.request.query.get(name) or "").strip().lower() in _YES
 
 
-def attachment(body: bytes, content_type: str, filename: str) -> bottle.HTTPResponse:
-    """A download; `filename` is ours (ASCII), never the client's."""
+def content_disposition(filename: str, fallback: str = "download") -> str:
+    """`attachment` with the file name for every browser: a plain ASCII `filename`
+    (what old clients read) and, when the name is more than that, the exact
+    name as RFC 5987 `filename*=UTF-8''...` (订单.xlsx stays 订单.xlsx).
+
+    The name is cleaned here too: no quotes, slashes, control characters or
+    path, so whatever a caller passes cannot break the header or name a folder.
+    """
+    name = unicodedata.normalize("NFC", filename.replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join("_" if c in _UNSAFE_IN_NAME else c for c in name if c.isprintable())
+    name = name.strip(" .") or fallback
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    # The ASCII name: the real one with accents dropped, else the fallback's stem.
+    for candidate in (stem, fallback.rpartition(".")[0] or fallback, "download"):
+        ascii_stem = _ascii(candidate)
+        if any(c.isalnum() for c in ascii_stem):
+            break
+    ascii_ext = _ascii(ext)
+    plain = f"{ascii_stem}.{ascii_ext}" if ascii_ext else ascii_stem
+    header = f'attachment; filename="{plain}"'
+    if plain != name:
+        header += f"; filename*=UTF-8''{quote(name, safe=_ATTR_CHAR)}"
+    return header
+
+
+def _ascii(text: str) -> str:
+    """Text as the safe ASCII letters of a quoted header value (é -> e, 订单 -> "")."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    folded = re.sub(r"[^A-Za-z0-9!#$&+\-.^_`|~ ()\[\]{}@,=]+", "_", folded)
+    return " ".join(folded.split())[:150]
+
+
+def attachment(body: bytes, content_type: str, filename: str,
+               fallback: str = "download") -> bottle.HTTPResponse:
+    """A download under `filename` (cleaned; see content_disposition)."""
     return bottle.HTTPResponse(body, status=200, **{
         "Content-Type": content_type,
-        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Disposition": content_disposition(filename, fallback),
         "Content-Length": str(len(body)),
     })
 

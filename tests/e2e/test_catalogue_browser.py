@@ -4,10 +4,12 @@ A user signs in through the login page and imports a generated xlsx price
 list through the wizard (the detected column mapping, one column mapped by
 hand, the preview with its per-row error, the commit); searches as they type,
 by name and by pinyin initials; opens a product, uploads a PNG and sees its
-thumbnail and the full picture; edits a price and sees it in the history; meets
-a stale-revision conflict and reloads the newer version. Then an order sheet is
-uploaded and its flagged lines shown, and the statistics page draws its charts,
-in Chinese and in English. Screenshots go to tests/artifacts/ (git-ignored).
+thumbnail and the full picture; edits a price and sees it in the history; reads
+the server's field errors in Chinese (a negative price, a SKU another product
+has); meets a stale-revision conflict and reloads the newer version. Then an
+order sheet is uploaded, its flagged lines and what each matched are shown and
+the sheet downloads again, and the statistics page draws its charts, in
+Chinese and in English. Screenshots go to tests/artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -309,6 +311,26 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     assert [e["price"] for e in stored["price_history"]] == [1250, 1380]
     shot(page, artifacts, "drawer")
 
+    # The server refuses a negative price; the drawer says why in Chinese
+    # (from error.field_codes), under the field, and nothing is saved.
+    page.fill("#cat-f-price", "-5")
+    page.click("#cat-save")
+    price_error = drawer.locator('[data-field="price"] .cat-field-error')
+    expect(price_error).to_have_text("价格不能为负数")
+    expect(page.locator("#cat-f-price")).to_have_attribute("aria-invalid", "true")
+    expect(price_error).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "catalogue-drawer-field-error.png"))
+    # A SKU another product has: a field error naming that product, not an edit conflict.
+    page.fill("#cat-f-price", "13.80")
+    page.fill("#cat-f-sku", "sd-002")
+    page.click("#cat-save")
+    expect(drawer.locator('[data-field="sku"] .cat-field-error')).to_have_text(
+        "此编码已被「一字螺丝刀」使用（不区分大小写）")
+    expect(price_error).to_be_hidden()
+    expect(page.locator("#cat-conflict")).to_be_hidden()
+    page.fill("#cat-f-sku", "SD-001")
+    assert api(server, "GET", f"/api/products/{product_id}")["product"]["rev"] == stored["rev"]
+
     # Someone else saves first: the save is refused, the newer version is shown
     # and the user can load it.
     api(server, "PATCH", f"/api/products/{product_id}", {"name": "十字螺丝刀（加长）"},
@@ -350,7 +372,8 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     expect(drawer).to_have_count(0)
     expect(rows).to_have_count(2)
     assert api(server, "GET", "/api/products")["total"] == len(PRODUCTS) - 1
-    no_unexpected_errors(page, allowed=("status of 409",))  # the browser logs the refused save
+    # the browser logs the refused saves
+    no_unexpected_errors(page, allowed=("status of 409", "status of 400"))
 
 
 def test_orders_and_statistics_pages(page: Any, server: Server, artifacts: Path,
@@ -369,6 +392,8 @@ def test_orders_and_statistics_pages(page: Any, server: Server, artifacts: Path,
     expect(lines).to_have_count(3)
     expect(page.locator(".cat-order-head")).to_contain_text("张三五金店")
     expect(lines.nth(0).locator(".cat-ok")).to_contain_text("按编码匹配")
+    expect(lines.nth(0).locator(".cat-matched-to")).to_have_text("目录产品：十字螺丝刀 · SD-001")
+    expect(lines.nth(2).locator(".cat-matched-to")).to_have_count(0)
     expect(lines.nth(1)).to_have_attribute("data-flags", "price_differs")
     expect(lines.nth(1)).to_contain_text("单价与目录不同")
     expect(lines.nth(2)).to_have_attribute("data-flags", "unmatched")
@@ -377,6 +402,14 @@ def test_orders_and_statistics_pages(page: Any, server: Server, artifacts: Path,
     page.check(".cat-table-card .cat-check input")
     expect(lines).to_have_count(2)
     order_id = page.url.rsplit("/", 1)[1]
+    # The uploaded sheet downloads again, byte for byte, under its own name.
+    link = page.locator("#cat-order-download")
+    expect(link).to_have_text("订单.xlsx")
+    assert link.get_attribute("href") == f"api/orders/{order_id}/file"
+    with page.expect_download() as got:
+        link.click()
+    assert got.value.suggested_filename == "订单.xlsx"
+    assert Path(got.value.path()).read_bytes() == (tmp_path / "订单.xlsx").read_bytes()
 
     page.get_by_role("link", name="返回订单列表").click()
     listed = page.locator("#cat-orders tbody tr")

@@ -2,8 +2,12 @@
 // the price history as a chart, and the edit form. Saving sends only the
 // fields the user changed, with If-Match: <rev>; when someone else saved in
 // between (409) the drawer shows their version and lets the user load it or
-// keep their own changes on top of it. Images upload with progress.
+// keep their own changes on top of it. Images upload with progress. Field
+// errors come with a code per field (error.field_codes) and are shown in the
+// UI's language; the server's English reason is the fallback.
 
+import { errorText } from '../api.js';
+import { has } from '../i18n.js';
 import { add, confirmDialog, h, openDialog, progressBar } from './dom.js';
 import { loadChart, PALETTE } from './charts.js';
 import { centsText, dateOnly, dateTime, money, shortDateTime, yuan } from './format.js';
@@ -30,6 +34,24 @@ function formValue(product, name) {
   if (name === 'price') return product.price === null || product.price === undefined ? '' : centsText(product.price).replace(/,/g, '');
   if (name === 'tags') return (product.tags || []).join(', ');
   return product[name] ?? '';
+}
+
+// A field problem from the server, in the UI's language: by its code
+// (catalogue.fieldError.<code>, with the values the reason names), else the
+// server's English reason.
+export function fieldErrorText(t, reason, code, params) {
+  const key = `catalogue.fieldError.${code}`;
+  return code && has(key) ? t(key, params || {}) : reason;
+}
+
+// {field: text} for an error answer's fields, translated where a code allows.
+export function fieldErrors(t, err) {
+  const body = err.body || {};
+  const codes = body.field_codes || {};
+  const params = body.field_params || {};
+  const out = {};
+  for (const [name, reason] of Object.entries(err.fields || {})) out[name] = fieldErrorText(t, reason, codes[name], params[name]);
+  return out;
 }
 
 function tagsFrom(text) {
@@ -419,21 +441,27 @@ export class ProductDrawer {
   }
 
   showFieldErrors(fields, message) {
-    let shown = false;
+    const t = this.t;
+    const elsewhere = []; // problems with no input of their own (an unknown field, the body)
+    let first = null;
     for (const [name, reason] of Object.entries(fields || {})) {
       const key = name === 'price_decimal' ? 'price' : name;
       const wrap = this.form.querySelector(`[data-field="${CSS.escape(key)}"]`);
-      if (!wrap) continue;
+      if (!wrap) {
+        elsewhere.push(`${has(`catalogue.field.${key}`) ? t(`catalogue.field.${key}`) : key}: ${reason}`);
+        continue;
+      }
       wrap.querySelector('input,textarea').setAttribute('aria-invalid', 'true');
       const small = wrap.querySelector('.cat-field-error');
       small.textContent = reason;
       small.hidden = false;
-      shown = true;
+      first = first || small;
     }
-    if (!shown || message) {
-      this.errorBox.textContent = message;
-      this.errorBox.hidden = !message;
-    }
+    const lines = [message, ...elsewhere].filter(Boolean);
+    this.errorBox.replaceChildren(...lines.map((line) => h('div', { text: line })));
+    this.errorBox.hidden = !lines.length;
+    // The form may be scrolled away (under the images and the chart): show the problem.
+    (lines.length ? this.errorBox : first)?.scrollIntoView({ block: 'nearest' });
   }
 
   // What the form says, as a request body; only fields that differ from `base`.
@@ -486,10 +514,14 @@ export class ProductDrawer {
       this.flash(t(creating ? 'catalogue.form.created' : 'catalogue.form.saved'));
       if (creating) history.replaceState(null, '', `#/catalogue/products/${encodeURIComponent(data.product.id)}`);
     } catch (err) {
-      if (err.status === 409 && err.body?.current && !creating) this.showConflict(err.body.current);
-      else if (err.status === 409 && creating) this.showFieldErrors({ sku: t('catalogue.form.skuTaken') }, err.message);
-      else if (err.status === 400) this.showFieldErrors(err.fields, Object.keys(err.fields || {}).length ? '' : err.message);
-      else this.showFieldErrors({}, err.message);
+      const codes = err.body?.field_codes || {};
+      // A SKU another product has is a field problem (its `current` is that
+      // other product), not an edit conflict on this one.
+      if (err.status === 409 && codes.sku === 'duplicate_sku') this.showFieldErrors(fieldErrors(t, err), '');
+      else if (err.status === 409 && err.body?.current && !creating) this.showConflict(err.body.current);
+      else if (err.status === 409 && creating) this.showFieldErrors({ sku: t('catalogue.form.skuTaken') }, '');
+      else if (err.status === 400 && Object.keys(err.fields || {}).length) this.showFieldErrors(fieldErrors(t, err), '');
+      else this.showFieldErrors({}, errorText(err));
     } finally {
       if (this.saveBtn?.isConnected) this.saveBtn.disabled = false;
     }

@@ -3,8 +3,11 @@
 // catalogue. The server matches each line by SKU, then by exact name, and
 // flags lines it could not match, unit prices that differ from the
 // catalogue and amounts that differ from qty x price; this page shows those
-// flags so the user sees at a glance what needs a look.
+// flags so the user sees at a glance what needs a look, what each line was
+// matched to, and a link to download the uploaded sheet again. Warnings come
+// with codes (order.warning_codes) and are shown in the UI's language.
 
+import { has } from '../i18n.js';
 import { add, confirmDialog, debounce, h, option, progressBar } from './dom.js';
 import { bytes, centsText, dateTime, money, number } from './format.js';
 import { errorReason } from './importer.js';
@@ -12,6 +15,13 @@ import { upload } from './upload.js';
 
 const ACCEPT = '.xlsx,.xls,.csv,image/png,image/jpeg,image/gif,image/webp';
 const list = { q: '', status: '', page: 1, perPage: 50 };
+
+// An order warning in the UI's language; the server's English text when the
+// order has no code for it (orders stored before codes existed).
+function warningText(t, text, coded) {
+  const key = `catalogue.orders.warning.${coded?.code}`;
+  return coded && has(key) ? t(key, coded.params || {}) : text;
+}
 
 function statusBadge(t, status) {
   return h('span', { class: `cat-badge status-${status}`, text: t(`catalogue.orders.status.${status}`) });
@@ -221,7 +231,10 @@ export class OrderDetail {
       [t('catalogue.orders.col.date'), o.date || '—'],
       [t('catalogue.orders.col.lines'), number(o.line_count)],
       [t('catalogue.orders.col.total'), money(o.total)],
-      [t('catalogue.orders.sourceFile'), o.source_file ? `${o.source_file.name} · ${bytes(o.source_file.size)}` : '—'],
+      [t('catalogue.orders.sourceFile'), o.source_file
+        ? [h('a', { href: `api/orders/${encodeURIComponent(o.id)}/file`, id: 'cat-order-download', download: true, title: t('catalogue.orders.download'), text: o.source_file.name }),
+          h('span', { class: 'muted', text: ` · ${bytes(o.source_file.size)}` })]
+        : '—'],
       [t('catalogue.orders.col.uploaded'), `${dateTime(o.created_at)}${o.by ? ` · ${o.by}` : ''}`],
     ];
     const head = h('section', { class: 'card cat-order-head' },
@@ -230,8 +243,8 @@ export class OrderDetail {
         h('h2', { id: 'cat-order-number', text: t('catalogue.orders.title', { number: o.number }) }),
         statusBadge(t, o.status),
         h('span', { class: 'cat-spacer' }), del),
-      h('dl', { class: 'cat-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', { text: k }), h('dd', { text: v })))),
-      (o.warnings || []).length ? h('ul', { class: 'cat-notice cat-warnings' }, o.warnings.map((w) => h('li', { text: w }))) : null,
+      h('dl', { class: 'cat-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', { text: k }), h('dd', {}, v)))),
+      (o.warnings || []).length ? h('ul', { class: 'cat-notice cat-warnings', id: 'cat-order-warnings' }, o.warnings.map((w, i) => h('li', { text: warningText(t, w, (o.warning_codes || [])[i]) }))) : null,
       (o.attachments || []).length ? h('div', { class: 'cat-gallery' }, o.attachments.map((a) => h('a', {
         class: 'cat-gallery-item', href: `api/images/${encodeURIComponent(a.key)}`, target: '_blank', rel: 'noopener', title: a.name,
       }, h('img', { src: `api/images/${encodeURIComponent(a.key)}/thumb`, alt: a.name || '' })))) : null);
@@ -267,9 +280,17 @@ export class OrderDetail {
     const lines = this.order.lines.filter((l) => !this.onlyFlagged || (l.flags || []).length);
     this.linesBody.replaceChildren(...lines.map((l) => {
       const flags = l.flags || [];
-      const name = l.product_id
-        ? h('a', { href: `#/catalogue/products/${encodeURIComponent(l.product_id)}`, text: l.name || l.sku, title: t(`catalogue.orders.matchedBy.${l.match}`) })
-        : h('span', { text: l.name || '' });
+      // The name the file wrote, and under it the catalogue product the line
+      // was matched to (a link to it). Orders stored before lines carried the
+      // catalogue's name link the file's name instead.
+      const productHref = l.product_id ? `#/catalogue/products/${encodeURIComponent(l.product_id)}` : null;
+      const name = !l.product_id
+        ? h('span', { text: l.name || '' })
+        : l.catalogue_name === undefined
+          ? h('a', { href: productHref, text: l.name || l.sku, title: t(`catalogue.orders.matchedBy.${l.match}`) })
+          : [h('span', { text: l.name || '' }),
+            h('a', { class: 'cat-matched-to cat-small', href: productHref, title: t(`catalogue.orders.matchedBy.${l.match}`),
+              text: t('catalogue.orders.matchedTo', { name: [l.catalogue_name, l.catalogue_sku].filter(Boolean).join(' · ') }) })];
       const diff = l.catalogue_price !== null && l.catalogue_price !== undefined ? l.unit_price - l.catalogue_price : 0;
       return h('tr', { class: flags.length ? 'flagged' : '', dataset: { flags: flags.join(' ') } },
         h('td', { class: 'num muted', text: String(l.row ?? '') }),
