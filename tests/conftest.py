@@ -186,3 +186,21 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, once per test session (tests/browser.py)."""
+    from browser import launch_browser
+
+    with launch_browser() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh zh-CN page; console errors collect in `page.problems`."""
+    from browser import new_page
+
+    with new_page(browser) as p:
+        yield p

@@ -16,20 +16,13 @@ from __future__ import annotations
 
 import io
 import re
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT, Server, require
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-CHART_JS = ROOT / "ui" / "vendor" / "chart.js" / "chart.umd.min.js"
-WAIT_MS = 15_000
+from browser import api, no_unexpected_errors, sign_in, wait_for
+from conftest import Server
 
 pytestmark = pytest.mark.browser
 
@@ -49,57 +42,7 @@ BAD_ROW = ("PP-002", "安全帽", "ABS", "顶", -8, "劳保用品", "杭州劳�
 PRICE_LIST_ROWS = len(PRODUCTS) + 1
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), "Debian's chromium is not installed at /usr/bin/chromium")
-    require(CHART_JS.exists(), "ui/vendor/ is empty: run `npm ci --prefix ui && python3 build/vendor.py`")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright Python package is not installed")
-        raise
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(WAIT_MS)
-    pg = context.new_page()
-    pg.problems = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    try:
-        yield pg
-    finally:
-        context.close()
-
-
 # -- helpers ----------------------------------------------------------------------------
-
-
-def api(server: Server, method: str, path: str, body: object | None = None,
-        headers: dict[str, str] | None = None) -> Any:
-    res = server.request(method, path, body, headers)
-    assert res.status < 300, (method, path, res.status, res.body[:500])
-    return res.json()
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 10) -> Any:
-    """Poll `check` until it returns something truthy; bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def price_list(path: Path) -> Path:
@@ -141,15 +84,6 @@ def png_bytes(width: int = 1200, height: int = 800) -> bytes:
     return out.getvalue()
 
 
-def sign_in(page: Any, server: Server, hash_: str) -> None:
-    page.goto(f"{server.url}/{hash_}")
-    page.wait_for_url("**/login.html**")
-    page.fill("#username", "admin")
-    page.fill("#password", "admin-test-pw")
-    page.click("#login-submit")
-    page.wait_for_url(f"**/{hash_}")
-
-
 def shot(page: Any, artifacts: Path, name: str, full_page: bool = False) -> None:
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(artifacts / f"catalogue-{name}.png"), full_page=full_page)
@@ -164,11 +98,6 @@ def canvas_ink(page: Any, selector: str) -> int:
 
 def image_loaded(page: Any, selector: str) -> bool:
     return bool(page.locator(selector).evaluate("i => i.complete && i.naturalWidth > 0"))
-
-
-def no_unexpected_errors(page: Any, allowed: tuple[str, ...] = ()) -> None:
-    unexpected = [p for p in page.problems if not any(a in p for a in allowed)]
-    assert not unexpected, unexpected
 
 
 def seed_products(server: Server, tmp_path: Path) -> None:

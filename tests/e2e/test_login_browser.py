@@ -11,30 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Server, require, start_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+from browser import new_page
+from conftest import Server, start_server
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def browser_page() -> Iterator[object]:
-    require(CHROMIUM.exists(), "Debian's chromium is not installed at /usr/bin/chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright Python package is not installed")
-        raise
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-            yield page
-        finally:
-            browser.close()
+def browser_page(browser: object) -> Iterator[object]:
+    with new_page(browser, 1280, 800) as page:
+        yield page
 
 
 @pytest.fixture

@@ -11,55 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import ROOT, Server, require
+from browser import api, no_unexpected_errors, wait_for
+from browser import sign_in as _sign_in
+from conftest import Server
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-GANTT = ROOT / "ui" / "vendor" / "frappe-gantt" / "frappe-gantt.es.js"
 DAY_COLUMN_PX = 34  # the Day zoom's column width (ui/js/schedule/chart.js)
-WAIT_MS = 15_000
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), "Debian's chromium is not installed at /usr/bin/chromium")
-    require(GANTT.exists(), "ui/vendor/ is empty: run `npm ci --prefix ui && python3 build/vendor.py`")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "the playwright Python package is not installed")
-        raise
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page(browser: Any, tmp_path: Path) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  accept_downloads=True)
-    context.set_default_timeout(WAIT_MS)
-    pg = context.new_page()
-    pg.problems = []  # type: ignore[attr-defined]
-    pg.on("pageerror", lambda e: pg.problems.append(str(e)))
-    pg.on("console", lambda m: pg.problems.append(m.text) if m.type == "error" else None)
-    try:
-        yield pg
-    finally:
-        context.close()
 
 
 def day(offset: int) -> str:
@@ -70,30 +33,8 @@ def shift(iso: str, days: int) -> str:
     return (dt.date.fromisoformat(iso) + dt.timedelta(days=days)).isoformat()
 
 
-def api(server: Server, method: str, path: str, body: object | None = None) -> Any:
-    res = server.request(method, path, body)
-    assert res.status < 300, (method, path, res.status, res.body[:500])
-    return res.json()
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 10) -> Any:
-    """Poll `check` until it returns something truthy; bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def sign_in(page: Any, server: Server) -> None:
-    page.goto(server.url + "/#/schedule")
-    page.wait_for_url("**/login.html**")
-    page.fill("#username", "admin")
-    page.fill("#password", "admin-test-pw")
-    page.click("#login-submit")
+    _sign_in(page, server, "#/schedule")
     page.wait_for_selector(".sched-main")
 
 
@@ -125,11 +66,6 @@ def drag_bar(page: Any, task_id: str, dx: float) -> None:
     for i in range(1, steps + 1):
         page.mouse.move(x + dx * i / steps, y)
     page.mouse.up()
-
-
-def no_unexpected_errors(page: Any, allowed: tuple[str, ...] = ()) -> None:
-    unexpected = [p for p in page.problems if not any(a in p for a in allowed)]
-    assert not unexpected, unexpected
 
 
 def test_create_project_and_task_through_the_ui(page: Any, server: Server) -> None:
