@@ -1,0 +1,70 @@
+"""Sync's own exceptions, each with a `title` and a `message` fit to show a user.
+
+Library errors (botocore's `ClientError`, connection errors) are converted
+into these once, at the bucket boundary in `log.py`; the clock raises
+`ClockDrift` itself. They extend `localapp.errors.AppError`, so the web layer
+and the CLI show them like every other error of the app.
+"""
+
+from __future__ import annotations
+
+from ..errors import AppError
+
+
+class SyncError(AppError):
+    """Base class: syncing failed; local editing is never blocked by it."""
+
+    status = 502
+    code = "sync_error"
+    title = "Sync failed"
+
+
+class ClockDrift(SyncError):
+    """A stamp from another replica is too far ahead of this machine's clock."""
+
+    status = 400
+    code = "clock_drift"
+    title = "Clock out of sync"
+
+
+class BadStamp(SyncError):
+    status = 400
+    code = "bad_stamp"
+    title = "Invalid sync stamp"
+
+
+class SyncConfigError(SyncError):
+    status = 500
+    code = "sync_config"
+    title = "Sync storage is not configured"
+
+
+class StorageUnavailable(SyncError):
+    """The bucket cannot be reached or keeps failing; retrying later is right."""
+
+    status = 503
+    code = "storage_unavailable"
+    title = "Sync storage unavailable"
+
+
+class StorageDenied(SyncError):
+    """The bucket refused us: wrong keys, missing bucket, no permission."""
+
+    status = 502
+    code = "storage_denied"
+    title = "Sync storage refused access"
+
+
+class StorageCorrupt(SyncError):
+    """An object in the bucket is not what it claims to be."""
+
+    status = 502
+    code = "storage_corrupt"
+    title = "Sync storage holds a damaged object"
+
+
+class LogContended(StorageUnavailable):
+    """Too many writers raced for the next log number; try again later."""
+
+    code = "log_contended"
+    title = "Sync storage is busy"

@@ -1,0 +1,285 @@
+"""The bucket layout: an append-only change log and content-addressed blobs.
+
+    <prefix>log/00000000000000000001.json    one batch of changes per object
+    <prefix>log/00000000000000000002.json    numbered, never rewritten
+    <prefix>blobs/sha256/<64 hex digits>      images and order files, by content
+
+Every object is written put-if-absent (`IfNoneMatch='*'`), the Delta Lake
+way, so any number of writers (desktops, several FaaS instances) share one
+bucket without a lock and without losing a write:
+
+- 412 PreconditionFailed on log number N: someone else owns N. The writer
+  reads it: if it holds our own batch id, an earlier attempt succeeded and only
+  its answer was lost, so we are done (nothing is written twice). Otherwise we
+  take the next free number.
+- 409 ConditionalRequestConflict (S3 saw two writes to the key at once): retry
+  the same number after a short, bounded backoff.
+- 5xx and dropped connections: botocore retries (3 attempts, standard mode);
+  then the error surfaces as `StorageUnavailable` and the caller retries later.
+
+A writer only ever tries number N after seeing N-1 exist, so the log has no
+gaps and a reader's cursor (the last number it consumed) never skips a batch.
+
+All boto3/botocore calls go through `Bucket`, the one place where library
+errors become our own (`errors.py`), each with a title and message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+from .config import BucketConfig
+from .errors import (
+    LogContended,
+    StorageCorrupt,
+    StorageDenied,
+    StorageUnavailable,
+    SyncConfigError,
+    SyncError,
+)
+
+LOG_DIR = "log/"
+BLOB_DIR = "blobs/sha256/"
+NUMBER_DIGITS = 20
+_DENIED = {"AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
+           "AccountProblem", "ExpiredToken", "InvalidToken"}
+
+
+def log_key(number: int) -> str:
+    return f"{LOG_DIR}{number:0{NUMBER_DIGITS}d}.json"
+
+
+def _number_of(key: str) -> int:
+    return int(key.rsplit("/", 1)[-1].split(".", 1)[0])
+
+
+def _error_code(exc: BaseException) -> tuple[str, int]:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return "", 0
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return code, status
+
+
+def convert(exc: BaseException, action: str, bucket: str) -> SyncError:
+    """Turn a botocore error into one of ours; the one conversion point."""
+    code, status = _error_code(exc)
+    name = type(exc).__name__
+    where = f"the sync bucket {bucket!r}"
+    if code == "NoSuchBucket":
+        return StorageDenied(f"{where} does not exist. Check LOCALAPP_S3_BUCKET and the endpoint.",
+                             extra={"action": action})
+    if code in _DENIED or status == 403 or name in {"NoCredentialsError",
+                                                    "PartialCredentialsError"}:
+        return StorageDenied(f"Access to {where} was refused while trying to {action}. "
+                             "Check the access key, secret key and the bucket's permissions.",
+                             extra={"action": action, "cause": code or name})
+    if status >= 500 or code in {"SlowDown", "ConditionalRequestConflict", "RequestTimeout"} \
+            or not code:
+        # no code: a connection error, timeout or other transport failure
+        return StorageUnavailable(f"Could not {action} in {where} ({code or name}). Local editing "
+                                  "goes on; sync will try again.",
+                                  extra={"action": action, "cause": code or name})
+    return SyncError(f"Could not {action} in {where}: {code} (HTTP {status}).",
+                     extra={"action": action, "cause": code})
+
+
+class Bucket:
+    """One bucket (and key prefix) behind a boto3 S3 client."""
+
+    def __init__(self, client: Any, name: str, *, prefix: str = "",
+                 conflict_retries: int = 5, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.client = client
+        self.name = name
+        self.prefix = prefix
+        self.conflict_retries = conflict_retries
+        self._sleep = sleep
+
+    @classmethod
+    def from_config(cls, config: BucketConfig | None, **kwargs: Any) -> Bucket:
+        if config is None:
+            raise SyncConfigError("Set LOCALAPP_S3_BUCKET (or OSS_BUCKET) to use sync storage.")
+        return cls(config.client(), config.bucket, **kwargs)
+
+    def _backoff(self, attempt: int) -> None:
+        # jitter so two writers that collided do not collide again in step
+        self._sleep(min(1.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+
+    def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
+        """Write `key` unless it exists: True if written, False if it was there."""
+        for attempt in range(self.conflict_retries + 1):
+            try:
+                self.client.put_object(Bucket=self.name, Key=self.prefix + key, Body=body,
+                                       IfNoneMatch="*", ContentType=content_type)
+                return True
+            except Exception as e:
+                code, status = _error_code(e)
+                if code == "PreconditionFailed" or status == 412:
+                    return False
+                if (code == "ConditionalRequestConflict" or status == 409) \
+                        and attempt < self.conflict_retries:
+                    self._backoff(attempt)
+                    continue
+                raise convert(e, f"write {key}", self.name) from e
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None if there is no such key."""
+        try:
+            response = self.client.get_object(Bucket=self.name, Key=self.prefix + key)
+            return bytes(response["Body"].read())
+        except Exception as e:
+            code, status = _error_code(e)
+            if code in {"NoSuchKey", "404"} or status == 404:
+                return None
+            raise convert(e, f"read {key}", self.name) from e
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.name, Key=self.prefix + key)
+            return True
+        except Exception as e:
+            code, status = _error_code(e)
+            if status == 404 or code in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise convert(e, f"look for {key}", self.name) from e
+
+    def keys(self, under: str, *, after: str | None = None,
+             limit: int | None = None) -> Iterator[str]:
+        """Keys below `under` in order, starting after `after`; at most `limit`."""
+        kwargs: dict[str, Any] = {"Bucket": self.name, "Prefix": self.prefix + under}
+        if after is not None:
+            kwargs["StartAfter"] = self.prefix + after
+        given = 0
+        while True:
+            if limit is not None:
+                kwargs["MaxKeys"] = min(1000, limit - given)
+            try:
+                page = self.client.list_objects_v2(**kwargs)
+            except Exception as e:
+                raise convert(e, f"list {under}", self.name) from e
+            for item in page.get("Contents") or ():
+                yield item["Key"][len(self.prefix):]
+                given += 1
+            if not page.get("IsTruncated") or (limit is not None and given >= limit):
+                return
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+            kwargs.pop("StartAfter", None)
+
+
+class ChangeLog:
+    """The numbered, append-only change log in a bucket."""
+
+    def __init__(self, bucket: Bucket, *, page_size: int = 100, max_tries: int = 1000) -> None:
+        self.bucket = bucket
+        self.page_size = page_size
+        self.max_tries = max_tries
+        self._next: int | None = None
+
+    def tail(self, after: int = 0) -> int:
+        """The highest batch number in the log (0 when empty)."""
+        last = after
+        for key in self.bucket.keys(LOG_DIR, after=log_key(after) if after else None):
+            last = max(last, _number_of(key))
+        return last
+
+    def append(self, changes: list[dict[str, Any]], *, batch_id: str | None = None,
+               replica: str = "") -> int:
+        """Write one batch of changes as the next log object; returns its number.
+
+        Retrying with the same `batch_id` after a lost answer does not write the
+        batch twice as long as no other batch landed in between.
+        """
+        batch_id = batch_id or uuid.uuid4().hex
+        body = orjson.dumps({"batch": batch_id, "replica": replica, "changes": changes})
+        n = self._next if self._next is not None else self.tail() + 1
+        for _ in range(self.max_tries):
+            if self.bucket.put_if_absent(log_key(n), body, "application/json"):
+                self._next = n + 1
+                return n
+            existing = self._batch(n)
+            if existing is not None and existing.get("batch") == batch_id:
+                self._next = n + 1  # our own earlier attempt got there
+                return n
+            # Taken by another writer: move to the end of the log rather than
+            # walk it one number at a time.
+            n = max(n + 1, self.tail(after=n) + 1)
+        raise LogContended(f"Could not add changes to the sync log after {self.max_tries} tries: "
+                           "too many devices are writing at once. Sync will try again.")
+
+    def _batch(self, n: int) -> dict[str, Any] | None:
+        raw = self.bucket.get(log_key(n))
+        if raw is None:
+            return None
+        try:
+            batch = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise StorageCorrupt(f"The sync log entry {log_key(n)} is not valid JSON.") from e
+        if not isinstance(batch, dict) or not isinstance(batch.get("changes"), list):
+            raise StorageCorrupt(f"The sync log entry {log_key(n)} is not a batch of changes.")
+        return batch
+
+    def batches_since(self, cursor: str | None) -> tuple[list[tuple[int, dict[str, Any]]], str]:
+        """One page of (number, batch) after `cursor`, and the cursor to ask with next."""
+        after = int(cursor) if cursor else 0
+        out: list[tuple[int, dict[str, Any]]] = []
+        keys = list(self.bucket.keys(LOG_DIR, after=log_key(after) if after else None,
+                                     limit=self.page_size))
+        for key in keys:
+            n = _number_of(key)
+            batch = self._batch(n)
+            if batch is None:  # listed but gone: objects are never deleted, so damage
+                raise StorageCorrupt(f"The sync log entry {key} was listed but cannot be read.")
+            out.append((n, batch))
+            after = n
+        return out, f"{after:0{NUMBER_DIGITS}d}"
+
+    def read_since(self, cursor: str | None) -> tuple[list[dict[str, Any]], str]:
+        """The changes of one page of batches after `cursor`, and the next cursor.
+
+        An empty list means the reader is up to date; keep the cursor.
+        """
+        batches, nxt = self.batches_since(cursor)
+        return [c for _, b in batches for c in b["changes"]], nxt
+
+
+class BlobStore:
+    """Files by content: `blobs/sha256/<hex>`, written once, read lazily."""
+
+    def __init__(self, bucket: Bucket) -> None:
+        self.bucket = bucket
+
+    @staticmethod
+    def key(digest: str) -> str:
+        if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+            raise ValueError(f"not a sha256 hex digest: {digest!r}")
+        return BLOB_DIR + digest
+
+    def put(self, data: bytes, content_type: str = "application/octet-stream") -> str:
+        """Upload `data` unless it is there already; returns its sha256 hex digest."""
+        digest = hashlib.sha256(data).hexdigest()
+        # 412 means the same content is already stored: nothing to do.
+        self.bucket.put_if_absent(self.key(digest), data, content_type)
+        return digest
+
+    def exists(self, digest: str) -> bool:
+        return self.bucket.exists(self.key(digest))
+
+    def get(self, digest: str) -> bytes:
+        data = self.bucket.get(self.key(digest))
+        if data is None:
+            raise SyncError(f"The file {digest[:12]}… is not in the sync bucket yet. "
+                            "The device that added it has not finished uploading.",
+                            title="File not uploaded yet", code="blob_missing", status=404)
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise StorageCorrupt(f"The file {digest[:12]}… in the sync bucket is damaged "
+                                 "(its content does not match its name).")
+        return data

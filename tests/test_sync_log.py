@@ -1,0 +1,275 @@
+"""The bucket layout against a real S3 server on 127.0.0.1 (moto's standalone
+server): numbered put-if-absent log objects, paging, content-addressed blobs,
+concurrent writers, and faults injected at the HTTP boundary (409, 500, a lost
+answer) to show retries are bounded and nothing is lost or written twice."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import free_port, require
+
+from localapp.sync.config import BucketConfig
+from localapp.sync.errors import (
+    StorageCorrupt,
+    StorageDenied,
+    StorageUnavailable,
+    SyncConfigError,
+    SyncError,
+)
+from localapp.sync.log import BlobStore, Bucket, ChangeLog, log_key
+
+DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+         "AWS_SESSION_TOKEN": "testing", "AWS_EC2_METADATA_DISABLED": "true",
+         "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+
+
+@pytest.fixture(scope="module")
+def s3_url() -> Iterator[str]:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        require(False, "moto[server] is not installed (pip install 'moto[server]>=5')")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def config(s3_url: str, monkeypatch: pytest.MonkeyPatch) -> BucketConfig:
+    """A fresh bucket; keys given the seed's way (OSS_* aliases)."""
+    for k, v in DUMMY.items():
+        monkeypatch.setenv(k, v)
+    cfg = BucketConfig.from_env({"LOCALAPP_S3_ENDPOINT": s3_url, "LOCALAPP_S3_REGION": "us-east-1",
+                                 "OSS_BUCKET": f"sync-{uuid.uuid4().hex[:12]}",
+                                 "OSS_ACCESS_KEY": "testing", "OSS_SECRET_KEY": "testing"})
+    assert cfg is not None
+    cfg.client().create_bucket(Bucket=cfg.bucket)
+    return cfg
+
+
+def no_sleep(_: float) -> None:
+    """Backoff without waiting: the number of tries is what is asserted."""
+
+
+def bucket(config: BucketConfig, **kw: Any) -> Bucket:
+    return Bucket.from_config(config, sleep=no_sleep, **kw)
+
+
+def read_all(log: ChangeLog) -> tuple[list[dict[str, Any]], str]:
+    out: list[dict[str, Any]] = []
+    cursor = ""
+    for _ in range(10_000):  # bounded: a page per round
+        changes, cursor = log.read_since(cursor)
+        if not changes:
+            return out, cursor
+        out += changes
+    raise AssertionError("read_since never reached the end")
+
+
+# -- configuration -----------------------------------------------------------
+
+def test_config_from_env_names_and_aliases() -> None:
+    assert BucketConfig.from_env({}) is None
+    cfg = BucketConfig.from_env({"LOCALAPP_S3_BUCKET": "mine", "OSS_BUCKET": "seed",
+                                 "OSS_ENDPOINT": "oss-cn-hangzhou.aliyuncs.com",
+                                 "LOCALAPP_S3_REGION": "cn-hangzhou"})
+    assert cfg == BucketConfig("mine", "https://oss-cn-hangzhou.aliyuncs.com", "cn-hangzhou")
+    only_seed = BucketConfig.from_env({"OSS_BUCKET": "seed", "OSS_ACCESS_KEY": "k",
+                                       "OSS_SECRET_KEY": "s"})
+    assert only_seed == BucketConfig("seed", None, None, "k", "s")
+    with pytest.raises(SyncConfigError) as e:
+        BucketConfig.from_env({"OSS_ENDPOINT": "https://x.example"})
+    assert "LOCALAPP_S3_BUCKET" in e.value.message and e.value.title
+    with pytest.raises(SyncConfigError):
+        BucketConfig.from_env({"OSS_BUCKET": "b", "OSS_ACCESS_KEY": "k"})
+    with pytest.raises(SyncConfigError):
+        Bucket.from_config(None)
+
+
+# -- the test server itself --------------------------------------------------
+
+def test_moto_refuses_to_overwrite_with_412(config: BucketConfig) -> None:
+    """Everything below relies on this: put-if-absent on an existing key is 412."""
+    b = bucket(config)
+    assert b.put_if_absent("k", b"first", "text/plain") is True
+    assert b.put_if_absent("k", b"second", "text/plain") is False
+    assert b.get("k") == b"first"
+
+
+# -- the change log ----------------------------------------------------------
+
+def test_append_then_read_in_pages_resumes_from_the_cursor(config: BucketConfig) -> None:
+    log = ChangeLog(bucket(config), page_size=2)
+    numbers = [log.append([{"id": f"r{i}", "n": i}, {"id": f"r{i}b"}]) for i in range(5)]
+    assert numbers == [1, 2, 3, 4, 5]
+    page, cursor = log.read_since(None)
+    assert [c["id"] for c in page] == ["r0", "r0b", "r1", "r1b"]
+    rest, end = read_all_from(log, cursor)
+    assert [c["id"] for c in rest] == ["r2", "r2b", "r3", "r3b", "r4", "r4b"]
+    log.append([{"id": "late"}])
+    assert log.read_since(end)[0] == [{"id": "late"}]
+    # a second writer that starts later continues the numbering
+    assert ChangeLog(bucket(config)).append([{"id": "other"}]) == 7
+
+
+def read_all_from(log: ChangeLog, cursor: str) -> tuple[list[dict[str, Any]], str]:
+    out: list[dict[str, Any]] = []
+    for _ in range(1000):
+        changes, cursor = log.read_since(cursor)
+        if not changes:
+            return out, cursor
+        out += changes
+    raise AssertionError("never reached the end")
+
+
+def test_two_concurrent_writers_lose_nothing(config: BucketConfig) -> None:
+    per_writer = 200
+    numbers: dict[str, list[int]] = {"w1": [], "w2": []}
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def writer(name: str) -> None:
+        try:
+            log = ChangeLog(bucket(config))  # its own client, like another device
+            start.wait(timeout=30)
+            for i in range(per_writer):
+                numbers[name].append(log.append([{"id": f"{name}-{i}"}], replica=name))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in numbers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=240)
+    assert not errors and not any(t.is_alive() for t in threads)
+    everyone = numbers["w1"] + numbers["w2"]
+    assert sorted(everyone) == list(range(1, 2 * per_writer + 1))  # unique, no gaps
+    changes, _ = read_all(ChangeLog(bucket(config), page_size=500))
+    ids = [c["id"] for c in changes]
+    assert sorted(ids) == sorted(f"w{w}-{i}" for w in (1, 2) for i in range(per_writer))
+    # each writer's own changes appear in the order it wrote them
+    assert [i for i in ids if i.startswith("w1-")] == [f"w1-{i}" for i in range(per_writer)]
+
+
+# -- blobs -------------------------------------------------------------------
+
+def test_blobs_are_stored_once_by_content_and_checked_on_read(config: BucketConfig) -> None:
+    blobs = BlobStore(bucket(config))
+    data = b"\x89PNG fake image bytes"
+    digest = blobs.put(data, "image/png")
+    assert digest == hashlib.sha256(data).hexdigest()
+    assert blobs.put(data) == digest  # already there: 412 is success
+    assert blobs.exists(digest) and blobs.get(digest) == data
+    missing = hashlib.sha256(b"never uploaded").hexdigest()
+    assert not blobs.exists(missing)
+    with pytest.raises(SyncError) as e:
+        blobs.get(missing)
+    assert e.value.title == "File not uploaded yet"
+    damaged = hashlib.sha256(b"what it should be").hexdigest()
+    config.client().put_object(Bucket=config.bucket, Key=BlobStore.key(damaged), Body=b"other")
+    with pytest.raises(StorageCorrupt) as e2:
+        blobs.get(damaged)
+    assert "damaged" in e2.value.message
+
+
+# -- faults --------------------------------------------------------------------
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+def _error(status: int, code: str) -> Any:
+    from botocore.awsrequest import AWSResponse
+
+    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+            f"<Message>injected by the test</Message></Error>").encode()
+    return AWSResponse("http://127.0.0.1/", status, {"Content-Type": "application/xml"},
+                       _Raw(body))
+
+
+def inject(b: Bucket, status: int, code: str, times: int, *, send_first: bool = False) -> list[int]:
+    """Answer the next `times` PutObject requests with an error (optionally
+    after really sending them, as when the answer is lost on the way back)."""
+    calls: list[int] = []
+
+    def hook(request: Any, **_: Any) -> Any:
+        calls.append(1)
+        if len(calls) > times:
+            return None  # let it through
+        if send_first:
+            from botocore.httpsession import URLLib3Session
+
+            URLLib3Session().send(request)
+        return _error(status, code)
+
+    b.client.meta.events.register("before-send.s3.PutObject", hook)
+    return calls
+
+
+def test_409_conditional_conflict_is_retried_a_bounded_number_of_times(
+        config: BucketConfig) -> None:
+    b = bucket(config, conflict_retries=4)
+    calls = inject(b, 409, "ConditionalRequestConflict", times=2)
+    log = ChangeLog(b)
+    assert log.append([{"id": "x"}]) == 1
+    assert len(calls) == 3
+    assert read_all(log)[0] == [{"id": "x"}]
+
+    b2 = bucket(config, conflict_retries=4)
+    calls2 = inject(b2, 409, "ConditionalRequestConflict", times=10**6)
+    with pytest.raises(StorageUnavailable) as e:
+        ChangeLog(b2).append([{"id": "y"}])
+    assert len(calls2) == 5  # the first try and 4 retries, then it gives up
+    assert e.value.title == "Sync storage unavailable" and "try again" in e.value.message
+
+
+def test_500s_are_retried_then_reported(config: BucketConfig) -> None:
+    b = bucket(config)
+    calls = inject(b, 500, "InternalError", times=2)
+    assert ChangeLog(b).append([{"id": "x"}]) == 1
+    assert len(calls) == 3  # botocore's own bounded retries
+    b2 = bucket(config)
+    calls2 = inject(b2, 500, "InternalError", times=10**6)
+    with pytest.raises(StorageUnavailable) as e:
+        ChangeLog(b2).append([{"id": "y"}])
+    assert len(calls2) == 3 and "InternalError" in e.value.message
+    assert [c["id"] for c in read_all(ChangeLog(bucket(config)))[0]] == ["x"]
+
+
+def test_a_lost_answer_does_not_write_the_batch_twice(config: BucketConfig) -> None:
+    b = bucket(config)
+    calls = inject(b, 500, "InternalError", times=1, send_first=True)
+    log = ChangeLog(b)
+    assert log.append([{"id": "once"}], batch_id="batch-1") == 1
+    assert len(calls) == 2  # the write landed, its answer was lost, the retry saw 412
+    assert log.append([{"id": "next"}]) == 2
+    assert [c["id"] for c in read_all(ChangeLog(bucket(config)))[0]] == ["once", "next"]
+
+
+def test_missing_bucket_and_unreachable_endpoint_become_our_errors(
+        config: BucketConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = Bucket(config.client(), "no-such-bucket-here", sleep=no_sleep)
+    with pytest.raises(StorageDenied) as e:
+        ChangeLog(gone).append([{"id": "x"}])
+    assert "does not exist" in e.value.message and e.value.title
+    dead = BucketConfig(config.bucket, f"http://127.0.0.1:{free_port()}", "us-east-1",
+                        "testing", "testing")
+    with pytest.raises(StorageUnavailable) as e2:
+        ChangeLog(Bucket.from_config(dead, sleep=no_sleep)).read_since(None)
+    assert "will try again" in e2.value.message
+    assert log_key(3) == "log/00000000000000000003.json"
