@@ -17,12 +17,9 @@ place, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import warnings
 from dataclasses import asdict, dataclass
@@ -30,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from . import errors
+from .store.files import atomic_write
 
 MAX_PIXELS = 40_000_000
 THUMB_SIZE = 320
@@ -153,19 +151,9 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that it appears whole or not at all."""
+    """Write a file so that it appears whole or not at all, and survives a crash."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, data)
 
 
 class ImageStore:

@@ -191,8 +191,7 @@ export function taskDialog({ t, task, defaults = {}, projects, types, assignees,
     className: 'sched-task-dialog',
   });
   cancel.addEventListener('click', close);
-  const submit = async (e) => {
-    e?.preventDefault();
+  const read = () => {
     const body = {
       name: name.value.trim(),
       project_id: project.value,
@@ -211,6 +210,20 @@ export function taskDialog({ t, task, defaults = {}, projects, types, assignees,
     if (body.end && !isDay(body.end)) problems.end = 'invalid_date';
     if (isDay(body.start) && isDay(body.end) && body.end < body.start) problems.end = 'end_before_start';
     if (!body.project_id) problems.project_id = 'required';
+    return { body, problems };
+  };
+  wireForm({ form, save, del, close, t, read, onSave, onDelete });
+  name.focus();
+  return { close };
+}
+
+// Save and Delete for a dialog's form: `read()` returns the body and any
+// problems found before asking the server; a refusal from the server is
+// shown on the form and the dialog stays open.
+function wireForm({ form, save, del, close, t, read, onSave, onDelete }) {
+  const submit = async (e) => {
+    e?.preventDefault();
+    const { body, problems } = read();
     if (Object.keys(problems).length) {
       showErrors(form, localError(problems, t('schedule.error.form')), t);
       return;
@@ -238,8 +251,6 @@ export function taskDialog({ t, task, defaults = {}, projects, types, assignees,
       busy(del, false);
     }
   });
-  name.focus();
-  return { close };
 }
 
 // ---- project dialog --------------------------------------------------------------
@@ -275,8 +286,7 @@ export function projectDialog({ t, project, onSave, onDelete }) {
     className: 'sched-project-dialog',
   });
   cancel.addEventListener('click', close);
-  const submit = async (e) => {
-    e?.preventDefault();
+  const read = () => {
     const body = {
       name: name.value.trim(), owner: owner.value.trim(), status: status.value,
       start: start.value || null, end: end.value || null, notes: notes.value,
@@ -284,33 +294,9 @@ export function projectDialog({ t, project, onSave, onDelete }) {
     const problems = {};
     if (!body.name) problems.name = 'required';
     if (body.start && body.end && body.end < body.start) problems.end = 'end_before_start';
-    if (Object.keys(problems).length) {
-      showErrors(form, localError(problems, t('schedule.error.form')), t);
-      return;
-    }
-    busy(save, true);
-    try {
-      await onSave(body);
-      close();
-    } catch (err) {
-      showErrors(form, err, t);
-    } finally {
-      busy(save, false);
-    }
+    return { body, problems };
   };
-  form.addEventListener('submit', submit);
-  form.addEventListener('keydown', (e) => enterSubmits(e, submit));
-  save.addEventListener('click', submit);
-  del?.addEventListener('click', async () => {
-    busy(del, true);
-    try {
-      if (await onDelete()) close();
-    } catch (err) {
-      showErrors(form, err, t);
-    } finally {
-      busy(del, false);
-    }
-  });
+  wireForm({ form, save, del, close, t, read, onSave, onDelete });
   name.focus();
 }
 
