@@ -79,3 +79,31 @@ export function escapeHtml(s) {
     '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
   })[c]);
 }
+
+// A native modal <dialog>: Esc and a click on the backdrop close it, focus
+// stays inside while it is open. `prefix` names the page's CSS classes
+// (`<prefix>-dialog`, `<prefix>-dialog-head` ...).
+export function modal({ prefix, title, body, footer, className = '', closeLabel = '×', onClose }) {
+  const closeBtn = h('button', {
+    type: 'button', class: `btn btn-ghost ${prefix}-dialog-x`, 'aria-label': closeLabel, text: '×',
+  });
+  const dialog = h('dialog', { class: `${prefix}-dialog ${className}` },
+    h('header', { class: `${prefix}-dialog-head` }, h('h2', { text: title }), closeBtn),
+    h('div', { class: `${prefix}-dialog-body` }, body),
+    footer ? h('footer', { class: `${prefix}-dialog-foot` }, footer) : null);
+  const close = () => { if (dialog.open) dialog.close(); };
+  closeBtn.addEventListener('click', close);
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    onClose?.();
+  });
+  dialog.addEventListener('mousedown', (e) => {
+    if (e.target !== dialog) return;
+    const r = dialog.getBoundingClientRect();
+    const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+    if (!inside) close();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return { dialog, close };
+}

@@ -1,33 +1,13 @@
 // DOM helpers for the catalogue and statistics pages: the shared ones
 // (ui/js/dom.js), plus modal dialogs and a progress bar.
 
-import { h } from '../dom.js';
+import { h, modal } from '../dom.js';
 
 export { add, debounce, ensureStylesheet, h, option } from '../dom.js';
 
-// A native modal <dialog>: Esc and a click on the backdrop close it, focus
-// stays inside while it is open.
-export function openDialog({ title, body, footer, className = '', closeLabel = '×', onClose }) {
-  const closeBtn = h('button', { type: 'button', class: 'btn btn-ghost cat-dialog-x', 'aria-label': closeLabel, text: '×' });
-  const dialog = h('dialog', { class: `cat-dialog ${className}` },
-    h('header', { class: 'cat-dialog-head' }, h('h2', { text: title }), closeBtn),
-    h('div', { class: 'cat-dialog-body' }, body),
-    footer ? h('footer', { class: 'cat-dialog-foot' }, footer) : null);
-  const close = () => { if (dialog.open) dialog.close(); };
-  closeBtn.addEventListener('click', close);
-  dialog.addEventListener('close', () => {
-    dialog.remove();
-    onClose?.();
-  });
-  dialog.addEventListener('mousedown', (e) => {
-    if (e.target !== dialog) return;
-    const r = dialog.getBoundingClientRect();
-    const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
-    if (!inside) close();
-  });
-  document.body.append(dialog);
-  dialog.showModal();
-  return { dialog, close };
+// A modal dialog in the catalogue's style (ui/js/dom.js modal()).
+export function openDialog(opts) {
+  return modal({ prefix: 'cat', ...opts });
 }
 
 // Resolves true when the user confirms.

@@ -5,36 +5,14 @@
 
 import { errorText } from '../api.js';
 import { isDay } from './dates.js';
+import { modal } from '../dom.js';
 import { h, option } from './dom.js';
 
 const STATUSES = ['planned', 'active', 'paused', 'done', 'cancelled'];
 
-// A modal dialog; resolves nothing, closes itself on Esc / cancel.
-export function openDialog({ t, title, body, footer, className = '', onClose }) {
-  const closeBtn = h('button', {
-    type: 'button', class: 'btn btn-ghost sched-dialog-x', 'aria-label': t('schedule.action.close'), text: '×',
-  });
-  const dialog = h('dialog', { class: `sched-dialog ${className}` },
-    h('header', { class: 'sched-dialog-head' }, h('h2', { text: title }), closeBtn),
-    h('div', { class: 'sched-dialog-body' }, body),
-    footer ? h('footer', { class: 'sched-dialog-foot' }, footer) : null);
-  const close = () => { if (dialog.open) dialog.close(); };
-  closeBtn.addEventListener('click', close);
-  dialog.addEventListener('close', () => {
-    dialog.remove();
-    onClose?.();
-  });
-  // A click on the backdrop (outside the box) closes, like Esc.
-  dialog.addEventListener('mousedown', (e) => {
-    if (e.target === dialog) {
-      const r = dialog.getBoundingClientRect();
-      const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
-      if (!inside) close();
-    }
-  });
-  document.body.append(dialog);
-  dialog.showModal();
-  return { dialog, close };
+// A modal dialog in the schedule's style; closes itself on Esc / cancel.
+export function openDialog({ t, ...opts }) {
+  return modal({ prefix: 'sched', closeLabel: t('schedule.action.close'), ...opts });
 }
 
 export function confirmDialog({ t, title, message, confirmLabel, danger = true }) {
