@@ -22,7 +22,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, http, require, wait_healthy
+from conftest import ROOT, free_port, http, require, stop_process, wait_healthy
 
 #: Files in ui/ that are for development only and are not meant to ship.
 UI_DEV_ONLY = {"package.json", "package-lock.json", "node_modules"}
@@ -136,9 +136,4 @@ def test_installed_app_serves_ui_from_another_directory(site: Path, tmp_path: Pa
         assert storage["durable"] is True
         assert storage["path"].startswith(str(tmp_path / "data"))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)

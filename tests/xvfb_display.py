@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-from conftest import require, require_tool
+from conftest import require, require_tool, stop_process
 
 WIDTH, HEIGHT = 1280, 800
 
@@ -40,12 +40,7 @@ def xvfb() -> Iterator[str]:
         assert number.strip().isdigit(), f"Xvfb did not report a display: {number!r}"
         yield f":{number.strip().decode()}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def require_gui(display: str) -> None:

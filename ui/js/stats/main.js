@@ -17,6 +17,11 @@ function short(text, n = 14) {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
+// A tooltip title for one product row: its name and SKU.
+function nameAndSku(r) {
+  return [r.name, r.sku].filter(Boolean).join(' · ');
+}
+
 class StatsView {
   constructor(el, ctx) {
     this.el = el;
@@ -159,7 +164,7 @@ class StatsView {
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: {
-            title: (items) => { const r = rows[items[0].dataIndex]; return [r.name, r.sku].filter(Boolean).join(' · '); },
+            title: (items) => nameAndSku(rows[items[0].dataIndex]),
             label: (i) => { const r = rows[i.dataIndex]; return `${money(r.amount)} · ${t('stats.series.qty')} ${r.qty} · ${t('stats.series.lines', { n: r.lines })}`; },
           } },
         },
@@ -209,7 +214,7 @@ class StatsView {
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: {
-            title: (items) => { const r = rows[items[0].dataIndex]; return [r.name, r.sku].filter(Boolean).join(' · '); },
+            title: (items) => nameAndSku(rows[items[0].dataIndex]),
             label: (i) => { const r = rows[i.dataIndex]; return `${money(r.old_price)} → ${money(r.new_price)} (${i.parsed.x > 0 ? '+' : ''}${i.parsed.x}%) · ${dateOnly(r.at)}`; },
           } },
         },
