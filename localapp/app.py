@@ -84,6 +84,28 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _start_sync(app: Any, stack: contextlib.ExitStack) -> None:
+    """Background sync rounds (when a server is set up), stopped before the store closes.
+
+    With a bucket, the instance first reads the bucket so that it serves
+    everything from its first request, even with an empty /tmp.
+    """
+    from .sync.errors import SyncError
+    from .sync.service import Background
+    from .web import context_of
+
+    service = context_of(app).sync
+    if service is None:
+        return
+    if service.bucket is not None:
+        try:
+            service.catch_up(force=True)
+        except SyncError as exc:
+            log.warning("Could not read the sync bucket at start: %s", exc.message)
+    background = Background(service).start()
+    stack.callback(background.stop)
+
+
 def _create_server(app: Any, host: str, port: int, settings: Settings) -> Any:
     """A waitress server bound to host:port (listening already; run() serves)."""
     import waitress  # only the server needs it
@@ -106,6 +128,7 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         app = create_app(settings, opened.store, data=opened.data, uploads=uploads,
                          ui_dir=ui_dir)
+        _start_sync(app, stack)
         server = _create_server(app, settings.host, settings.port, settings)
         stack.callback(server.close)
         _stop_on_sigterm()
@@ -219,6 +242,7 @@ def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: in
         guard = DesktopGuard(raise_secret=inst.raise_secret)
         app = create_app(settings, store, data=data, uploads=uploads, ui_dir=ui_dir,
                          desktop=guard)
+        _start_sync(app, stack)
         state = desktop.WindowState.load(data.path)
         server = _bind_desktop(app, settings, port, state.port)
         guard.bind(int(server.effective_port))

@@ -8,6 +8,9 @@
     localapp user passwd NAME               set a password (read from stdin or asked)
     localapp backup                         write a backup, print its path
     localapp restore FILE                   replace the data with a backup
+    localapp sync                           one sync round with the server, with progress
+    localapp sync setup --url URL --token T set the server this device syncs with
+    localapp sync status | off              show the sync state / stop syncing
 
 `--data-dir` is accepted before or after any sub-command. Results go to
 stdout (a new token is always the last line); messages and logs go to
@@ -73,6 +76,21 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("backup", parents=[common], help="write a backup and print its path")
     restore = sub.add_parser("restore", parents=[common], help="replace the data with a backup")
     restore.add_argument("file", type=Path)
+
+    sync = sub.add_parser("sync", parents=[common],
+                          help="sync with the server now (setup, status, off: see below)")
+    ssub = sync.add_subparsers(dest="sync_command", metavar="ACTION")
+    setup = ssub.add_parser("setup", parents=[common], help="set the server to sync with")
+    setup.add_argument("--url", required=True, help="the server, e.g. https://example.com")
+    setup.add_argument("--token", help="an API token made on the server with "
+                                       "`localapp token create` (else read from stdin)")
+    setup.add_argument("--interval", type=int, help="seconds between background syncs")
+    setup.add_argument("--bucket", help="also fetch and send files (images, order sheets) "
+                                        "straight through this S3 bucket")
+    setup.add_argument("--endpoint", help="the bucket's S3 endpoint URL")
+    setup.add_argument("--region", help="the bucket's region")
+    ssub.add_parser("status", parents=[common], help="last sync, pending changes, conflicts")
+    ssub.add_parser("off", parents=[common], help="stop syncing (the data stays)")
     return parser
 
 
@@ -144,12 +162,64 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _progress(phase: str, done: int, total: int) -> None:
+    what = {"push": "sent", "pull": "received"}[phase]
+    shown = f"{done}/{total}" if total else str(done)
+    end = "\n" if not sys.stderr.isatty() else "\r"
+    print(f"  {what} {shown} records", file=sys.stderr, end=end, flush=True)
+
+
+def _print_status(status: dict[str, object]) -> None:
+    print(f"server:    {status['url'] or '(not set up)'}")
+    print(f"device id: {status['replica']}")
+    print(f"last sync: {status['last_ok'] or 'never'}")
+    print(f"pending:   {status['pending']} records to send")
+    print(f"conflicts: {status['conflicts']}")
+    error = status.get("error")
+    if isinstance(error, dict):
+        print(f"error:     {error.get('title')}: {error.get('message')}")
+
+
+def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from .sync.service import SyncService
+
+    with app.open_store(settings) as opened:
+        service = SyncService(opened.store)
+        if args.sync_command == "setup":
+            token = args.token
+            if token is None:
+                token = sys.stdin.readline().strip() if not sys.stdin.isatty() \
+                    else getpass.getpass("Token: ").strip()
+            bucket = None
+            if args.bucket:
+                bucket = {"bucket": args.bucket, "endpoint": args.endpoint,
+                          "region": args.region}
+            service.configure(url=args.url, token=token, interval=args.interval, bucket=bucket)
+            print(f"This device now syncs with {args.url.rstrip('/')}. "
+                  "Run `localapp sync` to sync now.")
+            return 0
+        if args.sync_command == "off":
+            service.configure(url="")
+            print("Sync is off on this device; the data stays here.")
+            return 0
+        if args.sync_command == "status":
+            _print_status(service.status())
+            return 0
+        print(f"Syncing with {service.client_settings()['url'] or '(not set up)'} ...",
+              file=sys.stderr)
+        summary = service.run(progress=_progress)
+        print(file=sys.stderr)
+        print(f"Sent {summary.pushed} and received {summary.pulled} records in "
+              f"{summary.seconds:.1f} s; {summary.conflicts} conflicts to look at.")
+        return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = _settings(args)
     logs.setup(settings.log_level)
     commands = {"token": _cmd_token, "user": _cmd_user, "backup": _cmd_backup,
-                "restore": _cmd_restore, "desktop": _cmd_desktop}
+                "restore": _cmd_restore, "desktop": _cmd_desktop, "sync": _cmd_sync}
     try:
         if args.command == "serve":
             return app.serve(settings)

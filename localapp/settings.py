@@ -13,10 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .errors import AppError
+from .sync.config import BucketConfig
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 DEFAULT_BACKUP_KEEP = 10
+DEFAULT_MAX_DRIFT = 300  # seconds
 
 #: Every environment variable the program reads, with a one-line meaning.
 ENV_VARS: dict[str, str] = {
@@ -29,6 +33,14 @@ ENV_VARS: dict[str, str] = {
     "LOCALAPP_ADMIN_PASSWORD": "password for the admin account created at first start",
     "LOCALAPP_PUBLIC_READ": "1 lets anonymous users make GET requests under /api",
     "LOCALAPP_BACKUP_KEEP": "how many rolling backups to keep (default 10)",
+    "LOCALAPP_S3_BUCKET": "sync bucket: with it a server keeps its data in the bucket",
+    "LOCALAPP_S3_ENDPOINT": "S3-compatible endpoint URL of the sync bucket",
+    "LOCALAPP_S3_REGION": "region of the sync bucket",
+    "OSS_BUCKET": "alias of LOCALAPP_S3_BUCKET (Aliyun OSS)",
+    "OSS_ENDPOINT": "alias of LOCALAPP_S3_ENDPOINT (Aliyun OSS)",
+    "OSS_ACCESS_KEY": "access key of the sync bucket (else boto3's credential chain)",
+    "OSS_SECRET_KEY": "secret key of the sync bucket, with OSS_ACCESS_KEY",
+    "LOCALAPP_SYNC_MAX_DRIFT": "largest clock drift accepted from a device, seconds (default 300)",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -48,6 +60,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _bucket(env: Mapping[str, str]) -> BucketConfig | None:
+    try:
+        return BucketConfig.from_env(env)
+    except AppError as exc:
+        raise SystemExit(f"{exc.title}: {exc.message}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the program is configured with, resolved once at start."""
@@ -62,6 +81,8 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     public_read: bool = False
     backup_keep: int = DEFAULT_BACKUP_KEEP
+    bucket: BucketConfig | None = field(default=None, repr=False)
+    sync_max_drift: int = DEFAULT_MAX_DRIFT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -87,6 +108,8 @@ class Settings:
             admin_password=env.get("LOCALAPP_ADMIN_PASSWORD") or None,
             public_read=_flag(env.get("LOCALAPP_PUBLIC_READ")),
             backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),
+            bucket=_bucket(env),
+            sync_max_drift=max(1, _int(env, "LOCALAPP_SYNC_MAX_DRIFT", DEFAULT_MAX_DRIFT)),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -223,7 +223,8 @@ def make_change(record: Mapping[str, Any] | None, *, table: str, id: str, stamp:
     """A local write on top of `record` (None for a new record).
 
     It acknowledges only what the writer was shown: the winning value of each
-    field it sets, and the current delete state if it deletes or restores.
+    field it sets (and versions equal to it), and the current delete state if
+    it deletes or restores.
     Open conflicts stay open.
     """
     replica = hlc.replica_of(stamp)
@@ -235,7 +236,12 @@ def make_change(record: Mapping[str, Any] | None, *, table: str, id: str, stamp:
     if rec is not None:
         for name in fields:
             if name in rec["fields"]:
-                acks[name] = [rec["fields"][name]["s"]]
+                # What was shown is the winner's value; versions holding the
+                # same value were seen too (a person cannot tell them apart).
+                shown = rec["fields"][name]
+                acks[name] = sorted({shown["s"], *(
+                    c["s"] for c in rec["_conflicts"] if c["kind"] == "field"
+                    and c["field"] == name and _canon(c["v"]) == _canon(shown["v"]))})
     if deleted is not None:
         change["deleted"] = bool(deleted)
         if rec is not None and rec.get("deleted"):

@@ -54,6 +54,9 @@ COMPACT_MIN_BYTES = 4 * 1024 * 1024
 
 Tables = dict[str, dict[str, Any]]
 Listener = Callable[[str | None, set[str] | None], None]
+#: Called inside a transaction just before it is saved, with the documents it
+#: touched as (table, key, serialised before-value or None); may write more.
+CommitHook = Callable[[list[tuple[str, str, bytes | None]]], None]
 
 
 class Damaged(Exception):
@@ -219,6 +222,7 @@ class JournalStorage(Storage):
         self._max_ids: dict[str, int] = {}
         self._txn: _Txn | None = None
         self._listeners: list[Listener] = []
+        self._commit_hooks: list[CommitHook] = []
         try:
             with self.locked():
                 remove_stale_temps(self.directory, name)
@@ -352,6 +356,22 @@ class JournalStorage(Storage):
     def add_listener(self, fn: Listener) -> None:
         self._listeners.append(fn)
 
+    def add_commit_hook(self, fn: CommitHook) -> None:
+        """Run `fn` in every local transaction before it is saved (see CommitHook).
+
+        Whatever it writes is saved in the same journal record, so it is never
+        half done; an exception from it rolls the whole transaction back.
+        """
+        self._commit_hooks.append(fn)
+
+    def remove_commit_hook(self, fn: CommitHook) -> None:
+        with contextlib.suppress(ValueError):
+            self._commit_hooks.remove(fn)
+
+    def document(self, table: str, key: str) -> Any:
+        """The stored document itself (not a copy: read it, never change it)."""
+        return self._tables.get(table, {}).get(key)
+
     def _notify(self, table: str | None, keys: set[str] | None) -> None:
         for fn in self._listeners:
             try:
@@ -427,6 +447,10 @@ class JournalStorage(Storage):
     def _commit(self) -> None:
         txn = self._txn
         assert txn is not None
+        if self._commit_hooks and txn.undo:
+            touched = [(name, key, before) for (name, key), before in txn.undo.items()]
+            for hook in list(self._commit_hooks):
+                hook(touched)
         changes: dict[str, dict[str, Any]] = {}
         for (name, key), before in txn.undo.items():
             doc = self._tables.get(name, {}).get(key)

@@ -41,6 +41,7 @@ ROUTE_MODULES: list[str] = [
     "localapp.web.catalogue_routes",
     "localapp.web.stats_routes",
     "localapp.web.desktop_routes",
+    "localapp.web.sync_routes",
     "localapp.web.core_routes",
 ]
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import bottle
@@ -52,6 +54,8 @@ class Parts:
     orders: Orders
     statistics: Statistics
     max_bytes: int
+    #: brings a file that synced records point at (`images/<key>`) here; None if no one has it
+    fetch: Callable[[str], Path | None] = lambda rel: None
 
 
 def _upload(max_bytes: int, field: str = "file") -> tuple[bytes, str | None]:
@@ -132,8 +136,21 @@ def remove_image(parts: Parts, id: str, key: str, user: Principal) -> dict[str, 
     return {"product": _with_etag(product)}
 
 
+def _read_image(parts: Parts, key: str, thumb: bool) -> tuple[Path, str]:
+    try:
+        return parts.images.read(key, thumb=thumb)
+    except errors.NotFound:
+        # A picture added on another device: fetched from sync when first shown,
+        # and stored (with its thumbnail) only if it really is a picture.
+        fetched = parts.fetch(f"images/{key}")
+        if fetched is None:
+            raise
+        parts.images.save(fetched.read_bytes(), None)
+        return parts.images.read(key, thumb=thumb)
+
+
 def _send_image(parts: Parts, key: str, thumb: bool) -> bottle.HTTPResponse:
-    path, ctype = parts.images.read(key, thumb=thumb)
+    path, ctype = _read_image(parts, key, thumb)
     etag = f'"{key.split(".", 1)[0]}{"-thumb" if thumb else ""}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Content-Type": ctype,
                "X-Content-Type-Options": "nosniff"}
@@ -186,7 +203,13 @@ def get_order(parts: Parts, id: str) -> dict[str, Any]:
 
 def order_file(parts: Parts, id: str) -> bottle.HTTPResponse:
     """The order's uploaded sheet, as a download under its cleaned original name."""
-    source = parts.orders.source(id)
+    try:
+        source = parts.orders.source(id)
+    except errors.NotFound:
+        info = parts.orders.get(id).get("source_file") or {}
+        if not info.get("key") or parts.fetch(f"orders/{info['key']}") is None:
+            raise
+        source = parts.orders.source(id)
     return attachment(source.path.read_bytes(), source.content_type, source.name,
                       source.fallback)
 
@@ -205,7 +228,8 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     parts = Parts(catalogue=catalogue, images=ImageStore(ctx.uploads.path),
                   orders=Orders(catalogue, ctx.uploads.path),
                   statistics=Statistics(catalogue),
-                  max_bytes=ctx.settings.max_content_length)
+                  max_bytes=ctx.settings.max_content_length,
+                  fetch=lambda rel: ctx.sync.fetch_file(rel) if ctx.sync else None)
     routes: list[tuple[str, str, Any]] = [
         ("/api/products", "GET", list_products),
         ("/api/products", "POST", create_product),

@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..paths import Location
 from ..settings import Settings
 from ..store import Store
 from .metrics import Metrics
+
+if TYPE_CHECKING:
+    from ..sync.service import SyncService
 
 
 @dataclass
@@ -25,6 +29,8 @@ class AppContext:
     metrics: Metrics
     version: str = __version__
     started: float = field(default_factory=time.time)
+    #: set when the sync routes are installed (sync_routes.py)
+    sync: SyncService | None = None
 
     @property
     def mode(self) -> str:

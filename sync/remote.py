@@ -1,0 +1,163 @@
+"""Where a replica pushes to and pulls from.
+
+- `HttpRemote`: a desktop's upstream, the server's `/api/sync/*` routes,
+  authenticated with a per-device API token.
+- `BucketRemote`: a server's upstream when a bucket is configured, the
+  put-if-absent change log in the bucket (log.py) plus its snapshots.
+
+Both speak records (sync/merge.py) in batches: `push(batch, replica, records)`
+and `pull(cursor, limit) -> (records, next cursor, more)`. Cursors are opaque
+strings that start with a letter naming their kind (`L` a hub's own sequence,
+`B` a bucket log number, `S` a position inside a bucket snapshot), so a cursor
+from another kind of upstream is recognised and reading starts over, which
+merging makes safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import orjson
+
+from . import merge
+from .errors import StorageCorrupt, SyncError
+from .log import BlobStore, Bucket, ChangeLog
+
+log = logging.getLogger(__name__)
+
+BATCH_DIR = "batches/"
+
+
+class SyncUnreachable(SyncError):
+    status = 503
+    code = "sync_unreachable"
+    title = "Sync server unreachable"
+
+
+class SyncDenied(SyncError):
+    status = 401
+    code = "sync_denied"
+    title = "Sync server refused the token"
+
+
+def parse_cursor(cursor: str | None, kind: str) -> int:
+    """The number in a cursor of `kind`; 0 (start over) for none or another kind."""
+    if not cursor or cursor[0] != kind:
+        return 0
+    try:
+        return max(0, int(cursor[1:].split(".", 1)[0]))
+    except ValueError:
+        return 0
+
+
+class HttpRemote:
+    """The sync routes of a localapp server, over HTTP(S)."""
+
+    def __init__(self, url: str, token: str, *, timeout: float = 30) -> None:
+        self.url = url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+
+    def _request(self, method: str, path: str, body: bytes | None = None,
+                 content_type: str = "application/json") -> bytes:
+        req = urllib.request.Request(self.url + path, data=body, method=method)
+        req.add_header("Authorization", f"Bearer {self._token}")
+        req.add_header("Accept", "application/json")
+        if body is not None:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                return bytes(resp.read())
+        except urllib.error.HTTPError as e:
+            raise self._error(e) from None
+        except (urllib.error.URLError, OSError, TimeoutError) as e:
+            reason = getattr(e, "reason", e)
+            raise SyncUnreachable(
+                f"Could not reach the sync server {self.url} ({reason}). Your changes are "
+                "kept here and will be sent when it can be reached.") from None
+
+    def _error(self, e: urllib.error.HTTPError) -> SyncError:
+        try:
+            err = json.loads(e.read() or b"{}").get("error") or {}
+        except (ValueError, AttributeError):
+            err = {}
+        message = err.get("message") or f"The sync server answered HTTP {e.code}."
+        if e.code in (401, 403):
+            return SyncDenied(f"The sync server {self.url} refused this device's token "
+                              f"({message}). Create a new token on the server and set it "
+                              "again.")
+        if e.code >= 500 or e.code == 429:
+            return SyncUnreachable(f"The sync server {self.url} is not working right now "
+                                   f"({message}). Sync will try again.")
+        return SyncError(message, title=err.get("title") or "Sync failed",
+                         code=err.get("code") or "sync_error", status=e.code)
+
+    def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+        body = orjson.dumps({"batch": batch, "replica": replica, "records": records})
+        return dict(orjson.loads(self._request("POST", "/api/sync/push", body)))
+
+    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+        query = urllib.parse.urlencode({"since": cursor or "", "limit": limit})
+        answer = orjson.loads(self._request("GET", f"/api/sync/pull?{query}"))
+        return list(answer["records"]), str(answer["cursor"]), bool(answer["more"])
+
+    def put_blob(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        self._request("PUT", f"/api/sync/blobs/{digest}", data, "application/octet-stream")
+        return digest
+
+    def get_blob(self, digest: str) -> bytes:
+        data = self._request("GET", f"/api/sync/blobs/{digest}")
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise StorageCorrupt(f"The file {digest[:12]}… from the sync server is damaged.")
+        return data
+
+
+class BucketRemote:
+    """The bucket's change log (and snapshots) as an upstream."""
+
+    def __init__(self, bucket: Bucket, *, page_size: int = 100) -> None:
+        self.bucket = bucket
+        self.log = ChangeLog(bucket, page_size=page_size)
+        self.blobs = BlobStore(bucket)
+
+    def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Append one batch; a batch id seen before is not appended again.
+
+        The marker `batches/<id>` is written after the log entry. A crash
+        between the two can add the batch to the log twice; merging makes the
+        copy harmless (it changes nothing), and that is the only way it repeats.
+        """
+        key = BATCH_DIR + _safe(batch) + ".json"
+        marker = self.bucket.get(key)
+        if marker is not None:
+            return {"ok": True, "number": int(orjson.loads(marker)["number"]), "duplicate": True}
+        number = self.log.append(records, batch_id=batch, replica=replica)
+        self.bucket.put_if_absent(key, orjson.dumps({"number": number}), "application/json")
+        return {"ok": True, "number": number, "duplicate": False}
+
+    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+        after = parse_cursor(cursor, "B")
+        batches, nxt = self.log.batches_since(str(after) if after else None)
+        records, _ = merge.merge([r for _, b in batches for r in b["changes"]], ())
+        more = len(batches) >= self.log.page_size
+        return records, "B" + nxt, more
+
+    def put_blob(self, data: bytes) -> str:
+        return self.blobs.put(data)
+
+    def get_blob(self, digest: str) -> bytes:
+        return self.blobs.get(digest)
+
+
+def _safe(batch: str) -> str:
+    if not batch or len(batch) > 64 or not all(c.isalnum() or c in "-_" for c in batch):
+        raise SyncError("A batch id must be 1 to 64 letters, digits, '-' or '_'.",
+                        title="Invalid batch", code="bad_batch", status=400)
+    return batch

@@ -1,0 +1,606 @@
+"""One store's side of sync: every local write becomes a stamped change.
+
+A `Replica` attaches to an open `Store` and keeps, in the same store:
+
+- `sync_records`: the replicated record (sync/merge.py) of every document of
+  the replicated tables, the shadow of what sync knows about it, with a
+  sequence number `q` (bumped on every change, what a hub serves pulls by)
+  and a mark `d` while it holds changes not yet pushed upstream (the outbox);
+- `sync_state`: one document: this replica's id, its clock, the pull cursor,
+  the batch being pushed, and the client's settings and last result;
+- `sync_batches`: on a hub, the ids of batches received, so a repeated push
+  is answered without applying it again.
+
+**Recording.** A commit hook runs inside every local transaction, just before
+it is saved. For each touched document of a replicated table it compares the
+document's fields with its record's winning values; what differs becomes a
+change stamped with this replica's hybrid logical clock (`merge.make_change`),
+folded into the record, which is marked for pushing, all in the same journal
+record as the edit. So an edit and its change are saved together or not at
+all, whichever code path made the edit. Bookkeeping fields (`rev`,
+`updated_at`, `deleted_at`) stay local; `deleted` becomes the tombstone.
+
+**Applying.** Records received from upstream are merged into the shadow
+(`merge.merge_record`) and the winning values written back to the documents,
+so the domain's own listeners (the schedule mirror, the search index) see them
+like any other write. The commit hook then finds nothing to record, because
+the documents equal their records.
+
+**Safety net.** `attach()` compares every document with its record once, so
+an edit made while no replica was attached (an older version, another tool)
+is still recorded, only with a later stamp.
+
+Nothing here does I/O besides the store; see `rounds.py` for pushing and
+pulling and `remote.py` for where to.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from . import hlc, merge
+
+log = logging.getLogger(__name__)
+
+RECORDS = "sync_records"
+STATE = "sync_state"
+BATCHES = "sync_batches"
+SYNC_TABLES = frozenset({RECORDS, STATE, BATCHES})
+
+#: Replicated tables and the field that identifies a document across replicas.
+REPLICATED: dict[str, str] = {
+    "projects": "id", "tasks": "id", "task_types": "id", "data_extras": "key",
+    "products": "id", "images": "key", "orders": "id",
+}
+#: Fields each replica keeps for itself.
+LOCAL_FIELDS = frozenset({"rev", "updated_at", "deleted", "deleted_at"})
+#: Fields whose losing versions are not shown as conflicts: `created_at` is
+#: written once (two devices seeding the same default record differ only
+#: there), and a product's `price_history` is a log whose versions are joined
+#: (see `_joined`) rather than chosen between.
+QUIET_FIELDS = frozenset({"created_at", "price_history"})
+#: Fields holding lists of entries that are joined, never lost: the document
+#: gets every entry of every version, in time order.
+JOINED_FIELDS = frozenset({"price_history"})
+#: How many batch ids a hub remembers, to answer a repeated push as done.
+BATCHES_KEEP = 10_000
+
+
+def _new_replica_id() -> str:
+    return "r" + uuid.uuid4().hex[:12]
+
+
+def stamp_time(stamp: str) -> str:
+    """A stamp's wall time as ISO 8601 UTC."""
+    ms = hlc.parse(stamp).wall_ms
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds") \
+        .replace("+00:00", "Z")
+
+
+def newest_stamp(record: Mapping[str, Any]) -> str | None:
+    stamps = [c["s"] for c in record.get("fields", {}).values()]
+    if record.get("deleted"):
+        stamps.append(record["deleted"]["s"])
+    stamps += [c["s"] for c in record.get("_conflicts") or ()]
+    return max(stamps) if stamps else None
+
+
+def _joined(record: Mapping[str, Any], name: str, winner: Any) -> Any:
+    """Every entry of every version of a list field, oldest first, each once."""
+    versions = [winner] + [c.get("v") for c in record.get("_conflicts") or ()
+                           if c["kind"] == "field" and c["field"] == name]
+    if not all(isinstance(v, list) for v in versions) or len(versions) == 1:
+        return winner
+    seen: dict[bytes, Any] = {}
+    for v in versions:
+        for entry in v:
+            seen.setdefault(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS), entry)
+    return sorted(seen.values(), key=lambda e: str(e.get("at", "")) if isinstance(e, dict) else "")
+
+
+def doc_values(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a document shows for a record: the winners, lists joined."""
+    values = merge.values(record)
+    for name in JOINED_FIELDS & values.keys():
+        values[name] = _joined(record, name, values[name])
+    return values
+
+
+def _content(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in LOCAL_FIELDS}
+
+
+def _same(a: Any, b: Any) -> bool:
+    return bool(orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+                == orjson.dumps(b, option=orjson.OPT_SORT_KEYS))
+
+
+def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The conflicts a person must decide, with their index in `_conflicts`.
+
+    A losing version equal to what is shown is not a conflict to anyone (two
+    devices typed the same thing); it is closed by the next edit of the field.
+    """
+    out = []
+    fields = record.get("fields") or {}
+    for i, c in enumerate(record.get("_conflicts") or ()):
+        if c.get("field") in QUIET_FIELDS:
+            continue
+        if c["kind"] == "field" and c["field"] in fields \
+                and _same(c.get("v"), fields[c["field"]]["v"]):
+            continue
+        out.append((i, c))
+    return out
+
+
+class Replica:
+    """The sync side of one open store (see the module docstring)."""
+
+    def __init__(self, store: Any, *, max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS) -> None:
+        self.store = store
+        self.storage = store.storage
+        self._lock = threading.RLock()
+        self._in_hook = False
+        self._index: dict[tuple[str, str], int] | None = None  # -> sync_records doc id
+        self._docs: dict[str, dict[str, int]] | None = None  # table -> id -> doc id
+        self._doc_ids: dict[str, dict[int, str]] = {}  # table -> doc id -> id
+        self._conflicted: set[tuple[str, str]] = set()
+        self._dirty: set[tuple[str, str]] = set()
+        with store.transaction():
+            state = self._state()
+            if not state.get("replica"):
+                state["replica"] = _new_replica_id()
+                self._save_state(state)
+        self.replica_id: str = state["replica"]
+        self.clock = hlc.Clock(self.replica_id, max_drift_ms=max_drift_ms,
+                               last=state.get("clock"))
+        store.add_listener(self._on_change)
+        self.storage.add_commit_hook(self._on_commit)
+
+    @classmethod
+    def attach(cls, store: Any, **kwargs: Any) -> Replica:
+        """A replica on `store`, after recording anything edited while none was attached."""
+        replica = cls(store, **kwargs)
+        replica.record_all()
+        return replica
+
+    def detach(self) -> None:
+        self.storage.remove_commit_hook(self._on_commit)
+
+    # -- the state document ----------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        doc = self.storage.document(STATE, "1")
+        return dict(doc) if doc else {}
+
+    def _save_state(self, state: Mapping[str, Any]) -> None:
+        table = self.store.table(STATE)
+        if self.storage.document(STATE, "1") is None:
+            table.insert(dict(state))
+        else:
+            table.update(dict(state), doc_ids=[1])
+
+    def state(self) -> dict[str, Any]:
+        with self.store.reading():
+            return self._state()
+
+    def update_state(self, **values: Any) -> dict[str, Any]:
+        with self.store.transaction():
+            state = self._state()
+            state.update(values)
+            self._save_state(state)
+            return state
+
+    def _tick(self, state: dict[str, Any]) -> None:
+        """Keep the clock at least at the stamp saved by any process sharing the store."""
+        saved = state.get("clock")
+        if saved and (self.clock.last is None or saved > self.clock.last):
+            self.clock = hlc.Clock(self.replica_id, max_drift_ms=self.clock.max_drift_ms,
+                                   last=saved)
+
+    # -- indexes ------------------------------------------------------------------
+
+    def _on_change(self, table: str | None, keys: set[str] | None) -> None:
+        if table is None:
+            self._index = self._docs = None
+            return
+        if table == RECORDS and self._index is not None:
+            for key in keys or ():
+                doc = self.storage.document(RECORDS, key)
+                if doc is not None:
+                    tk = (doc["t"], doc["id"])
+                    self._index[tk] = int(key)
+                    self._note(tk, doc)
+        elif table in REPLICATED and self._docs is not None and table in self._docs:
+            id_field = REPLICATED[table]
+            ids = self._docs.setdefault(table, {})
+            back = self._doc_ids.setdefault(table, {})
+            for key in keys or ():
+                doc = self.storage.document(table, key)
+                old = back.pop(int(key), None)
+                if old is not None:
+                    ids.pop(old, None)
+                if doc is not None and doc.get(id_field) is not None:
+                    ids[str(doc[id_field])] = int(key)
+                    back[int(key)] = str(doc[id_field])
+
+    def _note(self, tk: tuple[str, str], doc: Mapping[str, Any]) -> None:
+        if open_conflicts(doc["r"]):
+            self._conflicted.add(tk)
+        else:
+            self._conflicted.discard(tk)
+        if doc.get("d"):
+            self._dirty.add(tk)
+        else:
+            self._dirty.discard(tk)
+
+    def _records_index(self) -> dict[tuple[str, str], int]:
+        if self._index is None:
+            index: dict[tuple[str, str], int] = {}
+            self._conflicted, self._dirty = set(), set()
+            for key, doc in self.storage._tables.get(RECORDS, {}).items():
+                tk = (doc["t"], doc["id"])
+                index[tk] = int(key)
+                self._note(tk, doc)
+            self._index = index
+        return self._index
+
+    def _docs_index(self, table: str) -> dict[str, int]:
+        if self._docs is None:
+            self._docs, self._doc_ids = {}, {}
+        if table not in self._docs:
+            id_field = REPLICATED[table]
+            ids: dict[str, int] = {}
+            for key, doc in self.storage._tables.get(table, {}).items():
+                if doc.get(id_field) is not None:
+                    ids[str(doc[id_field])] = int(key)
+            self._docs[table] = ids
+            self._doc_ids[table] = {v: k for k, v in ids.items()}
+        return self._docs[table]
+
+    def record(self, table: str, rid: str) -> dict[str, Any] | None:
+        """The replicated record of one document (a copy), or None."""
+        with self.store.reading():
+            return self._record(table, rid)
+
+    def _record(self, table: str, rid: str) -> dict[str, Any] | None:
+        doc_id = self._records_index().get((table, rid))
+        if doc_id is None:
+            return None
+        doc = self.storage.document(RECORDS, str(doc_id))
+        return orjson.loads(orjson.dumps(doc["r"])) if doc else None
+
+    def _put_record(self, state: dict[str, Any], record: dict[str, Any], *,
+                    local: bool) -> None:
+        """Save a record; `local` marks it for pushing (a mark stays until pushed)."""
+        tk = (record["table"], record["id"])
+        state["seq"] = int(state.get("seq") or 0) + 1
+        index = self._records_index()
+        dirty = local or tk in self._dirty
+        doc = {"t": tk[0], "id": tk[1], "r": record, "q": state["seq"], "d": 1 if dirty else 0}
+        table = self.store.table(RECORDS)
+        if tk in index:
+            table.update(doc, doc_ids=[index[tk]])
+        else:
+            index[tk] = table.insert(doc)
+        self._note(tk, doc)
+
+    # -- recording local writes -------------------------------------------------
+
+    def _on_commit(self, touched: list[tuple[str, str, bytes | None]]) -> None:
+        if self._in_hook:
+            return
+        relevant = [t for t in touched if t[0] in REPLICATED]
+        if not relevant:
+            return
+        with self._lock:
+            self._in_hook = True
+            try:
+                state = self._state()
+                self._tick(state)
+                made = 0
+                for table, key, before in relevant:
+                    made += self._record_doc(state, table, key, before)
+                if made:
+                    state["clock"] = self.clock.last
+                    self._save_state(state)
+            finally:
+                self._in_hook = False
+
+    def _record_doc(self, state: dict[str, Any], table: str, key: str,
+                    before: bytes | None) -> int:
+        doc = self.storage.document(table, key)
+        id_field = REPLICATED[table]
+        source = doc if doc is not None else (orjson.loads(before) if before else None)
+        if source is None or source.get(id_field) is None:
+            return 0
+        rid = str(source[id_field])
+        record = self._record(table, rid)
+        if doc is None:  # removed outright: a delete
+            content: dict[str, Any] = {}
+            deleted = True
+        else:
+            content = _content(doc)
+            deleted = bool(doc.get("deleted"))
+        shown = doc_values(record) if record else {}
+        fields = {k: v for k, v in content.items() if k not in shown or not _same(shown[k], v)}
+        was_deleted = merge.is_deleted(record) if record else False
+        if record is None and deleted and doc is None:
+            return 0
+        if not fields and deleted == was_deleted and record is not None:
+            return 0
+        change = merge.make_change(record, table=table, id=rid, stamp=self.clock.now(),
+                                   fields=fields,
+                                   deleted=deleted if deleted != was_deleted else None)
+        self._put_record(state, merge.apply_change(record, change), local=True)
+        return 1
+
+    def record_all(self) -> int:
+        """Record every document that differs from its record; returns how many."""
+        with self.store.transaction(), self._lock:
+            self._in_hook = True
+            try:
+                state = self._state()
+                self._tick(state)
+                made = 0
+                for table in REPLICATED:
+                    for key in list(self.storage._tables.get(table, {})):
+                        doc = self.storage.document(table, key)
+                        rid = doc.get(REPLICATED[table])
+                        if rid is None:
+                            continue
+                        rec_id = self._records_index().get((table, str(rid)))
+                        if rec_id is not None:
+                            rec = self.storage.document(RECORDS, str(rec_id))["r"]
+                            if _same(_content(doc), doc_values(rec)) \
+                                    and bool(doc.get("deleted")) == merge.is_deleted(rec):
+                                continue
+                        made += self._record_doc(state, table, key, None)
+                if made:
+                    state["clock"] = self.clock.last
+                    self._save_state(state)
+                    log.info("Recorded %d documents edited while sync was not attached", made)
+                return made
+            finally:
+                self._in_hook = False
+
+    # -- applying what others wrote ------------------------------------------
+
+    def _write_doc(self, record: Mapping[str, Any]) -> None:
+        table, rid = record["table"], record["id"]
+        if table not in REPLICATED:
+            return  # a table from a newer version: kept in the shadow only
+        ids = self._docs_index(table)
+        doc_id = ids.get(rid)
+        old = self.storage.document(table, str(doc_id)) if doc_id is not None else None
+        values = doc_values(record)
+        deleted = merge.is_deleted(record)
+        if old is None and deleted and not values:
+            return
+        doc = dict(old) if old else {}
+        for name in [k for k in doc if k not in LOCAL_FIELDS and k not in values]:
+            del doc[name]
+        doc.update(values)
+        doc[REPLICATED[table]] = rid
+        newest = newest_stamp(record)
+        doc["updated_at"] = stamp_time(newest) if newest else doc.get("updated_at")
+        doc["rev"] = int(doc.get("rev") or 0) + 1
+        if deleted and not doc.get("deleted"):
+            doc["deleted_at"] = stamp_time(record["deleted"]["s"])
+        elif not deleted:
+            doc["deleted_at"] = None
+        doc["deleted"] = deleted
+        tbl = self.store.table(table)
+        if doc_id is None:
+            new_id = tbl.insert(doc)
+            ids[rid] = new_id
+            self._doc_ids.setdefault(table, {})[new_id] = rid
+        else:
+            # replace the whole document: TinyDB's update only adds and changes keys
+            tbl.update(_replace_with(doc), doc_ids=[doc_id])
+
+    def check_stamps(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Refuse records stamped too far in the future (`ClockDrift`), before any change."""
+        newest = max((s for r in records if (s := newest_stamp(r))), default=None)
+        if newest is not None:
+            self.clock.check(newest)
+
+    def apply(self, records: Iterable[Mapping[str, Any]], **state_values: Any) -> int:
+        """Merge records from upstream into this store; returns how many changed here.
+
+        `state_values` (the new pull cursor) are saved in the same transaction,
+        so after a crash the page is either applied with its cursor or not at all.
+        """
+        records = list(records)
+        self.check_stamps(records)
+        changed = 0
+        with self.store.transaction(), self._lock:
+            self._in_hook = True
+            try:
+                state = self._state()
+                self._tick(state)
+                for rec in records:
+                    table, rid = str(rec["table"]), str(rec["id"])
+                    old = self._record(table, rid)
+                    new = merge.merge_record(old, rec) if old else merge.normalize(rec)
+                    if old is not None and _same(old, new):
+                        continue
+                    newest = newest_stamp(new)
+                    if newest:
+                        self.clock.update(newest)
+                    self._put_record(state, new, local=False)
+                    self._write_doc(new)
+                    changed += 1
+                state["clock"] = self.clock.last
+                state.update(state_values)
+                self._save_state(state)
+            finally:
+                self._in_hook = False
+        return changed
+
+    # -- the outbox: records marked for pushing ---------------------------------
+
+    def pending(self) -> int:
+        with self.store.reading():
+            self._records_index()
+            return len(self._dirty)
+
+    def mark_all(self) -> int:
+        """Mark every record for pushing (a new upstream has none of them)."""
+        with self.store.transaction(), self._lock:
+            table = self.store.table(RECORDS)
+            keys = [int(k) for k, d in self.storage._tables.get(RECORDS, {}).items()
+                    if not d.get("d")]
+            if keys:
+                table.update({"d": 1}, doc_ids=keys)
+            return len(keys)
+
+    def take_batch(self, limit: int) -> tuple[str, list[dict[str, Any]]] | None:
+        """The batch to push next: the one in flight (after a crash), else a new one.
+
+        The batch id and the records' sequence numbers are saved before
+        anything is sent, so a batch whose answer was lost is sent again with
+        the same id and the hub can tell it has it already.
+        """
+        with self.store.transaction():
+            state = self._state()
+            rows = self.storage._tables.get(RECORDS, {})
+            inflight = state.get("inflight")
+            if inflight is None:
+                marked = sorted((d["q"], k) for k, d in rows.items() if d.get("d"))[:limit]
+                if not marked:
+                    return None
+                inflight = {"batch": uuid.uuid4().hex, "keys": {k: q for q, k in marked}}
+                state["inflight"] = inflight
+                self._save_state(state)
+            records = [rows[k]["r"] for k in inflight["keys"] if k in rows]
+            return inflight["batch"], orjson.loads(orjson.dumps(records))
+
+    def batch_done(self, batch: str) -> None:
+        """The hub has the batch: unmark what it carried, unless edited again since."""
+        with self.store.transaction():
+            state = self._state()
+            inflight = state.get("inflight")
+            if not inflight or inflight["batch"] != batch:
+                return
+            rows = self.storage._tables.get(RECORDS, {})
+            done = [int(k) for k, q in inflight["keys"].items()
+                    if k in rows and rows[k]["q"] == q]
+            if done:
+                self.store.table(RECORDS).update({"d": 0}, doc_ids=done)
+            state["inflight"] = None
+            self._save_state(state)
+
+    # -- what a hub serves ---------------------------------------------------------
+
+    def receive(self, batch: str, records: list[Mapping[str, Any]]) -> tuple[int, bool]:
+        """A pushed batch of records, applied once: (seq after it, whether it was a repeat)."""
+        self.check_stamps(records)
+        with self.store.transaction():
+            seen = self.storage._tables.get(BATCHES, {})
+            for doc in seen.values():
+                if doc.get("b") == batch:
+                    return int(doc["q"]), True
+            self.apply(records)
+            seq = int(self._state().get("seq") or 0)
+            table = self.store.table(BATCHES)
+            table.insert({"b": batch, "q": seq})
+            if len(seen) > BATCHES_KEEP:
+                table.remove(doc_ids=sorted(map(int, seen))[: len(seen) - BATCHES_KEEP])
+            return seq, False
+
+    def records_since(self, seq: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
+        """Records changed after `seq`, oldest change first: (records, next seq, more)."""
+        with self.store.reading():
+            rows = [d for d in self.storage._tables.get(RECORDS, {}).values() if d["q"] > seq]
+            rows.sort(key=lambda d: d["q"])
+            page = rows[:limit]
+            nxt = page[-1]["q"] if page else max(seq, int(self._state().get("seq") or 0))
+            return orjson.loads(orjson.dumps([d["r"] for d in page])), nxt, len(rows) > limit
+
+    def all_records(self) -> list[dict[str, Any]]:
+        with self.store.reading():
+            return orjson.loads(orjson.dumps(
+                [d["r"] for d in self.storage._tables.get(RECORDS, {}).values()]))
+
+    # -- conflicts --------------------------------------------------------------------
+
+    def conflicts(self) -> Iterator[tuple[dict[str, Any], int, dict[str, Any]]]:
+        """(record, index, conflict) for every open conflict, by table and id."""
+        with self.store.reading():
+            index = self._records_index()
+            for tk in sorted(self._conflicted):
+                rec = self._record(*tk) if tk in index else None
+                if rec is None:
+                    continue
+                for i, c in open_conflicts(rec):
+                    yield rec, i, c
+
+    def conflict_count(self) -> int:
+        with self.store.reading():
+            self._records_index()
+            total = 0
+            for tk in self._conflicted:
+                doc_id = self._index.get(tk) if self._index else None
+                if doc_id is not None:
+                    total += len(open_conflicts(self.storage.document(RECORDS, str(doc_id))["r"]))
+            return total
+
+    def decide(self, table: str, rid: str, stamp: str, kind: str, field: str | None,
+               use: bool) -> dict[str, Any]:
+        """"Use this version" (use=True) or "keep the current one" for one conflict.
+
+        The conflict is named by its stamp, kind and field rather than its
+        position, so a list shown before a sync still picks the right one.
+        Returns the record after the decision; the decision syncs as a change.
+        """
+        from .errors import SyncError
+
+        with self.store.transaction(), self._lock:
+            self._in_hook = True
+            try:
+                state = self._state()
+                self._tick(state)
+                rec = self._record(table, rid)
+                found = None if rec is None else next(
+                    (i for i, c in enumerate(rec["_conflicts"]) if c["s"] == stamp
+                     and c["kind"] == kind and c.get("field") == field), None)
+                if rec is None or found is None:
+                    raise SyncError("This conflict was settled already (perhaps on another "
+                                    "device). The list has been refreshed.",
+                                    title="Conflict already settled", code="conflict_gone",
+                                    status=409)
+                make = merge.resolve if use else merge.dismiss
+                change = make(rec, found, self.clock.now())
+                new = merge.apply_change(rec, change)
+                self._put_record(state, new, local=True)
+                self._write_doc(new)
+                state["clock"] = self.clock.last
+                self._save_state(state)
+                return new
+            finally:
+                self._in_hook = False
+
+
+def _replace_with(doc: dict[str, Any]) -> Any:
+    """A TinyDB update operation that makes a document exactly `doc`."""
+    def transform(current: dict[str, Any]) -> None:
+        current.clear()
+        current.update(doc)
+    return transform
+
+
+def changes_to_records(changes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Fold changes into one record per (table, id), in first-seen order."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for change in changes:
+        key = (str(change["table"]), str(change["id"]))
+        out[key] = merge.apply_change(out.get(key), change)
+    return list(out.values())

@@ -1,0 +1,393 @@
+"""The sync service of one running program: what the web layer and the CLI call.
+
+Every instance is both sides at once:
+
+- **hub**: it answers `push` and `pull` for devices. Without a bucket the
+  hub is its own store (records served by sequence number). With a bucket
+  (`BucketConfig`) the bucket's change log is the truth and the local store
+  is only a cache: a push is appended to the bucket log before it is
+  answered, a pull reads the bucket log, the instance's own web edits are
+  flushed to the log after each request, and `catch_up` reads what other
+  instances wrote. An instance restarted with an empty `/tmp` starts from
+  the newest snapshot and the log after it.
+- **client**: with a server URL and token set (`localapp sync setup`, or the
+  settings page), `run()` pushes this store's changes to that server and
+  pulls everyone else's. The token is a secret the client must send, so it
+  cannot be stored hashed: it is kept in `<data dir>/sync-token`, readable
+  by the owner only, never in the store, its backups or the logs.
+
+One round runs at a time per process (a lock); failures are recorded in the
+state (shown by the status indicator) and never block local editing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import ValidationError
+from . import files, rounds
+from . import remote as remotes
+from .config import BucketConfig
+from .errors import SyncError
+from .log import Bucket
+from .replica import Replica, open_conflicts, stamp_time
+
+log = logging.getLogger(__name__)
+
+TOKEN_FILE = "sync-token"
+DEFAULT_INTERVAL = 60
+MIN_INTERVAL = 10
+MAX_PULL_PAGE = 5000
+#: how often a bucket-backed instance reads the log before answering a read
+CATCH_UP_EVERY = 2.0
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _error_dict(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, SyncError):
+        return {"code": exc.code, "title": exc.title, "message": exc.message}
+    return {"code": "sync_error", "title": "Sync failed",
+            "message": f"Sync stopped on an unexpected error ({type(exc).__name__}). "
+                       "Local editing goes on; see the log for details."}
+
+
+class SyncService:
+    def __init__(self, store: Any, *, bucket: BucketConfig | None = None,
+                 uploads: Path | None = None,
+                 max_drift_ms: int | None = None) -> None:
+        self.store = store
+        kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
+        self.replica = Replica.attach(store, **kwargs)
+        self.token_path = Path(store.data_dir) / TOKEN_FILE
+        self.uploads = uploads or Path(store.data_dir) / "uploads"
+        self.blob_dir = self.uploads / "blobs"
+        self.bucket_config = bucket
+        self.bucket: remotes.BucketRemote | None = None
+        if bucket is not None:
+            self.bucket = remotes.BucketRemote(Bucket.from_config(bucket))
+        self._round = threading.Lock()
+        self._hub = threading.Lock()
+        self._last_catch_up = 0.0
+        self.running = False
+        self.next_attempt: str | None = None  # set by Background
+
+    # -- hub side ----------------------------------------------------------------------
+
+    def push(self, batch: str, replica: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
+        """A device's batch. With a bucket it is durable in the bucket before we answer."""
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValidationError("`records` must be a list of sync records.",
+                                  fields={"records": "not a list of records"})
+        self.replica.check_stamps(records)
+        if self.bucket is None:
+            seq, duplicate = self.replica.receive(batch, list(records))
+            return {"ok": True, "number": seq, "duplicate": duplicate}
+        answer = self.bucket.push(batch, replica, list(records))
+        with contextlib.suppress(SyncError):  # the push is safe; the cache catches up later
+            self.catch_up(force=True)
+        return answer
+
+    def pull(self, since: str | None, limit: int) -> dict[str, Any]:
+        limit = max(1, min(MAX_PULL_PAGE, limit))
+        if self.bucket is not None:
+            records, cursor, more = self.bucket.pull(since, limit)
+        else:
+            seq = remotes.parse_cursor(since, "L")
+            records, nxt, more = self.replica.records_since(seq, limit)
+            cursor = f"L{nxt}"
+        return {"records": records, "cursor": cursor, "more": more}
+
+    def catch_up(self, *, force: bool = False) -> None:
+        """Bucket mode: send this instance's edits to the log, then read the log."""
+        if self.bucket is None:
+            return
+        if not force and time.monotonic() - self._last_catch_up < CATCH_UP_EVERY \
+                and not self.replica.pending():
+            return
+        with self._hub:
+            bucket = self.bucket
+            rounds.run_round(self.replica, bucket, cursor_key="bucket_cursor",
+                             before_push=lambda recs: files.upload(recs, self.uploads, bucket))
+            self._last_catch_up = time.monotonic()
+
+    def put_blob(self, digest: str, data: bytes) -> None:
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ValidationError("The file's content does not match its sha256 name.",
+                                  fields={"sha256": "does not match the content"})
+        if self.bucket is not None:
+            self.bucket.put_blob(data)
+            return
+        path = self._blob_path(digest)
+        if not path.exists():
+            from ..store.files import atomic_write
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
+
+    def get_blob(self, digest: str) -> bytes | None:
+        """A file by its hash, from this hub's bucket or its own folders; None if absent."""
+        if self.bucket is not None:
+            try:
+                return self.bucket.get_blob(digest)
+            except SyncError as exc:
+                if exc.status != 404:
+                    raise
+        candidates = [self._blob_path(digest)]
+        for folder in ("images", "orders"):  # uploaded on this instance itself
+            candidates += sorted((self.uploads / folder).glob(f"{digest}.*"))
+        for path in candidates:
+            if path.is_file():
+                data = path.read_bytes()
+                if hashlib.sha256(data).hexdigest() == digest:
+                    return data
+        return None
+
+    def _files(self, default: Any) -> Any:
+        """Where a client sends and fetches files: its own bucket if set up, else the server."""
+        cfg = self.replica.state().get("files_bucket")
+        if not cfg:
+            return default
+        config = BucketConfig(cfg["bucket"], cfg.get("endpoint"), cfg.get("region"))
+        return remotes.BucketRemote(Bucket.from_config(config))
+
+    def fetch_file(self, rel: str) -> Path | None:
+        """Bring a file a record points at (`images/<key>`, `orders/<key>`) here, lazily.
+
+        Looked for in this hub's own store of files (its bucket or blob
+        folder), then, on a client, at its server. The content is checked
+        against the name; None when no one has it (yet).
+        """
+        folder, _, key = rel.partition("/")
+        digest = files.digest_of(key)
+        if folder not in ("images", "orders") or digest is None:
+            return None
+        target = self.uploads / folder / key
+        if target.is_file():
+            return target
+        data = self.get_blob(digest)
+        if data is None and self.status()["configured"]:
+            try:
+                data = self._files(self.remote()).get_blob(digest)
+            except SyncError as exc:
+                if exc.status != 404:
+                    log.info("Could not fetch %s from the sync server: %s", rel, exc.message)
+                return None
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            return None
+        from ..store.files import atomic_write
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, data)
+        return target
+
+    def _blob_path(self, digest: str) -> Path:
+        from .log import BlobStore
+
+        BlobStore.key(digest)  # validates the name
+        return self.blob_dir / digest[:2] / digest
+
+    # -- client side ---------------------------------------------------------------
+
+    def client_settings(self) -> dict[str, Any]:
+        state = self.replica.state()
+        files = state.get("files_bucket") or {}
+        return {"url": state.get("url") or None, "token_set": self._token() is not None,
+                "interval": int(state.get("interval") or DEFAULT_INTERVAL),
+                "replica": self.replica.replica_id, "files_bucket": files.get("bucket")}
+
+    def _token(self) -> str | None:
+        try:
+            token = self.token_path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return token or None
+
+    def _write_token(self, token: str | None) -> None:
+        if token is None:
+            with contextlib.suppress(FileNotFoundError):
+                self.token_path.unlink()
+            return
+        tmp = self.token_path.with_name(self.token_path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(token + "\n")
+        os.replace(tmp, self.token_path)
+
+    def configure(self, *, url: str | None, token: str | None = None,
+                  interval: int | None = None,
+                  bucket: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Set (or with url "" clear) the server this device syncs with."""
+        fields: dict[str, str] = {}
+        url = (url or "").strip().rstrip("/")
+        if url and not url.startswith(("http://", "https://")):
+            fields["url"] = "must start with http:// or https://"
+        if interval is not None and (not isinstance(interval, int) or interval < MIN_INTERVAL):
+            fields["interval"] = f"must be a whole number of seconds, at least {MIN_INTERVAL}"
+        if token is not None and (not isinstance(token, str) or not token.strip()
+                                  or any(c.isspace() for c in token.strip())):
+            fields["token"] = "must be the token printed by `localapp token create`"
+        if url and token is None and self._token() is None:
+            fields["token"] = "is required"
+        if fields:
+            raise ValidationError("The sync settings are not valid.", fields=fields)
+        state = self.replica.state()
+        values: dict[str, Any] = {}
+        if interval is not None:
+            values["interval"] = interval
+        if bucket is not None:
+            values["files_bucket"] = dict(bucket) if bucket.get("bucket") else None
+        if url != (state.get("url") or ""):
+            # A different server has none of our records and other cursors.
+            values.update(url=url or None, cursor=None, error=None, last_ok=None,
+                          inflight=None)
+        if values:
+            self.replica.update_state(**values)
+        if url and values.get("url"):
+            self.replica.mark_all()
+        if token is not None:
+            self._write_token(token.strip())
+        if not url:
+            self._write_token(None)
+        return self.client_settings()
+
+    def remote(self) -> remotes.HttpRemote:
+        state = self.replica.state()
+        token = self._token()
+        if not state.get("url") or token is None:
+            raise SyncError("Sync is not set up on this device. Run `localapp sync setup --url "
+                            "URL --token TOKEN` or open the sync settings.",
+                            title="Sync not set up", code="sync_not_configured", status=409)
+        return remotes.HttpRemote(state["url"], token)
+
+    def run(self, progress: rounds.Progress | None = None) -> rounds.Summary:
+        """One round with the configured server; the result is recorded in the state."""
+        remote = self.remote()
+        with self._round:
+            self.running = True
+            self.replica.update_state(last_attempt=_now_iso())
+            try:
+                summary = rounds.run_round(
+                    self.replica, remote, progress=progress,
+                    before_push=lambda recs: files.upload(recs, self.uploads, self._files(remote)))
+            except BaseException as exc:
+                self.replica.update_state(error=_error_dict(exc))
+                raise
+            finally:
+                self.running = False
+            self.replica.update_state(error=None, last_ok=_now_iso(),
+                                      last_summary=summary.to_dict())
+            return summary
+
+    def status(self) -> dict[str, Any]:
+        state = self.replica.state()
+        configured = bool(state.get("url")) and self._token() is not None
+        return {"configured": configured, "url": state.get("url") or None,
+                "replica": self.replica.replica_id,
+                "interval": int(state.get("interval") or DEFAULT_INTERVAL),
+                "last_attempt": state.get("last_attempt"), "last_ok": state.get("last_ok"),
+                "pending": self.replica.pending(), "conflicts": self.replica.conflict_count(),
+                "running": self.running, "next_attempt": self.next_attempt,
+                "error": state.get("error"), "last_summary": state.get("last_summary"),
+                "bucket": self.bucket_config.bucket if self.bucket_config else None}
+
+    # -- conflicts -----------------------------------------------------------------
+
+    def conflicts(self) -> dict[str, Any]:
+        items = []
+        for rec, i, c in self.replica.conflicts():
+            fields = rec["fields"]
+            label = next((str(fields[n]["v"]) for n in ("name", "number", "sku", "key")
+                          if n in fields and fields[n]["v"]), rec["id"])
+            field = c.get("field")
+            items.append({
+                "table": rec["table"], "id": rec["id"], "label": label, "index": i,
+                "kind": c["kind"], "field": field, "value": c.get("v"),
+                "current": fields[field]["v"] if field in fields else None,
+                "deleted": bool(rec.get("deleted") and rec["deleted"]["v"]),
+                "replica": c.get("replica"), "at": stamp_time(c["s"]), "s": c["s"]})
+        return {"items": items, "total": len(items)}
+
+    def decide(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        missing = {k: "required" for k in ("table", "id", "s", "kind", "action")
+                   if not isinstance(data.get(k), str) or not data.get(k)}
+        if data.get("action") not in (None, "use", "keep"):
+            missing["action"] = "must be 'use' or 'keep'"
+        if missing:
+            raise ValidationError("Say which conflict and what to do with it.", fields=missing)
+        field = data.get("field")
+        rec = self.replica.decide(str(data["table"]), str(data["id"]), str(data["s"]),
+                                  str(data["kind"]), str(field) if field else None,
+                                  data["action"] == "use")
+        return {"ok": True, "conflicts": self.replica.conflict_count(),
+                "record_conflicts": len(open_conflicts(rec))}
+
+
+class Background:
+    """Runs a client round every `interval` seconds while sync is set up.
+
+    Being offline is normal: a failed round waits longer each time (doubling,
+    up to 15 minutes) and a successful one goes back to the interval. `poke()`
+    asks for a round soon (after a local edit, or "sync now").
+    """
+
+    MAX_BACKOFF = 15 * 60
+
+    def __init__(self, service: SyncService,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.service = service
+        self._clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._failures = 0
+        self.thread = threading.Thread(target=self._loop, name="localapp-sync", daemon=True)
+
+    def start(self) -> Background:
+        self.thread.start()
+        return self
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.thread.join(timeout)
+
+    def _delay(self) -> float:
+        interval = self.service.client_settings()["interval"]
+        if self._failures == 0:
+            return float(interval)
+        return float(min(self.MAX_BACKOFF, interval * 2 ** min(self._failures, 10)))
+
+    def _loop(self) -> None:
+        delay = 1.0  # first round shortly after start
+        while not self._stop.is_set():
+            self.service.next_attempt = datetime.fromtimestamp(time.time() + delay, UTC) \
+                .isoformat(timespec="seconds").replace("+00:00", "Z")
+            self._wake.wait(delay)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            if not self.service.status()["configured"]:
+                delay = 5.0
+                continue
+            try:
+                self.service.run()
+                self._failures = 0
+            except Exception as exc:
+                self._failures += 1
+                log.info("Sync round failed (%s); next try in %.0f s",
+                         _error_dict(exc)["title"], self._delay())
+            delay = self._delay()

@@ -1,0 +1,195 @@
+"""Sync through a real hub: `localapp serve` instances on 127.0.0.1, one the
+hub and others its clients (a server can be a client too, which is what a
+desktop is), each with its own data dir. What a user sees: an edit made on
+one device appears on the other after a sync; concurrent edits of one field
+keep both values, one as a conflict that "use this version" settles
+everywhere; a delete against an edit is surfaced, never silently undone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Server, run_cli, start_server
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Server]:
+    s = start_server(tmp_path / "hub")
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def _client(tmp_path: Path, name: str, hub: Server) -> Server:
+    s = start_server(tmp_path / name)
+    token = run_cli("token", "create", f"device-{name}", "--data-dir", str(hub.data_dir),
+                    env=hub.env).stdout.strip().splitlines()[-1]
+    r = s.request("PUT", "/api/sync/settings", {"url": hub.url, "token": token, "interval": 3600})
+    assert r.status == 200, r.body
+    return s
+
+
+@pytest.fixture
+def clients(tmp_path: Path, hub: Server) -> Iterator[tuple[Server, Server]]:
+    a = _client(tmp_path, "a", hub)
+    b = _client(tmp_path, "b", hub)
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+
+
+def sync(s: Server) -> dict:
+    r = s.request("POST", "/api/sync/run")
+    assert r.status == 200, r.body
+    return r.json()
+
+
+def product(s: Server, pid: str) -> dict:
+    r = s.request("GET", f"/api/products/{pid}")
+    assert r.status == 200, r.body
+    return r.json()["product"]
+
+
+def test_an_edit_made_on_one_device_appears_on_the_other(clients: tuple[Server, Server],
+                                                         hub: Server) -> None:
+    a, b = clients
+    r = a.request("POST", "/api/products", {"sku": "M8-40", "name": "六角螺栓 M8×40",
+                                            "price": 125})
+    assert r.status == 201, r.body
+    pid = r.json()["product"]["id"]
+    assert a.request("GET", "/api/sync/status").json()["pending"] >= 1
+    first = sync(a)
+    assert first["summary"]["pushed"] >= 1
+    assert first["status"]["pending"] == 0 and first["status"]["error"] is None
+    sync(b)
+    assert product(b, pid)["name"] == "六角螺栓 M8×40"
+    assert product(hub, pid)["price"] == 125
+    # the schedule too: a project made on b reaches a
+    r = b.request("POST", "/api/projects", {"name": "新仓库"})
+    assert r.status == 201, r.body
+    sync(b)
+    sync(a)
+    names = [p["name"] for p in a.request("GET", "/api/projects").json()["items"]]
+    assert "新仓库" in names
+
+
+def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
+        clients: tuple[Server, Server]) -> None:
+    a, b = clients
+    pid = a.request("POST", "/api/products", {"sku": "P1", "name": "水泥", "price": 3000}
+                    ).json()["product"]["id"]
+    sync(a)
+    sync(b)
+    assert a.request("PATCH", f"/api/products/{pid}", {"name": "水泥 42.5"}).status == 200
+    assert b.request("PATCH", f"/api/products/{pid}", {"name": "水泥 32.5"}).status == 200
+    sync(a)
+    sync(b)
+    sync(a)
+    name_a, name_b = product(a, pid)["name"], product(b, pid)["name"]
+    assert name_a == name_b  # converged on one winner
+    items = a.request("GET", "/api/sync/conflicts").json()["items"]
+    losing = [c for c in items if c["id"] == pid and c["field"] == "name"]
+    assert len(losing) == 1 and {losing[0]["value"], losing[0]["current"]} == {
+        "水泥 42.5", "水泥 32.5"}
+    assert a.request("GET", "/api/sync/status").json()["conflicts"] == 1
+    c = losing[0]
+    r = a.request("POST", "/api/sync/conflicts/resolve",
+                  {"table": c["table"], "id": c["id"], "s": c["s"], "kind": c["kind"],
+                   "field": c["field"], "action": "use"})
+    assert r.status == 200, r.body
+    assert product(a, pid)["name"] == c["value"]
+    sync(a)
+    sync(b)
+    assert product(b, pid)["name"] == c["value"]
+    assert b.request("GET", "/api/sync/conflicts").json()["total"] == 0
+
+
+def test_edit_against_delete_is_surfaced_and_can_restore(clients: tuple[Server, Server]) -> None:
+    a, b = clients
+    pid = a.request("POST", "/api/products", {"sku": "D1", "name": "旧货", "price": 100}
+                    ).json()["product"]["id"]
+    sync(a)
+    sync(b)
+    assert a.request("DELETE", f"/api/products/{pid}").status == 200
+    assert b.request("PATCH", f"/api/products/{pid}", {"price": 150}).status == 200
+    sync(a)
+    sync(b)
+    sync(a)
+    for s in (a, b):
+        assert s.request("GET", f"/api/products/{pid}").status == 404  # stays deleted
+        items = s.request("GET", "/api/sync/conflicts").json()["items"]
+        assert [c["kind"] for c in items if c["id"] == pid] == ["edit_vs_delete"]
+    c = next(c for c in b.request("GET", "/api/sync/conflicts").json()["items"])
+    assert c["value"] == 150 and c["deleted"] is True
+    r = b.request("POST", "/api/sync/conflicts/resolve", {**c, "action": "use"})
+    assert r.status == 200, r.body
+    assert product(b, pid)["price"] == 150
+    sync(b)
+    sync(a)
+    assert product(a, pid)["price"] == 150
+
+
+def test_bad_settings_and_an_unreachable_server_are_clear_and_block_nothing(
+        tmp_path: Path) -> None:
+    s = start_server(tmp_path / "solo")
+    try:
+        r = s.request("PUT", "/api/sync/settings", {"url": "ftp://x", "interval": 1})
+        assert r.status == 400
+        fields = r.json()["error"]["fields"]
+        assert set(fields) >= {"url", "interval", "token"}
+        r = s.request("POST", "/api/sync/run")
+        assert r.status == 409 and r.json()["error"]["code"] == "sync_not_configured"
+        r = s.request("PUT", "/api/sync/settings",
+                      {"url": "http://127.0.0.1:9", "token": "la_nothing", "interval": 60})
+        assert r.status == 200
+        assert s.request("POST", "/api/products", {"sku": "X", "name": "离线", "price": 1}
+                         ).status == 201
+        r = s.request("POST", "/api/sync/run")
+        assert r.status == 503 and r.json()["error"]["code"] == "sync_unreachable"
+        status = s.request("GET", "/api/sync/status").json()
+        assert status["error"]["code"] == "sync_unreachable" and status["pending"] >= 1
+        # editing goes on while offline
+        assert s.request("POST", "/api/products", {"sku": "Y", "name": "照常", "price": 1}
+                         ).status == 201
+        token_file = s.data_dir / "sync-token"
+        assert token_file.stat().st_mode & 0o077 == 0
+        assert "la_nothing" not in json.dumps(s.request("GET", "/api/sync/settings").json())
+    finally:
+        s.stop()
+
+
+def test_a_picture_added_on_one_device_is_fetched_on_the_other_when_shown(
+        clients: tuple[Server, Server], hub: Server) -> None:
+    import io
+
+    from PIL import Image
+
+    a, b = clients
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+    png = buf.getvalue()
+    pid = a.request("POST", "/api/products", {"sku": "IMG1", "name": "红砖", "price": 50}
+                    ).json()["product"]["id"]
+    boundary = "----localapp"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"brick.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + png + \
+        f"\r\n--{boundary}--\r\n".encode()
+    r = a.request("POST", f"/api/products/{pid}/images", body,
+                  {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status == 201, r.body
+    key = r.json()["image"]["key"]
+    sync(a)
+    sync(b)
+    assert product(b, pid)["images"] == [key]
+    assert not (b.data_dir / "uploads" / "images" / key).exists()  # not fetched until shown
+    r = b.request("GET", f"/api/images/{key}")
+    assert r.status == 200 and r.body == png
+    r = b.request("GET", f"/api/images/{key}/thumb")
+    assert r.status == 200 and r.headers["content-type"] == "image/webp"
+    assert hub.request("GET", f"/api/images/{key}").body == png
