@@ -115,14 +115,33 @@ class Bucket:
 
     def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
         """Write `key` unless it exists: True if written, False if it was there."""
+        return self._put_conditional(key, body, content_type, {"IfNoneMatch": "*"})
+
+    def put_if_match(self, key: str, body: bytes, content_type: str, etag: str | None) -> bool:
+        """Compare-and-swap: replace `key` only if it still has `etag`.
+
+        `etag=None` means "only if `key` does not exist yet" (put-if-absent).
+        True if written; False if someone changed (or removed) the object since
+        its ETag was read: re-read it and decide again.
+        """
+        if etag is None:
+            return self.put_if_absent(key, body, content_type)
+        # IfMatch on a key that is gone answers 404 NoSuchKey, not 412: the
+        # object changed under us all the same.
+        return self._put_conditional(key, body, content_type, {"IfMatch": etag},
+                                     lost=frozenset({"NoSuchKey"}))
+
+    def _put_conditional(self, key: str, body: bytes, content_type: str,
+                         condition: dict[str, str],
+                         lost: frozenset[str] = frozenset()) -> bool:
         for attempt in range(self.conflict_retries + 1):
             try:
                 self.client.put_object(Bucket=self.name, Key=self.prefix + key, Body=body,
-                                       IfNoneMatch="*", ContentType=content_type)
+                                       ContentType=content_type, **condition)
                 return True
             except Exception as e:
                 code, status = _error_code(e)
-                if code == "PreconditionFailed" or status == 412:
+                if code == "PreconditionFailed" or status == 412 or code in lost:
                     return False
                 if (code == "ConditionalRequestConflict" or status == 409) \
                         and attempt < self.conflict_retries:
@@ -133,14 +152,29 @@ class Bucket:
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None if there is no such key."""
+        got = self.get_with_etag(key)
+        return got[0] if got is not None else None
+
+    def get_with_etag(self, key: str) -> tuple[bytes, str] | None:
+        """The object's bytes and ETag (to pass to `put_if_match`), or None."""
         try:
             response = self.client.get_object(Bucket=self.name, Key=self.prefix + key)
-            return bytes(response["Body"].read())
+            return bytes(response["Body"].read()), str(response["ETag"])
         except Exception as e:
             code, status = _error_code(e)
             if code in {"NoSuchKey", "404"} or status == 404:
                 return None
             raise convert(e, f"read {key}", self.name) from e
+
+    def delete(self, key: str) -> None:
+        """Remove `key`; a key that is already gone is not an error."""
+        try:
+            self.client.delete_object(Bucket=self.name, Key=self.prefix + key)
+        except Exception as e:
+            code, status = _error_code(e)
+            if code in {"NoSuchKey", "404"} or status == 404:
+                return
+            raise convert(e, f"delete {key}", self.name) from e
 
     def exists(self, key: str) -> bool:
         try:
