@@ -21,6 +21,7 @@ DEFAULT_PORT = 5000
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 DEFAULT_BACKUP_KEEP = 10
 DEFAULT_MAX_DRIFT = 300  # seconds
+DEFAULT_SNAPSHOT_EVERY = 200
 
 #: Every environment variable the program reads, with a one-line meaning.
 ENV_VARS: dict[str, str] = {
@@ -41,6 +42,7 @@ ENV_VARS: dict[str, str] = {
     "OSS_ACCESS_KEY": "access key of the sync bucket (else boto3's credential chain)",
     "OSS_SECRET_KEY": "secret key of the sync bucket, with OSS_ACCESS_KEY",
     "LOCALAPP_SYNC_MAX_DRIFT": "largest clock drift accepted from a device, seconds (default 300)",
+    "LOCALAPP_SYNC_SNAPSHOT_EVERY": "bucket log batches between snapshots (default 200)",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -83,6 +85,7 @@ class Settings:
     backup_keep: int = DEFAULT_BACKUP_KEEP
     bucket: BucketConfig | None = field(default=None, repr=False)
     sync_max_drift: int = DEFAULT_MAX_DRIFT
+    sync_snapshot_every: int = DEFAULT_SNAPSHOT_EVERY
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -110,6 +113,8 @@ class Settings:
             backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),
             bucket=_bucket(env),
             sync_max_drift=max(1, _int(env, "LOCALAPP_SYNC_MAX_DRIFT", DEFAULT_MAX_DRIFT)),
+            sync_snapshot_every=max(1, _int(env, "LOCALAPP_SYNC_SNAPSHOT_EVERY",
+                                            DEFAULT_SNAPSHOT_EVERY)),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

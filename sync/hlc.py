@@ -14,6 +14,7 @@ later local stamp into the future (Actual Budget's "out of sync" trap).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -50,7 +51,14 @@ def check_replica(replica_id: str) -> str:
 
 def parse(stamp: str) -> Stamp:
     """Decode a stamp string; raises `BadStamp` for anything else."""
-    m = _STAMP_RE.match(stamp) if isinstance(stamp, str) else None
+    if not isinstance(stamp, str):
+        raise BadStamp(f"{stamp!r} is not a sync stamp.")
+    return _parse(stamp)
+
+
+@functools.lru_cache(maxsize=65536)  # a record's fields share stamps; merges parse them often
+def _parse(stamp: str) -> Stamp:
+    m = _STAMP_RE.match(stamp)
     if m is None:
         raise BadStamp(f"{stamp!r} is not a sync stamp (expected "
                        f"'<{WALL_DIGITS} digits>-<{COUNTER_DIGITS} digits>-<replica>').")

@@ -34,9 +34,10 @@ Writers must stamp with `hlc.Clock`, which makes a write newer than all it saw.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from . import hlc
 
@@ -47,8 +48,8 @@ DELETED = "_deleted"
 KINDS = ("field", "delete", "edit_vs_delete")
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _canon(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 class _State:
@@ -92,7 +93,7 @@ class _State:
             self.ack(name, stamps)
 
 
-def _rank(cell: dict[str, Any]) -> tuple[str, str]:
+def _rank(cell: dict[str, Any]) -> tuple[str, bytes]:
     return cell["s"], _canon(cell.get("v"))
 
 
@@ -101,7 +102,8 @@ def _split(cells: dict[str, dict[str, Any]], acked: set[str]) -> tuple[dict[str,
     """(winner, unacknowledged losers in stamp order)."""
     if not cells:
         return None, []
-    winner = max(cells.values(), key=_rank)
+    # Stamps are unique within a register (cells are keyed by them).
+    winner = cells[max(cells)]
     losers = [cells[s] for s in sorted(cells) if s != winner["s"] and s not in acked]
     return winner, losers
 

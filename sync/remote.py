@@ -28,6 +28,7 @@ import orjson
 from . import merge
 from .errors import StorageCorrupt, SyncError
 from .log import BlobStore, Bucket, ChangeLog
+from .snapshots import SnapshotStore
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class BucketRemote:
         self.bucket = bucket
         self.log = ChangeLog(bucket, page_size=page_size)
         self.blobs = BlobStore(bucket)
+        self.snapshots = SnapshotStore(bucket)
+        self._snapshot: tuple[int, list[dict[str, Any]]] | None = None  # the one being paged
 
     def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Append one batch; a batch id seen before is not appended again.
@@ -143,11 +146,48 @@ class BucketRemote:
         return {"ok": True, "number": number, "duplicate": False}
 
     def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+        """A page of records after `cursor`.
+
+        A reader starting from nothing gets the newest snapshot first, in pages
+        (`S<upto>.<offset>`), then the log after it (`B<number>`), instead of
+        replaying the whole log.
+        """
+        if not cursor or cursor[0] not in "BS" or parse_cursor(cursor, "B") == 0 \
+                and cursor[0] == "B":
+            upto, records = self.snapshots.latest()
+            if upto:
+                self._snapshot = (upto, records)
+                cursor = f"S{upto}.0"
+        if cursor and cursor[0] == "S":
+            return self._snapshot_page(cursor, limit)
         after = parse_cursor(cursor, "B")
         batches, nxt = self.log.batches_since(str(after) if after else None)
         records, _ = merge.merge([r for _, b in batches for r in b["changes"]], ())
         more = len(batches) >= self.log.page_size
         return records, "B" + nxt, more
+
+    def _snapshot_page(self, cursor: str,
+                       limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+        head, _, off = cursor[1:].partition(".")
+        try:
+            upto, offset = int(head), int(off or 0)
+        except ValueError:
+            return self.pull(None, limit)
+        if self._snapshot is None or self._snapshot[0] != upto:
+            records = self.snapshots.load(upto)
+            if records is None:  # pruned meanwhile: start again from the newest
+                return self.pull(None, limit)
+            self._snapshot = (upto, records)
+        records = self._snapshot[1]
+        page = records[offset:offset + limit]
+        end = offset + len(page)
+        if end >= len(records):
+            return page, f"B{upto:020d}", True
+        return page, f"S{upto}.{end}", True
+
+    def write_snapshot(self, upto: int, records: list[dict[str, Any]]) -> bool:
+        """Store the records as of log number `upto`; True if the manifest names it now."""
+        return self.snapshots.write(upto, records).current
 
     def put_blob(self, data: bytes) -> str:
         return self.blobs.put(data)

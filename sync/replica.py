@@ -148,11 +148,19 @@ class Replica:
         self.storage = store.storage
         self._lock = threading.RLock()
         self._in_hook = False
+        # Set by a transaction that records its own writes (apply, decide,
+        # record_all), so the commit hook does not compare them all again.
+        self._skip_commit = False
         self._index: dict[tuple[str, str], int] | None = None  # -> sync_records doc id
         self._docs: dict[str, dict[str, int]] | None = None  # table -> id -> doc id
         self._doc_ids: dict[str, dict[int, str]] = {}  # table -> doc id -> id
         self._conflicted: set[tuple[str, str]] = set()
         self._dirty: set[tuple[str, str]] = set()
+        # Writes collected during one transaction, stored in one table
+        # operation each at the end (`_flush`): per-document TinyDB calls
+        # would cost more than the merging.
+        self._records_out: dict[tuple[str, str], dict[str, Any]] = {}
+        self._docs_out: dict[str, dict[int, dict[str, Any]]] = {}
         with store.transaction():
             state = self._state()
             if not state.get("replica"):
@@ -271,6 +279,9 @@ class Replica:
             return self._record(table, rid)
 
     def _record(self, table: str, rid: str) -> dict[str, Any] | None:
+        waiting = self._records_out.get((table, rid))
+        if waiting is not None:
+            return orjson.loads(orjson.dumps(waiting["r"]))
         doc_id = self._records_index().get((table, rid))
         if doc_id is None:
             return None
@@ -282,19 +293,37 @@ class Replica:
         """Save a record; `local` marks it for pushing (a mark stays until pushed)."""
         tk = (record["table"], record["id"])
         state["seq"] = int(state.get("seq") or 0) + 1
-        index = self._records_index()
+        self._records_index()
         dirty = local or tk in self._dirty
         doc = {"t": tk[0], "id": tk[1], "r": record, "q": state["seq"], "d": 1 if dirty else 0}
-        table = self.store.table(RECORDS)
-        if tk in index:
-            table.update(doc, doc_ids=[index[tk]])
-        else:
-            index[tk] = table.insert(doc)
+        self._records_out[tk] = doc
         self._note(tk, doc)
+
+    def _flush(self) -> None:
+        """Store the records and documents collected in this transaction."""
+        if self._records_out:
+            index = self._records_index()
+            view = self.storage.view(RECORDS)
+            for tk, doc in self._records_out.items():
+                key = index.get(tk)
+                if key is None:
+                    key = index[tk] = self.storage.next_id(RECORDS)
+                view[key] = doc
+            self._records_out.clear()
+            self.storage.after_op(RECORDS)
+        for table, docs in self._docs_out.items():
+            view = self.storage.view(table)
+            for key, doc in docs.items():
+                view[key] = doc
+            self.storage.after_op(table)
+        self._docs_out.clear()
 
     # -- recording local writes -------------------------------------------------
 
     def _on_commit(self, touched: list[tuple[str, str, bytes | None]]) -> None:
+        if self._skip_commit:
+            self._skip_commit = False
+            return
         if self._in_hook:
             return
         relevant = [t for t in touched if t[0] in REPLICATED]
@@ -311,7 +340,9 @@ class Replica:
                 if made:
                     state["clock"] = self.clock.last
                     self._save_state(state)
+                self._flush()
             finally:
+                self._records_out.clear()
                 self._in_hook = False
 
     def _record_doc(self, state: dict[str, Any], table: str, key: str,
@@ -336,7 +367,14 @@ class Replica:
             return 0
         if not fields and deleted == was_deleted and record is not None:
             return 0
-        change = merge.make_change(record, table=table, id=rid, stamp=self.clock.now(),
+        stamp = self.clock.now()
+        if record is None and not deleted:  # a new document: its record, directly
+            self._put_record(state, {
+                "id": rid, "table": table, "deleted": None, "_acked": {}, "_conflicts": [],
+                "fields": {k: {"v": fields[k], "s": stamp} for k in sorted(fields)}},
+                local=True)
+            return 1
+        change = merge.make_change(record, table=table, id=rid, stamp=stamp,
                                    fields=fields,
                                    deleted=deleted if deleted != was_deleted else None)
         self._put_record(state, merge.apply_change(record, change), local=True)
@@ -345,7 +383,7 @@ class Replica:
     def record_all(self) -> int:
         """Record every document that differs from its record; returns how many."""
         with self.store.transaction(), self._lock:
-            self._in_hook = True
+            self._in_hook = self._skip_commit = True
             try:
                 state = self._state()
                 self._tick(state)
@@ -367,8 +405,13 @@ class Replica:
                     state["clock"] = self.clock.last
                     self._save_state(state)
                     log.info("Recorded %d documents edited while sync was not attached", made)
+                self._flush()
                 return made
+            except BaseException:
+                self._skip_commit = False
+                raise
             finally:
+                self._records_out.clear()
                 self._in_hook = False
 
     # -- applying what others wrote ------------------------------------------
@@ -397,14 +440,10 @@ class Replica:
         elif not deleted:
             doc["deleted_at"] = None
         doc["deleted"] = deleted
-        tbl = self.store.table(table)
         if doc_id is None:
-            new_id = tbl.insert(doc)
-            ids[rid] = new_id
-            self._doc_ids.setdefault(table, {})[new_id] = rid
-        else:
-            # replace the whole document: TinyDB's update only adds and changes keys
-            tbl.update(_replace_with(doc), doc_ids=[doc_id])
+            doc_id = ids[rid] = self.storage.next_id(table)
+            self._doc_ids.setdefault(table, {})[doc_id] = rid
+        self._docs_out.setdefault(table, {})[doc_id] = doc
 
     def check_stamps(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Refuse records stamped too far in the future (`ClockDrift`), before any change."""
@@ -422,7 +461,7 @@ class Replica:
         self.check_stamps(records)
         changed = 0
         with self.store.transaction(), self._lock:
-            self._in_hook = True
+            self._in_hook = self._skip_commit = True
             try:
                 state = self._state()
                 self._tick(state)
@@ -441,7 +480,13 @@ class Replica:
                 state["clock"] = self.clock.last
                 state.update(state_values)
                 self._save_state(state)
+                self._flush()
+            except BaseException:
+                self._skip_commit = False
+                raise
             finally:
+                self._records_out.clear()
+                self._docs_out.clear()
                 self._in_hook = False
         return changed
 
@@ -564,7 +609,7 @@ class Replica:
         from .errors import SyncError
 
         with self.store.transaction(), self._lock:
-            self._in_hook = True
+            self._in_hook = self._skip_commit = True
             try:
                 state = self._state()
                 self._tick(state)
@@ -584,17 +629,15 @@ class Replica:
                 self._write_doc(new)
                 state["clock"] = self.clock.last
                 self._save_state(state)
+                self._flush()
                 return new
+            except BaseException:
+                self._skip_commit = False
+                raise
             finally:
+                self._records_out.clear()
+                self._docs_out.clear()
                 self._in_hook = False
-
-
-def _replace_with(doc: dict[str, Any]) -> Any:
-    """A TinyDB update operation that makes a document exactly `doc`."""
-    def transform(current: dict[str, Any]) -> None:
-        current.clear()
-        current.update(doc)
-    return transform
 
 
 def changes_to_records(changes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

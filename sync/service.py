@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ValidationError
-from . import files, rounds
+from . import files, rounds, snapshots
 from . import remote as remotes
 from .config import BucketConfig
 from .errors import SyncError
@@ -48,7 +48,7 @@ DEFAULT_INTERVAL = 60
 MIN_INTERVAL = 10
 MAX_PULL_PAGE = 5000
 #: how often a bucket-backed instance reads the log before answering a read
-CATCH_UP_EVERY = 2.0
+CATCH_UP_EVERY = 1.0
 
 
 def _now_iso() -> str:
@@ -66,7 +66,8 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
 class SyncService:
     def __init__(self, store: Any, *, bucket: BucketConfig | None = None,
                  uploads: Path | None = None,
-                 max_drift_ms: int | None = None) -> None:
+                 max_drift_ms: int | None = None,
+                 snapshot_every: int = snapshots.SNAPSHOT_EVERY) -> None:
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
         self.replica = Replica.attach(store, **kwargs)
@@ -80,6 +81,8 @@ class SyncService:
         self._round = threading.Lock()
         self._hub = threading.Lock()
         self._last_catch_up = 0.0
+        self._snapshot_upto: int | None = None
+        self.snapshot_every = snapshot_every
         self.running = False
         self.next_attempt: str | None = None  # set by Background
 
@@ -121,6 +124,28 @@ class SyncService:
             rounds.run_round(self.replica, bucket, cursor_key="bucket_cursor",
                              before_push=lambda recs: files.upload(recs, self.uploads, bucket))
             self._last_catch_up = time.monotonic()
+            self._maybe_snapshot(bucket)
+
+    def _maybe_snapshot(self, bucket: remotes.BucketRemote) -> None:
+        """Every SNAPSHOT_EVERY log batches, store all records so new instances start fast.
+
+        Only with nothing left to push: then this instance's records are the
+        log up to its cursor (plus, at most, an edit made this instant, which
+        is in the log soon after and merges in again harmlessly).
+        """
+        upto = remotes.parse_cursor(self.replica.state().get("bucket_cursor"), "B")
+        if self._snapshot_upto is None:
+            manifest = bucket.snapshots.manifest()
+            self._snapshot_upto = manifest.upto if manifest else 0
+        if self.replica.pending() or not snapshots.should_snapshot(
+                upto, self._snapshot_upto, self.snapshot_every):
+            return
+        try:
+            bucket.write_snapshot(upto, self.replica.all_records())
+            self._snapshot_upto = upto
+            log.info("Wrote a sync snapshot of the bucket log up to %d", upto)
+        except SyncError as exc:
+            log.warning("Could not write a sync snapshot: %s", exc.message)
 
     def put_blob(self, digest: str, data: bytes) -> None:
         if hashlib.sha256(data).hexdigest() != digest:

@@ -184,6 +184,10 @@ class SnapshotStore:
             log.warning("%s Trying an older one.", e.message)
             return None
 
+    def load(self, upto: int) -> list[dict[str, Any]] | None:
+        """The records of the snapshot at `upto`, or None if it is gone or damaged."""
+        return self._load(snapshot_key(upto), upto)
+
     def latest(self) -> tuple[int, list[dict[str, Any]]]:
         """(upto, records) of the newest usable snapshot, or (0, []) if there is none.
 

@@ -447,7 +447,7 @@ class JournalStorage(Storage):
     def _commit(self) -> None:
         txn = self._txn
         assert txn is not None
-        if self._commit_hooks and txn.undo:
+        if self._commit_hooks:  # called even when nothing was touched
             touched = [(name, key, before) for (name, key), before in txn.undo.items()]
             for hook in list(self._commit_hooks):
                 hook(touched)

@@ -128,7 +128,8 @@ def _keep_in_step(ctx: AppContext, after: bool) -> None:
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
     if ctx.sync is None:
         ctx.sync = SyncService(ctx.store, bucket=ctx.settings.bucket, uploads=ctx.uploads.path,
-                               max_drift_ms=ctx.settings.sync_max_drift * 1000)
+                               max_drift_ms=ctx.settings.sync_max_drift * 1000,
+                               snapshot_every=ctx.settings.sync_snapshot_every)
     routes: list[tuple[str, str, Any]] = [
         ("/api/sync/push", "POST", push),
         ("/api/sync/pull", "GET", pull),
