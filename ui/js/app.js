@@ -116,6 +116,16 @@ async function start() {
   document.getElementById('logout').addEventListener('click', logout);
   document.addEventListener('langchange', () => { showUser(); render(); });
   window.addEventListener('hashchange', render);
+  // Records changed by a sync: show them, unless the user is busy in a dialog
+  // or the product drawer (their form must not be thrown away).
+  let syncedWhileBusy = false;
+  const busy = () => document.querySelector('dialog[open], #cat-drawer');
+  document.addEventListener('syncchange', () => {
+    if (busy()) syncedWhileBusy = true; else render();
+  });
+  document.addEventListener('close', () => {
+    if (syncedWhileBusy && !busy()) { syncedWhileBusy = false; render(); }
+  }, true);
   showUser();
   started = true;
   render();
