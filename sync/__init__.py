@@ -1,17 +1,20 @@
-"""Sync engine (installed as `localapp.sync`): issue 6, foundations only so far.
+"""Sync engine (installed as `localapp.sync`): issue 6.
 
 Offline edits on several desktops and the deployed server come together
 through the server's sync API and S3-compatible storage. The modules, each
-small and importable on its own (see docs/sync.md):
+small and named for what it holds (see docs/sync.md):
 
 - `hlc`: hybrid logical clock stamps, with the clock-drift guard;
 - `merge`: pure, deterministic merge of replicated records (no I/O);
-- `log`: the bucket layout, an append-only put-if-absent change log and
-  content-addressed blobs over boto3 (imported lazily);
+- `replica`: one store's side: records every local write, applies what arrives;
+- `rounds`: one sync round, push then pull, bounded and crash-safe;
+- `remote`: the upstreams: a server over HTTP, a bucket's change log;
+- `log`, `snapshots`: the bucket layout over boto3 (imported lazily);
+- `files`: pictures and order sheets by content hash;
 - `config`: where the bucket is, from `LOCALAPP_S3_*` / `OSS_*` env vars;
+- `service`: what the web routes and the CLI call, and the background loop;
 - `errors`: our exceptions, each with a title and a message for the user.
 
-The client sync loop, the `/api/sync/push|pull` routes, `localapp sync` and the
-desktop status indicator are not built yet; nothing in the app imports this
-package so far.
+Domain code (localapp/*.py) never imports this package; the web layer, the
+CLI and the composition root do.
 """
