@@ -69,6 +69,10 @@ QUIET_FIELDS = frozenset({"created_at", "price_history"})
 #: Fields holding lists of entries that are joined, never lost: the document
 #: gets every entry of every version, in time order.
 JOINED_FIELDS = frozenset({"price_history"})
+#: The stamp of seed data (records every store creates alike, such as the six
+#: default task types): lower than any real edit, so a store that starts
+#: empty and seeds them again never outranks what people changed.
+SEED_STAMP = "0000000000000-00000-seed"
 #: How many batch ids a hub remembers, to answer a repeated push as done.
 BATCHES_KEEP = 10_000
 
@@ -143,8 +147,11 @@ def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]
 class Replica:
     """The sync side of one open store (see the module docstring)."""
 
-    def __init__(self, store: Any, *, max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS) -> None:
+    def __init__(self, store: Any, *, max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS,
+                 seeds: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> None:
         self.store = store
+        #: (table, id) -> the seed's values; a first record equal to them gets SEED_STAMP
+        self.seeds = dict(seeds or {})
         self.storage = store.storage
         self._lock = threading.RLock()
         self._in_hook = False
@@ -369,6 +376,9 @@ class Replica:
             return 0
         stamp = self.clock.now()
         if record is None and not deleted:  # a new document: its record, directly
+            seed = self.seeds.get((table, rid))
+            if seed is not None and all(_same(fields.get(k), v) for k, v in seed.items()):
+                stamp = SEED_STAMP
             self._put_record(state, {
                 "id": rid, "table": table, "deleted": None, "_acked": {}, "_conflicts": [],
                 "fields": {k: {"v": fields[k], "s": stamp} for k in sorted(fields)}},

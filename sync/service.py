@@ -63,6 +63,13 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
                        "Local editing goes on; see the log for details."}
 
 
+def _seeds() -> dict[tuple[str, str], dict[str, Any]]:
+    """Records every store creates alike: the schedule's six default task types."""
+    from ..schedule import DEFAULT_TASK_TYPES, TYPES
+
+    return {(TYPES, t["id"]): dict(t) for t in DEFAULT_TASK_TYPES}
+
+
 class SyncService:
     def __init__(self, store: Any, *, bucket: BucketConfig | None = None,
                  uploads: Path | None = None,
@@ -70,7 +77,7 @@ class SyncService:
                  snapshot_every: int = snapshots.SNAPSHOT_EVERY) -> None:
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
-        self.replica = Replica.attach(store, **kwargs)
+        self.replica = Replica.attach(store, seeds=_seeds(), **kwargs)
         self.token_path = Path(store.data_dir) / TOKEN_FILE
         self.uploads = uploads or Path(store.data_dir) / "uploads"
         self.blob_dir = self.uploads / "blobs"
