@@ -7,7 +7,13 @@
 - build/faas/bootstrap, in the Function Compute layout, starts that build on
   0.0.0.0:${FC_SERVER_PORT:-9000} (in a private network namespace, so the
   default port is free and nothing is reachable from outside).
-- The server build carries no GUI toolkit, no pywebview and no boto3.
+- The server build carries no GUI toolkit and no pywebview, but does carry
+  boto3 with botocore's S3 model (and no other service's); the desktop
+  one-file build carries no boto3.
+- The server build in bucket mode, as deployed on FaaS (read-only code and
+  HOME, data in the temp dir), against moto's S3 server on 127.0.0.1: a
+  product made through one instance is served by a second one started with
+  an empty data dir on the same bucket.
 - The one-file desktop executable serves the guarded desktop app, and shows
   its window under Xvfb (screenshot in tests/artifacts/).
 
@@ -34,7 +40,21 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, http, require, require_tool
+from conftest import (
+    ROOT,
+    Response,
+    free_port,
+    http,
+    require,
+    require_tool,
+    stop_process,
+    wait_healthy,
+)
+
+from localapp.sync.config import BucketConfig
+
+# moto's S3 server (`s3_url`) and a fresh bucket per test (`config`): tests/s3.py
+pytest_plugins = ["s3"]
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +118,8 @@ def _copy_build(builds: Builds, dest: Path) -> Path:
 def _clean_env(tmp_path: Path, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"LOCALAPP_DATA_DIR", "UPLOAD_DIR", "XDG_DATA_HOME", "PORT",
-                        "FC_SERVER_PORT", "LOCALAPP_PUBLIC_READ", "DISPLAY"}}
+                        "FC_SERVER_PORT", "LOCALAPP_PUBLIC_READ", "DISPLAY"}
+           and not k.startswith(("LOCALAPP_S3_", "OSS_"))}
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir(exist_ok=True)
     env.update(HOME=str(home), TMPDIR=str(tmpdir), LOG_LEVEL="INFO",
@@ -213,22 +234,145 @@ def test_bootstrap_starts_the_server_build_on_the_fc_port(builds: Builds, namesp
     assert done.returncode == 0, f"bootstrap did not stop cleanly on SIGTERM:\n{log}"
 
 
-def test_server_build_has_no_gui_toolkit_and_no_boto3(builds: Builds) -> None:
+def _archive_names(exe: Path) -> set[str]:
+    """Every module and file name in a frozen program's archives."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "PyInstaller.utils.cliutils.archive_viewer", "--recursive",
+         str(exe)],
+        capture_output=True, text=True, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    return set(re.findall(r"'([^']+)'", listing.stdout))
+
+
+def test_server_build_has_boto3_with_the_s3_model_and_no_gui_toolkit(builds: Builds) -> None:
     names = [p.relative_to(builds.server_dir).as_posix().lower()
              for p in builds.server_dir.rglob("*")]
     for banned in ("libgtk", "libwebkit", "libjavascriptcore", "libqt", "pyqt", "webview",
-                   "gi_typelibs", "boto"):
+                   "gi_typelibs", "moto"):
         hits = [n for n in names if banned in n]
         assert not hits, f"the server build carries {banned}: {hits[:5]}"
-    listing = subprocess.run(
-        [sys.executable, "-m", "PyInstaller.utils.cliutils.archive_viewer", "--recursive",
-         str(builds.server_exe)],
-        capture_output=True, text=True, timeout=120)
-    assert listing.returncode == 0, listing.stderr
-    modules = set(re.findall(r"'([^']+)'", listing.stdout))
-    for banned in ("webview", "gi", "boto3", "botocore", "PyQt6", "qtpy", "tkinter"):
+    modules = _archive_names(builds.server_exe)
+    for banned in ("webview", "gi", "PyQt6", "qtpy", "tkinter", "moto", "pytest"):
         assert banned not in modules, f"the server build imports {banned}"
     assert "localapp.web.core_routes" in modules and "localapp.ui" in modules
+    # bucket mode (docs/sync.md): boto3, and what it loads by name at run time
+    for needed in ("boto3", "botocore", "s3transfer", "boto3.s3.inject", "botocore.handlers"):
+        assert needed in modules, f"the server build lacks {needed}"
+    data = builds.server_dir / "_internal" / "botocore" / "data"
+    for needed in ("endpoints.json", "partitions.json", "sdk-default-configuration.json",
+                   "s3/2006-03-01/service-2.json.gz",
+                   "s3/2006-03-01/endpoint-rule-set-1.json.gz"):
+        assert (data / needed).is_file(), f"the server build lacks botocore/data/{needed}"
+    services = {p.name for p in data.iterdir() if p.is_dir()}
+    assert "ec2" not in services and services <= {"s3", "sts"}, (
+        f"the server build carries other services' models: {sorted(services)[:10]}")
+    size = sum(p.stat().st_size for p in builds.server_dir.rglob("*")
+               if p.is_file() and not p.is_symlink())
+    assert size < 60 * 1024 * 1024, f"the server build is {size / 2**20:.1f} MB (goal: <= 60 MB)"
+
+
+def test_desktop_build_has_no_boto3(builds: Builds) -> None:
+    """A one-file build unpacks everything at every start: boto3 stays out."""
+    names = _archive_names(builds.desktop_exe)
+    assert "localapp.sync.config" in names
+    hits = sorted(n for n in names
+                  if n.split(".")[0].split("/")[0] in {"boto3", "botocore", "s3transfer"})
+    assert not hits, f"the desktop build carries boto3: {hits[:5]}"
+
+
+@dataclass
+class FaasInstance:
+    """A frozen server in bucket mode, laid out as on FaaS (see _start_in_bucket_mode)."""
+
+    proc: subprocess.Popen
+    url: str
+    token: str
+    tmpdir: Path
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def request(self, method: str, path: str, body: object | None = None) -> Response:
+        return http(method, self.url + path, body,
+                    headers={"Authorization": f"Bearer {self.token}"})
+
+
+def _start_in_bucket_mode(app_dir: Path, home: Path, tmp_path: Path, name: str,
+                          config: BucketConfig) -> FaasInstance:
+    """The server build from a read-only copy with a read-only HOME and no
+    LOCALAPP_DATA_DIR, so its data dir is <its own empty TMPDIR>/localapp (a
+    cold start's /tmp); an API token made there by the frozen `token create`."""
+    from s3 import DUMMY  # imported once pytest has loaded it as a plugin
+
+    assert config.endpoint is not None
+    env = _clean_env(tmp_path, home)
+    tmpdir = tmp_path / f"tmp-{name}"
+    tmpdir.mkdir()
+    env.update(DUMMY, TMPDIR=str(tmpdir), LOCALAPP_S3_BUCKET=config.bucket,
+               LOCALAPP_S3_ENDPOINT=config.endpoint, LOCALAPP_S3_REGION="us-east-1")
+    exe = str(app_dir / "localapp-server" / "localapp-server")
+    port = free_port()
+    token_file = tmp_path / f"token-{name}.txt"
+    script = "\n".join([
+        "set -e", *_ro_mounts(app_dir, home),
+        f"{shlex.quote(exe)} token create frozen-{name} > {shlex.quote(str(token_file))}",
+        "exec " + shlex.join([exe, "serve", "--host", "127.0.0.1", "--port", str(port)])])
+    log_path = tmp_path / f"{name}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script], stdout=log,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log_path, timeout=30)
+    except BaseException:
+        stop_process(proc)
+        raise
+    token = token_file.read_text().strip().splitlines()[-1]
+    return FaasInstance(proc, url, token, tmpdir, log_path)
+
+
+def test_server_build_keeps_its_data_in_the_bucket(builds: Builds, namespaces: None,
+                                                   tmp_path: Path,
+                                                   config: BucketConfig) -> None:
+    app_dir = _copy_build(builds, tmp_path / "app")
+    home = tmp_path / "home"
+    home.mkdir()
+    instances: list[FaasInstance] = []
+    try:
+        one = _start_in_bucket_mode(app_dir, home, tmp_path, "one", config)
+        instances.append(one)
+        health = one.request("GET", "/health").json()
+        assert health["storage"] == {"path": str(one.tmpdir / "localapp"), "durable": False}
+        made = one.request("POST", "/api/products",
+                           {"sku": "FC-1", "name": "冷启动 膨胀螺栓", "price": 1250})
+        assert made.status == 201, made.body
+        pid = made.json()["product"]["id"]
+        one.proc.send_signal(signal.SIGTERM)
+        assert one.proc.wait(timeout=30) == 0, one.log()
+        # the edit is in the bucket's log, not only in the (lost) /tmp
+        listed = config.client().list_objects_v2(Bucket=config.bucket, Prefix="log/")
+        assert listed.get("KeyCount", 0) >= 1, listed
+
+        two = _start_in_bucket_mode(app_dir, home, tmp_path, "two", config)
+        instances.append(two)
+        assert two.tmpdir != one.tmpdir
+        # its first answer already has it: no polling
+        shown = two.request("GET", f"/api/products/{pid}")
+        assert shown.status == 200, f"{shown.body!r}\n{two.log()}"
+        assert shown.json()["product"]["name"] == "冷启动 膨胀螺栓"
+        assert shown.json()["product"]["price"] == 1250
+        listing = two.request("GET", "/api/products?per_page=100").json()
+        assert [p["id"] for p in listing["items"]] == [pid]
+    finally:
+        for instance in instances:
+            stop_process(instance.proc)
+    for instance in instances:
+        log = instance.log()
+        assert "Traceback" not in log, log
+        assert "Could not read the sync bucket" not in log, log
+    assert not any(home.iterdir()), "the read-only HOME was written"
 
 
 @pytest.fixture
