@@ -36,6 +36,8 @@ pulling and `remote.py` for where to.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import threading
 import uuid
@@ -124,6 +126,50 @@ def _content(doc: Mapping[str, Any]) -> dict[str, Any]:
 def _same(a: Any, b: Any) -> bool:
     return bool(orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
                 == orjson.dumps(b, option=orjson.OPT_SORT_KEYS))
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = [0, False]  # how many are inside _gc_paused, whether the GC was on before
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC during bulk work on records: it would walk the new
+    ones again and again (applying 10,000 takes a third longer with it on,
+    taking a batch to push twice as long). Plain JSON data has no cycles, so
+    nothing is kept alive meanwhile. Counted, so that of several threads in
+    here at once, the last one out switches it back on."""
+    with _gc_lock:
+        if _gc_pausers[0] == 0:
+            _gc_pausers[1] = gc.isenabled()
+            gc.disable()
+        _gc_pausers[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers[0] -= 1
+            if _gc_pausers[0] == 0 and _gc_pausers[1]:
+                gc.enable()
+
+
+def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """`merge.normalize(rec)`, quicker for the common record: one version per
+    field, no delete, no acks, no conflicts (what a device pulls of records
+    made elsewhere). Raises like `merge.normalize` on a malformed record."""
+    fields = rec.get("fields")
+    if rec.get("deleted") or rec.get("_acked") or rec.get("_conflicts") \
+            or type(fields) is not dict or "id" not in rec or "table" not in rec:
+        return merge.normalize(rec)
+    out = {}
+    for name, cell in fields.items():
+        if type(cell) is not dict or len(cell) != 2 or "v" not in cell or "s" not in cell:
+            return merge.normalize(rec)
+        hlc.parse(cell["s"])
+        out[name] = {"v": cell["v"], "s": cell["s"]}
+    return {"id": str(rec["id"]), "table": str(rec["table"]),
+            "fields": {k: out[k] for k in sorted(out)},
+            "deleted": None, "_acked": {}, "_conflicts": []}
 
 
 def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -470,7 +516,7 @@ class Replica:
         records = list(records)
         self.check_stamps(records)
         changed = 0
-        with self.store.transaction(), self._lock:
+        with _gc_paused(), self.store.transaction(), self._lock:
             self._in_hook = self._skip_commit = True
             try:
                 state = self._state()
@@ -478,7 +524,9 @@ class Replica:
                 for rec in records:
                     table, rid = str(rec["table"]), str(rec["id"])
                     old = self._record(table, rid)
-                    new = merge.merge_record(old, rec) if old else merge.normalize(rec)
+                    if old is not None and _same(old, rec):
+                        continue  # had it already (merging is idempotent)
+                    new = merge.merge_record(old, rec) if old else normal_form(rec)
                     if old is not None and _same(old, new):
                         continue
                     newest = newest_stamp(new)
@@ -524,7 +572,7 @@ class Replica:
         anything is sent, so a batch whose answer was lost is sent again with
         the same id and the hub can tell it has it already.
         """
-        with self.store.transaction():
+        with _gc_paused(), self.store.transaction():
             state = self._state()
             rows = self.storage._tables.get(RECORDS, {})
             inflight = state.get("inflight")
@@ -540,7 +588,7 @@ class Replica:
 
     def batch_done(self, batch: str) -> None:
         """The hub has the batch: unmark what it carried, unless edited again since."""
-        with self.store.transaction():
+        with _gc_paused(), self.store.transaction():
             state = self._state()
             inflight = state.get("inflight")
             if not inflight or inflight["batch"] != batch:

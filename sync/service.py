@@ -39,7 +39,7 @@ from . import remote as remotes
 from .config import BucketConfig
 from .errors import SyncError
 from .log import Bucket
-from .replica import Replica, open_conflicts, stamp_time
+from .replica import Replica, normal_form, open_conflicts, stamp_time
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,23 @@ def _seeds() -> dict[tuple[str, str], dict[str, Any]]:
     from ..schedule import DEFAULT_TASK_TYPES, TYPES
 
     return {(TYPES, t["id"]): dict(t) for t in DEFAULT_TASK_TYPES}
+
+
+def _checked(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A pushed batch's records in canonical form; one malformed record refuses the batch.
+
+    Checked before anything is stored: in the bucket log (never rewritten) a
+    malformed record would make every later pull and catch-up fail.
+    """
+    out = []
+    for i, rec in enumerate(records, 1):
+        try:
+            out.append(normal_form(rec))
+        except (SyncError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            why = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
+            raise ValidationError(f"Record {i} of the batch is not a valid sync record ({why}).",
+                                  fields={"records": f"record {i}: {why}"}) from None
+    return out
 
 
 class SyncService:
@@ -100,6 +117,7 @@ class SyncService:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValidationError("`records` must be a list of sync records.",
                                   fields={"records": "not a list of records"})
+        records = _checked(records)
         self.replica.check_stamps(records)
         if self.bucket is None:
             seq, duplicate = self.replica.receive(batch, list(records))

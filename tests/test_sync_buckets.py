@@ -302,6 +302,36 @@ def test_files_put_on_one_instance_are_served_by_the_other(fleet: Fleet) -> None
     assert two.request("GET", f"/api/sync/blobs/{digest}", auth=False).status == 401
 
 
+def test_a_malformed_push_is_refused_before_it_reaches_the_log(fleet: Fleet) -> None:
+    """The bucket log is never rewritten: one bad record in it would make every
+    later pull and catch-up fail, for every device and instance. So it is
+    refused whole, with a 400 naming the record, and nothing is stored."""
+    one, two = fleet.instance("one"), fleet.instance("two")
+    good = {"id": "g1", "table": "products", "deleted": None, "_acked": {}, "_conflicts": [],
+            "fields": {"name": {"v": "好", "s": "1764500000000-00000-dev1"}}}
+    bad = {**good, "id": "b1", "fields": {"name": {"v": "坏", "s": "1764500000000-00000-dev1"},
+                                          "price": {"v": 1, "s": "0-bad"}}}
+    auth = {"Authorization": f"Bearer {one.token}"}
+    for junk in (bad, {**good, "fields": [1, 2]}, {"table": "products"}):
+        r = one.request("POST", "/api/sync/push",
+                        {"batch": "junk", "replica": "dev1", "records": [good, junk]}, auth)
+        assert r.status == 400, r.body
+        assert "Record 2" in r.json()["error"]["message"]
+    # nothing of the refused batch was stored; pulls and catch-ups go on
+    def pulled_products() -> list[str]:
+        r = two.request("GET", "/api/sync/pull")
+        assert r.status == 200, r.body
+        return [x["id"] for x in r.json()["records"] if x["table"] == "products"]
+
+    assert pulled_products() == []
+    r = one.request("POST", "/api/sync/push",
+                    {"batch": "fine", "replica": "dev1", "records": [good]}, auth)
+    assert r.status == 200, r.body
+    assert pulled_products() == ["g1"]
+    eventually(lambda: two.request("GET", "/api/products/g1").status == 200,
+               "instance two shows the good record")
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "API tokens live in each instance's own store (/tmp), not in the bucket: a token "
     "made on one instance is refused by another instance of the same deployment, and "
