@@ -266,6 +266,31 @@ class Replica:
             self.clock = hlc.Clock(self.replica_id, max_drift_ms=self.clock.max_drift_ms,
                                    last=saved)
 
+    @contextlib.contextmanager
+    def _own_writes(self) -> Iterator[dict[str, Any]]:
+        """A transaction in which this replica writes records and documents itself.
+
+        Yields the state document (clock caught up). On success the clock is
+        saved and the collected writes flushed; the commit hook skips this
+        commit, since everything in it was recorded here already.
+        """
+        with self.store.transaction(), self._lock:
+            self._in_hook = self._skip_commit = True
+            try:
+                state = self._state()
+                self._tick(state)
+                yield state
+                state["clock"] = self.clock.last
+                self._save_state(state)
+                self._flush()
+            except BaseException:
+                self._skip_commit = False
+                raise
+            finally:
+                self._records_out.clear()
+                self._docs_out.clear()
+                self._in_hook = False
+
     # -- indexes ------------------------------------------------------------------
 
     def _on_change(self, table: str | None, keys: set[str] | None) -> None:
@@ -438,37 +463,24 @@ class Replica:
 
     def record_all(self) -> int:
         """Record every document that differs from its record; returns how many."""
-        with self.store.transaction(), self._lock:
-            self._in_hook = self._skip_commit = True
-            try:
-                state = self._state()
-                self._tick(state)
-                made = 0
-                for table in REPLICATED:
-                    for key in list(self.storage._tables.get(table, {})):
-                        doc = self.storage.document(table, key)
-                        rid = doc.get(REPLICATED[table])
-                        if rid is None:
+        made = 0
+        with self._own_writes() as state:
+            for table in REPLICATED:
+                for key in list(self.storage._tables.get(table, {})):
+                    doc = self.storage.document(table, key)
+                    rid = doc.get(REPLICATED[table])
+                    if rid is None:
+                        continue
+                    rec_id = self._records_index().get((table, str(rid)))
+                    if rec_id is not None:
+                        rec = self.storage.document(RECORDS, str(rec_id))["r"]
+                        if _same(_content(doc), doc_values(rec)) \
+                                and bool(doc.get("deleted")) == merge.is_deleted(rec):
                             continue
-                        rec_id = self._records_index().get((table, str(rid)))
-                        if rec_id is not None:
-                            rec = self.storage.document(RECORDS, str(rec_id))["r"]
-                            if _same(_content(doc), doc_values(rec)) \
-                                    and bool(doc.get("deleted")) == merge.is_deleted(rec):
-                                continue
-                        made += self._record_doc(state, table, key, None)
-                if made:
-                    state["clock"] = self.clock.last
-                    self._save_state(state)
-                    log.info("Recorded %d documents edited while sync was not attached", made)
-                self._flush()
-                return made
-            except BaseException:
-                self._skip_commit = False
-                raise
-            finally:
-                self._records_out.clear()
-                self._in_hook = False
+                    made += self._record_doc(state, table, key, None)
+        if made:
+            log.info("Recorded %d documents edited while sync was not attached", made)
+        return made
 
     # -- applying what others wrote ------------------------------------------
 
@@ -516,36 +528,22 @@ class Replica:
         records = list(records)
         self.check_stamps(records)
         changed = 0
-        with _gc_paused(), self.store.transaction(), self._lock:
-            self._in_hook = self._skip_commit = True
-            try:
-                state = self._state()
-                self._tick(state)
-                for rec in records:
-                    table, rid = str(rec["table"]), str(rec["id"])
-                    old = self._record(table, rid)
-                    if old is not None and _same(old, rec):
-                        continue  # had it already (merging is idempotent)
-                    new = merge.merge_record(old, rec) if old else normal_form(rec)
-                    if old is not None and _same(old, new):
-                        continue
-                    newest = newest_stamp(new)
-                    if newest:
-                        self.clock.update(newest)
-                    self._put_record(state, new, local=False)
-                    self._write_doc(new)
-                    changed += 1
-                state["clock"] = self.clock.last
-                state.update(state_values)
-                self._save_state(state)
-                self._flush()
-            except BaseException:
-                self._skip_commit = False
-                raise
-            finally:
-                self._records_out.clear()
-                self._docs_out.clear()
-                self._in_hook = False
+        with _gc_paused(), self._own_writes() as state:
+            for rec in records:
+                table, rid = str(rec["table"]), str(rec["id"])
+                old = self._record(table, rid)
+                if old is not None and _same(old, rec):
+                    continue  # had it already (merging is idempotent)
+                new = merge.merge_record(old, rec) if old else normal_form(rec)
+                if old is not None and _same(old, new):
+                    continue
+                newest = newest_stamp(new)
+                if newest:
+                    self.clock.update(newest)
+                self._put_record(state, new, local=False)
+                self._write_doc(new)
+                changed += 1
+            state.update(state_values)
         return changed
 
     # -- the outbox: records marked for pushing ---------------------------------
@@ -666,42 +664,19 @@ class Replica:
         """
         from .errors import SyncError
 
-        with self.store.transaction(), self._lock:
-            self._in_hook = self._skip_commit = True
-            try:
-                state = self._state()
-                self._tick(state)
-                rec = self._record(table, rid)
-                found = None if rec is None else next(
-                    (i for i, c in enumerate(rec["_conflicts"]) if c["s"] == stamp
-                     and c["kind"] == kind and c.get("field") == field), None)
-                if rec is None or found is None:
-                    raise SyncError("This conflict was settled already (perhaps on another "
-                                    "device). The list has been refreshed.",
-                                    title="Conflict already settled", code="conflict_gone",
-                                    status=409)
-                make = merge.resolve if use else merge.dismiss
-                change = make(rec, found, self.clock.now())
-                new = merge.apply_change(rec, change)
-                self._put_record(state, new, local=True)
-                self._write_doc(new)
-                state["clock"] = self.clock.last
-                self._save_state(state)
-                self._flush()
-                return new
-            except BaseException:
-                self._skip_commit = False
-                raise
-            finally:
-                self._records_out.clear()
-                self._docs_out.clear()
-                self._in_hook = False
+        with self._own_writes() as state:
+            rec = self._record(table, rid)
+            found = None if rec is None else next(
+                (i for i, c in enumerate(rec["_conflicts"]) if c["s"] == stamp
+                 and c["kind"] == kind and c.get("field") == field), None)
+            if rec is None or found is None:
+                raise SyncError("This conflict was settled already (perhaps on another "
+                                "device). The list has been refreshed.",
+                                title="Conflict already settled", code="conflict_gone",
+                                status=409)
+            make = merge.resolve if use else merge.dismiss
+            new = merge.apply_change(rec, make(rec, found, self.clock.now()))
+            self._put_record(state, new, local=True)
+            self._write_doc(new)
+        return new
 
-
-def changes_to_records(changes: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Fold changes into one record per (table, id), in first-seen order."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for change in changes:
-        key = (str(change["table"]), str(change["id"]))
-        out[key] = merge.apply_change(out.get(key), change)
-    return list(out.values())
