@@ -1,8 +1,8 @@
 """Fixtures for tests against a real S3 server on 127.0.0.1: moto's standalone
 server (`s3_url`, one per test module) and a fresh bucket per test (`config`).
 
-A test module uses them with `from s3 import config, s3_url` (tests/ is on
-sys.path, as for conftest); pytest then finds the fixtures in that module.
+A test module uses them with `pytest_plugins = ["s3"]` (tests/ is on
+sys.path, as for conftest).
 """
 
 from __future__ import annotations

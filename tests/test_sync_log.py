@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import free_port, require
+from conftest import free_port
 
 from localapp.sync.config import BucketConfig
 from localapp.sync.errors import (
@@ -24,37 +23,7 @@ from localapp.sync.errors import (
 )
 from localapp.sync.log import BlobStore, Bucket, ChangeLog, log_key
 
-DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-         "AWS_SESSION_TOKEN": "testing", "AWS_EC2_METADATA_DISABLED": "true",
-         "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-
-
-@pytest.fixture(scope="module")
-def s3_url() -> Iterator[str]:
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        require(False, "moto[server] is not installed (pip install 'moto[server]>=5')")
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def config(s3_url: str, monkeypatch: pytest.MonkeyPatch) -> BucketConfig:
-    """A fresh bucket; keys given the seed's way (OSS_* aliases)."""
-    for k, v in DUMMY.items():
-        monkeypatch.setenv(k, v)
-    cfg = BucketConfig.from_env({"LOCALAPP_S3_ENDPOINT": s3_url, "LOCALAPP_S3_REGION": "us-east-1",
-                                 "OSS_BUCKET": f"sync-{uuid.uuid4().hex[:12]}",
-                                 "OSS_ACCESS_KEY": "testing", "OSS_SECRET_KEY": "testing"})
-    assert cfg is not None
-    cfg.client().create_bucket(Bucket=cfg.bucket)
-    return cfg
+pytest_plugins = ["s3"]  # the moto server and a fresh bucket (tests/s3.py)
 
 
 def no_sleep(_: float) -> None:
