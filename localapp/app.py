@@ -52,9 +52,9 @@ def open_store(settings: Settings) -> Iterator[Opened]:
         store.close()
 
 
-def announce_admin(store: Store, settings: Settings, out: TextIO) -> None:
+def announce_admin(accounts: auth.Directory, settings: Settings, out: TextIO) -> None:
     """Create the admin account on first start and say so once."""
-    created, generated = auth.ensure_admin(store, settings.admin_password)
+    created, generated = auth.ensure_admin(accounts, settings.admin_password)
     if generated:
         # The one secret ever printed: to the console (stdout), never to the log.
         print(f"Created the account '{auth.ADMIN}' with the password: {generated}\n"
@@ -67,6 +67,17 @@ def announce_admin(store: Store, settings: Settings, out: TextIO) -> None:
                  auth.ADMIN)
     else:
         log.info("The account %s exists", auth.ADMIN)
+
+
+def open_accounts(settings: Settings, store: Store) -> auth.Directory:
+    """Where users, tokens and sessions are kept: the store, or the sync bucket if set.
+
+    With a bucket, every instance of a deployment (and `localapp token create`
+    run with the same settings) shares them; see sync/accounts.py.
+    """
+    from .sync.accounts import directory
+
+    return directory(settings.bucket, store)
 
 
 def _url(host: str, port: int) -> str:
@@ -124,10 +135,11 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     with contextlib.ExitStack() as stack:
         opened = stack.enter_context(open_store(settings))
         uploads = paths.upload_location(settings.upload_dir, opened.data)
-        announce_admin(opened.store, settings, out)
+        accounts = open_accounts(settings, opened.store)
+        announce_admin(accounts, settings, out)
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         app = create_app(settings, opened.store, data=opened.data, uploads=uploads,
-                         ui_dir=ui_dir)
+                         ui_dir=ui_dir, accounts=accounts)
         _start_sync(app, stack)
         server = _create_server(app, settings.host, settings.port, settings)
         stack.callback(server.close)

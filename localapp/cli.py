@@ -108,16 +108,19 @@ def _cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     with app.open_store(settings) as opened:
+        accounts = app.open_accounts(settings, opened.store)
         if args.token_command == "create":
-            token = auth.create_token(opened.store, args.name, user=args.user)
-            print(f"Created API token {args.name!r} for {args.user}. It is shown only once; "
-                  "send it as 'Authorization: Bearer <token>':")
+            token = auth.create_token(accounts, args.name, user=args.user)
+            where = (f" in the sync bucket {settings.bucket.bucket!r}, so every instance "
+                     "accepts it" if settings.bucket else "")
+            print(f"Created API token {args.name!r} for {args.user}{where}. It is shown only "
+                  "once; send it as 'Authorization: Bearer <token>':")
             print(token)
         elif args.token_command == "revoke":
-            auth.revoke_token(opened.store, args.name)
+            auth.revoke_token(accounts, args.name)
             print(f"Revoked API token {args.name!r}.")
         else:
-            tokens = auth.list_tokens(opened.store)
+            tokens = auth.list_tokens(accounts)
             if not tokens:
                 print("No API tokens.")
             for t in tokens:
@@ -137,7 +140,8 @@ def _read_password() -> str:
 
 def _cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     with app.open_store(settings) as opened:
-        auth.set_password(opened.store, args.name, _read_password())
+        auth.set_password(app.open_accounts(settings, opened.store), args.name,
+                          _read_password())
     print(f"Changed the password of {args.name}; it is signed out everywhere.")
     return 0
 

@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,9 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None, token: bool 
     full_env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "admin-test-pw", **(env or {})}
     api_token = None
     if token:
-        out = run_cli("token", "create", "tests", "--data-dir", str(data_dir), env=full_env)
+        # Unique: instances sharing a sync bucket share their tokens too.
+        name = f"tests-{uuid.uuid4().hex[:8]}"
+        out = run_cli("token", "create", name, "--data-dir", str(data_dir), env=full_env)
         assert out.returncode == 0, out.stderr
         api_token = out.stdout.strip().splitlines()[-1]
     port = free_port()

@@ -1,33 +1,60 @@
-"""Accounts, API tokens and sessions (localapp/auth.py) over a real store.
+"""Accounts, API tokens and sessions (localapp/auth.py), kept for real.
 
-No server here: the domain rules are checked directly, with real files in
-a temp dir. What goes over HTTP is in test_web.py.
+No server here: the domain rules are checked directly, once over a data
+store in a temp dir and once over a bucket on moto's S3 server (where a
+deployment with a sync bucket keeps them, sync/accounts.py). What goes over
+HTTP is in test_web.py and test_sync_buckets.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from localapp import auth, errors
 from localapp.store import Store
+from localapp.sync.accounts import BucketDirectory
+from localapp.sync.config import BucketConfig
+from localapp.sync.log import Bucket
+
+pytest_plugins = ["s3"]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store.open(tmp_path / "data")
-    try:
-        yield s
-    finally:
-        s.close()
+@dataclass
+class Kept:
+    """Where the accounts are (`at`, passed to auth's functions) and all its bytes."""
+
+    at: Any
+    stored_bytes: Callable[[], bytes]
 
 
-def _stored_bytes(data_dir: Path) -> bytes:
+def _store_bytes(data_dir: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(data_dir.glob("localapp.json*"))
                     if not p.name.endswith(".lock"))
+
+
+def _bucket_bytes(bucket: Bucket) -> bytes:
+    return b"".join(bucket.get(k) or b"" for k in bucket.keys(""))
+
+
+@pytest.fixture(params=["store", "bucket"])
+def kept(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kept]:
+    if request.param == "bucket":
+        config: BucketConfig = request.getfixturevalue("config")
+        bucket = Bucket.from_config(config)
+        yield Kept(BucketDirectory(bucket), lambda: _bucket_bytes(bucket))
+        return
+    s = Store.open(tmp_path / "data")
+    try:
+        yield Kept(s, lambda: _store_bytes(tmp_path / "data"))
+    finally:
+        s.close()
 
 
 def test_password_hash_is_salted_scrypt_with_its_parameters() -> None:
@@ -42,76 +69,153 @@ def test_password_hash_is_salted_scrypt_with_its_parameters() -> None:
     assert not auth.verify_password("correct horse", "not-a-hash")
 
 
-def test_admin_is_created_once_with_a_generated_password(store: Store) -> None:
-    created, generated = auth.ensure_admin(store, None)
+def test_admin_is_created_once_with_a_generated_password(kept: Kept) -> None:
+    created, generated = auth.ensure_admin(kept.at, None)
     assert created and generated and len(generated) >= 12
-    assert auth.authenticate_password(store, "admin", generated).name == "admin"
-    again, nothing = auth.ensure_admin(store, "other-password")
+    assert auth.authenticate_password(kept.at, "admin", generated).name == "admin"
+    again, nothing = auth.ensure_admin(kept.at, "other-password")
     assert (again, nothing) == (False, None)
     # The second call did not change the password.
     with pytest.raises(errors.AuthRequired):
-        auth.authenticate_password(store, "admin", "other-password")
+        auth.authenticate_password(kept.at, "admin", "other-password")
 
 
-def test_admin_password_from_settings_is_used(store: Store) -> None:
-    assert auth.ensure_admin(store, "from-the-env-1") == (True, None)
-    assert auth.authenticate_password(store, "admin", "from-the-env-1").kind == "session"
+def test_admin_password_from_settings_is_used(kept: Kept) -> None:
+    assert auth.ensure_admin(kept.at, "from-the-env-1") == (True, None)
+    assert auth.authenticate_password(kept.at, "admin", "from-the-env-1").kind == "session"
 
 
-def test_wrong_user_or_password_is_the_same_error(store: Store) -> None:
-    auth.create_user(store, "li", "password-123")
+def test_wrong_user_or_password_is_the_same_error(kept: Kept) -> None:
+    auth.create_user(kept.at, "li", "password-123")
     for name, password in (("li", "wrong-password"), ("nobody", "password-123")):
         with pytest.raises(errors.AuthRequired) as exc:
-            auth.authenticate_password(store, name, password)
+            auth.authenticate_password(kept.at, name, password)
         assert exc.value.code == "bad_credentials"
         assert exc.value.message == "Wrong user name or password."
 
 
-def test_short_passwords_are_refused(store: Store) -> None:
+def test_short_passwords_are_refused(kept: Kept) -> None:
     with pytest.raises(errors.ValidationError) as exc:
-        auth.create_user(store, "li", "short")
+        auth.create_user(kept.at, "li", "short")
     assert exc.value.fields == {"password": "too_short"}
 
 
-def test_only_the_token_hash_is_stored(store: Store, tmp_path: Path) -> None:
-    token = auth.create_token(store, "ci")
+def test_only_the_token_hash_is_stored(kept: Kept) -> None:
+    token = auth.create_token(kept.at, "ci")
     assert token.startswith("la_") and len(token) > 40
-    raw = _stored_bytes(tmp_path / "data")
+    raw = kept.stored_bytes()
     assert token.encode() not in raw
     assert hashlib.sha256(token.encode()).hexdigest().encode() in raw
-    assert auth.authenticate_token(store, token) == auth.Principal("admin", "token")
-    assert auth.list_tokens(store)[0]["name"] == "ci"
-    assert "hash" not in auth.list_tokens(store)[0]
+    assert auth.authenticate_token(kept.at, token) == auth.Principal("admin", "token")
+    assert auth.list_tokens(kept.at)[0]["name"] == "ci"
+    assert "hash" not in auth.list_tokens(kept.at)[0]
 
 
-def test_duplicate_token_name_conflicts_and_revoke_works(store: Store) -> None:
-    token = auth.create_token(store, "ci")
+def test_duplicate_token_name_conflicts_and_revoke_works(kept: Kept) -> None:
+    token = auth.create_token(kept.at, "ci")
     with pytest.raises(errors.Conflict):
-        auth.create_token(store, "ci")
-    auth.revoke_token(store, "ci")
+        auth.create_token(kept.at, "ci")
+    auth.revoke_token(kept.at, "ci")
     with pytest.raises(errors.AuthRequired):
-        auth.authenticate_token(store, token)
+        auth.authenticate_token(kept.at, token)
     with pytest.raises(errors.NotFound):
-        auth.revoke_token(store, "ci")
+        auth.revoke_token(kept.at, "ci")
 
 
-def test_sessions_expire_and_are_stored_hashed(store: Store, tmp_path: Path) -> None:
-    auth.create_user(store, "li", "password-123")
-    new = auth.start_session(store, "li", now=1000.0)
-    assert new.cookie.encode() not in _stored_bytes(tmp_path / "data")
-    user = auth.session_principal(store, new.cookie, now=1000.0 + 60)
+def test_sessions_expire_and_are_stored_hashed(kept: Kept) -> None:
+    auth.create_user(kept.at, "li", "password-123")
+    new = auth.start_session(kept.at, "li", now=1000.0)
+    assert new.cookie.encode() not in kept.stored_bytes()
+    user = auth.session_principal(kept.at, new.cookie, now=1000.0 + 60)
     assert user is not None and user.name == "li" and user.csrf == new.csrf
     assert auth.csrf_ok(user, new.csrf)
     assert not auth.csrf_ok(user, new.csrf + "x")
     assert not auth.csrf_ok(user, None)
-    assert auth.session_principal(store, new.cookie, now=1000.0 + auth.SESSION_TTL + 1) is None
+    assert auth.session_principal(kept.at, new.cookie, now=1000.0 + auth.SESSION_TTL + 1) is None
 
 
-def test_changing_a_password_signs_the_user_out(store: Store) -> None:
-    auth.create_user(store, "li", "password-123")
-    new = auth.start_session(store, "li")
-    auth.set_password(store, "li", "password-456")
-    assert auth.session_principal(store, new.cookie) is None
-    assert auth.authenticate_password(store, "li", "password-456").name == "li"
+def test_changing_a_password_signs_the_user_out(kept: Kept) -> None:
+    auth.create_user(kept.at, "li", "password-123")
+    new = auth.start_session(kept.at, "li")
+    auth.set_password(kept.at, "li", "password-456")
+    assert auth.session_principal(kept.at, new.cookie) is None
+    assert auth.authenticate_password(kept.at, "li", "password-456").name == "li"
     with pytest.raises(errors.NotFound):
-        auth.set_password(store, "nobody", "password-456")
+        auth.set_password(kept.at, "nobody", "password-456")
+
+
+# -- a deployment's instances sharing one bucket --------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_every_instance_knows_a_token_and_forgets_a_revoked_one(config: BucketConfig) -> None:
+    clock = Clock()
+    one = BucketDirectory(Bucket.from_config(config), clock=clock)
+    two = BucketDirectory(Bucket.from_config(config), clock=clock)
+    token = auth.create_token(one, "laptop-wang")
+    assert auth.authenticate_token(two, token).name == "admin"
+    with pytest.raises(errors.Conflict):
+        auth.create_token(two, "laptop-wang")
+    assert [t["name"] for t in auth.list_tokens(two)] == ["laptop-wang"]
+    auth.revoke_token(one, "laptop-wang")
+    with pytest.raises(errors.AuthRequired):
+        auth.authenticate_token(one, token)  # at once where it was revoked
+    clock.now += BucketDirectory(Bucket.from_config(config)).cache_seconds + 1
+    with pytest.raises(errors.AuthRequired):
+        auth.authenticate_token(two, token)  # and everywhere after a short while
+    # A cold instance (nothing remembered) never saw it.
+    with pytest.raises(errors.AuthRequired):
+        auth.authenticate_token(BucketDirectory(Bucket.from_config(config)), token)
+
+
+def test_instances_starting_together_create_one_admin(config: BucketConfig) -> None:
+    results: list[tuple[bool, str | None]] = []
+
+    def start(password: str) -> None:
+        results.append(auth.ensure_admin(BucketDirectory(Bucket.from_config(config)), password))
+
+    threads = [threading.Thread(target=start, args=(f"password-{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(created for created, _ in results) == [False, False, False, True]
+    passwords_that_work = [
+        i for i in range(4)
+        if _signs_in(BucketDirectory(Bucket.from_config(config)), f"password-{i}")]
+    assert len(passwords_that_work) == 1
+
+
+def _signs_in(at: BucketDirectory, password: str) -> bool:
+    try:
+        auth.authenticate_password(at, "admin", password)
+        return True
+    except errors.AuthRequired:
+        return False
+
+
+def test_a_new_password_works_at_once_everywhere_and_ends_old_sessions(
+        config: BucketConfig) -> None:
+    clock = Clock()
+    one = BucketDirectory(Bucket.from_config(config), clock=clock)
+    two = BucketDirectory(Bucket.from_config(config), clock=clock)
+    auth.create_user(one, "li", "password-123")
+    session = auth.start_session(two, "li")
+    assert auth.session_principal(two, session.cookie) is not None
+    auth.set_password(one, "li", "password-456")
+    # Sign-in reads the account afresh on every instance.
+    with pytest.raises(errors.AuthRequired):
+        auth.authenticate_password(two, "li", "password-123")
+    assert auth.authenticate_password(two, "li", "password-456").name == "li"
+    assert auth.session_principal(one, session.cookie) is None
+    clock.now += two.cache_seconds + 1
+    assert auth.session_principal(two, session.cookie) is None
+    fresh = auth.start_session(two, "li")
+    assert auth.session_principal(one, fresh.cookie) is not None

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import bottle
 
+from ..auth import Directory
 from ..paths import Location, ui_root
 from ..settings import Settings
 from ..store import Store
+from ..sync.accounts import directory
 from .context import AppContext
 from .guard import DesktopGuard
 from .metrics import Metrics
@@ -66,12 +68,15 @@ def _default_ui_dir() -> Path:
 def create_app(settings: Settings, store: Store, *, data: Location, uploads: Location,
                ui_dir: Path | None = None,
                route_modules: list[str] | None = None,
-               desktop: DesktopGuard | None = None) -> bottle.Bottle:
+               desktop: DesktopGuard | None = None,
+               accounts: Directory | None = None) -> bottle.Bottle:
     """Build the app. Nothing is started; the caller serves it.
 
     `desktop` puts the app in desktop mode: every request must pass that
     guard (per-launch secret, Host, CSRF; see guard.py) and the caller is
     the desktop user. A desktop-mode app is never built without one.
+    `accounts` is where users, tokens and sessions are kept; by default the
+    store, or the sync bucket when one is configured.
     """
     if (settings.mode == "desktop") != (desktop is not None):
         raise ValueError("desktop mode and a DesktopGuard go together")
@@ -86,7 +91,8 @@ def create_app(settings: Settings, store: Store, *, data: Location, uploads: Loc
     # Our ErrorPlugin does what bottle's JSON and template plugins would.
     app.uninstall(True)
     ctx = AppContext(settings=settings, store=store, data=data, uploads=uploads,
-                     ui_dir=ui_dir or _default_ui_dir(), metrics=Metrics(store))
+                     ui_dir=ui_dir or _default_ui_dir(), metrics=Metrics(store),
+                     accounts=accounts or directory(settings.bucket, store))
     app.config["localapp.ctx"] = ctx
     app.default_error_handler = json_error_page  # type: ignore[method-assign]
     # First installed = outermost: errors wrap auth, auth wraps injection.

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..auth import Directory
 from ..paths import Location
 from ..settings import Settings
 from ..store import Store
@@ -27,6 +28,8 @@ class AppContext:
     uploads: Location
     ui_dir: Path
     metrics: Metrics
+    #: where users, tokens and sessions are kept (the store, or the sync bucket)
+    accounts: Directory
     version: str = __version__
     started: float = field(default_factory=time.time)
     #: set when the sync routes are installed (sync_routes.py)

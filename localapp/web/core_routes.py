@@ -8,7 +8,6 @@ from typing import Any
 import bottle
 
 from .. import auth, errors
-from ..store import Store
 from .context import AppContext
 from .metrics import CONTENT_TYPE
 from .plugins import SESSION_COOKIE, json_body
@@ -46,7 +45,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         return body
 
     @app.post("/api/login", auth=False)
-    def login(store: Store) -> dict[str, Any]:
+    def login() -> dict[str, Any]:
         data = json_body()
         name, password = data.get("username"), data.get("password")
         missing = {k: "required" for k, v in (("username", name), ("password", password))
@@ -54,18 +53,18 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         if missing:
             raise errors.ValidationError("Enter a user name and a password.", fields=missing)
         assert isinstance(name, str) and isinstance(password, str)
-        user = auth.authenticate_password(store, name.strip(), password)
-        new = auth.start_session(store, user.name)
+        user = auth.authenticate_password(ctx.accounts, name.strip(), password)
+        new = auth.start_session(ctx.accounts, user.name)
         bottle.response.set_cookie(
             SESSION_COOKIE, new.cookie, path="/", httponly=True, samesite="strict",
             max_age=auth.SESSION_TTL, secure=bottle.request.urlparts.scheme == "https")
         return {"authenticated": True, "user": {"name": new.user}, "csrf": new.csrf}
 
     @app.post("/api/logout")
-    def logout(store: Store) -> dict[str, Any]:
+    def logout() -> dict[str, Any]:
         cookie = bottle.request.get_cookie(SESSION_COOKIE)
         if cookie:
-            auth.end_session(store, cookie)
+            auth.end_session(ctx.accounts, cookie)
         bottle.response.delete_cookie(SESSION_COOKIE, path="/", httponly=True,
                                       samesite="strict")
         return {"authenticated": False}

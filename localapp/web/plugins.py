@@ -215,7 +215,7 @@ class AuthPlugin:
             # Desktop mode: the guard already proved the per-launch secret (and
             # CSRF for writes) before routing; nothing else counts here.
             return guard.user if bottle.request.environ.get(GUARD_PASSED) else None
-        store = self.ctx.store
+        accounts = self.ctx.accounts
         header = bottle.request.get_header("Authorization")
         if header:
             scheme, _, token = header.partition(" ")
@@ -224,7 +224,7 @@ class AuthPlugin:
                     raise errors.AuthRequired("Use the header Authorization: Bearer <token>.")
                 return None
             try:
-                return auth.authenticate_token(store, token.strip())
+                return auth.authenticate_token(accounts, token.strip())
             except errors.AuthRequired:
                 if strict:
                     raise
@@ -232,7 +232,7 @@ class AuthPlugin:
         cookie = bottle.request.get_cookie(SESSION_COOKIE)
         if not cookie:
             return None
-        user = auth.session_principal(store, cookie)
+        user = auth.session_principal(accounts, cookie)
         if user is None:
             return None
         if strict and bottle.request.method not in SAFE_METHODS and not auth.csrf_ok(
