@@ -53,7 +53,17 @@ def open_store(settings: Settings) -> Iterator[Opened]:
 
 
 def announce_admin(accounts: auth.Directory, settings: Settings, out: TextIO) -> None:
-    """Create the admin account on first start and say so once."""
+    """Create the admin account on first start and say so once.
+
+    With a sync bucket the account is shared and kept for good, and the
+    console of a FaaS instance is its log: no password is made up there.
+    """
+    if settings.bucket is not None and not settings.admin_password \
+            and auth.get_user(accounts, auth.ADMIN) is None:
+        log.warning("There is no account '%s' in the sync bucket yet. Set "
+                    "LOCALAPP_ADMIN_PASSWORD, or run `localapp user passwd %s` with the same "
+                    "bucket settings, to create it.", auth.ADMIN, auth.ADMIN)
+        return
     created, generated = auth.ensure_admin(accounts, settings.admin_password)
     if generated:
         # The one secret ever printed: to the console (stdout), never to the log.

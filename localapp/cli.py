@@ -140,8 +140,12 @@ def _read_password() -> str:
 
 def _cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     with app.open_store(settings) as opened:
-        auth.set_password(app.open_accounts(settings, opened.store), args.name,
-                          _read_password())
+        accounts = app.open_accounts(settings, opened.store)
+        if args.name == auth.ADMIN and auth.get_user(accounts, auth.ADMIN) is None:
+            auth.create_user(accounts, auth.ADMIN, _read_password())
+            print(f"Created the account {auth.ADMIN}.")
+            return 0
+        auth.set_password(accounts, args.name, _read_password())
     print(f"Changed the password of {args.name}; it is signed out everywhere.")
     return 0
 

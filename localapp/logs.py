@@ -35,6 +35,10 @@ def setup(level: str = "INFO", stream: TextIO | None = None) -> None:
     # waitress logs its own "Serving on" line and per-task noise at INFO; we
     # print the URL ourselves, so only its warnings are of interest.
     logging.getLogger("waitress").setLevel(max(logging.WARNING, root.level))
+    # At DEBUG botocore logs whole requests, headers and all: a role's session
+    # token would reach the log. The bucket's libraries stay at INFO or above.
+    for noisy in ("botocore", "boto3", "s3transfer", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     if bad:
         logging.getLogger(__name__).warning(
             "LOG_LEVEL=%s is not one of %s; using INFO", level, ", ".join(LEVELS))

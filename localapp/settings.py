@@ -41,6 +41,10 @@ ENV_VARS: dict[str, str] = {
     "OSS_ENDPOINT": "alias of LOCALAPP_S3_ENDPOINT (Aliyun OSS)",
     "OSS_ACCESS_KEY": "access key of the sync bucket (else boto3's credential chain)",
     "OSS_SECRET_KEY": "secret key of the sync bucket, with OSS_ACCESS_KEY",
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "temporary key of a Function Compute role (read when "
+                                   "OSS_ACCESS_KEY is unset)",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "its secret, set by Function Compute with the key",
+    "ALIBABA_CLOUD_SECURITY_TOKEN": "its STS token, set by Function Compute with the key",
     "LOCALAPP_SYNC_MAX_DRIFT": "largest clock drift accepted from a device, seconds (default 300)",
     "LOCALAPP_SYNC_SNAPSHOT_EVERY": "bucket log batches between snapshots (default 200)",
 }

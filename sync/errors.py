@@ -39,6 +39,13 @@ class SyncConfigError(SyncError):
     title = "Sync storage is not configured"
 
 
+class BucketUnsupported(SyncConfigError):
+    """A bucket is configured but this program cannot use one (no boto3 in it)."""
+
+    code = "bucket_unsupported"
+    title = "No bucket support in this program"
+
+
 class StorageUnavailable(SyncError):
     """The bucket cannot be reached or keeps failing; retrying later is right."""
 

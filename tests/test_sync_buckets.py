@@ -10,7 +10,9 @@ data dir serves everything from its first request; files go through the bucket.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server, run_cli, start_server
+from conftest import Server, localapp_cmd, run_cli, start_server
 
 from localapp.sync.config import BucketConfig
 
@@ -372,3 +374,21 @@ def test_signed_in_on_one_instance_is_signed_in_on_all(fleet: Fleet) -> None:
     assert out.status == 200, out.body
     after = one.request("GET", "/api/session", headers={"Cookie": cookie}, auth=False).json()
     assert not after["authenticated"], "signed out everywhere (this instance had not cached it)"
+
+
+def test_no_admin_password_is_made_up_into_a_deployments_log(fleet: Fleet) -> None:
+    fleet.env["LOCALAPP_ADMIN_PASSWORD"] = ""
+    one = fleet.instance("one")
+    log = one.log()
+    assert "password:" not in log and "LOCALAPP_ADMIN_PASSWORD" in log, log
+    r = one.request("POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"},
+                    auth=False)
+    assert r.status == 401
+    made = subprocess.run(localapp_cmd("user", "passwd", "admin", "--data-dir",
+                                       str(fleet.tmp / "laptop")),
+                          input="chosen-pw-1\n", capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **fleet.env})
+    assert made.returncode == 0 and "Created the account admin" in made.stdout, made.stderr
+    r = one.request("POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"},
+                    auth=False)
+    assert r.status == 200, r.body
