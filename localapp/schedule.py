@@ -754,6 +754,13 @@ class Schedule:
             yield self._mirror
 
     @contextlib.contextmanager
+    def reading(self) -> Iterator[_Mirror]:
+        """The three tables (tombstones too) as they are now, to read only, under
+        the store's lock."""
+        with self._reading() as m:
+            yield m
+
+    @contextlib.contextmanager
     def _writing(self) -> Iterator[_Mirror]:
         with self.store.transaction():
             self._mirror.sync(self.store)
@@ -827,26 +834,38 @@ class Schedule:
 
     # -- REST: write -----------------------------------------------------------
 
-    def _check_refs(self, m: _Mirror, kind: str, rid: str, content: Doc) -> dict[str, str]:
-        """The rules between records, for one record about to be written."""
+    def _check_refs(self, m: _Mirror, kind: str, rid: str, content: Doc,
+                    old: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """The rules between records, for one record about to be written.
+
+        With `old` (the stored record, for an edit) only what the edit adds is
+        checked: a project or type it sets, dependencies it adds. A reference
+        that broke elsewhere (sync can join a task made on one device to a
+        project deleted on another, see problems.py) does not block editing
+        the rest of the record, or the fix itself.
+        """
         problems: dict[str, str] = {}
         if kind != TASKS:
             return problems
+        before = old or {}
         pid = content.get("project_id")
-        if pid is not None and m.live(PROJECTS, pid) is None:
+        if pid is not None and pid != before.get("project_id") and m.live(PROJECTS, pid) is None:
             problems["project_id"] = f"project {pid} does not exist"
         tid = content.get("type_id")
-        if tid is not None and m.live(TYPES, tid) is None:
+        if tid is not None and tid != before.get("type_id") and m.live(TYPES, tid) is None:
             problems["type_id"] = f"task type {tid} does not exist"
         deps = content.get("depends_on") or []
-        if rid in deps:
+        had = set(before.get("depends_on") or ())
+        added = [d for d in deps if d not in had]
+        if rid in added:
             problems["depends_on"] = "a task cannot depend on itself"
-        else:
-            missing = [d for d in deps if m.live(TASKS, d) is None]
+        elif added:
+            missing = [d for d in added if m.live(TASKS, d) is None]
             if missing:
                 problems["depends_on"] = "no such task: " + ", ".join(missing)
             else:
-                cycle = cycle_through(rid, deps, m.deps_of)
+                # Only a new link can close a new cycle.
+                cycle = cycle_through(rid, added, m.deps_of)
                 if cycle:
                     names = {rid: content.get("name")}
                     path = [_label(t, names.get(t) or (m.live(TASKS, t) or {}).get("name"))
@@ -917,7 +936,7 @@ class Schedule:
             content, bad = clean_record(kind, data, base=old)
             problems.update(bad)
             if not problems:
-                problems.update(self._check_refs(m, kind, rid, content))
+                problems.update(self._check_refs(m, kind, rid, content, old))
             if problems:
                 raise _invalid(problems, f"The {NOUNS[kind]} was not saved")
             if _same(content, content_of(old)):

@@ -440,6 +440,11 @@ class ProductIndex:
         self.docs: dict[int, dict[str, Any]] = {}  # every stored document, tombstones too
         self.ids: dict[str, int] = {}  # record id -> doc id
         self.skus: dict[str, int] = {}  # folded SKU -> doc id, live products only
+        # Live products beyond the first with one SKU: the catalogue refuses
+        # them, but sync can bring two devices' offline additions together
+        # (see problems.py). Kept so that when one of them goes, the SKU
+        # still finds the other.
+        self._more_skus: dict[str, set[int]] = {}
         self.entries: dict[int, Entry] = {}  # live products that are prepared
         self._unprepared: set[int] = set()  # live products not prepared yet
         self._orders: dict[str, _Order] = {}
@@ -465,7 +470,7 @@ class ProductIndex:
         self._pending = set()
         table = store.table(self.table)
         if pending is None:
-            self.docs, self.ids, self.skus = {}, {}, {}
+            self.docs, self.ids, self.skus, self._more_skus = {}, {}, {}, {}
             self.entries, self._unprepared = {}, set()
             self._orders.clear()
             self.version += 1
@@ -508,8 +513,8 @@ class ProductIndex:
         if doc.get("deleted"):
             return
         sku = fold(doc.get("sku"))
-        if sku:
-            self.skus.setdefault(sku, doc_id)
+        if sku and self.skus.setdefault(sku, doc_id) != doc_id:
+            self._more_skus.setdefault(sku, set()).add(doc_id)
         if not patch:
             self._unprepared.add(doc_id)
             return
@@ -525,7 +530,15 @@ class ProductIndex:
         if isinstance(rid, str) and self.ids.get(rid) == doc_id:
             del self.ids[rid]
         sku = fold(old.get("sku"))
-        if sku and self.skus.get(sku) == doc_id:
+        more = self._more_skus.get(sku) if sku else None
+        if more is not None:
+            more.discard(doc_id)
+            if self.skus.get(sku) == doc_id:
+                self.skus[sku] = min(more)
+                more.discard(self.skus[sku])
+            if not more:
+                del self._more_skus[sku]
+        elif sku and self.skus.get(sku) == doc_id:
             del self.skus[sku]
         self._unprepared.discard(doc_id)
         entry = self.entries.pop(doc_id, None)
@@ -559,6 +572,11 @@ class ProductIndex:
         """The live product with this SKU, compared without regard to case."""
         doc_id = self.skus.get(fold(sku))
         return None if doc_id is None else (doc_id, self.docs[doc_id])
+
+    def shared_skus(self) -> dict[str, list[int]]:
+        """Folded SKU -> doc ids (first found first) of every SKU that more than one
+        live product has. Costs nothing when there are none."""
+        return {sku: [self.skus[sku], *sorted(more)] for sku, more in self._more_skus.items()}
 
     def live_docs(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """(doc id, document) of every live product."""

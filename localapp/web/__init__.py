@@ -44,6 +44,7 @@ ROUTE_MODULES: list[str] = [
     "localapp.web.stats_routes",
     "localapp.web.desktop_routes",
     "localapp.web.sync_routes",
+    "localapp.web.problems_routes",
     "localapp.web.core_routes",
 ]
 

@@ -224,7 +224,7 @@ def statistics(parts: Parts) -> dict[str, Any]:
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
     # One Catalogue per store: its search index follows the store's listener.
-    catalogue = Catalogue(ctx.store)
+    catalogue = ctx.catalogue = ctx.catalogue or Catalogue(ctx.store)
     parts = Parts(catalogue=catalogue, images=ImageStore(ctx.uploads.path),
                   orders=Orders(catalogue, ctx.uploads.path),
                   statistics=Statistics(catalogue),

@@ -15,6 +15,8 @@ from ..store import Store
 from .metrics import Metrics
 
 if TYPE_CHECKING:
+    from ..catalogue import Catalogue
+    from ..schedule import Schedule
     from ..sync.service import SyncService
 
 
@@ -34,6 +36,10 @@ class AppContext:
     started: float = field(default_factory=time.time)
     #: set when the sync routes are installed (sync_routes.py)
     sync: SyncService | None = None
+    #: one per store, each keeping its own index current: set by the route
+    #: module that makes it, shared with the others (problems_routes.py)
+    catalogue: Catalogue | None = None
+    schedule: Schedule | None = None
 
     @property
     def mode(self) -> str:

@@ -4,12 +4,18 @@
 // current one (POST api/sync/conflicts/resolve). An edit made on another
 // device to a record deleted here reads as such, with "restore with this
 // change" / "keep deleted".
+//
+// Above them, in their own section, the data problems (problems.js): rules
+// between records that the merged edits broke, each with its fixes. After a
+// decision or a fix the lists are read again and the views re-render
+// (`syncchange`).
 
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { h, openDialog, spinner, toast } from './dom.js';
 import { count, dateTime, deviceText, fieldName, tableName, valueText } from './format.js';
-import { dataChanged, refresh, snapshot } from './state.js';
+import { fixErrorText, problemsSection } from './problems.js';
+import { dataChanged, refresh, setProblems, snapshot } from './state.js';
 
 function groupByRecord(items) {
   const groups = new Map();
@@ -86,6 +92,7 @@ export function openConflicts() {
     footer: [h('span', { class: 'muted sync-foot-note', id: 'sync-conflicts-total' }), reload],
   });
   const total = dialog.querySelector('#sync-conflicts-total');
+  const heading = dialog.querySelector('h2');
 
   async function act(item, action, row) {
     row.querySelectorAll('button').forEach((b) => { b.disabled = true; });
@@ -103,25 +110,67 @@ export function openConflicts() {
     refresh();
   }
 
+  // One fix of a data problem. Resolves to the error when the server refused
+  // the new SKU a form sent (the form shows it), else to null.
+  async function fix(problem, action, extra, card) {
+    card.querySelectorAll('button, input').forEach((b) => { b.disabled = true; });
+    card.classList.add('busy');
+    try {
+      await api.post('api/problems/fix', { problem: problem.id, ...action, ...extra }, { quiet: true });
+      toast(t('sync.problems.fixed'));
+      dataChanged({ fixed: problem.id });
+    } catch (err) {
+      if (extra.sku !== undefined && err.fields?.sku) {
+        card.querySelectorAll('button, input').forEach((b) => { b.disabled = false; });
+        card.classList.remove('busy');
+        return err;
+      }
+      toast(fixErrorText(err), { kind: 'error' });
+    }
+    await load();
+    refresh();
+    return null;
+  }
+
   async function load() {
     let data;
+    const problemsRead = api.get('api/problems', { quiet: true })
+      .catch((err) => (err.status === 404 ? null : err));
     try {
       data = await api.get('api/sync/conflicts');
     } catch {
       list.replaceChildren(h('p', { class: 'form-error', text: t('sync.conflicts.loadFailed') }));
       return;
     }
+    const problems = await problemsRead;
     if (!dialog.open) return;
+    const failed = problems instanceof Error;
+    if (!failed) setProblems(problems);
     const items = data.items || [];
-    total.textContent = items.length ? count('sync.conflicts.badge', data.total ?? items.length) : '';
-    if (!items.length) {
+    const section = failed
+      ? h('p', { class: 'form-error', text: t('sync.problems.loadFailed') })
+      : problemsSection(problems, fix);
+    const shown = problems?.total || 0;
+    heading.textContent = shown ? t('sync.problems.dialogTitle') : t('sync.conflicts.title');
+    total.textContent = [
+      items.length ? count('sync.conflicts.badge', data.total ?? items.length) : '',
+      shown ? count('sync.problems.badge', shown) : '',
+    ].filter(Boolean).join(' · ');
+    if (!items.length && !section) {
       list.replaceChildren(h('div', { class: 'sync-empty' },
         h('span', { class: 'sync-empty-mark', 'aria-hidden': 'true', text: '✓' }),
         h('p', { text: t('sync.conflicts.none') })));
       return;
     }
+    if (!items.length) {
+      list.replaceChildren(section);
+      return;
+    }
     const own = snapshot().status?.replica;
-    list.replaceChildren(
+    list.replaceChildren(...[
+      section,
+      section ? h('h3', { class: 'sync-section-title', text: t('sync.problems.conflictsHeading') }) : null,
+    ].filter(Boolean),
       h('p', { class: 'muted sync-intro', text: t('sync.conflicts.intro') }),
       ...groupByRecord(items).map((g) => h('section', {
         class: 'sync-record', dataset: { table: g.table, id: g.id },

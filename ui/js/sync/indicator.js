@@ -1,7 +1,9 @@
 // The sync indicator in the top bar: a dot and a few words for the state
 // (not set up, syncing, synced some minutes ago, changes waiting, offline or
-// failing) and, when there are any, a badge with the number of conflicts.
-// describe() decides what to show; render() only draws it.
+// failing) and, when there are any, a badge with the number of conflicts and
+// of data problems (rules between records that merged edits broke, such as
+// two products with one SKU). describe() decides what to show; render() only
+// draws it.
 
 import { t } from '../i18n.js';
 import { add, h, spinner } from './dom.js';
@@ -10,9 +12,15 @@ import { ago, count, dateTime, errorDetail, errorTitle } from './format.js';
 // Errors that mean "cannot reach it now": normal when offline, shown amber.
 const OFFLINE = new Set(['sync_unreachable', 'storage_unavailable', 'network', 'timeout']);
 
-// {state, text, title, conflicts}; state is one of off, syncing, error,
-// offline, pending, never, ok, unknown.
-export function describe({ status, failure, running }, now = Date.now()) {
+// {state, text, title, conflicts, problems}; state is one of off, syncing,
+// error, offline, pending, never, ok, unknown.
+export function describe(snap, now = Date.now()) {
+  const view = describeSync(snap, now);
+  view.problems = Number(snap.problems?.total) || 0;
+  return view;
+}
+
+function describeSync({ status, failure, running }, now) {
   if (!status) {
     // No answer yet, or a server without sync (404) or a signed-out page
     // (401): nothing to show.
@@ -68,14 +76,21 @@ export function createIndicator(slot, { onOpenSettings, onOpenConflicts }) {
 
   return function render(snap) {
     const view = describe(snap);
-    slot.hidden = view.state === 'unknown';
+    button.hidden = view.state === 'unknown';
     button.dataset.state = view.state;
     dot.replaceChildren(view.state === 'syncing' ? spinner() : '');
     text.textContent = view.text;
     button.title = view.title || t('sync.action.settings');
     button.setAttribute('aria-label', [view.text, t('sync.action.settings')].join(' · '));
-    badge.hidden = !view.conflicts;
-    badge.textContent = view.conflicts ? count('sync.conflicts.badge', view.conflicts) : '';
-    badge.title = t('sync.conflicts.open');
+    // Data problems show even where sync is not set up (a server that devices
+    // sync with has them too); the badge then opens the same panel.
+    slot.hidden = view.state === 'unknown' && !view.problems;
+    badge.hidden = !view.conflicts && !view.problems;
+    badge.textContent = [
+      view.conflicts ? count('sync.conflicts.badge', view.conflicts) : '',
+      view.problems ? count('sync.problems.badge', view.problems) : '',
+    ].filter(Boolean).join(' · ');
+    badge.classList.toggle('sync-badge-problems', Boolean(view.problems));
+    badge.title = view.problems ? t('sync.problems.open') : t('sync.conflicts.open');
   };
 }

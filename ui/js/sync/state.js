@@ -1,7 +1,8 @@
 // The sync status the indicator and the dialogs share: the last answer of
 // GET api/sync/status (or why it could not be had), whether this page is
-// running a round right now, and listeners told of every change.
-// Concurrent refreshes share one request.
+// running a round right now, how many data problems there are (GET
+// api/problems?limit=0: rules between records that merged edits broke),
+// and listeners told of every change. Concurrent refreshes share one request.
 //
 // When a round (here or in the background) brought changes from other
 // devices, or a conflict was settled, a `syncchange` event is fired on
@@ -12,11 +13,12 @@ import { api } from '../api.js';
 let status = null;
 let failure = null; // an ApiError when the status could not be read
 let runningHere = false;
+let problems = null; // {total, counts} from api/problems, null when not known
 let inflight = null;
 const listeners = new Set();
 
 export function snapshot() {
-  return { status, failure, running: runningHere || Boolean(status?.running) };
+  return { status, failure, running: runningHere || Boolean(status?.running), problems };
 }
 
 export function subscribe(fn) {
@@ -41,19 +43,33 @@ function pulledSince(prev, next) {
   return Number(next.last_summary?.pulled) || 0;
 }
 
+function readProblems() {
+  return api.get('api/problems?limit=0', { quiet: true, noRedirect: true })
+    .then((p) => { problems = { total: Number(p?.total) || 0, counts: p?.counts || {} }; })
+    .catch(() => { problems = null; }); // a server without the route: nothing to show
+}
+
 export function refresh() {
   if (inflight) return inflight;
-  inflight = api.get('api/sync/status', { quiet: true, noRedirect: true })
+  const read = api.get('api/sync/status', { quiet: true, noRedirect: true })
     .then((s) => {
       const pulled = pulledSince(status, s);
       status = s;
       failure = null;
       if (pulled) dataChanged({ pulled });
     })
-    .catch((err) => { failure = err; })
+    .catch((err) => { failure = err; });
+  inflight = Promise.all([read, readProblems()])
     .finally(() => { inflight = null; notify(); })
     .then(() => status);
   return inflight;
+}
+
+// The problems list the panel has just read: the top bar counts them at once.
+export function setProblems(listing) {
+  if (!listing) return;
+  problems = { total: Number(listing.total) || 0, counts: listing.counts || {} };
+  notify();
 }
 
 export function setStatus(next) {
