@@ -7,10 +7,12 @@ device stores in this process:
 
 - device A makes N products in one transaction (every write recorded as a
   stamped sync record, the "recording" line), then pushes them
-  (`rounds.push` over `HttpRemote`: batches of 500, each appended to the
-  bucket log before the server answers, then read back into its cache);
-- device B, empty, pulls them (`rounds.pull`: pages from the bucket log,
-  merged and written into its store).
+  (`rounds.push` over `HttpRemote`: batches of up to 1,000 records and 3 MB,
+  each appended to the bucket log, with its batch marker, before the server
+  answers; the server reads the log into its own cache later, on a read);
+- device B, empty, pulls them (`rounds.pull`: pages of up to 1,000 records
+  and 3 MB from the bucket log, each merged and written into its store with
+  its cursor in one transaction).
 
 The baseline, on the same data in the same run: stdlib sqlite3 inserting the
 same N rows as JSON in one transaction (synchronous=FULL), and reading them

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -212,17 +213,35 @@ class Bucket:
 class ChangeLog:
     """The numbered, append-only change log in a bucket."""
 
+    #: log objects kept (as bytes) after reading, so a reader paging through
+    #: one large batch fetches it once; entries are never rewritten
+    CACHED_BATCHES = 4
+
     def __init__(self, bucket: Bucket, *, page_size: int = 100, max_tries: int = 1000) -> None:
         self.bucket = bucket
         self.page_size = page_size
         self.max_tries = max_tries
         self._next: int | None = None
+        self._seen = 0
+        self._cache: dict[int, bytes] = {}
+        self._cache_lock = threading.Lock()
+
+    @property
+    def known_tail(self) -> int:
+        """The highest number known to exist (appended, listed or read here; 0: none).
+        The log has no gaps, so every number up to it exists too."""
+        return self._seen
+
+    def _saw(self, n: int) -> None:
+        if n > self._seen:
+            self._seen = n
 
     def tail(self, after: int = 0) -> int:
         """The highest batch number in the log (0 when empty)."""
         last = after
         for key in self.bucket.keys(LOG_DIR, after=log_key(after) if after else None):
             last = max(last, _number_of(key))
+        self._saw(last)
         return last
 
     def append(self, changes: list[dict[str, Any]], *, batch_id: str | None = None,
@@ -238,10 +257,12 @@ class ChangeLog:
         for _ in range(self.max_tries):
             if self.bucket.put_if_absent(log_key(n), body, "application/json"):
                 self._next = n + 1
+                self._saw(n)
                 return n
             existing = self._batch(n)
             if existing is not None and existing.get("batch") == batch_id:
                 self._next = n + 1  # our own earlier attempt got there
+                self._saw(n)
                 return n
             # Taken by another writer: move to the end of the log rather than
             # walk it one number at a time.
@@ -250,9 +271,16 @@ class ChangeLog:
                            "too many devices are writing at once. Sync will try again.")
 
     def _batch(self, n: int) -> dict[str, Any] | None:
-        raw = self.bucket.get(log_key(n))
+        with self._cache_lock:
+            raw = self._cache.get(n)
         if raw is None:
-            return None
+            raw = self.bucket.get(log_key(n))
+            if raw is None:
+                return None
+            with self._cache_lock:
+                self._cache[n] = raw
+                while len(self._cache) > self.CACHED_BATCHES:
+                    del self._cache[min(self._cache)]
         try:
             batch = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
@@ -260,6 +288,18 @@ class ChangeLog:
         if not isinstance(batch, dict) or not isinstance(batch.get("changes"), list):
             raise StorageCorrupt(f"The sync log entry {log_key(n)} is not a batch of changes.")
         return batch
+
+    def numbers_after(self, after: int, limit: int) -> list[int]:
+        """The numbers of up to `limit` log entries after number `after`, in order."""
+        keys = self.bucket.keys(LOG_DIR, after=log_key(after) if after else None, limit=limit)
+        numbers = [_number_of(key) for key in keys]
+        if numbers:
+            self._saw(numbers[-1])
+        return numbers
+
+    def batch(self, n: int) -> dict[str, Any] | None:
+        """Log entry `n`, or None if there is none (yet)."""
+        return self._batch(n)
 
     def batches_since(self, cursor: str | None) -> tuple[list[tuple[int, dict[str, Any]]], str]:
         """One page of (number, batch) after `cursor`, and the cursor to ask with next."""

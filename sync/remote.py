@@ -8,7 +8,8 @@
 Both speak records (sync/merge.py) in batches: `push(batch, replica, records)`
 and `pull(cursor, limit) -> (records, next cursor, more)`. Cursors are opaque
 strings that start with a letter naming their kind (`L` a hub's own sequence,
-`B` a bucket log number, `S` a position inside a bucket snapshot), so a cursor
+`B` a bucket log number, with `.k` when a page ended `k` entries into the next
+batch, `S` a position inside a bucket snapshot), so a cursor
 from another kind of upstream is recognised and reading starts over, which
 merging makes safe.
 """
@@ -21,18 +22,23 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 
 from . import merge
 from .errors import StorageCorrupt, SyncError
-from .log import BlobStore, Bucket, ChangeLog
-from .snapshots import SnapshotStore
+from .log import NUMBER_DIGITS, BlobStore, Bucket, ChangeLog
+from .replica import gc_paused
+from .snapshots import SnapshotStore, fold
 
 log = logging.getLogger(__name__)
 
 BATCH_DIR = "batches/"
+#: a pull page stops adding records past this many bytes of JSON, well under
+#: the 6 MB a FaaS platform lets a response be (a page has at least one record)
+MAX_PAGE_BYTES = 3_000_000
 
 
 class SyncUnreachable(SyncError):
@@ -105,7 +111,9 @@ class HttpRemote:
 
     def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
         query = urllib.parse.urlencode({"since": cursor or "", "limit": limit})
-        answer = orjson.loads(self._request("GET", f"/api/sync/pull?{query}"))
+        body = self._request("GET", f"/api/sync/pull?{query}")
+        with gc_paused():
+            answer = orjson.loads(body)
         return list(answer["records"]), str(answer["cursor"]), bool(answer["more"])
 
     def put_blob(self, data: bytes) -> str:
@@ -146,25 +154,61 @@ class BucketRemote:
         return {"ok": True, "number": number, "duplicate": False}
 
     def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
-        """A page of records after `cursor`.
+        """A page of at most `limit` records (and about MAX_PAGE_BYTES) after `cursor`.
 
         A reader starting from nothing gets the newest snapshot first, in pages
-        (`S<upto>.<offset>`), then the log after it (`B<number>`), instead of
-        replaying the whole log.
+        (`S<upto>.<offset>`), then the log after it: `B<number>` when every
+        batch up to that number was read, `B<number>.<k>` when the first `k`
+        entries of the next batch were read too (a batch larger than a page).
         """
-        if not cursor or cursor[0] not in "BS" or parse_cursor(cursor, "B") == 0 \
-                and cursor[0] == "B":
+        position = _log_position(cursor)
+        if position is None or position == (0, 0):
             upto, records = self.snapshots.latest()
             if upto:
                 self._snapshot = (upto, records)
                 cursor = f"S{upto}.0"
+            position = (0, 0)
         if cursor and cursor[0] == "S":
             return self._snapshot_page(cursor, limit)
-        after = parse_cursor(cursor, "B")
-        batches, nxt = self.log.batches_since(str(after) if after else None)
-        records, _ = merge.merge([r for _, b in batches for r in b["changes"]], ())
-        more = len(batches) >= self.log.page_size
-        return records, "B" + nxt, more
+        return self._log_page(*position, max(1, limit))
+
+    def _log_page(self, after: int, skip: int,
+                  limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+        entries: list[dict[str, Any]] = []
+        size = 0
+        cursor = _log_cursor(after, skip)
+        for n in self._numbers_after(after, min(self.log.page_size, limit + 1)):
+            if n is None:  # listed as many as asked for: there may be more
+                return _records_of(entries), cursor, True
+            if len(entries) >= limit or size >= MAX_PAGE_BYTES:
+                return _records_of(entries), cursor, True
+            batch = self.log.batch(n)
+            if batch is None:  # listed (or known) but gone: objects are never deleted
+                raise StorageCorrupt(f"The sync log entry {n} was listed but cannot be read.")
+            changes = batch["changes"]
+            k = skip if n == after + 1 else 0
+            while k < len(changes) and len(entries) < limit \
+                    and (size < MAX_PAGE_BYTES or not entries):
+                entries.append(changes[k])
+                size += len(orjson.dumps(changes[k]))
+                k += 1
+            if k < len(changes):  # the page is full inside this batch
+                return _records_of(entries), _log_cursor(n - 1, k), True
+            cursor = _log_cursor(n, 0)
+        return _records_of(entries), cursor, False
+
+    def _numbers_after(self, after: int, listed: int) -> Iterator[int | None]:
+        """The log numbers after `after`, then None if `listed` of them were
+        listed (so there may be more). The log has no gaps, so the numbers up to
+        the highest one known to exist are not listed again."""
+        n = after
+        while n < self.log.known_tail:
+            n += 1
+            yield n
+        numbers = self.log.numbers_after(n, listed)
+        yield from numbers
+        if len(numbers) >= listed:
+            yield None
 
     def _snapshot_page(self, cursor: str,
                        limit: int) -> tuple[list[dict[str, Any]], str, bool]:
@@ -179,10 +223,14 @@ class BucketRemote:
                 return self.pull(None, limit)
             self._snapshot = (upto, records)
         records = self._snapshot[1]
-        page = records[offset:offset + limit]
-        end = offset + len(page)
+        end, size = offset, 0
+        while end < len(records) and end - offset < max(1, limit) \
+                and (size < MAX_PAGE_BYTES or end == offset):
+            size += len(orjson.dumps(records[end]))
+            end += 1
+        page = records[offset:end]
         if end >= len(records):
-            return page, f"B{upto:020d}", True
+            return page, _log_cursor(upto, 0), True
         return page, f"S{upto}.{end}", True
 
     def write_snapshot(self, upto: int, records: list[dict[str, Any]]) -> bool:
@@ -194,6 +242,46 @@ class BucketRemote:
 
     def get_blob(self, digest: str) -> bytes:
         return self.blobs.get(digest)
+
+
+def _log_position(cursor: str | None) -> tuple[int, int] | None:
+    """(batches read, entries of the next batch read) of a `B` cursor; None otherwise."""
+    if not cursor or cursor[0] != "B":
+        return None
+    head, _, part = cursor[1:].partition(".")
+    try:
+        return max(0, int(head)), max(0, int(part or 0))
+    except ValueError:
+        return None
+
+
+def _log_cursor(after: int, skip: int) -> str:
+    return f"B{after:0{NUMBER_DIGITS}d}" + (f".{skip}" if skip else "")
+
+
+def _records_of(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page's log entries as records, one per (table, id), sorted by them.
+
+    Servers append whole records, already checked and in canonical form
+    (`service._checked`): a record that appears once on the page is passed on
+    as it is. Only repeats, and changes (entries with a `stamp`, written by
+    `ChangeLog.append` users), are folded together.
+    """
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for entry in entries:
+        groups.setdefault((str(entry["table"]), str(entry["id"])), []).append(entry)
+    out = []
+    for key in sorted(groups):
+        group = groups[key]
+        if len(group) == 1 and "stamp" not in group[0]:
+            out.append(group[0])
+            continue
+        record: merge.Record | None = None
+        for entry in group:
+            record = fold(record, entry)
+        assert record is not None
+        out.append(record)
+    return out
 
 
 def _safe(batch: str) -> str:

@@ -5,9 +5,12 @@ A `Replica` attaches to an open `Store` and keeps, in the same store:
 - `sync_records`: the replicated record (sync/merge.py) of every document of
   the replicated tables, the shadow of what sync knows about it, with a
   sequence number `q` (bumped on every change, what a hub serves pulls by)
-  and a mark `d` while it holds changes not yet pushed upstream (the outbox);
+  and a mark `d` once it holds a local change. The outbox is the marked
+  records numbered above the state's `sent` watermark: pushing a batch moves
+  the watermark, it does not rewrite the records;
 - `sync_state`: one document: this replica's id, its clock, the pull cursor,
-  the batch being pushed, and the client's settings and last result;
+  the batch being pushed, the `sent` watermark, and the client's settings and
+  last result;
 - `sync_batches`: on a hub, the ids of batches received, so a repeated push
   is answered without applying it again.
 
@@ -36,6 +39,7 @@ pulling and `remote.py` for where to.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
 import logging
@@ -129,11 +133,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 _gc_lock = threading.Lock()
-_gc_pausers = [0, False]  # how many are inside _gc_paused, whether the GC was on before
+_gc_pausers = [0, False]  # how many are inside gc_paused, whether the GC was on before
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic GC during bulk work on records: it would walk the new
     ones again and again (applying 10,000 takes a third longer with it on,
     taking a batch to push twice as long). Plain JSON data has no cycles, so
@@ -161,14 +165,19 @@ def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:
     if rec.get("deleted") or rec.get("_acked") or rec.get("_conflicts") \
             or type(fields) is not dict or "id" not in rec or "table" not in rec:
         return merge.normalize(rec)
-    out = {}
-    for name, cell in fields.items():
-        if type(cell) is not dict or len(cell) != 2 or "v" not in cell or "s" not in cell:
+    last = None
+    for cell in fields.values():
+        if type(cell) is not dict or len(cell) != 2 or "v" not in cell:
             return merge.normalize(rec)
-        hlc.parse(cell["s"])
-        out[name] = {"v": cell["v"], "s": cell["s"]}
+        stamp = cell.get("s")
+        if stamp != last:  # a record's fields mostly share one stamp
+            if stamp is None:
+                return merge.normalize(rec)
+            hlc.parse(stamp)
+            last = stamp
+    # The cells are exactly {"v", "s"}: shared, not copied (neither side changes them).
     return {"id": str(rec["id"]), "table": str(rec["table"]),
-            "fields": {k: out[k] for k in sorted(out)},
+            "fields": {k: fields[k] for k in sorted(fields)},
             "deleted": None, "_acked": {}, "_conflicts": []}
 
 
@@ -209,11 +218,20 @@ class Replica:
         self._doc_ids: dict[str, dict[int, str]] = {}  # table -> doc id -> id
         self._conflicted: set[tuple[str, str]] = set()
         self._dirty: set[tuple[str, str]] = set()
+        self._sent = 0  # the state's "sent" watermark, as the index was built with
+        # The marked records as (sequence number, (table, id)) in that order,
+        # built when a batch is first taken and then appended to (a new mark
+        # has the highest number); entries no longer marked are skipped.
+        self._outbox: list[tuple[int, tuple[str, str]]] | None = None
         # Writes collected during one transaction, stored in one table
         # operation each at the end (`_flush`): per-document TinyDB calls
         # would cost more than the merging.
         self._records_out: dict[tuple[str, str], dict[str, Any]] = {}
         self._docs_out: dict[str, dict[int, dict[str, Any]]] = {}
+        self._flushing = False
+        #: local changes recorded by this process so far (a web write compares
+        #: it before and after to know whether it made any)
+        self.recorded = 0
         with store.transaction():
             state = self._state()
             if not state.get("replica"):
@@ -297,6 +315,13 @@ class Replica:
         if table is None:
             self._index = self._docs = None
             return
+        if self._flushing:
+            return  # our own `_flush`: the indexes know these writes already
+        if table == STATE and self._index is not None:
+            state = self.storage.document(STATE, "1") or {}
+            if int(state.get("sent") or 0) != self._sent:  # another process pushed
+                self._index = None
+            return
         if table == RECORDS and self._index is not None:
             for key in keys or ():
                 doc = self.storage.document(RECORDS, key)
@@ -322,8 +347,10 @@ class Replica:
             self._conflicted.add(tk)
         else:
             self._conflicted.discard(tk)
-        if doc.get("d"):
+        if doc.get("d") and doc["q"] > self._sent:
             self._dirty.add(tk)
+            if self._outbox is not None:
+                bisect.insort(self._outbox, (doc["q"], tk))
         else:
             self._dirty.discard(tk)
 
@@ -331,6 +358,8 @@ class Replica:
         if self._index is None:
             index: dict[tuple[str, str], int] = {}
             self._conflicted, self._dirty = set(), set()
+            self._outbox = None
+            self._sent = int(self._state().get("sent") or 0)
             for key, doc in self.storage._tables.get(RECORDS, {}).items():
                 tk = (doc["t"], doc["id"])
                 index[tk] = int(key)
@@ -373,6 +402,8 @@ class Replica:
         state["seq"] = int(state.get("seq") or 0) + 1
         self._records_index()
         dirty = local or tk in self._dirty
+        if local:
+            self.recorded += 1
         doc = {"t": tk[0], "id": tk[1], "r": record, "q": state["seq"], "d": 1 if dirty else 0}
         self._records_out[tk] = doc
         self._note(tk, doc)
@@ -388,13 +419,22 @@ class Replica:
                     key = index[tk] = self.storage.next_id(RECORDS)
                 view[key] = doc
             self._records_out.clear()
-            self.storage.after_op(RECORDS)
+            self._after_op(RECORDS)
         for table, docs in self._docs_out.items():
             view = self.storage.view(table)
             for key, doc in docs.items():
                 view[key] = doc
-            self.storage.after_op(table)
+            self._after_op(table)
         self._docs_out.clear()
+
+    def _after_op(self, table: str) -> None:
+        # `_put_record` and `_write_doc` put these writes in our indexes already,
+        # so our own listener skips them (other listeners do not).
+        self._flushing = True
+        try:
+            self.storage.after_op(table)
+        finally:
+            self._flushing = False
 
     # -- recording local writes -------------------------------------------------
 
@@ -484,7 +524,8 @@ class Replica:
 
     # -- applying what others wrote ------------------------------------------
 
-    def _write_doc(self, record: Mapping[str, Any]) -> None:
+    def _write_doc(self, record: Mapping[str, Any], newest: str | None = None) -> None:
+        """Write a record's values to its document (`newest`: its newest stamp, if known)."""
         table, rid = record["table"], record["id"]
         if table not in REPLICATED:
             return  # a table from a newer version: kept in the shadow only
@@ -500,7 +541,7 @@ class Replica:
             del doc[name]
         doc.update(values)
         doc[REPLICATED[table]] = rid
-        newest = newest_stamp(record)
+        newest = newest or newest_stamp(record)
         doc["updated_at"] = stamp_time(newest) if newest else doc.get("updated_at")
         doc["rev"] = int(doc.get("rev") or 0) + 1
         if deleted and not doc.get("deleted"):
@@ -526,24 +567,31 @@ class Replica:
         so after a crash the page is either applied with its cursor or not at all.
         """
         records = list(records)
-        self.check_stamps(records)
         changed = 0
-        with _gc_paused(), self._own_writes() as state:
-            for rec in records:
-                table, rid = str(rec["table"]), str(rec["id"])
-                old = self._record(table, rid)
-                if old is not None and _same(old, rec):
-                    continue  # had it already (merging is idempotent)
-                new = merge.merge_record(old, rec) if old else normal_form(rec)
-                if old is not None and _same(old, new):
-                    continue
-                newest = newest_stamp(new)
-                if newest:
-                    self.clock.update(newest)
-                self._put_record(state, new, local=False)
-                self._write_doc(new)
-                changed += 1
-            state.update(state_values)
+        with gc_paused():
+            stamps = [newest_stamp(r) for r in records]
+            top = max((s for s in stamps if s), default=None)
+            if top is not None:
+                self.clock.check(top)  # before any change
+            with self._own_writes() as state:
+                if top is not None:
+                    self.clock.update(top)  # the next local write sorts after all of them
+                for rec, newest in zip(records, stamps, strict=True):
+                    table, rid = str(rec["table"]), str(rec["id"])
+                    old = self._record(table, rid)
+                    if old is None:
+                        new = normal_form(rec)  # same stamps: `newest` holds
+                    else:
+                        if _same(old, rec):
+                            continue  # had it already (merging is idempotent)
+                        new = merge.merge_record(old, rec)
+                        if _same(old, new):
+                            continue
+                        newest = newest_stamp(new)
+                    self._put_record(state, new, local=False)
+                    self._write_doc(new, newest)
+                    changed += 1
+                state.update(state_values)
         return changed
 
     # -- the outbox: records marked for pushing ---------------------------------
@@ -561,43 +609,89 @@ class Replica:
                     if not d.get("d")]
             if keys:
                 table.update({"d": 1}, doc_ids=keys)
+            state = self._state()
+            # marks at or below the watermark count again; a batch in flight
+            # must not move it back up over them
+            state.update(sent=0, inflight=None)
+            self._save_state(state)
+            self._index = None
             return len(keys)
 
-    def take_batch(self, limit: int) -> tuple[str, list[dict[str, Any]]] | None:
+    def take_batch(self, limit: int,
+                   max_bytes: int | None = None) -> tuple[str, list[dict[str, Any]]] | None:
         """The batch to push next: the one in flight (after a crash), else a new one.
 
         The batch id and the records' sequence numbers are saved before
         anything is sent, so a batch whose answer was lost is sent again with
-        the same id and the hub can tell it has it already.
+        the same id and the hub can tell it has it already. A new batch holds
+        the `limit` marked records with the lowest sequence numbers, fewer if
+        their JSON passes `max_bytes` (at least one). The records are the
+        store's own: read them, never change them.
         """
-        with _gc_paused(), self.store.transaction():
+        with gc_paused(), self.store.transaction():
             state = self._state()
             rows = self.storage._tables.get(RECORDS, {})
             inflight = state.get("inflight")
             if inflight is None:
-                marked = sorted((d["q"], k) for k, d in rows.items() if d.get("d"))[:limit]
+                marked = self._lowest_marked(rows, limit, max_bytes)
                 if not marked:
                     return None
                 inflight = {"batch": uuid.uuid4().hex, "keys": {k: q for q, k in marked}}
                 state["inflight"] = inflight
                 self._save_state(state)
-            records = [rows[k]["r"] for k in inflight["keys"] if k in rows]
-            return inflight["batch"], orjson.loads(orjson.dumps(records))
+            return inflight["batch"], [rows[k]["r"] for k in inflight["keys"] if k in rows]
+
+    def _lowest_marked(self, rows: Mapping[str, Any], limit: int,
+                       max_bytes: int | None) -> list[tuple[int, str]]:
+        """(sequence number, document key) of the `limit` lowest marked records,
+        as many as fit in `max_bytes` of JSON (at least one)."""
+        index = self._records_index()
+        if self._outbox is None:
+            self._outbox = sorted((rows[str(index[tk])]["q"], tk) for tk in self._dirty)
+        order = self._outbox
+        out: list[tuple[int, str]] = []
+        size = 0
+        gone = 0  # entries at the front no longer marked (sent, or marked again later)
+        for q, tk in order:
+            if len(out) >= limit:
+                break
+            key = str(index.get(tk))
+            doc = rows.get(key)
+            if doc is not None and doc["q"] == q and q > self._sent and doc.get("d"):
+                if max_bytes is not None:
+                    size += len(orjson.dumps(doc["r"]))
+                    if size > max_bytes and out:
+                        break
+                out.append((q, key))
+            elif not out:
+                gone += 1
+        del order[:gone]
+        return out
 
     def batch_done(self, batch: str) -> None:
-        """The hub has the batch: unmark what it carried, unless edited again since."""
-        with _gc_paused(), self.store.transaction():
+        """The hub has the batch: unmark what it carried, unless edited again since.
+
+        Not record by record: the state's `sent` watermark moves up to the
+        batch's highest sequence number. A record is marked while its mark `d`
+        is set and its sequence number is above `sent`. Every record marked at
+        or below that number was in the batch (a batch takes the lowest), and
+        a record edited since has a higher number, so it stays marked.
+        """
+        with gc_paused(), self.store.transaction():
             state = self._state()
             inflight = state.get("inflight")
             if not inflight or inflight["batch"] != batch:
                 return
+            self._records_index()
+            sent = max([int(state.get("sent") or 0), *inflight["keys"].values()])
             rows = self.storage._tables.get(RECORDS, {})
-            done = [int(k) for k, q in inflight["keys"].items()
-                    if k in rows and rows[k]["q"] == q]
-            if done:
-                self.store.table(RECORDS).update({"d": 0}, doc_ids=done)
+            self._sent = state["sent"] = sent
             state["inflight"] = None
             self._save_state(state)
+            for key in inflight["keys"]:
+                doc = rows.get(key)
+                if doc is not None and doc["q"] <= sent:
+                    self._dirty.discard((doc["t"], doc["id"]))
 
     # -- what a hub serves ---------------------------------------------------------
 
@@ -625,6 +719,18 @@ class Replica:
             page = rows[:limit]
             nxt = page[-1]["q"] if page else max(seq, int(self._state().get("seq") or 0))
             return orjson.loads(orjson.dumps([d["r"] for d in page])), nxt, len(rows) > limit
+
+    def settled(self, cursor_key: str) -> tuple[str | None, list[dict[str, Any]]] | None:
+        """(the cursor under `cursor_key`, every record), read at one instant, when
+        nothing waits to be pushed; None while something does. A hub that has
+        pulled its upstream to the end holds then exactly what the upstream
+        held up to that cursor (a snapshot's promise)."""
+        with self.store.reading():
+            self._records_index()
+            if self._dirty:
+                return None
+            return self._state().get(cursor_key), orjson.loads(orjson.dumps(
+                [d["r"] for d in self.storage._tables.get(RECORDS, {}).values()]))
 
     def all_records(self) -> list[dict[str, Any]]:
         with self.store.reading():

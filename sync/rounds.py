@@ -16,7 +16,11 @@ from typing import Any, Protocol
 
 from .replica import Replica
 
-BATCH_SIZE = 500
+#: records per pushed batch, and at most about this many bytes of JSON (a
+#: FaaS platform takes requests of up to 6 MB; a batch has at least one record)
+BATCH_SIZE = 1000
+BATCH_BYTES = 3_000_000
+#: records per pulled page (the server also stops a page at about 3 MB)
 PAGE_SIZE = 1000
 MAX_ROUND_STEPS = 100_000
 
@@ -48,7 +52,7 @@ def push(replica: Replica, remote: Remote, *, progress: Progress | None = None,
     total = replica.pending()
     sent = 0
     for _ in range(MAX_ROUND_STEPS):
-        taken = replica.take_batch(batch_size)
+        taken = replica.take_batch(batch_size, BATCH_BYTES)
         if taken is None:
             break
         batch, records = taken

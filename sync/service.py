@@ -6,10 +6,12 @@ Every instance is both sides at once:
   hub is its own store (records served by sequence number). With a bucket
   (`BucketConfig`) the bucket's change log is the truth and the local store
   is only a cache: a push is appended to the bucket log before it is
-  answered, a pull reads the bucket log, the instance's own web edits are
-  flushed to the log after each request, and `catch_up` reads what other
-  instances wrote. An instance restarted with an empty `/tmp` starts from
-  the newest snapshot and the log after it.
+  answered (the cache reads it later), a pull reads the bucket log, the
+  instance's own web edits are stored in the log before their answer leaves
+  (`flush`; if the bucket does not take them the answer is 503 `not_durable`
+  and the background keeps trying), and `catch_up` reads what other
+  instances wrote and writes the snapshots. An instance restarted with an
+  empty `/tmp` starts from the newest snapshot and the log after it.
 - **client**: with a server URL and token set (`localapp sync setup`, or the
   settings page), `run()` pushes this store's changes to that server and
   pulls everyone else's. The token is a secret the client must send, so it
@@ -37,7 +39,7 @@ from ..errors import ValidationError
 from . import files, rounds, snapshots
 from . import remote as remotes
 from .config import BucketConfig
-from .errors import SyncError
+from .errors import StorageUnavailable, SyncError
 from .log import Bucket
 from .replica import Replica, normal_form, open_conflicts, stamp_time
 
@@ -49,6 +51,23 @@ MIN_INTERVAL = 10
 MAX_PULL_PAGE = 5000
 #: how often a bucket-backed instance reads the log before answering a read
 CATCH_UP_EVERY = 1.0
+#: a web write's edits: tries to store them in the bucket before answering,
+#: and the pause between tries (each try has botocore's own retries inside)
+FLUSH_TRIES = 2
+FLUSH_PAUSE = 0.5
+#: after the bucket failed: first wait before the background tries again,
+#: doubling up to the longest; reads meanwhile serve this instance's cache
+RETRY_FIRST = 1.0
+RETRY_LONGEST = 60.0
+#: how often the bucket housekeeping looks for work when nobody asks
+TEND_EVERY = 60.0
+
+
+class NotDurable(StorageUnavailable):
+    """A web write was saved on this instance but could not be stored in the bucket."""
+
+    code = "not_durable"
+    title = "Saved on this server only, for now"
 
 
 def _now_iso() -> str:
@@ -105,7 +124,15 @@ class SyncService:
         self._round = threading.Lock()
         self._hub = threading.Lock()
         self._last_catch_up = 0.0
+        # a push landed in the log since the cache last read it
+        self._stale = False
         self._snapshot_upto: int | None = None
+        # the bucket's last failure (the edits then wait here) and when to retry
+        self._bucket_error: dict[str, Any] | None = None
+        self._bucket_failures = 0
+        self._retry_at = 0.0
+        #: set when the bucket housekeeping has work (Background waits on it)
+        self.bucket_work = threading.Event()
         self.snapshot_every = snapshot_every
         self.running = False
         self.next_attempt: str | None = None  # set by Background
@@ -123,8 +150,11 @@ class SyncService:
             seq, duplicate = self.replica.receive(batch, list(records))
             return {"ok": True, "number": seq, "duplicate": duplicate}
         answer = self.bucket.push(batch, replica, list(records))
-        with contextlib.suppress(SyncError):  # the push is safe; the cache catches up later
-            self.catch_up(force=True)
+        # Durable now. This instance's cache reads the batch on its next read
+        # (or in the background when a snapshot is due), not before answering.
+        self._stale = True
+        if self._snapshot_due():
+            self.bucket_work.set()
         return answer
 
     def pull(self, since: str | None, limit: int) -> dict[str, Any]:
@@ -138,39 +168,156 @@ class SyncService:
         return {"records": records, "cursor": cursor, "more": more}
 
     def catch_up(self, *, force: bool = False) -> None:
-        """Bucket mode: send this instance's edits to the log, then read the log."""
+        """Bucket mode: send this instance's edits to the log, read the log to its
+        end, then write a snapshot if one is due.
+
+        Without `force` (a read about to be answered) it does nothing if it
+        ran less than CATCH_UP_EVERY ago and nothing was pushed or edited here
+        since, or while the bucket is failing (the background retries then,
+        and reads serve this instance's cache).
+        """
         if self.bucket is None:
             return
-        if not force and time.monotonic() - self._last_catch_up < CATCH_UP_EVERY \
-                and not self.replica.pending():
-            return
+        if not force:
+            now = time.monotonic()
+            if now < self._retry_at:
+                return
+            if now - self._last_catch_up < CATCH_UP_EVERY and not self._stale \
+                    and not self.replica.pending():
+                return
         with self._hub:
             bucket = self.bucket
-            rounds.run_round(self.replica, bucket, cursor_key="bucket_cursor",
-                             before_push=lambda recs: files.upload(recs, self.uploads, bucket))
+            self._stale = False
+            try:
+                rounds.run_round(self.replica, bucket, cursor_key="bucket_cursor",
+                                 before_push=lambda recs: files.upload(recs, self.uploads,
+                                                                       bucket))
+            except SyncError as exc:
+                self._stale = True
+                self._bucket_failed(exc)
+                raise
+            self._bucket_ok()
             self._last_catch_up = time.monotonic()
             self._maybe_snapshot(bucket)
 
-    def _maybe_snapshot(self, bucket: remotes.BucketRemote) -> None:
-        """Every SNAPSHOT_EVERY log batches, store all records so new instances start fast.
+    def flush(self) -> None:
+        """Bucket mode: store this instance's own edits in the log now (no reading).
 
-        Only with nothing left to push: then this instance's records are the
-        log up to its cursor (plus, at most, an edit made this instant, which
-        is in the log soon after and merges in again harmlessly).
+        Tried FLUSH_TRIES times; then `NotDurable` is raised and the
+        background goes on trying (with backoff) until the bucket takes them.
         """
-        upto = remotes.parse_cursor(self.replica.state().get("bucket_cursor"), "B")
+        if self.bucket is None:
+            return
+        bucket = self.bucket
+        failure: SyncError | None = None
+        for attempt in range(FLUSH_TRIES):
+            if attempt:
+                time.sleep(FLUSH_PAUSE)
+            try:
+                with self._hub:
+                    rounds.push(self.replica, bucket,
+                                before_push=lambda recs: files.upload(recs, self.uploads, bucket))
+            except StorageUnavailable as exc:
+                failure = exc
+                continue
+            except SyncError as exc:  # refused, damaged: trying again now will not help
+                failure = exc
+                break
+            self._bucket_ok()
+            if self._snapshot_due():
+                self.bucket_work.set()
+            return
+        assert failure is not None
+        self._bucket_failed(failure)
+        raise NotDurable(
+            "Your change is saved on this server instance, but the sync storage could not "
+            f"store it ({failure.message}). This server keeps it and sends it as soon as the "
+            "storage is back, so there is no need to enter it again. Until then it is not "
+            "safe: if this server instance restarts before the storage is back, the change "
+            "can be lost.",
+            extra={"title": NotDurable.title, "cause": failure.code,
+                   "unflushed": self.replica.pending()}) from failure
+
+    def tend(self) -> float:
+        """Bucket housekeeping, run by `Background`: store edits that are still
+        waiting here, and write a snapshot when one is due. Returns the seconds
+        until it should run again (sooner if `bucket_work` is set)."""
+        if self.bucket is None:
+            return TEND_EVERY
+        wait = self._retry_at - time.monotonic()
+        if wait > 0:
+            return wait
+        if not self.replica.pending() and not self._snapshot_due():
+            return TEND_EVERY
+        try:
+            self.catch_up(force=True)
+        except SyncError as exc:
+            log.warning("Sync bucket: %s; %d edits wait on this instance, next try in %.0f s",
+                        exc.message, self.replica.pending(), self._retry_at - time.monotonic())
+            return max(0.0, self._retry_at - time.monotonic())
+        return TEND_EVERY
+
+    def _bucket_failed(self, exc: SyncError) -> None:
+        self._bucket_error = _error_dict(exc)
+        self._bucket_failures += 1
+        delay = min(RETRY_LONGEST, RETRY_FIRST * 2 ** min(self._bucket_failures - 1, 10))
+        self._retry_at = time.monotonic() + delay
+        self.bucket_work.set()
+
+    def _bucket_ok(self) -> None:
+        self._bucket_error = None
+        self._bucket_failures = 0
+        self._retry_at = 0.0
+
+    def _snapshot_due(self) -> bool:
+        """True when the log has grown `snapshot_every` batches past the last snapshot
+        this instance knows of (or it has not looked at the manifest yet)."""
+        if self.bucket is None:
+            return False
+        if self._snapshot_upto is None:
+            return True
+        return snapshots.should_snapshot(self.bucket.log.known_tail, self._snapshot_upto,
+                                         self.snapshot_every)
+
+    def health(self) -> dict[str, Any] | None:
+        """Bucket mode: edits saved here but not yet in the bucket, and why."""
+        if self.bucket is None:
+            return None
+        wait = self._retry_at - time.monotonic()
+        return {"bucket": self.bucket.bucket.name, "unflushed": self.replica.pending(),
+                "error": self._bucket_error,
+                "next_retry": None if wait <= 0 else datetime.fromtimestamp(
+                    time.time() + wait, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
+
+    def _maybe_snapshot(self, bucket: remotes.BucketRemote) -> None:
+        """Every `snapshot_every` log batches, store all records so new instances start fast.
+
+        Called right after reading the log to its end, with the hub lock held
+        (no flush in between), and only with nothing left to push: then this
+        instance's records are exactly the log up to its cursor. The check and
+        the copy are one read of the store, so an edit made meanwhile either
+        stops the snapshot or comes after it.
+        """
         if self._snapshot_upto is None:
             manifest = bucket.snapshots.manifest()
             self._snapshot_upto = manifest.upto if manifest else 0
-        if self.replica.pending() or not snapshots.should_snapshot(
-                upto, self._snapshot_upto, self.snapshot_every):
+        upto = remotes.parse_cursor(self.replica.state().get("bucket_cursor"), "B")
+        if not snapshots.should_snapshot(upto, self._snapshot_upto, self.snapshot_every):
             return
+        settled = self.replica.settled("bucket_cursor")
+        if settled is None:
+            return
+        cursor, records = settled
+        if not cursor or "." in cursor:  # not at a batch's end: wait for the next read
+            return
+        upto = remotes.parse_cursor(cursor, "B")
         try:
-            bucket.write_snapshot(upto, self.replica.all_records())
-            self._snapshot_upto = upto
+            bucket.write_snapshot(upto, records)
             log.info("Wrote a sync snapshot of the bucket log up to %d", upto)
         except SyncError as exc:
+            # not again at every catch-up: the next try is `snapshot_every` batches on
             log.warning("Could not write a sync snapshot: %s", exc.message)
+        self._snapshot_upto = upto
 
     def put_blob(self, digest: str, data: bytes) -> None:
         if hashlib.sha256(data).hexdigest() != digest:
@@ -385,11 +532,15 @@ class SyncService:
 
 
 class Background:
-    """Runs a client round every `interval` seconds while sync is set up.
+    """Runs a client round every `interval` seconds while sync is set up, and
+    with a bucket, the bucket housekeeping (`SyncService.tend`) in a second thread.
 
     Being offline is normal: a failed round waits longer each time (doubling,
     up to 15 minutes) and a successful one goes back to the interval. `poke()`
-    asks for a round soon (after a local edit, or "sync now").
+    asks for a round soon (after a local edit, or "sync now"). The housekeeping
+    runs when the service sets `bucket_work` (a web edit the bucket did not
+    take, a snapshot due) and at least every TEND_EVERY seconds; it retries
+    waiting edits with its own backoff (RETRY_FIRST doubling to RETRY_LONGEST).
     """
 
     MAX_BACKOFF = 15 * 60
@@ -402,9 +553,15 @@ class Background:
         self._stop = threading.Event()
         self._failures = 0
         self.thread = threading.Thread(target=self._loop, name="localapp-sync", daemon=True)
+        self.bucket_thread: threading.Thread | None = None
+        if service.bucket is not None:
+            self.bucket_thread = threading.Thread(target=self._tend_loop,
+                                                  name="localapp-sync-bucket", daemon=True)
 
     def start(self) -> Background:
         self.thread.start()
+        if self.bucket_thread is not None:
+            self.bucket_thread.start()
         return self
 
     def poke(self) -> None:
@@ -413,7 +570,23 @@ class Background:
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
         self._wake.set()
+        self.service.bucket_work.set()
         self.thread.join(timeout)
+        if self.bucket_thread is not None:
+            self.bucket_thread.join(timeout)
+
+    def _tend_loop(self) -> None:
+        delay = TEND_EVERY
+        while not self._stop.is_set():
+            self.service.bucket_work.wait(delay)
+            self.service.bucket_work.clear()
+            if self._stop.is_set():
+                return
+            try:
+                delay = self.service.tend()
+            except Exception:  # never let housekeeping die: the edits wait on it
+                log.exception("Sync bucket housekeeping failed")
+                delay = RETRY_LONGEST
 
     def _delay(self) -> float:
         interval = self.service.client_settings()["interval"]

@@ -242,3 +242,67 @@ def test_missing_bucket_and_unreachable_endpoint_become_our_errors(
         ChangeLog(Bucket.from_config(dead, sleep=no_sleep)).read_since(None)
     assert "will try again" in e2.value.message
     assert log_key(3) == "log/00000000000000000003.json"
+
+
+# -- pulling from the bucket in pages (BucketRemote) ----------------------------
+
+def _records(prefix: str, n: int, *, note: str = "") -> list[dict[str, Any]]:
+    stamp = "1732363200000-00001-desk1"
+    return [{"id": f"{prefix}{i}", "table": "products", "deleted": None, "_acked": {},
+             "_conflicts": [], "fields": {"name": {"v": f"螺栓 {i}", "s": stamp},
+                                          "notes": {"v": note, "s": stamp}}}
+            for i in range(n)]
+
+
+def pull_all(remote: Any, limit: int) -> tuple[list[list[dict[str, Any]]], str]:
+    pages: list[list[dict[str, Any]]] = []
+    cursor = None
+    for _ in range(1000):  # bounded
+        records, cursor, more = remote.pull(cursor, limit)
+        pages.append(records)
+        if not more:
+            return pages, cursor
+    raise AssertionError("pull never said it was done")
+
+
+def test_pull_pages_hold_at_most_limit_records_even_inside_a_large_batch(
+        config: BucketConfig) -> None:
+    """A device asking for 300 records a page gets 300, although batches of
+    500 were pushed: the cursor can point inside a batch. Every record arrives
+    once, and a record repeated across batches arrives merged."""
+    from localapp.sync.remote import BucketRemote
+
+    writer = BucketRemote(bucket(config))
+    writer.push("b1", "desk1", _records("p", 500))
+    later = _records("p", 1)
+    later[0]["fields"]["name"] = {"v": "改名", "s": "1732363200001-00000-desk1"}
+    writer.push("b2", "desk1", [*later, *_records("q", 449)])
+    reader = BucketRemote(bucket(config))  # another instance: knows nothing yet
+    pages, cursor = pull_all(reader, 300)
+    assert [len(p) for p in pages] == [300, 300, 300, 50]
+    ids = [r["id"] for page in pages for r in page]
+    assert len(ids) == len(set(ids)) + 1  # p0 is in both batches (two pages here)
+    assert {r["id"] for page in pages for r in page} == {f"p{i}" for i in range(500)} | {
+        f"q{i}" for i in range(449)}
+    assert reader.pull(cursor, 300) == ([], cursor, False)
+    # p0 arrives merged when both of its entries are on one page
+    whole, _ = pull_all(BucketRemote(bucket(config)), 5000)
+    p0 = next(r for page in whole for r in page if r["id"] == "p0")
+    assert p0["fields"]["name"]["v"] == "改名"
+
+
+def test_a_pull_page_stays_well_under_the_faas_response_limit(config: BucketConfig) -> None:
+    """Large records make a page stop at about MAX_PAGE_BYTES (a FaaS platform
+    answers at most 6 MB), whatever the limit asked for."""
+    import orjson
+
+    from localapp.sync.remote import MAX_PAGE_BYTES, BucketRemote
+
+    writer = BucketRemote(bucket(config))
+    big = _records("big", 120, note="备注" * 20_000)  # about 120 KB each
+    writer.push("big1", "desk1", big[:60])
+    writer.push("big2", "desk1", big[60:])
+    pages, _ = pull_all(BucketRemote(bucket(config)), 1000)
+    assert sum(len(p) for p in pages) == 120 and len(pages) > 1
+    for page in pages:
+        assert len(orjson.dumps({"records": page})) < MAX_PAGE_BYTES + 200_000 < 6_000_000

@@ -611,6 +611,10 @@ def test_every_fault_kind_on_bucket_writes_loses_nothing(s3_url: str, proxy: Fau
                 create(node, ledger, f"{NAMES[i]} {n}", PRICES[i])
         for node in nodes:
             sync_once(node, instances[0], None, failures)
+        # the first device again, so that both hold all six products and pick
+        # the same ones below (the concurrent renames, the edit against a delete)
+        sync_once(nodes[0], instances[0], None, failures)
+        assert live_ids(nodes[0]) == live_ids(nodes[1])
         edit(nodes[0], ledger, 0, "name", "甲改")
         edit(nodes[1], ledger, 0, "name", "乙改")
         delete(nodes[1], ledger, 1)
@@ -701,3 +705,54 @@ def test_normal_form_is_merge_normalize(rec: dict[str, Any]) -> None:
     pulled and every record pushed to a server) gives exactly `merge.normalize`,
     and refuses exactly what it refuses."""
     assert _outcome(normal_form, rec) == _outcome(merge.normalize, rec)
+
+
+# -- the outbox: what a device pushes -----------------------------------------------------------
+
+
+def test_the_outbox_sends_oldest_first_and_an_edit_made_in_flight_again(tmp_path: Path) -> None:
+    """Batches take the oldest marked records; a record edited while its batch
+    is in flight stays marked and goes again with the edit; a batch whose answer
+    was lost is taken again whole; another process on the same data dir sees the
+    same outbox; a byte cap makes a batch smaller, never empty."""
+    node = Node(tmp_path / "device")
+    other = Node(tmp_path / "device")  # a second process (`localapp sync`) on the same dir
+    try:
+        before = node.replica.pending()
+        ids = [node.catalogue.create({"sku": f"O-{i}", "name": f"件 {i}", "price": i + 1})["id"]
+               for i in range(25)]
+        assert node.replica.pending() == other.replica.pending() == before + 25
+        if before:  # records the store had before the products: out of the way
+            first = node.replica.take_batch(before)
+            assert first is not None
+            node.replica.batch_done(first[0])
+        taken = node.replica.take_batch(10)
+        assert taken is not None
+        batch, records = taken
+        assert [r["id"] for r in records] == ids[:10]
+        again = other.replica.take_batch(10)  # the answer was lost: the same batch, whole
+        assert again is not None and again[0] == batch
+        assert [r["id"] for r in again[1]] == ids[:10]
+        node.catalogue.update(ids[3], {"name": "飞行中改"})
+        node.replica.batch_done(batch)
+        assert node.replica.pending() == other.replica.pending() == 25 - 10 + 1
+        one = len(orjson.dumps(node.record(ids[10])))
+        taken = node.replica.take_batch(1000, one * 3 + 10)
+        assert taken is not None and [r["id"] for r in taken[1]] == ids[10:13]
+        node.replica.batch_done(taken[0])
+        tiny = node.replica.take_batch(1000, 1)
+        assert tiny is not None and [r["id"] for r in tiny[1]] == ids[13:14]
+        node.replica.batch_done(tiny[0])
+        drained: list[dict[str, Any]] = []
+        for _ in range(100):  # bounded
+            taken = other.replica.take_batch(4)
+            if taken is None:
+                break
+            drained += taken[1]
+            other.replica.batch_done(taken[0])
+        assert [r["id"] for r in drained] == [*ids[14:], ids[3]]
+        assert drained[-1]["fields"]["name"]["v"] == "飞行中改"
+        assert node.replica.pending() == other.replica.pending() == 0
+    finally:
+        other.close()
+        node.close()

@@ -28,6 +28,8 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
             "version": ctx.version,
             "storage": {"path": str(ctx.data.path), "durable": ctx.data.durable},
             "uploads": {"path": str(ctx.uploads.path), "durable": ctx.uploads.durable},
+            # with a bucket: edits waiting on this instance for it (`unflushed`)
+            "sync": ctx.sync.health() if ctx.sync is not None else None,
         }
 
     @app.get("/metrics")

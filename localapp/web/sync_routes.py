@@ -1,17 +1,22 @@
 """Sync routes: the hub side (push, pull, blobs) and the client side (status,
 settings, run now, conflicts). The work is in sync/service.py; see docs/sync.md.
 
-With a bucket configured, two hooks keep this instance's cache in step with
-the bucket: reads under /api catch up with the log first (at most every
-couple of seconds), and a write's changes are sent to the log before its
-answer leaves, so an instance can vanish right after answering and lose
-nothing.
+With a bucket configured, this instance's cache is kept in step with the
+bucket: reads under /api catch up with the log first (a hook, at most every
+second), and a write's changes are stored in the log before its answer leaves
+(`Durable`, a plugin around every /api write), so an instance can vanish right
+after answering and lose nothing. When the bucket does not take them, the
+write answers 503 `not_durable` instead of its usual answer, the edit waits on
+this instance and the background sends it when the bucket is back; /health
+shows how many edits wait.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -19,6 +24,7 @@ import bottle
 
 from .. import errors
 from ..sync.errors import SyncError
+from ..sync.replica import gc_paused
 from ..sync.service import SyncService
 from .context import AppContext
 from .plugins import SAFE_METHODS, json_body
@@ -36,6 +42,11 @@ def _service(ctx: AppContext) -> SyncService:
 
 
 def push(ctx: AppContext) -> dict[str, Any]:
+    with gc_paused():  # a batch is thousands of small objects and no cycles
+        return _push(ctx)
+
+
+def _push(ctx: AppContext) -> dict[str, Any]:
     data = json_body()
     batch, replica, records = data.get("batch"), data.get("replica"), data.get("records")
     fields = {k: "required" for k, v in (("batch", batch), ("replica", replica))
@@ -54,7 +65,8 @@ def pull(ctx: AppContext) -> dict[str, Any]:
     if not raw.isdigit():
         raise errors.ValidationError("limit must be a whole number.",
                                      fields={"limit": "not a number"})
-    return _service(ctx).pull(params.get("since") or None, int(raw))
+    with gc_paused():
+        return _service(ctx).pull(params.get("since") or None, int(raw))
 
 
 def _digest(sha256: str) -> str:
@@ -111,18 +123,46 @@ def resolve(ctx: AppContext) -> dict[str, Any]:
     return _service(ctx).decide(json_body())
 
 
-def _keep_in_step(ctx: AppContext, after: bool) -> None:
-    """Bucket mode: catch up before reads, flush after writes (see the module docstring)."""
+def _catch_up(ctx: AppContext) -> None:
+    """Bucket mode: a read under /api first catches up with the log."""
     path = bottle.request.path
-    if not path.startswith("/api/") or path.startswith("/api/sync/"):
-        return
-    safe = bottle.request.method in SAFE_METHODS
-    if after == safe:
+    if not path.startswith("/api/") or path.startswith("/api/sync/") \
+            or bottle.request.method not in SAFE_METHODS:
         return
     try:
-        _service(ctx).catch_up(force=after)
+        _service(ctx).catch_up()
     except SyncError as exc:
-        log.warning("Could not keep in step with the sync bucket: %s", exc.message)
+        log.warning("Could not read the sync bucket; serving this instance's copy: %s",
+                    exc.message)
+
+
+class Durable:
+    """Bucket mode: a write under /api (not /api/sync/) that recorded changes
+    answers only once they are stored in the bucket's log. If the bucket does
+    not take them, the answer is 503 `not_durable` (the error says the change is
+    kept on this instance and sent later) instead of the route's own."""
+
+    name = "localapp-sync-durable"
+    api = 2
+
+    def __init__(self, service: SyncService) -> None:
+        self.service = service
+
+    def apply(self, callback: Callable[..., Any], route: bottle.Route) -> Callable[..., Any]:
+        if route.method in SAFE_METHODS or not route.rule.startswith("/api/") \
+                or route.rule.startswith("/api/sync/"):
+            return callback
+        service = self.service
+
+        @functools.wraps(callback)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            before = service.replica.recorded
+            out = callback(*args, **kwargs)
+            if service.replica.recorded != before:
+                service.flush()  # NotDurable (503) becomes the answer
+            return out
+
+        return wrapper
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
@@ -145,5 +185,5 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     for rule, method, handler in routes:
         app.route(rule, method, partial(handler, ctx))
     if ctx.settings.bucket is not None:
-        app.add_hook("before_request", partial(_keep_in_step, ctx, False))
-        app.add_hook("after_request", partial(_keep_in_step, ctx, True))
+        app.add_hook("before_request", partial(_catch_up, ctx))
+        app.install(Durable(ctx.sync))

@@ -1,0 +1,226 @@
+"""A bucket outage while people edit on a bucket-backed instance.
+
+A real `localapp serve` reaches moto's S3 server through a gate on 127.0.0.1
+that can be shut: while it is shut every connection to the bucket is dropped
+unanswered, as when the storage service is down or unreachable. What a person
+must see:
+
+- an edit made during the outage is answered 503 `not_durable`, saying the
+  change is kept on this server and sent when the storage is back, and that
+  it may be lost if the server restarts first; the instance keeps showing it;
+- /health tells how many edits wait on the instance;
+- once the storage is back, the instance sends the edit by itself (nobody
+  repeats it): it reaches the bucket's log once, and another instance started
+  on the bucket shows it, once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from functools import partial
+from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Server, start_server
+
+from localapp.sync.config import BucketConfig
+from localapp.sync.log import Bucket, ChangeLog
+
+# moto's S3 server (`s3_url`) and a fresh bucket per test (`config`): tests/s3.py
+pytest_plugins = ["s3"]
+pytestmark = pytest.mark.slow
+
+_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
+
+
+class Gate:
+    """Forwards S3 requests to moto while open; drops every connection while shut."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urllib.parse.urlsplit(upstream)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.open = True
+        self.dropped = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def forward(self, method: str, path: str, headers: Any,
+                body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        conn = HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            hdrs = {k: v for k, v in headers.items() if k.lower() not in _HOP}
+            hdrs["Content-Length"] = str(len(body))
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return resp.status, resp.getheaders(), resp.read()
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(10)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def __init__(self, gate: Gate, *args: Any) -> None:
+        self.gate = gate
+        super().__init__(*args)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def _handle(self) -> None:
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        if not self.gate.open:
+            self.gate.dropped += 1
+            self.close_connection = True
+            return
+        status, headers, data = self.gate.forward(self.command, self.path, self.headers, body)
+        self.send_response(status)
+        length = str(len(data))
+        for k, v in headers:
+            if k.lower() == "content-length" and self.command == "HEAD":
+                length = v
+            elif k.lower() not in _HOP and k.lower() not in ("server", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", length)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+
+@pytest.fixture
+def gate(s3_url: str) -> Iterator[Gate]:
+    g = Gate(s3_url)
+    try:
+        yield g
+    finally:
+        g.stop()
+
+
+def instance(path: Path, config: BucketConfig, endpoint: str) -> Server:
+    from s3 import DUMMY  # imported once pytest has loaded it as a plugin
+
+    return start_server(path, env={**DUMMY, "LOCALAPP_S3_BUCKET": config.bucket,
+                                   "LOCALAPP_S3_ENDPOINT": endpoint,
+                                   "LOCALAPP_S3_REGION": "us-east-1"})
+
+
+def in_bucket(config: BucketConfig, pid: str) -> int:
+    """How many log entries (read straight from moto) carry product `pid`."""
+    changelog = ChangeLog(Bucket.from_config(config))
+    found, cursor = 0, None
+    for _ in range(10_000):
+        changes, cursor = changelog.read_since(cursor)
+        if not changes:
+            return found
+        found += sum(1 for c in changes if c["table"] == "products" and c["id"] == pid)
+    raise AssertionError("the log never ended")
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.25)
+
+
+def health(s: Server) -> dict[str, Any]:
+    r = s.request("GET", "/health", auth=False)
+    assert r.status == 200, r.body
+    body = r.json()
+    assert isinstance(body, dict)
+    return body
+
+
+def product_names(s: Server) -> list[str]:
+    r = s.request("GET", "/api/products?per_page=500")
+    assert r.status == 200, r.body
+    return [p["name"] for p in r.json()["items"]]  # type: ignore[index]
+
+
+def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
+        tmp_path: Path, config: BucketConfig, gate: Gate) -> None:
+    one = instance(tmp_path / "one", config, gate.url)
+    try:
+        r = one.request("POST", "/api/products", {"sku": "G-1", "name": "闸阀", "price": 10})
+        assert r.status == 201, r.body
+        assert health(one)["sync"]["unflushed"] == 0
+
+        gate.open = False
+        started = time.monotonic()
+        r = one.request("POST", "/api/products", {"sku": "G-2", "name": "停电时录入", "price": 20})
+        took = time.monotonic() - started
+        assert r.status == 503, r.body
+        error = r.json()["error"]  # type: ignore[index]
+        assert error["code"] == "not_durable"
+        assert error["title"]
+        for words in ("saved on this server", "as soon as the storage is back",
+                      "no need to enter it again", "restarts"):
+            assert words in error["message"], error["message"]
+        assert gate.dropped > 0
+        assert took < 20, took  # a bounded wait, not a hang
+        print(f"the 503 came after {took:.1f} s")
+
+        # the instance keeps it and says so; reads still answer from its copy
+        assert "停电时录入" in product_names(one)
+        waiting = health(one)["sync"]
+        assert waiting["unflushed"] >= 1 and waiting["error"]["code"] == "storage_unavailable"
+        r = one.request("GET", "/api/sync/status")
+        assert r.status == 200 and r.json()["pending"] >= 1  # type: ignore[index]
+
+        pid = next(p["id"] for p in one.request("GET", "/api/products?per_page=500")
+                   .json()["items"] if p["name"] == "停电时录入")  # type: ignore[index]
+        assert in_bucket(config, pid) == 0
+
+        # storage back: the instance sends it by itself, once
+        gate.open = True
+        eventually(lambda: health(one)["sync"]["unflushed"] == 0
+                   and health(one)["sync"]["error"] is None,
+                   "the waiting edit was sent once the bucket was back")
+        assert in_bucket(config, pid) == 1
+
+        # another instance, started on the bucket afterwards, shows it once
+        two = instance(tmp_path / "two", config, gate.url)
+        try:
+            assert product_names(two).count("停电时录入") == 1
+            assert product_names(two).count("闸阀") == 1
+        finally:
+            two.stop()
+    finally:
+        one.stop()
+
+
+def test_a_refused_write_keeps_its_own_answer_during_an_outage(
+        tmp_path: Path, config: BucketConfig, gate: Gate) -> None:
+    """Only writes that recorded changes wait for the bucket: a write refused
+    for its input still says why, at once, while the storage is down."""
+    one = instance(tmp_path / "one", config, gate.url)
+    try:
+        assert product_names(one) == []
+        gate.open = False
+        started = time.monotonic()
+        r = one.request("POST", "/api/products", {"name": "没有编号"})
+        assert r.status == 400, r.body
+        assert r.json()["error"]["code"] != "not_durable"  # type: ignore[index]
+        assert time.monotonic() - started < 2
+        assert health(one)["sync"]["unflushed"] == 0
+    finally:
+        gate.open = True
+        one.stop()
