@@ -62,6 +62,14 @@ class StorageDenied(SyncError):
     title = "Sync storage refused access"
 
 
+class StorageUnsupported(SyncError):
+    """The store does not do what we asked (OSS and `If-Match`, for one)."""
+
+    status = 502
+    code = "storage_unsupported"
+    title = "Sync storage lacks a feature"
+
+
 class StorageCorrupt(SyncError):
     """An object in the bucket is not what it claims to be."""
 

@@ -42,6 +42,7 @@ from .errors import (
     StorageCorrupt,
     StorageDenied,
     StorageUnavailable,
+    StorageUnsupported,
     SyncConfigError,
     SyncError,
 )
@@ -83,6 +84,12 @@ def convert(exc: BaseException, action: str, bucket: str) -> SyncError:
         return StorageDenied(f"Access to {where} was refused while trying to {action}. "
                              "Check the access key, secret key and the bucket's permissions.",
                              extra={"action": action, "cause": code or name})
+    if code == "NotImplemented" or status == 501:
+        # Asking again will not help: OSS answers S3's conditional uploads so.
+        return StorageUnsupported(f"{where} does not support what was needed to {action} "
+                                  f"({code or 'HTTP 501'}): it is not fully S3-compatible "
+                                  "for this. See docs/sync.md, Deploying with a bucket.",
+                                  extra={"action": action, "cause": code or "501"})
     if status >= 500 or code in {"SlowDown", "ConditionalRequestConflict", "RequestTimeout"} \
             or not code:
         # no code: a connection error, timeout or other transport failure
@@ -113,6 +120,10 @@ class Bucket:
     def _backoff(self, attempt: int) -> None:
         # jitter so two writers that collided do not collide again in step
         self._sleep(min(1.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.0))
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        """Write `key` whatever is there (only where no condition can be had)."""
+        self._put_conditional(key, body, content_type, {})
 
     def put_if_absent(self, key: str, body: bytes, content_type: str) -> bool:
         """Write `key` unless it exists: True if written, False if it was there."""
@@ -163,7 +174,7 @@ class Bucket:
             return bytes(response["Body"].read()), str(response["ETag"])
         except Exception as e:
             code, status = _error_code(e)
-            if code in {"NoSuchKey", "404"} or status == 404:
+            if code != "NoSuchBucket" and (code in {"NoSuchKey", "404"} or status == 404):
                 return None
             raise convert(e, f"read {key}", self.name) from e
 

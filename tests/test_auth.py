@@ -219,3 +219,23 @@ def test_a_new_password_works_at_once_everywhere_and_ends_old_sessions(
     assert auth.session_principal(two, session.cookie) is None
     fresh = auth.start_session(two, "li")
     assert auth.session_principal(one, fresh.cookie) is not None
+
+
+def test_a_password_changes_on_a_store_without_compare_and_swap(config: BucketConfig) -> None:
+    """Aliyun OSS answers S3's If-Match with 501 NotImplemented."""
+    from s3 import http_error
+
+    bucket = Bucket.from_config(config)
+
+    def no_if_match(request: Any, **_: Any) -> Any:
+        if request.method == "PUT" and "If-Match" in request.headers:
+            return http_error(501, "NotImplemented")
+        return None
+
+    bucket.client.meta.events.register("before-send.s3", no_if_match)
+    at = BucketDirectory(bucket)
+    auth.create_user(at, "li", "password-123")
+    session = auth.start_session(at, "li")
+    auth.set_password(at, "li", "password-456")
+    assert auth.authenticate_password(at, "li", "password-456").name == "li"
+    assert auth.session_principal(at, session.cookie) is None
