@@ -190,6 +190,31 @@ def server(tmp_path: Path) -> Iterator[Server]:
         s.stop()
 
 
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[Server]:
+    """A `localapp serve` that devices sync with (see `connect`)."""
+    s = start_server(tmp_path / "hub")
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def device_token(server: Server, name: str) -> str:
+    """A new API token called `name`, made on `server` the operator's way (the CLI)."""
+    out = run_cli("token", "create", name, "--data-dir", str(server.data_dir), env=server.env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
+def connect(device: Server, server: Server, name: str) -> None:
+    """Set `device` up to sync with `server`, with a token `name` made there."""
+    r = device.request("PUT", "/api/sync/settings",
+                       {"url": server.url, "token": device_token(server, name),
+                        "interval": 3600})
+    assert r.status == 200, r.body
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -61,9 +61,14 @@ class _Raw:
 def http_error(status: int, code: str) -> Any:
     """An S3 error answer, for a `before-send` hook to return instead of
     sending the request (a fault injected at the HTTP boundary)."""
-    from botocore.awsrequest import AWSResponse
-
     body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
             f"<Message>injected by the test</Message></Error>").encode()
-    return AWSResponse("http://127.0.0.1/", status, {"Content-Type": "application/xml"},
-                       _Raw(body))
+    return http_answer(status, {"Content-Type": "application/xml"}, body)
+
+
+def http_answer(status: int, headers: dict[str, str], body: bytes = b"",
+                url: str = "http://127.0.0.1/") -> Any:
+    """Any S3 answer, for a `before-send` hook to return instead of sending."""
+    from botocore.awsrequest import AWSResponse
+
+    return AWSResponse(url, status, headers, _Raw(body))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server, run_cli, start_server
+from conftest import Server, connect, start_server
 
 from localapp import errors
 from localapp.catalogue import Catalogue
@@ -405,21 +405,9 @@ def test_the_list_is_kept_until_a_table_it_reads_changes(devices: tuple[Device, 
 # -- over HTTP, through a hub --------------------------------------------------------------
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Server]:
-    s = start_server(tmp_path / "hub")
-    try:
-        yield s
-    finally:
-        s.stop()
-
-
 def _desktop(tmp_path: Path, name: str, hub: Server) -> Server:
     s = start_server(tmp_path / name)
-    token = run_cli("token", "create", f"device-{name}", "--data-dir", str(hub.data_dir),
-                    env=hub.env).stdout.strip().splitlines()[-1]
-    r = s.request("PUT", "/api/sync/settings", {"url": hub.url, "token": token, "interval": 3600})
-    assert r.status == 200, r.body
+    connect(s, hub, f"device-{name}")
     return s
 
 

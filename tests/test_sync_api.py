@@ -12,24 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Server, run_cli, start_server
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Server]:
-    s = start_server(tmp_path / "hub")
-    try:
-        yield s
-    finally:
-        s.stop()
+from conftest import Server, connect, start_server
 
 
 def _client(tmp_path: Path, name: str, hub: Server) -> Server:
     s = start_server(tmp_path / name)
-    token = run_cli("token", "create", f"device-{name}", "--data-dir", str(hub.data_dir),
-                    env=hub.env).stdout.strip().splitlines()[-1]
-    r = s.request("PUT", "/api/sync/settings", {"url": hub.url, "token": token, "interval": 3600})
-    assert r.status == 200, r.body
+    connect(s, hub, f"device-{name}")
     return s
 
 

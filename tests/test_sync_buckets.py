@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server, localapp_cmd, run_cli, start_server
+from conftest import Server, connect, localapp_cmd, run_cli, start_server
 
 from localapp.sync.config import BucketConfig
 
@@ -36,21 +36,6 @@ def bucket_env(config: BucketConfig) -> dict[str, str]:
     assert config.endpoint is not None
     return {**DUMMY, "LOCALAPP_S3_BUCKET": config.bucket,
             "LOCALAPP_S3_ENDPOINT": config.endpoint, "LOCALAPP_S3_REGION": "us-east-1"}
-
-
-def device_token(instance: Server, name: str) -> str:
-    out = run_cli("token", "create", name, "--data-dir", str(instance.data_dir),
-                  env=instance.env)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip().splitlines()[-1]
-
-
-def connect(device: Server, instance: Server, name: str) -> None:
-    """Set `device` up to sync with `instance` (a token made there)."""
-    r = device.request("PUT", "/api/sync/settings",
-                       {"url": instance.url, "token": device_token(instance, name),
-                        "interval": 3600})
-    assert r.status == 200, r.body
 
 
 def sync(device: Server) -> dict[str, Any]:
@@ -272,7 +257,7 @@ def test_a_cold_start_does_not_undo_edits_of_the_default_task_types(fleet: Fleet
     again = fleet.instance("one")
     for s in (again, a):
         if s is a:
-            connect(a, again, "device-a-again")  # the old token went with the data dir
+            connect(a, again, "device-a-again")  # a new URL here: set up again
             sync(a)
         types = task_types(s)
         assert types.get("1") == "基础施工" and "6" not in types, (s.url, types)

@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -67,14 +66,6 @@ class Wire:
                 for k, v in self.sent[i].headers.items()}
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.body
-
-
 def http_error(status: int, code: str) -> Any:
     from s3 import http_error  # here: importing it at the top would load s3 before pytest_plugins
 
@@ -82,10 +73,9 @@ def http_error(status: int, code: str) -> Any:
 
 
 def ok(request: Any) -> Any:
-    from botocore.awsrequest import AWSResponse
+    from s3 import http_answer
 
-    return AWSResponse(request.url, 200, {"ETag": '"5d41402abc4b2a76b9719d911017c592"'},
-                       _Raw(b""))
+    return http_answer(200, {"ETag": '"5d41402abc4b2a76b9719d911017c592"'}, url=request.url)
 
 
 # -- Function Compute's role keys ----------------------------------------------

@@ -16,18 +16,14 @@ must see:
 
 from __future__ import annotations
 
-import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
-from functools import partial
-from http.client import HTTPConnection
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Server, start_server
+from s3_proxy import FaultProxy
 
 from localapp.sync.config import BucketConfig
 from localapp.sync.log import Bucket, ChangeLog
@@ -36,77 +32,10 @@ from localapp.sync.log import Bucket, ChangeLog
 pytest_plugins = ["s3"]
 pytestmark = pytest.mark.slow
 
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
-
-
-class Gate:
-    """Forwards S3 requests to moto while open; drops every connection while shut."""
-
-    def __init__(self, upstream: str) -> None:
-        parts = urllib.parse.urlsplit(upstream)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.open = True
-        self.dropped = 0
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def forward(self, method: str, path: str, headers: Any,
-                body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-        conn = HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            hdrs = {k: v for k, v in headers.items() if k.lower() not in _HOP}
-            hdrs["Content-Length"] = str(len(body))
-            conn.request(method, path, body=body, headers=hdrs)
-            resp = conn.getresponse()
-            return resp.status, resp.getheaders(), resp.read()
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join(10)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def __init__(self, gate: Gate, *args: Any) -> None:
-        self.gate = gate
-        super().__init__(*args)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-    def _handle(self) -> None:
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        if not self.gate.open:
-            self.gate.dropped += 1
-            self.close_connection = True
-            return
-        status, headers, data = self.gate.forward(self.command, self.path, self.headers, body)
-        self.send_response(status)
-        length = str(len(data))
-        for k, v in headers:
-            if k.lower() == "content-length" and self.command == "HEAD":
-                length = v
-            elif k.lower() not in _HOP and k.lower() not in ("server", "date"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", length)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
-
-
 @pytest.fixture
-def gate(s3_url: str) -> Iterator[Gate]:
-    g = Gate(s3_url)
+def gate(s3_url: str) -> Iterator[FaultProxy]:
+    """The bucket as seen through a proxy that can be shut (`gate.shut = True`)."""
+    g = FaultProxy(s3_url)
     try:
         yield g
     finally:
@@ -156,14 +85,14 @@ def product_names(s: Server) -> list[str]:
 
 
 def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
-        tmp_path: Path, config: BucketConfig, gate: Gate) -> None:
+        tmp_path: Path, config: BucketConfig, gate: FaultProxy) -> None:
     one = instance(tmp_path / "one", config, gate.url)
     try:
         r = one.request("POST", "/api/products", {"sku": "G-1", "name": "闸阀", "price": 10})
         assert r.status == 201, r.body
         assert health(one)["sync"]["unflushed"] == 0
 
-        gate.open = False
+        gate.shut = True
         started = time.monotonic()
         r = one.request("POST", "/api/products", {"sku": "G-2", "name": "停电时录入", "price": 20})
         took = time.monotonic() - started
@@ -174,7 +103,7 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
         for words in ("saved on this server", "as soon as the storage is back",
                       "no need to enter it again", "restarts"):
             assert words in error["message"], error["message"]
-        assert gate.dropped > 0
+        assert gate.injected["drop"] > 0
         assert took < 20, took  # a bounded wait, not a hang
         print(f"the 503 came after {took:.1f} s")
 
@@ -190,7 +119,7 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
         assert in_bucket(config, pid) == 0
 
         # storage back: the instance sends it by itself, once
-        gate.open = True
+        gate.shut = False
         eventually(lambda: health(one)["sync"]["unflushed"] == 0
                    and health(one)["sync"]["error"] is None,
                    "the waiting edit was sent once the bucket was back")
@@ -208,13 +137,13 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
 
 
 def test_a_refused_write_keeps_its_own_answer_during_an_outage(
-        tmp_path: Path, config: BucketConfig, gate: Gate) -> None:
+        tmp_path: Path, config: BucketConfig, gate: FaultProxy) -> None:
     """Only writes that recorded changes wait for the bucket: a write refused
     for its input still says why, at once, while the storage is down."""
     one = instance(tmp_path / "one", config, gate.url)
     try:
         assert product_names(one) == []
-        gate.open = False
+        gate.shut = True
         started = time.monotonic()
         r = one.request("POST", "/api/products", {"name": "没有编号"})
         assert r.status == 400, r.body
@@ -222,5 +151,5 @@ def test_a_refused_write_keeps_its_own_answer_during_an_outage(
         assert time.monotonic() - started < 2
         assert health(one)["sync"]["unflushed"] == 0
     finally:
-        gate.open = True
+        gate.shut = False
         one.stop()

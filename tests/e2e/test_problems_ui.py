@@ -14,25 +14,15 @@ next sync. Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import api, no_unexpected_errors, sign_in, wait_for
-from conftest import Server, run_cli, start_server
+from conftest import Server, run_cli
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Server]:
-    s = start_server(tmp_path / "hub")
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 def shot(page: Any, artifacts: Path, name: str, **kwargs: Any) -> None:

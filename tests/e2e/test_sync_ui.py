@@ -16,31 +16,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import api, no_unexpected_errors, sign_in, wait_for
-from conftest import Server, run_cli, start_server
+from conftest import Server, device_token
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def hub(tmp_path: Path) -> Iterator[Server]:
-    s = start_server(tmp_path / "hub")
-    try:
-        yield s
-    finally:
-        s.stop()
 
-
-def device_token(hub: Server, name: str) -> str:
-    out = run_cli("token", "create", name, "--data-dir", str(hub.data_dir), env=hub.env)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip().splitlines()[-1]
 
 
 def shot(page: Any, artifacts: Path, name: str) -> None:
