@@ -215,6 +215,20 @@ def connect(device: Server, server: Server, name: str) -> None:
     assert r.status == 200, r.body
 
 
+@pytest.fixture
+def synced_desktops(tmp_path: Path, hub: Server) -> Iterator[tuple[Server, Server]]:
+    """Two desktops' servers, `a` and `b`, each set up to sync with `hub`."""
+    started: list[Server] = []
+    try:
+        for name in ("a", "b"):
+            started.append(start_server(tmp_path / name))
+            connect(started[-1], hub, f"device-{name}")
+        yield started[0], started[1]
+    finally:
+        for s in started:
+            s.stop()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server, connect, start_server
+from conftest import Server
 
 from localapp import errors
 from localapp.catalogue import Catalogue
@@ -405,23 +405,6 @@ def test_the_list_is_kept_until_a_table_it_reads_changes(devices: tuple[Device, 
 # -- over HTTP, through a hub --------------------------------------------------------------
 
 
-def _desktop(tmp_path: Path, name: str, hub: Server) -> Server:
-    s = start_server(tmp_path / name)
-    connect(s, hub, f"device-{name}")
-    return s
-
-
-@pytest.fixture
-def desktops(tmp_path: Path, hub: Server) -> Iterator[tuple[Server, Server]]:
-    a = _desktop(tmp_path, "a", hub)
-    b = _desktop(tmp_path, "b", hub)
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
-
-
 def ok(s: Server, method: str, path: str, body: object | None = None) -> Any:
     r = s.request(method, path, body)
     assert r.status < 300, (method, path, r.status, r.body)
@@ -434,8 +417,8 @@ def run(*servers: Server) -> None:
 
 
 def test_http_problems_made_by_two_desktops_are_listed_fixed_and_synced(
-        desktops: tuple[Server, Server], hub: Server) -> None:
-    a, b = desktops
+        synced_desktops: tuple[Server, Server], hub: Server) -> None:
+    a, b = synced_desktops
     project = ok(a, "POST", "/api/projects", {"name": "新仓库"})
     ok(a, "POST", "/api/tasks", {"project_id": project["id"], "name": "打地基",
                                  "start": "2025-03-01", "end": "2025-03-05"})

@@ -8,28 +8,9 @@ everywhere; a delete against an edit is surfaced, never silently undone."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from conftest import Server, connect, start_server
-
-
-def _client(tmp_path: Path, name: str, hub: Server) -> Server:
-    s = start_server(tmp_path / name)
-    connect(s, hub, f"device-{name}")
-    return s
-
-
-@pytest.fixture
-def clients(tmp_path: Path, hub: Server) -> Iterator[tuple[Server, Server]]:
-    a = _client(tmp_path, "a", hub)
-    b = _client(tmp_path, "b", hub)
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+from conftest import Server, start_server
 
 
 def sync(s: Server) -> dict:
@@ -44,9 +25,9 @@ def product(s: Server, pid: str) -> dict:
     return r.json()["product"]
 
 
-def test_an_edit_made_on_one_device_appears_on_the_other(clients: tuple[Server, Server],
-                                                         hub: Server) -> None:
-    a, b = clients
+def test_an_edit_made_on_one_device_appears_on_the_other(
+        synced_desktops: tuple[Server, Server], hub: Server) -> None:
+    a, b = synced_desktops
     r = a.request("POST", "/api/products", {"sku": "M8-40", "name": "六角螺栓 M8×40",
                                             "price": 125})
     assert r.status == 201, r.body
@@ -68,8 +49,8 @@ def test_an_edit_made_on_one_device_appears_on_the_other(clients: tuple[Server, 
 
 
 def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
-        clients: tuple[Server, Server]) -> None:
-    a, b = clients
+        synced_desktops: tuple[Server, Server]) -> None:
+    a, b = synced_desktops
     pid = a.request("POST", "/api/products", {"sku": "P1", "name": "水泥", "price": 3000}
                     ).json()["product"]["id"]
     sync(a)
@@ -98,8 +79,9 @@ def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
     assert b.request("GET", "/api/sync/conflicts").json()["total"] == 0
 
 
-def test_edit_against_delete_is_surfaced_and_can_restore(clients: tuple[Server, Server]) -> None:
-    a, b = clients
+def test_edit_against_delete_is_surfaced_and_can_restore(
+        synced_desktops: tuple[Server, Server]) -> None:
+    a, b = synced_desktops
     pid = a.request("POST", "/api/products", {"sku": "D1", "name": "旧货", "price": 100}
                     ).json()["product"]["id"]
     sync(a)
@@ -153,12 +135,12 @@ def test_bad_settings_and_an_unreachable_server_are_clear_and_block_nothing(
 
 
 def test_a_picture_added_on_one_device_is_fetched_on_the_other_when_shown(
-        clients: tuple[Server, Server], hub: Server) -> None:
+        synced_desktops: tuple[Server, Server], hub: Server) -> None:
     import io
 
     from PIL import Image
 
-    a, b = clients
+    a, b = synced_desktops
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
     png = buf.getvalue()
