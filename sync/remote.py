@@ -131,8 +131,10 @@ class HttpRemote:
 class BucketRemote:
     """The bucket's change log (and snapshots) as an upstream."""
 
-    def __init__(self, bucket: Bucket, *, page_size: int = 100) -> None:
+    def __init__(self, bucket: Bucket, *, page_size: int = 100,
+                 max_page_bytes: int = MAX_PAGE_BYTES) -> None:
         self.bucket = bucket
+        self.max_page_bytes = max_page_bytes
         self.log = ChangeLog(bucket, page_size=page_size)
         self.blobs = BlobStore(bucket)
         self.snapshots = SnapshotStore(bucket)
@@ -154,22 +156,22 @@ class BucketRemote:
         return {"ok": True, "number": number, "duplicate": False}
 
     def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
-        """A page of at most `limit` records (and about MAX_PAGE_BYTES) after `cursor`.
+        """A page of at most `limit` records (and about `max_page_bytes`) after `cursor`.
 
         A reader starting from nothing gets the newest snapshot first, in pages
         (`S<upto>.<offset>`), then the log after it: `B<number>` when every
         batch up to that number was read, `B<number>.<k>` when the first `k`
         entries of the next batch were read too (a batch larger than a page).
         """
+        if cursor and cursor[0] == "S":  # inside a snapshot: go on from there
+            return self._snapshot_page(cursor, limit)
         position = _log_position(cursor)
-        if position is None or position == (0, 0):
+        if position is None or position == (0, 0):  # from nothing: the newest snapshot first
             upto, records = self.snapshots.latest()
             if upto:
                 self._snapshot = (upto, records)
-                cursor = f"S{upto}.0"
+                return self._snapshot_page(f"S{upto}.0", limit)
             position = (0, 0)
-        if cursor and cursor[0] == "S":
-            return self._snapshot_page(cursor, limit)
         return self._log_page(*position, max(1, limit))
 
     def _log_page(self, after: int, skip: int,
@@ -180,7 +182,7 @@ class BucketRemote:
         for n in self._numbers_after(after, min(self.log.page_size, limit + 1)):
             if n is None:  # listed as many as asked for: there may be more
                 return _records_of(entries), cursor, True
-            if len(entries) >= limit or size >= MAX_PAGE_BYTES:
+            if len(entries) >= limit or size >= self.max_page_bytes:
                 return _records_of(entries), cursor, True
             batch = self.log.batch(n)
             if batch is None:  # listed (or known) but gone: objects are never deleted
@@ -188,7 +190,7 @@ class BucketRemote:
             changes = batch["changes"]
             k = skip if n == after + 1 else 0
             while k < len(changes) and len(entries) < limit \
-                    and (size < MAX_PAGE_BYTES or not entries):
+                    and (size < self.max_page_bytes or not entries):
                 entries.append(changes[k])
                 size += len(orjson.dumps(changes[k]))
                 k += 1
@@ -225,7 +227,7 @@ class BucketRemote:
         records = self._snapshot[1]
         end, size = offset, 0
         while end < len(records) and end - offset < max(1, limit) \
-                and (size < MAX_PAGE_BYTES or end == offset):
+                and (size < self.max_page_bytes or end == offset):
             size += len(orjson.dumps(records[end]))
             end += 1
         page = records[offset:end]

@@ -207,6 +207,33 @@ def device_token(server: Server, name: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+def multipart(files: dict[str, tuple[str, bytes, str]], fields: dict[str, str] | None = None
+              ) -> tuple[bytes, dict[str, str]]:
+    """A multipart/form-data body and its Content-Type header."""
+    import io
+
+    boundary = uuid.uuid4().hex
+    out = io.BytesIO()
+    for name, value in (fields or {}).items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                  .encode())
+        out.write(value.encode() + b"\r\n")
+    for name, (filename, data, ctype) in files.items():
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                  f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode())
+        out.write(data + b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def upload(server: Server, path: str, filename: str, data: bytes,
+           fields: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+           ctype: str = "application/octet-stream") -> Response:
+    """POST one file (as a browser's form does) to `path` on `server`."""
+    body, hdrs = multipart({"file": (filename, data, ctype)}, fields)
+    return server.request("POST", path, body, headers={**hdrs, **(headers or {})})
+
+
 def connect(device: Server, server: Server, name: str) -> None:
     """Set `device` up to sync with `server`, with a token `name` made there."""
     r = device.request("PUT", "/api/sync/settings",

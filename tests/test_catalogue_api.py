@@ -20,34 +20,10 @@ from urllib.parse import quote
 
 import openpyxl
 import pytest
-from conftest import Response, Server, start_server
+from conftest import Response, Server, multipart, start_server, upload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-
-
-def multipart(files: dict[str, tuple[str, bytes, str]], fields: dict[str, str] | None = None
-              ) -> tuple[bytes, dict[str, str]]:
-    """A multipart/form-data body and its Content-Type header."""
-    boundary = uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, value in (fields or {}).items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                  .encode())
-        out.write(value.encode() + b"\r\n")
-    for name, (filename, data, ctype) in files.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                  f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode())
-        out.write(data + b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-
-
-def upload(server: Server, path: str, filename: str, data: bytes,
-           fields: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-           ctype: str = "application/octet-stream") -> Response:
-    body, hdrs = multipart({"file": (filename, data, ctype)}, fields)
-    return server.request("POST", path, body, headers={**hdrs, **(headers or {})})
 
 
 def body(r: Response) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import Server, start_server
+from conftest import Server, start_server, upload
 
 
 def sync(s: Server) -> dict:
@@ -146,12 +146,7 @@ def test_a_picture_added_on_one_device_is_fetched_on_the_other_when_shown(
     png = buf.getvalue()
     pid = a.request("POST", "/api/products", {"sku": "IMG1", "name": "红砖", "price": 50}
                     ).json()["product"]["id"]
-    boundary = "----localapp"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"brick.png\"\r\nContent-Type: image/png\r\n\r\n").encode() + png + \
-        f"\r\n--{boundary}--\r\n".encode()
-    r = a.request("POST", f"/api/products/{pid}/images", body,
-                  {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    r = upload(a, f"/api/products/{pid}/images", "brick.png", png, ctype="image/png")
     assert r.status == 201, r.body
     key = r.json()["image"]["key"]
     sync(a)

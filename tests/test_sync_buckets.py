@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Server, connect, localapp_cmd, run_cli, start_server
+from conftest import Server, connect, localapp_cmd, run_cli, start_server, upload
 
 from localapp.sync.config import BucketConfig
 
@@ -234,6 +234,46 @@ def test_an_instance_started_with_an_empty_dir_serves_everything_at_once(fleet: 
     eventually(lambda: later in products(two), "instance two lists a product made after restart")
     sync(a)
     assert later in products(a)
+
+
+def product_total(s: Server) -> int:
+    r = s.request("GET", "/api/products?per_page=1")
+    assert r.status == 200, r.body
+    body = r.json()
+    assert isinstance(body, dict)
+    return int(body["total"])
+
+
+def test_an_instance_and_a_desktop_start_from_a_snapshot_of_several_pages(
+        tmp_path: Path, config: BucketConfig) -> None:
+    """2,508 products in a snapshot: three pages of 1,000 for an instance's
+    catch-up and for a desktop's pull. A new instance with an empty data dir
+    must serve them all, and a new desktop must get them all; both hung
+    before, served the snapshot's first page for ever (issue 14, part 1)."""
+    fleet = Fleet(tmp_path, config)
+    fleet.env["LOCALAPP_SYNC_SNAPSHOT_EVERY"] = "1"
+    try:
+        one = fleet.instance("one")
+        a = fleet.device("a", one)
+        rows = "\n".join(f"SN-{i:05d},扁钢 {i},{i + 1}.50" for i in range(2508))
+        r = upload(a, "/api/products/import", "价格表.csv", f"货号,品名,单价\n{rows}\n".encode())
+        assert r.status == 200, r.body
+        assert sync(a)["summary"]["pushed"] >= 2508
+        listed = config.client().list_objects_v2
+        eventually(lambda: listed(Bucket=config.bucket, Prefix="snapshots/").get("KeyCount", 0),
+                   "instance one writes a snapshot", timeout=60)
+        one.stop()
+        fleet.servers.remove(one)
+
+        two = fleet.instance("two")  # empty data dir: starts from the snapshot
+        assert two.request("GET", "/health").status == 200
+        assert product_total(two) == 2508
+        b = fleet.device("b", two)
+        sync(b)
+        assert product_total(b) == 2508
+        assert products(b).keys() <= products(two).keys()
+    finally:
+        fleet.stop()
 
 
 def task_types(s: Server) -> dict[str, str]:

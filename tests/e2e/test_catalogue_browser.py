@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import pytest
 from browser import api, no_unexpected_errors, sign_in, wait_for
-from conftest import Server
+from conftest import Server, upload
 
 pytestmark = pytest.mark.browser
 
@@ -111,12 +111,8 @@ def seed_products(server: Server, tmp_path: Path) -> None:
         ws.append(list(row[:7]))
     path = tmp_path / "seed.xlsx"
     wb.save(path)
-    boundary = "----catalogue-test"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"seed.xlsx\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() + \
-        f"\r\n--{boundary}--\r\n".encode()
-    api(server, "POST", "/api/products/import", body,
-        {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    r = upload(server, "/api/products/import", "seed.xlsx", path.read_bytes())
+    assert r.status == 200, r.body
 
 
 # -- tests --------------------------------------------------------------------------------
