@@ -421,7 +421,7 @@ def test_desktop_onefile_serves_the_guarded_app(desktop_exe_run: tuple[subproces
 
 def test_desktop_onefile_shows_its_window(builds: Builds, tmp_path: Path,
                                           artifacts: Path) -> None:
-    from xvfb_display import looks_drawn, require_gui, window_env, xvfb
+    from xvfb_display import capture_drawn, require_gui, window_env, xvfb
 
     require_tool("import")
     log_path = tmp_path / "window.log"
@@ -438,11 +438,7 @@ def test_desktop_onefile_shows_its_window(builds: Builds, tmp_path: Path,
                 assert proc.poll() is None, log_path.read_text(errors="replace")
                 assert time.monotonic() < deadline, log_path.read_text(errors="replace")
                 time.sleep(0.1)
-            time.sleep(1.0)  # let the first view finish drawing
-            shot = artifacts / "desktop-onefile-zh.png"
-            subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30,
-                           env=window_env(display))
-            looks_drawn(shot)
+            capture_drawn(artifacts / "desktop-onefile-zh.png", window_env(display))
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=30) == 0, log_path.read_text(errors="replace")
         finally:

@@ -61,14 +61,44 @@ def window_env(display: str) -> dict[str, str]:
     return env
 
 
-def looks_drawn(path: os.PathLike[str] | str) -> None:
-    """The screenshot shows a painted page, not a blank or black screen."""
+def drawn_problem(path: os.PathLike[str] | str) -> str | None:
+    """Why the screenshot does not show a painted page (blank, black), or None."""
     from PIL import Image
 
     with Image.open(path) as img:
-        assert img.size == (WIDTH, HEIGHT)
+        if img.size != (WIDTH, HEIGHT):
+            return f"{path} is {img.size}, not the screen's {(WIDTH, HEIGHT)}"
         small = img.convert("RGB").resize((320, 200))
         colours = small.getcolors(maxcolors=100000) or []
-        assert len(colours) > 40, f"{path} looks blank ({len(colours)} colours)"
+        if len(colours) <= 40:
+            return f"{path} looks blank ({len(colours)} colours)"
         # The page background is light; black here means nothing was painted.
-        assert sum(small.getpixel((160, 100))) > 600, f"{path}: the page was not painted"
+        if sum(small.getpixel((160, 100))) <= 600:
+            return f"{path}: the page was not painted"
+    return None
+
+
+def looks_drawn(path: os.PathLike[str] | str) -> None:
+    """The screenshot shows a painted page, not a blank or black screen."""
+    problem = drawn_problem(path)
+    assert problem is None, problem
+
+
+def capture_drawn(path: os.PathLike[str] | str, env: dict[str, str] | None = None,
+                  timeout: float = 30) -> None:
+    """Screenshot the X screen into `path` once it shows a painted page.
+
+    A window whose page has rendered reaches the X screen a moment later, and
+    later still on a loaded machine: instead of sleeping a fixed time, take
+    screenshots until one is drawn (bounded; the last one is kept either way).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30,
+                       env=env)
+        problem = drawn_problem(path)
+        if problem is None:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not drawn within {timeout} s: {problem}")
+        time.sleep(0.2)

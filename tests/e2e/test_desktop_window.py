@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, localapp_cmd, require_tool
-from xvfb_display import looks_drawn, require_gui, window_env, xvfb
+from xvfb_display import capture_drawn, looks_drawn, require_gui, window_env, xvfb
 
 from localapp import instance
 
@@ -130,11 +130,7 @@ def test_localapp_opens_the_window_and_a_second_launch_raises_it(display: str, t
                                  capture_output=True, text=True, timeout=30,
                                  env=window_env(display)).stdout.split()
         assert windows, "no X window titled localapp"
-        time.sleep(1.0)  # let the first view finish drawing
-        shot = artifacts / "desktop-command-zh.png"
-        subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30,
-                       env=window_env(display))
-        looks_drawn(shot)
+        capture_drawn(artifacts / "desktop-command-zh.png", window_env(display))
 
         second = subprocess.run(localapp_cmd("--data-dir", str(data_dir)), capture_output=True,
                                 text=True, timeout=60, env=window_env(display),

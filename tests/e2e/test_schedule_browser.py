@@ -163,9 +163,17 @@ def test_drag_bar_saves_dates_and_reload_keeps_them(page: Any, server: Server,
 def test_click_edits_delete_key_deletes_and_ctrl_z_restores(page: Any, server: Server) -> None:
     from playwright.sync_api import expect
 
+    # The first task runs from day -2 to the end of day 3: the middle of its bar
+    # is today's midnight. The page's clock stands at 23:30, so the today line
+    # lies over the middle of the bar, where the user clicks (before, a click
+    # there between about 22:30 and midnight hit the line and opened nothing).
+    page.clock.set_fixed_time(dt.datetime.combine(dt.date.today(), dt.time(23, 30)))
     project, (first, second, launch) = seed(server)
     sign_in(page, server)
     box = bar(page, first["id"]).locator(".bar").bounding_box()
+    line = page.locator(".current-highlight").bounding_box()
+    assert line and box["x"] < line["x"] <= box["x"] + box["width"] / 2 <= line["x"] + 8, (
+        line, box)
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     dialog = page.locator("dialog[open]")
     expect(dialog.locator("h2")).to_have_text("编辑任务")

@@ -26,6 +26,9 @@ from typing import Any
 from localapp import app, logs
 from localapp.settings import Settings
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: xvfb_display
+from xvfb_display import capture_drawn  # noqa: E402
+
 READ_PAGE = """(() => {
   const body = document.body;
   const user = document.getElementById('user-name');
@@ -44,6 +47,9 @@ READ_PAGE = """(() => {
     url: location.pathname + location.search,
   };
 })()"""
+
+
+PAINTED = "document.documentElement.dataset.painted === 'yes' || null"
 
 
 def _poll(fn: Any, timeout: float, what: str) -> Any:
@@ -79,8 +85,7 @@ def save_with_dialog(window: Any, target: Path, shot: Path) -> dict[str, Any]:
     window.run_js(DOWNLOAD)
     dialog = _poll(lambda: _x("search", "--name", DIALOG_NAMES).split(), 20,
                    "no native save dialog appeared")[0]
-    time.sleep(0.5)
-    subprocess.run(["import", "-window", "root", str(shot)], check=True, timeout=30)
+    capture_drawn(shot)
     # No window manager under Xvfb: give the dialog the keyboard ourselves.
     _x("windowfocus", dialog)
     _x("key", "ctrl+a")
@@ -108,9 +113,10 @@ def main() -> int:
             result["opened_size"] = [window.width, window.height]
             result["page"] = _poll(lambda: window.run_js(READ_PAGE), 30,
                                    "the page did not render")
-            time.sleep(0.5)  # let fonts and the chart settle for the screenshot
-            subprocess.run(["import", "-window", "root", str(args.shot)], check=True,
-                           timeout=30)
+            # the page says when its first view has been painted (ui/js/app.js);
+            # the X screen shows it a moment later, so the capture waits for that too
+            _poll(lambda: window.run_js(PAINTED), 30, "the page never reported a paint")
+            capture_drawn(args.shot)
             if args.save_as:
                 shot = args.shot.with_name(args.shot.stem + "-save-dialog.png")
                 result["save"] = save_with_dialog(window, args.save_as, shot)

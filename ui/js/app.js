@@ -130,6 +130,15 @@ async function start() {
   started = true;
   render();
   document.body.classList.remove('loading');
+  reportPainted();
+}
+
+// <html data-painted="yes"> once the first view has been through a frame: a
+// window or a test that must not capture a blank screen waits for it.
+function reportPainted() {
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    document.documentElement.dataset.painted = 'yes';
+  }));
 }
 
 // Module scripts run before DOMContentLoaded, so every view module listed in
