@@ -41,7 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import print_table  # noqa: E402
 
 from localapp import imports  # noqa: E402
-from localapp.catalogue import Catalogue, ImportOptions, gc_paused  # noqa: E402
+from localapp.catalogue import Catalogue, ImportOptions  # noqa: E402
+from localapp.records import gc_paused  # noqa: E402
 from localapp.search import SearchQuery, load_pinyin  # noqa: E402
 from localapp.store import Store  # noqa: E402
 

@@ -23,20 +23,16 @@ under `store.transaction()`, which also serialises threads.
 from __future__ import annotations
 
 import contextlib
-import gc
-import os
 import re
-import unicodedata
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from . import errors
+from . import errors, records
+from .checks import Invalid, invalid
+from .checks import text as _text
+from .money import MAX_CENTS, cents_text, parse_cents, parse_money
+from .records import Doc, gc_paused, new_id, new_ids, now_iso, same, stamp_tombstone, write
 from .search import DEFAULT_SORT, SORTS, ProductIndex, SearchQuery, fold
 from .store import Store
 
@@ -48,249 +44,30 @@ IMAGES = "images"
 
 DEFAULT_CURRENCY = "CNY"
 #: The largest price: below 2**53, so a browser's JavaScript numbers hold it exactly.
-MAX_CENTS = 10**15 - 1
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
-MAX_FIELD_ERRORS = 100
 #: How many row errors an import report lists (the counts are always complete).
 MAX_REPORTED_ERRORS = 1000
 PREVIEW_ROWS = 100
 MAX_IMAGES = 50
 
 #: Fields the server owns; ignored when a client sends them back.
-BOOKKEEPING: frozenset[str] = frozenset(
-    {"id", "created_at", "updated_at", "rev", "deleted", "deleted_at", "price_history",
-     "price_decimal"})
-_HIDDEN = frozenset({"deleted", "deleted_at"})
+BOOKKEEPING: frozenset[str] = records.BOOKKEEPING | {"price_history", "price_decimal"}
 
 #: The fields a product has besides price and bookkeeping, in display order.
 TEXT_FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "supplier", "notes")
 FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "price", "currency",
                            "supplier", "tags", "images", "notes")
 
-Doc = dict[str, Any]
-
-
-def now_iso() -> str:
-    """The current time as ISO 8601 UTC with milliseconds, e.g. 2025-03-01T08:00:00.000Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def new_ids(n: int) -> list[str]:
-    """`n` uuid4 hex ids at once: an import of 100,000 rows needs them quickly.
-
-    The same format as uuid.uuid4().hex (version nibble 4, variant 10xx),
-    from one read of the OS random source instead of 100,000.
-    """
-    raw = os.urandom(16 * n).hex()
-    out = []
-    for i in range(0, 32 * n, 32):
-        h = raw[i:i + 32]
-        out.append(f"{h[:12]}4{h[13:16]}{'89ab'[int(h[16], 16) & 3]}{h[17:]}")
-    return out
-
-
 # -- problems ------------------------------------------------------------------
-
-
-class Invalid(ValueError):
-    """One value is not acceptable: a reason in words and a stable code for the UI.
-
-    `params` are the values the reason names (`max=200` for "at most 200
-    characters"), so the UI can say the same in its own language.
-    """
-
-    def __init__(self, reason: str, code: str = "invalid", **params: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-        self.params = params
-
-
-def field_details(problems: Mapping[str, str | Invalid]) -> dict[str, Any]:
-    """`fields` (English reasons), `field_codes` and, where a reason names values,
-    `field_params`: the three maps an error body carries for per-field problems.
-
-    A plain text reason gets the code `invalid`, so every field in `fields`
-    has a code the UI can look up.
-    """
-    fields: dict[str, str] = {}
-    codes: dict[str, str] = {}
-    params: dict[str, dict[str, Any]] = {}
-    for name, problem in problems.items():
-        if isinstance(problem, Invalid):
-            fields[name], codes[name] = problem.reason, problem.code
-            if problem.params:
-                params[name] = dict(problem.params)
-        else:
-            fields[name], codes[name] = problem, "invalid"
-    out: dict[str, Any] = {"fields": fields, "field_codes": codes}
-    if params:
-        out["field_params"] = params
-    return out
-
-
-def invalid(problems: Mapping[str, str | Invalid], what: str = "The data is not valid",
-            **extra: Any) -> errors.ValidationError:
-    """One ValidationError for several per-field problems, the first few in the message.
-
-    The body carries `fields` (English reasons, as always) and `field_codes`
-    (a stable code per field, e.g. `{"price": "negative"}`) for the UI to
-    translate, plus `field_params` for codes whose text names values.
-    """
-    items: list[tuple[str, str | Invalid]] = list(problems.items())
-    shown = dict(items[:MAX_FIELD_ERRORS])
-    if len(items) > MAX_FIELD_ERRORS:
-        hidden = len(items) - MAX_FIELD_ERRORS
-        shown["_more"] = Invalid(f"{hidden} more problems not shown", "more", n=hidden)
-    details = field_details(shown)
-    reasons = details["fields"]
-    first = "; ".join(f"{k}: {reasons[k]}" for k, _ in items[:3])
-    more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
-    body = {k: v for k, v in details.items() if k != "fields"}
-    return errors.ValidationError(f"{what}: {first}{more}", fields=reasons,
-                                  extra={**body, **extra})
 
 
 # -- money -----------------------------------------------------------------------
 
-_CENT = Decimal("0.01")
-_PLAIN_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)$")
-_GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
-_CURRENCY_MARKS = ("¥", "￥", "$", "元", "RMB", "CNY", "rmb", "cny")
-
-
-def to_decimal(value: Any) -> Decimal:
-    """A number written in a cell or a request, as an exact Decimal.
-
-    Spreadsheet numbers arrive as binary floats; they are read back at 15
-    significant digits (what Excel shows), so 0.1 + 0.2 is 0.3, not
-    0.30000000000000004. Text may carry a currency mark, thousands
-    separators and full-width digits (１２.５０).
-    """
-    if isinstance(value, bool):
-        raise Invalid("must be a number, not true/false", "not_a_number")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise Invalid("must be a number", "not_a_number")
-        return Decimal(format(value, ".15g"))
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise Invalid("must be a number", "not_a_number")
-        return value
-    if not isinstance(value, str):
-        raise Invalid("must be a number", "not_a_number")
-    text = unicodedata.normalize("NFKC", value).strip()
-    for mark in _CURRENCY_MARKS:
-        text = text.replace(mark, "")
-    text = text.replace(" ", "").replace("\u00a0", "")
-    if not text:
-        raise Invalid("is required", "required")
-    if _GROUPED_NUMBER.match(text):
-        text = text.replace(",", "")
-    if not _PLAIN_NUMBER.match(text):
-        raise Invalid(f"{value.strip()[:40]!r} is not a number", "not_a_number")
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise Invalid(f"{value.strip()[:40]!r} is not a number", "not_a_number") from None
-
-
-def parse_money(value: Any) -> int:
-    """An amount in major units (yuan: 12.5, "12.50", "¥1,299") as integer cents."""
-    amount = to_decimal(value)
-    if amount < 0:
-        raise Invalid("must not be negative", "negative")
-    cents = amount * 100
-    if cents != cents.to_integral_value():
-        raise Invalid(f"{amount} has more than 2 decimal places", "too_many_decimals")
-    if cents > MAX_CENTS:
-        raise Invalid("is too large", "too_large", max=cents_text(MAX_CENTS))
-    return int(cents)
-
-
-def parse_cents(value: Any) -> int:
-    """A price already in cents (the API's `price`): a whole number, not negative."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Invalid("must be a whole number of cents (1250 for 12.50), or send "
-                      "price_decimal as text", "not_a_number")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise Invalid("must be a whole number of cents (1250 for 12.50)", "not_a_number")
-        value = int(value)
-    if value < 0:
-        raise Invalid("must not be negative", "negative")
-    if value > MAX_CENTS:
-        raise Invalid("is too large", "too_large", max=cents_text(MAX_CENTS))
-    return value
-
-
-def cents_text(cents: int) -> str:
-    """1250 -> "12.50": an exact decimal string for display."""
-    return str((Decimal(cents) / 100).quantize(_CENT))
-
-
-def round_cents(value: Decimal) -> int:
-    """An exact amount in cents, rounded half up to a whole cent (as on an invoice)."""
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 # -- fields ------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _TAG_SPLIT = re.compile(r"[,，;；、|]")
-
-
-def cell_text(value: Any) -> str:
-    """Any cell or JSON scalar as the text a person sees (123.0 -> "123")."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return format(value, ".15g")
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-def _text(max_len: int, *, required: bool = False, strip: bool = True,
-          multiline: bool = False) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value is None:
-            value = ""
-        if value.__class__ is not str:
-            if not isinstance(value, str):
-                raise Invalid("must be text", "not_text")
-            value = str(value)
-        if strip:
-            value = value.strip()
-        if required and not value:
-            raise Invalid("is required", "required")
-        if len(value) > max_len:
-            raise Invalid(f"must be at most {max_len} characters", "too_long", max=max_len)
-        if value.isprintable():
-            return value  # the common case, decided in C
-        if not multiline and ("\n" in value or "\r" in value):
-            value = " ".join(value.split())
-        if _CONTROL.search(value):
-            raise Invalid("must not contain control characters", "control_characters")
-        return value
-
-    return check
 
 
 def _currency(value: Any) -> str:
@@ -439,19 +216,10 @@ def content_of(doc: Mapping[str, Any]) -> Doc:
     return {k: v for k, v in doc.items() if k not in BOOKKEEPING}
 
 
-def same(a: Any, b: Any) -> bool:
-    # Exact JSON equality: in Python 1 == 1.0 == True, in a JSON file they differ.
-    opt = orjson.OPT_SORT_KEYS
-    return orjson.dumps(a, option=opt) == orjson.dumps(b, option=opt)
-
-
 def public(doc: Mapping[str, Any], *, history: bool = True) -> Doc:
     """A product as the API shows it: a copy, with `price_decimal`, without tombstone fields."""
-    out: Doc = {}
-    for k, v in doc.items():
-        if k in _HIDDEN or (k == "price_history" and not history):
-            continue
-        out[k] = orjson.loads(orjson.dumps(v)) if isinstance(v, list | dict) else v
+    out = records.public_copy(doc, records.HIDDEN if history
+                              else records.HIDDEN | {"price_history"})
     price = doc.get("price")
     if isinstance(price, int):
         out["price_decimal"] = cents_text(price)
@@ -467,10 +235,9 @@ def _history_entry(price: int, at: str, source: str, by: str, file: str | None =
 
 def stamp_new(rid: str, content: Doc, now: str, source: str, by: str,
               file: str | None = None) -> Doc:
-    return {"id": rid, **content,
-            "price_history": [_history_entry(content["price"], now, source, by, file)],
-            "created_at": now, "updated_at": now, "rev": 1, "deleted": False,
-            "deleted_at": None}
+    return records.stamp_new(
+        rid, content, now, price_history=[_history_entry(content["price"], now, source, by,
+                                                         file)])
 
 
 def stamp_change(old: Mapping[str, Any], content: Doc, now: str, source: str, by: str,
@@ -478,55 +245,7 @@ def stamp_change(old: Mapping[str, Any], content: Doc, now: str, source: str, by
     history = list(old.get("price_history") or [])
     if content.get("price") != old.get("price"):
         history.append(_history_entry(content["price"], now, source, by, file))
-    return {"id": old["id"], **content, "price_history": history,
-            "created_at": old.get("created_at") or now, "updated_at": now,
-            "rev": int(old.get("rev") or 0) + 1, "deleted": False, "deleted_at": None}
-
-
-def stamp_tombstone(old: Mapping[str, Any], now: str) -> Doc:
-    return {**old, "updated_at": now, "rev": int(old.get("rev") or 0) + 1,
-            "deleted": True, "deleted_at": now}
-
-
-def write(store: Store, table_name: str, inserts: list[Doc],
-          replaces: Mapping[int, Doc]) -> dict[int, Doc]:
-    """Insert and replace documents with one table operation each; {doc id: document}."""
-    table = store.table(table_name)
-    written: dict[int, Doc] = {}
-    if inserts:
-        written.update(zip(table.insert_multiple(inserts), inserts, strict=True))
-    if replaces:
-        # TinyDB's updater is given documents, not their ids: find each by its record id.
-        by_rid = {d["id"]: d for d in replaces.values()}
-
-        def replace(doc: dict[str, Any]) -> None:
-            new = orjson.loads(orjson.dumps(by_rid[doc["id"]]))
-            doc.clear()
-            doc.update(new)
-
-        # One table operation for the whole batch: per-document calls would
-        # each pay TinyDB's per-operation overhead.
-        table.update(replace, doc_ids=list(replaces))
-        written.update(replaces)
-    return written
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector during one bulk operation.
-
-    Building 100,000 documents allocates hundreds of thousands of dicts, and
-    the collector would walk all of them again and again: an import of
-    100,000 rows takes about twice as long with it running. Plain data has
-    no reference cycles, so nothing is leaked meanwhile.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    return records.stamp_change(old, content, now, price_history=history)
 
 
 # -- list parameters -----------------------------------------------------------------

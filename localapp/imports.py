@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import errors, sheet_reader
-from .catalogue import CHECKS, Invalid, cell_text, parse_money
+from .catalogue import CHECKS
+from .checks import Invalid, cell_text
+from .money import parse_money
 from .search import fold
 
 MAX_ROWS = 200_000

@@ -37,20 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from . import errors, imports
-from .catalogue import (
-    Catalogue,
-    Invalid,
-    cell_text,
-    invalid,
-    new_id,
-    now_iso,
-    parse_money,
-    round_cents,
-    stamp_tombstone,
-    to_decimal,
-    write,
-)
+from .catalogue import Catalogue
+from .checks import Invalid, cell_text, invalid
 from .images import ImageStore, display_name, looks_like_image, write_atomic
+from .money import parse_money, round_cents, to_decimal
+from .records import new_id, now_iso, stamp_tombstone, write
 from .search import fold
 
 ORDERS = "orders"

@@ -38,8 +38,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from . import errors
-from .catalogue import Catalogue, cents_text, gc_paused
+from .catalogue import Catalogue
+from .money import cents_text
 from .orders import ORDERS, Orders
+from .records import gc_paused
 from .schedule import PROJECTS, SPECS, TASKS, TYPES, Schedule, find_cycle
 from .search import fold
 

@@ -28,15 +28,26 @@ from __future__ import annotations
 
 import contextlib
 import re
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
 
 from . import errors
+from .records import (
+    STAMPS,
+    Doc,
+    new_id,
+    now_iso,
+    public_copy,
+    same,
+    stamp_change,
+    stamp_new,
+    stamp_tombstone,
+    write,
+)
 from .store import Store
 
 PROJECTS = "projects"
@@ -55,8 +66,7 @@ REVISION_BODIES = "data_revision_bodies"  # the saved documents (large, read on 
 META = "schedule_meta"  # the upgrade version
 
 #: Fields the server owns; ignored when a client sends them.
-BOOKKEEPING: frozenset[str] = frozenset({"created_at", "updated_at", "rev", "deleted", "deleted_at"})
-_HIDDEN = frozenset({"deleted", "deleted_at"})
+BOOKKEEPING: frozenset[str] = frozenset(STAMPS)
 
 SAVED_MESSAGE = "数据保存成功"
 RESTORED_MESSAGE = "数据已恢复"
@@ -78,16 +88,6 @@ DEFAULT_TASK_TYPES: list[dict[str, Any]] = [
     {"id": "6", "name": "上线", "color": "#13c2c2", "enabled": True},
 ]
 
-Doc = dict[str, Any]
-
-
-def now_iso() -> str:
-    """The current time as ISO 8601 UTC with milliseconds, e.g. 2025-03-01T08:00:00.000Z."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
 
 
 # -- field validation --------------------------------------------------------
@@ -309,20 +309,9 @@ def content_of(doc: Mapping[str, Any]) -> Doc:
     return {k: v for k, v in doc.items() if k != "id" and k not in BOOKKEEPING}
 
 
-def _same(a: Any, b: Any) -> bool:
-    # Exact JSON equality: in Python 1 == 1.0 == True, in a JSON file they differ.
-    opt = orjson.OPT_SORT_KEYS
-    return orjson.dumps(a, option=opt) == orjson.dumps(b, option=opt)
-
-
 def public(doc: Mapping[str, Any]) -> Doc:
     """A record as the API shows it: a copy without the tombstone fields."""
-    out: Doc = {}
-    for k, v in doc.items():
-        if k in _HIDDEN:
-            continue
-        out[k] = orjson.loads(orjson.dumps(v)) if isinstance(v, list | dict) else v
-    return out
+    return public_copy(doc)
 
 
 def _invalid(problems: dict[str, str], what: str = "The data is not valid") -> errors.ValidationError:
@@ -679,47 +668,13 @@ class _Plan:
         return [d["id"] for d in docs if bool(d.get("deleted")) == deleted]
 
 
-def _stamp_new(rid: str, content: Doc, now: str) -> Doc:
-    return {"id": rid, **content, "created_at": now, "updated_at": now, "rev": 1,
-            "deleted": False, "deleted_at": None}
-
-
-def _stamp_change(old: Mapping[str, Any], content: Doc, now: str) -> Doc:
-    return {"id": old["id"], **content, "created_at": old.get("created_at") or now,
-            "updated_at": now, "rev": int(old.get("rev") or 0) + 1,
-            "deleted": False, "deleted_at": None}
-
-
-def _stamp_tombstone(old: Mapping[str, Any], now: str) -> Doc:
-    return {**old, "updated_at": now, "rev": int(old.get("rev") or 0) + 1,
-            "deleted": True, "deleted_at": now}
-
-
-def _write(store: Store, kind: str, inserts: list[Doc], replaces: Mapping[int, Doc]) -> None:
-    table = store.table(kind)
-    if inserts:
-        table.insert_multiple(inserts)
-    if replaces:
-        by_doc_id = dict(replaces)
-        by_rid = {d["id"]: d for d in by_doc_id.values()}
-
-        def replace(doc: MutableMapping[str, Any]) -> None:
-            new = orjson.loads(orjson.dumps(by_rid[doc["id"]]))
-            doc.clear()
-            doc.update(new)
-
-        # One table operation for the whole batch: per-document calls would
-        # each pay TinyDB's per-operation overhead.
-        table.update(replace, doc_ids=list(by_doc_id))
-
-
 # -- upgrades (the schedule's migration hook) ---------------------------------
 
 
 def _upgrade_default_types(sched: Schedule, m: _Mirror, now: str) -> None:
     if m.docs[TYPES]:
         return  # the user (or an import) already made types: never add to them
-    _write(sched.store, TYPES, [_stamp_new(t["id"], content_of(t), now)
+    write(sched.store, TYPES, [stamp_new(t["id"], content_of(t), now)
                                 for t in DEFAULT_TASK_TYPES], {})
 
 
@@ -895,15 +850,15 @@ class Schedule:
             found = m.find(kind, rid)
             now = now_iso()
             if found is None:
-                doc = _stamp_new(rid, content, now)
-                _write(self.store, kind, [doc], {})
+                doc = stamp_new(rid, content, now)
+                write(self.store, kind, [doc], {})
             elif not found[1].get("deleted"):
                 raise errors.Conflict(f"A {NOUNS[kind]} with id {rid!r} already exists",
                                       fields={"id": "already exists"},
                                       extra={"current": public(found[1])})
             else:  # the id of a deleted record: bring it back as a new revision
-                doc = _stamp_change(found[1], content, now)
-                _write(self.store, kind, [], {found[0]: doc})
+                doc = stamp_change(found[1], content, now)
+                write(self.store, kind, [], {found[0]: doc})
             return public(doc)
 
     def _check_rev(self, kind: str, doc: Doc, if_match: int | None) -> None:
@@ -939,10 +894,10 @@ class Schedule:
                 problems.update(self._check_refs(m, kind, rid, content, old))
             if problems:
                 raise _invalid(problems, f"The {NOUNS[kind]} was not saved")
-            if _same(content, content_of(old)):
+            if same(content, content_of(old)):
                 return public(old)  # nothing changed: no new revision
-            doc = _stamp_change(old, content, now_iso())
-            _write(self.store, kind, [], {doc_id: doc})
+            doc = stamp_change(old, content, now_iso())
+            write(self.store, kind, [], {doc_id: doc})
             return public(doc)
 
     def delete(self, kind: str, rid: str, *, cascade: bool = False,
@@ -961,7 +916,7 @@ class Schedule:
             self._check_rev(kind, doc, if_match)
             now = now_iso()
             plan = _Plan()
-            plan.replaces[kind][doc_id] = _stamp_tombstone(doc, now)
+            plan.replaces[kind][doc_id] = stamp_tombstone(doc, now)
             gone_tasks: set[str] = {rid} if kind == TASKS else set()
             if kind == PROJECTS:
                 tasks = m.project_tasks([rid])
@@ -972,7 +927,7 @@ class Schedule:
                         fields={"cascade": f"{len(tasks)} live task(s) in this project"},
                         extra={"tasks": len(tasks)})
                 for t in tasks:
-                    plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = _stamp_tombstone(t, now)
+                    plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = stamp_tombstone(t, now)
                     gone_tasks.add(t["id"])
             if kind == TYPES:
                 users = [t for t in m.all_live(TASKS) if t.get("type_id") == rid]
@@ -991,10 +946,10 @@ class Schedule:
                         continue
                     content = content_of(t)
                     content["depends_on"] = [d for d in deps if d not in gone_tasks]
-                    plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = _stamp_change(t, content, now)
+                    plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = stamp_change(t, content, now)
                     updated.append(t["id"])
             for k in KINDS:
-                _write(self.store, k, plan.inserts[k], plan.replaces[k])
+                write(self.store, k, plan.inserts[k], plan.replaces[k])
         deleted = {DATA_KEYS[k]: sorted(plan.ids(k, deleted=True)) for k in KINDS}
         return {"ok": True, "deleted": {k: v for k, v in deleted.items() if v},
                 "updated": {"tasks": sorted(updated)} if updated else {}}
@@ -1033,8 +988,8 @@ class Schedule:
             with_collections = not plan.empty()
             rev_id = self._save_revision(m, with_collections, by, reason, now)
             for k in KINDS:
-                _write(self.store, k, plan.inserts[k], plan.replaces[k])
-            _write(self.store, EXTRAS, *extras_plan)
+                write(self.store, k, plan.inserts[k], plan.replaces[k])
+            write(self.store, EXTRAS, *extras_plan)
             return rev_id
 
     def _plan_replace(self, m: _Mirror, body: Mapping[str, Any]
@@ -1139,12 +1094,12 @@ class Schedule:
                 keep.add(rid)
                 found = m.find(kind, rid)
                 if found is None:
-                    plan.inserts[kind].append(_stamp_new(rid, content, now))
-                elif found[1].get("deleted") or not _same(content, content_of(found[1])):
-                    plan.replaces[kind][found[0]] = _stamp_change(found[1], content, now)
+                    plan.inserts[kind].append(stamp_new(rid, content, now))
+                elif found[1].get("deleted") or not same(content, content_of(found[1])):
+                    plan.replaces[kind][found[0]] = stamp_change(found[1], content, now)
             for doc_id, doc in m.docs[kind].items():
                 if not doc.get("deleted") and doc.get("id") not in keep:
-                    plan.replaces[kind][doc_id] = _stamp_tombstone(doc, now)
+                    plan.replaces[kind][doc_id] = stamp_tombstone(doc, now)
 
         known = set(DATA_KEYS.values())
         current = self._extras()
@@ -1154,11 +1109,11 @@ class Schedule:
             if key in known:
                 continue
             if key not in current:
-                extra_inserts.append(_stamp_new(new_id(), {"key": key, "value": value}, now))
+                extra_inserts.append(stamp_new(new_id(), {"key": key, "value": value}, now))
                 continue
             doc_id, doc = current[key]
-            if doc.get("deleted") or not _same(doc.get("value"), value):
-                extra_replaces[doc_id] = _stamp_change(doc, {"key": key, "value": value}, now)
+            if doc.get("deleted") or not same(doc.get("value"), value):
+                extra_replaces[doc_id] = stamp_change(doc, {"key": key, "value": value}, now)
         return plan, (extra_inserts, extra_replaces)
 
     def _save_revision(self, m: _Mirror, with_collections: bool, by: str, reason: str,
@@ -1235,11 +1190,11 @@ class Schedule:
             # Extra keys that did not exist then are removed again (tombstoned).
             current = self._extras()
             now = now_iso()
-            drop = {doc_id: _stamp_tombstone(d, now) for key, (doc_id, d) in current.items()
+            drop = {doc_id: stamp_tombstone(d, now) for key, (doc_id, d) in current.items()
                     if key not in extras and not d.get("deleted")}
             if drop:
                 if new_rev is None:
                     new_rev = self._save_revision(self._mirror, False, by,
                                                   f"restore of revision {rev_id}", now)
-                _write(self.store, EXTRAS, [], drop)
+                write(self.store, EXTRAS, [], drop)
         return {"ok": True, "message": RESTORED_MESSAGE, "revision": new_rev}

@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .catalogue import PRODUCTS, Catalogue, now_iso, round_cents
+from .catalogue import PRODUCTS, Catalogue
+from .money import round_cents
 from .orders import ORDERS
+from .records import now_iso
 
 TOP_PRODUCTS = 10
 PRICE_CHANGE_DAYS = 30

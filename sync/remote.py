@@ -27,10 +27,10 @@ from typing import Any
 
 import orjson
 
+from ..records import gc_paused
 from . import merge
 from .errors import StorageCorrupt, SyncError
 from .log import NUMBER_DIGITS, BlobStore, Bucket, ChangeLog
-from .replica import gc_paused
 from .snapshots import SnapshotStore, fold
 
 log = logging.getLogger(__name__)

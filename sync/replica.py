@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import gc
 import logging
 import threading
 import uuid
@@ -51,6 +50,7 @@ from typing import Any
 
 import orjson
 
+from ..records import gc_paused
 from . import hlc, merge
 
 log = logging.getLogger(__name__)
@@ -130,31 +130,6 @@ def _content(doc: Mapping[str, Any]) -> dict[str, Any]:
 def _same(a: Any, b: Any) -> bool:
     return bool(orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
                 == orjson.dumps(b, option=orjson.OPT_SORT_KEYS))
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = [0, False]  # how many are inside gc_paused, whether the GC was on before
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC during bulk work on records: it would walk the new
-    ones again and again (applying 10,000 takes a third longer with it on,
-    taking a batch to push twice as long). Plain JSON data has no cycles, so
-    nothing is kept alive meanwhile. Counted, so that of several threads in
-    here at once, the last one out switches it back on."""
-    with _gc_lock:
-        if _gc_pausers[0] == 0:
-            _gc_pausers[1] = gc.isenabled()
-            gc.disable()
-        _gc_pausers[0] += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers[0] -= 1
-            if _gc_pausers[0] == 0 and _gc_pausers[1]:
-                gc.enable()
 
 
 def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:

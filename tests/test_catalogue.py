@@ -8,15 +8,10 @@ from pathlib import Path
 import pytest
 
 from localapp import errors
-from localapp.catalogue import (
-    Catalogue,
-    Invalid,
-    cents_text,
-    new_ids,
-    parse_cents,
-    parse_money,
-    round_cents,
-)
+from localapp.catalogue import Catalogue
+from localapp.checks import Invalid
+from localapp.money import cents_text, parse_cents, parse_money, round_cents
+from localapp.records import new_ids
 from localapp.store import Store
 
 

@@ -23,8 +23,8 @@ from typing import Any
 import bottle
 
 from .. import errors
+from ..records import gc_paused
 from ..sync.errors import SyncError
-from ..sync.replica import gc_paused
 from ..sync.service import SyncService
 from .context import AppContext
 from .plugins import SAFE_METHODS, json_body
