@@ -14,23 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from . import kinds
 from .money import cents_text
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-#: (field, header, column width)
-PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("sku", "编码", 16), ("name", "名称", 32), ("spec", "规格", 20), ("unit", "单位", 8),
-    ("price", "单价", 12), ("currency", "币种", 8), ("category", "分类", 14),
-    ("supplier", "供应商", 20), ("tags", "标签", 16), ("notes", "备注", 30),
-    ("updated_at", "更新时间", 24),
-)
-TASK_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("project", "项目", 24), ("name", "任务", 32), ("type", "类型", 12),
-    ("start", "开始", 12), ("end", "结束", 12), ("assignee", "负责人", 12),
-    ("progress", "进度(%)", 9), ("milestone", "里程碑", 8), ("depends_on", "前置任务", 30),
-    ("notes", "备注", 30),
-)
+#: (field, header, column width): the kinds' exported fields with the labels the
+#: UI shows (and its CSV export writes), from the registry (kinds.py)
+PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.PRODUCT.export_columns()
+TASK_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.TASK.export_columns()
 
 Cell = str | int | Decimal | None
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from . import errors
+from . import errors, kinds
 from .records import (
     STAMPS,
     Doc,
@@ -79,14 +79,8 @@ REVISIONS_KEEP = 20
 REVISIONS_MAX_BYTES = 32 * 1024 * 1024
 MAX_FIELD_ERRORS = 100
 
-DEFAULT_TASK_TYPES: list[dict[str, Any]] = [
-    {"id": "1", "name": "开发排期", "color": "#1890ff", "enabled": True},
-    {"id": "2", "name": "开发联调", "color": "#52c41a", "enabled": True},
-    {"id": "3", "name": "测试排期", "color": "#faad14", "enabled": True},
-    {"id": "4", "name": "测试联调", "color": "#f5222d", "enabled": True},
-    {"id": "5", "name": "产品UAT", "color": "#722ed1", "enabled": True},
-    {"id": "6", "name": "上线", "color": "#13c2c2", "enabled": True},
-]
+#: The seed's six default task types (declared with their kind in kinds.py).
+DEFAULT_TASK_TYPES: list[dict[str, Any]] = [dict(t) for t in kinds.TASK_TYPE.seeds]
 
 
 
@@ -391,21 +385,13 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
 # -- list queries --------------------------------------------------------------
 
 _COMMON_PARAMS = {"q", "from", "to", "page", "per_page", "sort"}
+_KINDS = {PROJECTS: kinds.PROJECT, TASKS: kinds.TASK, TYPES: kinds.TASK_TYPE}
+#: what a list of each kind takes, searches and sorts by: from the registry
 _PARAMS: dict[str, set[str]] = {
-    PROJECTS: _COMMON_PARAMS | {"project_id", "status", "owner"},
-    TASKS: _COMMON_PARAMS | {"project_id", "type_id", "assignee", "milestone"},
-    TYPES: _COMMON_PARAMS | {"enabled"},
-}
-_SEARCHED: dict[str, tuple[str, ...]] = {
-    PROJECTS: ("name", "notes", "owner"),
-    TASKS: ("name", "notes", "assignee"),
-    TYPES: ("name",),
-}
-_SORTS: dict[str, set[str]] = {
-    PROJECTS: {"name", "start", "end", "status", "owner", "created_at", "updated_at"},
-    TASKS: {"name", "start", "end", "progress", "assignee", "created_at", "updated_at"},
-    TYPES: {"name", "created_at"},
-}
+    name: _COMMON_PARAMS | set(k.names("filter")) | set(k.aliases)
+    for name, k in _KINDS.items()}
+_SEARCHED: dict[str, tuple[str, ...]] = {name: k.names("search") for name, k in _KINDS.items()}
+_SORTS: dict[str, set[str]] = {name: set(k.names("sort")) for name, k in _KINDS.items()}
 
 
 def _natural(rid: str) -> tuple[int, int, str]:
@@ -491,13 +477,16 @@ def parse_query(kind: str, params: Mapping[str, str]) -> ListQuery:
                 query.sort = value
             elif name == "q":
                 query.q = value.casefold()
-            elif name in {"project_id", "type_id"}:
-                target = "id" if (kind == PROJECTS and name == "project_id") else name
-                query.ids[target] = {v.strip() for v in value.split(",") if v.strip()}
-            elif name in {"milestone", "enabled"}:
-                query.flags[name] = _flag(value)
-            else:  # assignee, status, owner: exact, ignoring case
-                query.exact[name] = value.casefold()
+            else:
+                kind_ = _KINDS[kind]
+                target = kind_.aliases.get(name, name)
+                how = kind_.fields[target].filter if target in kind_.fields else "ids"
+                if how == "ids":
+                    query.ids[target] = {v.strip() for v in value.split(",") if v.strip()}
+                elif how == "flag":
+                    query.flags[name] = _flag(value)
+                else:  # exact, ignoring case (assignee, status, owner)
+                    query.exact[name] = value.casefold()
         except Invalid as exc:
             problems[name] = str(exc)
     if query.date_from and query.date_to and query.date_to < query.date_from:

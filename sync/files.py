@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import kinds
+
 log = logging.getLogger(__name__)
 
 KEY = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
@@ -35,19 +37,18 @@ def _value(record: Mapping[str, Any], name: str) -> Any:
 
 def file_refs(record: Mapping[str, Any]) -> Iterator[str]:
     """The relative paths (under uploads) of the files a record points at."""
-    table = record.get("table")
+    try:
+        kind = kinds.by_table(str(record.get("table")))
+    except KeyError:
+        return
     keys: list[tuple[str, Any]] = []
-    if table == "images":
-        keys.append(("images", _value(record, "key")))
-    elif table == "products":
-        keys += [("images", k) for k in _value(record, "images") or ()]
-    elif table == "orders":
-        source = _value(record, "source_file")
-        if isinstance(source, dict):
-            keys.append(("orders", source.get("key")))
-        for att in _value(record, "attachments") or ():
-            if isinstance(att, dict):
-                keys.append(("images", att.get("key")))
+    for name, fld in kind.fields.items():
+        if fld.blob is None:
+            continue
+        # a key, a list of keys, a file ({"key": ...}) or a list of files
+        value = _value(record, name)
+        for item in value if isinstance(value, list) else [value]:
+            keys.append((fld.blob, item.get("key") if isinstance(item, dict) else item))
     for folder, key in keys:
         if isinstance(key, str) and KEY.match(key):
             yield f"{folder}/{key}"

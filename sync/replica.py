@@ -50,6 +50,7 @@ from typing import Any
 
 import orjson
 
+from .. import kinds
 from ..records import gc_paused
 from . import hlc, merge
 
@@ -61,20 +62,18 @@ BATCHES = "sync_batches"
 SYNC_TABLES = frozenset({RECORDS, STATE, BATCHES})
 
 #: Replicated tables and the field that identifies a document across replicas.
-REPLICATED: dict[str, str] = {
-    "projects": "id", "tasks": "id", "task_types": "id", "data_extras": "key",
-    "products": "id", "images": "key", "orders": "id",
-}
+#: Declared with each kind (localapp/kinds.py).
+REPLICATED: dict[str, str] = kinds.replicated()
 #: Fields each replica keeps for itself.
 LOCAL_FIELDS = frozenset({"rev", "updated_at", "deleted", "deleted_at"})
 #: Fields whose losing versions are not shown as conflicts: `created_at` is
 #: written once (two devices seeding the same default record differ only
 #: there), and a product's `price_history` is a log whose versions are joined
 #: (see `_joined`) rather than chosen between.
-QUIET_FIELDS = frozenset({"created_at", "price_history"})
+QUIET_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("quiet"))
 #: Fields holding lists of entries that are joined, never lost: the document
 #: gets every entry of every version, in time order.
-JOINED_FIELDS = frozenset({"price_history"})
+JOINED_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("joined"))
 #: The stamp of seed data (records every store creates alike, such as the six
 #: default task types): lower than any real edit, so a store that starts
 #: empty and seeds them again never outranks what people changed.

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import kinds
 from ..errors import ValidationError
 from . import files, rounds, snapshots
 from . import remote as remotes
@@ -83,10 +84,9 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
 
 
 def _seeds() -> dict[tuple[str, str], dict[str, Any]]:
-    """Records every store creates alike: the schedule's six default task types."""
-    from ..schedule import DEFAULT_TASK_TYPES, TYPES
-
-    return {(TYPES, t["id"]): dict(t) for t in DEFAULT_TASK_TYPES}
+    """Records every store creates alike (the six default task types), as declared
+    with their kinds."""
+    return {(k.table, t[k.key]): dict(t) for k in kinds.KINDS for t in k.seeds}
 
 
 def _checked(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import bottle
 
-from .. import auth, errors
+from .. import auth, errors, kinds
 from .context import AppContext
 from .metrics import CONTENT_TYPE
 from .plugins import SESSION_COOKIE, json_body
@@ -70,6 +70,10 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         bottle.response.delete_cookie(SESSION_COOKIE, path="/", httponly=True,
                                       samesite="strict")
         return {"authenticated": False}
+
+    @app.get("/api/kinds")
+    def record_kinds() -> dict[str, Any]:
+        return {"kinds": [k.describe() for k in kinds.KINDS]}
 
     root = str(ctx.ui_dir)
 

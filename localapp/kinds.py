@@ -1,0 +1,208 @@
+"""The record-kind registry: one declaration per kind of record.
+
+Each kind the app keeps (a project, a task, a task type, a product, an
+image, an order, the extra /api/data documents) is declared here once: its
+table, the field that names a document across devices, and per field its
+type, its label (an i18n key in ui/i18n/*.json), whether lists search,
+sort and filter by it, whether and how wide it is exported, which kind it
+refers to, and how sync treats it (quiet, joined, files it points at).
+
+What derives from it:
+
+- the schedule's list parameters, searched fields and sorts (schedule.py);
+- the xlsx export columns and their headers, from the same labels the UI's
+  CSV export uses (exports.py), so the two never disagree again;
+- the sync policy: which tables replicate and by which key, quiet and joined
+  fields, the seed records every store creates alike, the files a record
+  points at (sync/replica.py, sync/service.py, sync/files.py);
+- `GET /api/kinds`, which the UI reads instead of keeping a copy.
+
+Adding a field to a kind is one `Field(...)` line here plus its label in the
+two translation files (docs/architecture.md works the example through).
+Per-field validation is still written in the domain modules
+(`schedule.SPECS`, `catalogue.CHECKS`); moving it here is the next step.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from typing import Any
+
+__all__ = ["KINDS", "Field", "Kind", "by_table", "label_text", "replicated"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """What the app knows of one field of a kind."""
+
+    #: "text", "date", "ref", "refs", "int", "bool", "color", "money", "currency",
+    #: "tags", "keys", "time", "json"
+    type: str
+    #: the i18n key of its name (ui/i18n/zh-CN.json, en.json)
+    label: str = ""
+    #: a list's `q` searches it
+    search: bool = False
+    #: a list can `sort` by it
+    sort: bool = False
+    #: a list filters by it: "ids" (any of a comma list), "exact" (ignoring
+    #: case) or "flag" (true/false)
+    filter: str | None = None
+    #: its column width in the xlsx export; 0: not exported
+    export: int = 0
+    #: the table of the kind it refers to ("ref" and "refs")
+    ref: str | None = None
+    #: sync: losing versions are not shown as conflicts
+    quiet: bool = False
+    #: sync: versions are lists whose entries are joined, never chosen between
+    joined: bool = False
+    #: sync: it holds keys of files under uploads/<blob>/
+    blob: str | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    table: str
+    #: what a person calls one ("task type"), for messages
+    noun: str
+    fields: dict[str, Field]
+    #: the field that names a document across devices
+    key: str = "id"
+    #: whether sync carries it
+    synced: bool = True
+    #: list parameters that filter by another name: {param: field} (a project
+    #: list's `project_id` filters by the project's own id)
+    aliases: dict[str, str] = field(default_factory=dict)
+    #: records every store creates alike (default task types), as documents
+    seeds: tuple[dict[str, Any], ...] = ()
+
+    def names(self, flag: str) -> tuple[str, ...]:
+        """The fields with `flag` set ("search", "sort", "quiet" ...), in declaration order."""
+        return tuple(n for n, f in self.fields.items() if getattr(f, flag))
+
+    def export_columns(self) -> tuple[tuple[str, str, int], ...]:
+        """(field, zh-CN header, width) of the exported fields, in declaration order."""
+        return tuple((n, label_text(f.label), f.export)
+                     for n, f in self.fields.items() if f.export)
+
+    def describe(self) -> dict[str, Any]:
+        """The kind as `GET /api/kinds` shows it."""
+        return {"table": self.table, "noun": self.noun, "key": self.key, "synced": self.synced,
+                "fields": {n: {k: v for k, v in asdict(f).items() if v not in (None, False, 0, "")}
+                           for n, f in self.fields.items()}}
+
+
+_CREATED = Field("time", "common.createdAt", sort=True, quiet=True)
+_UPDATED = Field("time", "catalogue.field.updatedAt", sort=True)
+
+#: The six default task types of the seed (its API contract): ids "1" to "6".
+DEFAULT_TASK_TYPES: tuple[dict[str, Any], ...] = (
+    {"id": "1", "name": "开发排期", "color": "#1890ff", "enabled": True},
+    {"id": "2", "name": "开发联调", "color": "#52c41a", "enabled": True},
+    {"id": "3", "name": "测试排期", "color": "#faad14", "enabled": True},
+    {"id": "4", "name": "测试联调", "color": "#f5222d", "enabled": True},
+    {"id": "5", "name": "产品UAT", "color": "#722ed1", "enabled": True},
+    {"id": "6", "name": "上线", "color": "#13c2c2", "enabled": True},
+)
+
+PROJECT = Kind("projects", "project", {
+    "name": Field("text", "schedule.field.projectName", search=True, sort=True),
+    "owner": Field("text", "schedule.field.owner", search=True, sort=True, filter="exact"),
+    "status": Field("text", "schedule.field.status", sort=True, filter="exact"),
+    "start": Field("date", "schedule.field.start", sort=True),
+    "end": Field("date", "schedule.field.end", sort=True),
+    "notes": Field("text", "schedule.field.notes", search=True),
+    "created_at": _CREATED,
+    "updated_at": Field("time", "common.updatedAt", sort=True),
+}, aliases={"project_id": "id"})
+
+TASK = Kind("tasks", "task", {
+    "project_id": Field("ref", "schedule.csv.project", filter="ids", export=24,
+                        ref="projects"),
+    "name": Field("text", "schedule.csv.task", search=True, sort=True, export=32),
+    "type_id": Field("ref", "schedule.csv.type", filter="ids", export=12, ref="task_types"),
+    "start": Field("date", "schedule.csv.start", sort=True, export=12),
+    "end": Field("date", "schedule.csv.end", sort=True, export=12),
+    "assignee": Field("text", "schedule.csv.assignee", search=True, sort=True, filter="exact",
+                      export=12),
+    "progress": Field("int", "schedule.csv.progress", sort=True, export=9),
+    "milestone": Field("bool", "schedule.csv.milestone", filter="flag", export=8),
+    "depends_on": Field("refs", "schedule.csv.dependsOn", export=30, ref="tasks"),
+    "notes": Field("text", "schedule.csv.notes", search=True, export=30),
+    "created_at": _CREATED,
+    "updated_at": Field("time", "common.updatedAt", sort=True),
+})
+
+TASK_TYPE = Kind("task_types", "task type", {
+    "name": Field("text", "schedule.field.typeName", search=True, sort=True),
+    "color": Field("color", "schedule.field.color"),
+    "enabled": Field("bool", "schedule.field.enabled", filter="flag"),
+    "created_at": _CREATED,
+}, seeds=DEFAULT_TASK_TYPES)
+
+PRODUCT = Kind("products", "product", {
+    "sku": Field("text", "catalogue.field.sku", export=16),
+    "name": Field("text", "catalogue.field.name", export=32),
+    "spec": Field("text", "catalogue.field.spec", export=20),
+    "unit": Field("text", "catalogue.field.unit", export=8),
+    "price": Field("money", "catalogue.field.price", export=12),
+    "currency": Field("currency", "catalogue.field.currency", export=8),
+    "category": Field("text", "catalogue.field.category", export=14),
+    "supplier": Field("text", "catalogue.field.supplier", export=20),
+    "tags": Field("tags", "catalogue.field.tags", export=16),
+    "notes": Field("text", "catalogue.field.notes", export=30),
+    "images": Field("keys", "catalogue.field.images", blob="images"),
+    # a log of every price, joined across devices rather than chosen between
+    "price_history": Field("json", "catalogue.field.priceHistory", quiet=True, joined=True),
+    "created_at": _CREATED,
+    "updated_at": Field("time", "catalogue.field.updatedAt", export=24),
+})
+
+IMAGE = Kind("images", "image", {
+    "key": Field("text", "catalogue.field.images", blob="images"),
+    "created_at": _CREATED,
+}, key="key")
+
+ORDER = Kind("orders", "order", {
+    "number": Field("text", "catalogue.orders.col.number"),
+    "customer": Field("text", "catalogue.orders.col.customer"),
+    "date": Field("date", "catalogue.orders.col.date"),
+    "source_file": Field("json", "catalogue.orders.sourceFile", blob="orders"),
+    "attachments": Field("json", "catalogue.orders.attachments", blob="images"),
+    "created_at": _CREATED,
+})
+
+DATA_EXTRA = Kind("data_extras", "data document", {
+    "value": Field("json", ""),
+    "created_at": _CREATED,
+}, key="key")
+
+KINDS: tuple[Kind, ...] = (PROJECT, TASK, TASK_TYPE, PRODUCT, IMAGE, ORDER, DATA_EXTRA)
+
+
+def by_table(table: str) -> Kind:
+    for kind in KINDS:
+        if kind.table == table:
+            return kind
+    raise KeyError(table)
+
+
+def replicated() -> dict[str, str]:
+    """{table: key field} of the kinds sync carries."""
+    return {k.table: k.key for k in KINDS if k.synced}
+
+
+@cache
+def _zh() -> dict[str, Any]:
+    from .paths import ui_root
+
+    data: dict[str, Any] = json.loads(
+        ui_root().joinpath("i18n", "zh-CN.json").read_text(encoding="utf-8"))
+    return data
+
+
+def label_text(key: str) -> str:
+    """The zh-CN text of an i18n key ("schedule.csv.start" -> "开始日期"); the key if absent."""
+    text = _zh().get(key)
+    return text if isinstance(text, str) else key

@@ -1,0 +1,94 @@
+"""The record-kind registry (localapp/kinds.py): what derives from one declaration.
+
+A kind's fields, labels, list parameters, export columns and sync policy are
+declared once; the list API, the xlsx exports, sync and `GET /api/kinds`
+follow it, and every label has a text in both languages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from io import BytesIO
+from typing import Any
+
+from conftest import ROOT, Server
+from openpyxl import load_workbook
+
+from localapp import exports, kinds, schedule
+from localapp.sync import files, replica, service
+
+
+def translations(lang: str) -> dict[str, str]:
+    data: dict[str, str] = json.loads((ROOT / "ui" / "i18n" / f"{lang}.json").read_text("utf-8"))
+    return data
+
+
+def test_every_declared_label_has_a_text_in_both_languages() -> None:
+    zh, en = translations("zh-CN"), translations("en")
+    missing = [(k.table, n, f.label) for k in kinds.KINDS for n, f in k.fields.items()
+               if f.label and (f.label not in zh or f.label not in en)]
+    assert missing == []
+
+
+def test_sync_policy_is_the_declared_one() -> None:
+    assert replica.REPLICATED == {"projects": "id", "tasks": "id", "task_types": "id",
+                                  "data_extras": "key", "products": "id", "images": "key",
+                                  "orders": "id"}
+    assert replica.QUIET_FIELDS == {"created_at", "price_history"}
+    assert replica.JOINED_FIELDS == {"price_history"}
+    assert service._seeds()[("task_types", "6")]["name"] == "上线"
+    assert schedule.DEFAULT_TASK_TYPES == [dict(t) for t in kinds.TASK_TYPE.seeds]
+    order = {"table": "orders", "id": "o1", "fields": {
+        "source_file": {"v": {"key": "a" * 64 + ".xlsx"}, "s": "x"},
+        "attachments": {"v": [{"key": "b" * 64 + ".png"}], "s": "x"}}}
+    product = {"table": "products", "id": "p1",
+               "fields": {"images": {"v": ["c" * 64 + ".webp"], "s": "x"}}}
+    assert list(files.file_refs(order)) == ["orders/" + "a" * 64 + ".xlsx",
+                                            "images/" + "b" * 64 + ".png"]
+    assert list(files.file_refs(product)) == ["images/" + "c" * 64 + ".webp"]
+
+
+def test_a_field_added_to_a_kind_reaches_its_list_parameters_exports_and_description() -> None:
+    """The worked example of docs/architecture.md: one Field line (and its label)."""
+    task = kinds.TASK
+    grown = replace(task, fields={**task.fields, "budget": kinds.Field(
+        "int", "schedule.csv.notes", sort=True, filter="exact", export=10)})
+    assert "budget" in grown.names("sort") and "budget" in grown.names("filter")
+    assert grown.export_columns()[-1] == ("budget", "备注", 10)
+    assert grown.describe()["fields"]["budget"] == {
+        "type": "int", "label": "schedule.csv.notes", "sort": True, "filter": "exact",
+        "export": 10}
+
+
+def test_exports_use_the_labels_the_ui_shows() -> None:
+    zh = translations("zh-CN")
+    headers = [title for _f, title, _w in exports.TASK_COLUMNS]
+    # the UI's CSV export writes t('schedule.csv.<key>') for the same columns
+    assert headers == [zh[f"schedule.csv.{k}"] for k in (
+        "project", "task", "type", "start", "end", "assignee", "progress", "milestone",
+        "dependsOn", "notes")]
+    assert [title for _f, title, _w in exports.PRODUCT_COLUMNS][:5] == [
+        "编码", "名称", "规格", "单位", "单价"]  # what the importer reads back
+
+
+def test_the_api_describes_the_kinds_and_lists_follow_them(server: Server) -> None:
+    r = server.request("GET", "/api/kinds")
+    assert r.status == 200, r.body
+    body: Any = r.json()
+    described = {k["table"]: k for k in body["kinds"]}
+    assert set(described) == {k.table for k in kinds.KINDS}
+    tasks = described["tasks"]["fields"]
+    assert tasks["assignee"] == {"type": "text", "label": "schedule.csv.assignee",
+                                 "search": True, "sort": True, "filter": "exact", "export": 12}
+    assert tasks["project_id"]["ref"] == "projects"
+    # every declared sort is accepted by the list API, anything else is refused
+    for name in kinds.TASK.names("sort"):
+        assert server.request("GET", f"/api/tasks?sort=-{name}").status == 200, name
+    bad = server.request("GET", "/api/tasks?sort=budget")
+    assert bad.status == 400 and "sort" in bad.json()["error"]["fields"]
+    # the xlsx export's header row is the declared labels
+    r = server.request("GET", "/api/tasks/export.xlsx")
+    assert r.status == 200
+    header = next(load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True))
+    assert list(header) == [title for _f, title, _w in kinds.TASK.export_columns()]
