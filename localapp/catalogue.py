@@ -23,26 +23,22 @@ under `store.transaction()`, which also serialises threads.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import errors, records
+from . import errors, imports, kinds, records
 from .checks import Invalid, invalid
-from .checks import text as _text
+from .imports import ParsedProducts
 from .money import MAX_CENTS, cents_text, parse_cents, parse_money
 from .records import Doc, gc_paused, new_id, new_ids, now_iso, same, stamp_tombstone, write
 from .search import DEFAULT_SORT, SORTS, ProductIndex, SearchQuery, fold
 from .store import Store
 
-if TYPE_CHECKING:
-    from .imports import ParsedProducts
-
 PRODUCTS = "products"
 IMAGES = "images"
 
-DEFAULT_CURRENCY = "CNY"
+DEFAULT_CURRENCY = kinds.DEFAULT_CURRENCY
 #: The largest price: below 2**53, so a browser's JavaScript numbers hold it exactly.
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -66,57 +62,14 @@ FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "price", "
 
 # -- fields ------------------------------------------------------------------------
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
-_TAG_SPLIT = re.compile(r"[,，;；、|]")
 
 
-def _currency(value: Any) -> str:
-    if value is None or value == "":
-        return DEFAULT_CURRENCY
-    if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
-        raise Invalid("must be a 3-letter currency code such as CNY", "invalid_currency")
-    return value.strip().upper()
-
-
-def _tags(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        value = _TAG_SPLIT.split(value)
-    if not isinstance(value, list):
-        raise Invalid("must be a list of texts", "not_text")
-    out: list[str] = []
-    for item in value:
-        if not isinstance(item, str):
-            raise Invalid("must be a list of texts", "not_text")
-        tag = " ".join(item.split())
-        if len(tag) > 50:
-            raise Invalid("each tag must be at most 50 characters", "too_long", max=50)
-        if tag and tag not in out:
-            out.append(tag)
-    if len(out) > 50:
-        raise Invalid("at most 50 tags", "too_many", max=50)
-    return out
-
-
-CHECKS: dict[str, Callable[[Any], Any]] = {
-    "sku": _text(100),
-    "name": _text(200, required=True),
-    "category": _text(100),
-    "spec": _text(200),
-    "unit": _text(20),
-    "supplier": _text(200),
-    "currency": _currency,
-    "tags": _tags,
-    "notes": _text(10000, strip=False, multiline=True),
-}
-
+#: The product's fields a client may send, with their checks (kinds.py); the
+#: price and the images are checked below, by the catalogue itself.
+CHECKS: dict[str, Callable[[Any], Any]] = kinds.PRODUCT.checks()
 DEFAULTS: dict[str, Callable[[], Any]] = {
-    "sku": str, "category": str, "spec": str, "unit": str, "supplier": str, "notes": str,
-    "currency": lambda: DEFAULT_CURRENCY, "tags": list, "images": list,
-}
-
-
+    name: f.default for name, f in kinds.PRODUCT.fields.items()
+    if name in CHECKS or name == "images"}
 _NEW_DEFAULTS: dict[str, Any] = {k: v() for k, v in DEFAULTS.items()
                                  if k not in ("tags", "images")}
 
@@ -503,8 +456,6 @@ class Catalogue:
     def import_file(self, data: bytes, options: ImportOptions,
                     mapping: Mapping[str, str | int | None] | None = None) -> dict[str, Any]:
         """Read, check and apply one uploaded spreadsheet: the whole import, in one call."""
-        from . import imports  # imports.py builds on this module
-
         with gc_paused():
             parsed = imports.parse_products(imports.read_table(data), mapping)
             return self.apply_import(parsed, options)

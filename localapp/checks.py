@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -99,10 +100,15 @@ def cell_text(value: Any) -> str:
 
 
 def text(max_len: int, *, required: bool = False, strip: bool = True,
-          multiline: bool = False) -> Callable[[Any], str]:
+         multiline: bool = False, default: str = "") -> Callable[[Any], str]:
+    """A text field: at most `max_len` characters, no control characters; line
+    breaks folded to spaces unless `multiline`; None (or absent) is `default`."""
+
     def check(value: Any) -> str:
         if value is None:
-            value = ""
+            if required:
+                raise Invalid("is required", "required")
+            return default
         if value.__class__ is not str:
             if not isinstance(value, str):
                 raise Invalid("must be text", "not_text")
@@ -122,3 +128,154 @@ def text(max_len: int, *, required: bool = False, strip: bool = True,
         return value
 
     return check
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_TAG_SPLIT = re.compile(r"[,，;；、|]")
+
+
+def date_text(*, required: bool) -> Callable[[Any], str | None]:
+    """A calendar date written YYYY-MM-DD (kept as that text)."""
+
+    def check(value: Any) -> str | None:
+        if value is None or value == "":
+            if required:
+                raise Invalid("is required (YYYY-MM-DD)", "required")
+            return None
+        if not isinstance(value, str) or not _DATE_RE.match(value):
+            raise Invalid("must be a date written YYYY-MM-DD", "not_a_date")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"{value} is not a real date", "not_a_date") from None
+        return value
+
+    return check
+
+
+def record_id(value: Any) -> str:
+    """A record id as the string we store: numbers from old clients become text."""
+    if isinstance(value, bool):
+        raise Invalid("must be text or a whole number", "not_an_id")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if not isinstance(value, str):
+        raise Invalid("must be text or a whole number", "not_an_id")
+    value = value.strip()
+    if not value:
+        raise Invalid("must not be empty", "required")
+    if len(value) > 100:
+        raise Invalid("must be at most 100 characters", "too_long", max=100)
+    if "/" in value:
+        raise Invalid("must not contain '/'", "not_an_id")
+    return value
+
+
+def ref(*, required: bool) -> Callable[[Any], str | None]:
+    """The id of another record (its existence is a rule between records)."""
+
+    def check(value: Any) -> str | None:
+        if value is None or value == "":
+            if required:
+                raise Invalid("is required", "required")
+            return None
+        return record_id(value)
+
+    return check
+
+
+def ref_list(value: Any) -> list[str]:
+    """Ids of other records, each once, in the order given."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Invalid("must be a list of task ids", "not_a_list")
+    out: list[str] = []
+    for item in value:
+        try:
+            rid = record_id(item)
+        except Invalid as exc:
+            raise Invalid(f"contains an id that {exc}", exc.code) from None
+        if rid not in out:  # a repeated dependency means nothing more
+            out.append(rid)
+    return out
+
+
+def percent(value: Any) -> int:
+    """A whole number from 0 to 100 (None is 0)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid("must be a whole number from 0 to 100", "not_a_number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise Invalid("must be a whole number from 0 to 100", "not_a_number")
+        value = int(value)
+    if not 0 <= value <= 100:
+        raise Invalid("must be from 0 to 100", "out_of_range", min=0, max=100)
+    return value
+
+
+def flag(default: bool) -> Callable[[Any], bool]:
+    """true or false (None is `default`)."""
+
+    def check(value: Any) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise Invalid("must be true or false", "not_a_flag")
+        return value
+
+    return check
+
+
+def colour(default: str) -> Callable[[Any], str]:
+    """A colour written #rrggbb, kept in lower case."""
+
+    def check(value: Any) -> str:
+        if value is None:
+            return default
+        if not isinstance(value, str) or not _COLOR_RE.match(value.strip()):
+            raise Invalid("must be a colour written #rrggbb", "not_a_colour")
+        return value.strip().lower()
+
+    return check
+
+
+def currency(default: str) -> Callable[[Any], str]:
+    """A 3-letter currency code (ISO 4217), kept in upper case."""
+
+    def check(value: Any) -> str:
+        if value is None or value == "":
+            return default
+        if not isinstance(value, str) or not _CURRENCY_RE.match(value.strip().upper()):
+            raise Invalid("must be a 3-letter currency code such as CNY", "invalid_currency")
+        return value.strip().upper()
+
+    return check
+
+
+def tags(value: Any) -> list[str]:
+    """A list of short texts (or one text separated by commas, ；、|), each once."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = _TAG_SPLIT.split(value)
+    if not isinstance(value, list):
+        raise Invalid("must be a list of texts", "not_text")
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise Invalid("must be a list of texts", "not_text")
+        tag = " ".join(item.split())
+        if len(tag) > 50:
+            raise Invalid("each tag must be at most 50 characters", "too_long", max=50)
+        if tag and tag not in out:
+            out.append(tag)
+    if len(out) > 50:
+        raise Invalid("at most 50 tags", "too_many", max=50)
+    return out

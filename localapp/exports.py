@@ -22,7 +22,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: (field, header, column width): the kinds' exported fields with the labels the
 #: UI shows (and its CSV export writes), from the registry (kinds.py)
 PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.PRODUCT.export_columns()
-TASK_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.TASK.export_columns()
 
 Cell = str | int | Decimal | None
 
@@ -81,20 +80,29 @@ def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> 
 def tasks_xlsx(tasks: Iterable[Mapping[str, Any]], project_names: Mapping[str, str],
                type_names: Mapping[str, str], task_names: Mapping[str, str],
                sheet: str = "任务") -> bytes:
-    """Schedule tasks as an xlsx file's bytes, with names instead of ids."""
+    """Schedule tasks as an xlsx file's bytes, with names instead of ids.
+
+    The columns are the task kind's exported fields (kinds.py), each cell
+    written by the field's type: references by the name of what they refer
+    to, flags as 是, numbers as numbers, the rest as text.
+    """
+    names = {"projects": project_names, "task_types": type_names, "tasks": task_names}
+    columns = kinds.TASK.export_columns()
+    fields = [kinds.TASK.fields[name] for name, _title, _width in columns]
+
+    def cell(fld: kinds.Field, value: Any) -> Cell:
+        if fld.type == "ref":
+            return names[fld.ref or ""].get(value or "", _text(value))
+        if fld.type == "refs":
+            return "，".join(names[fld.ref or ""].get(v, v) for v in value or [])
+        if fld.type == "bool":
+            return "是" if value else ""
+        if fld.type == "int":
+            return int(value or 0)
+        return _text(value)
 
     def row(task: Mapping[str, Any]) -> list[Cell]:
-        return [
-            project_names.get(task.get("project_id") or "", _text(task.get("project_id"))),
-            _text(task.get("name")),
-            type_names.get(task.get("type_id") or "", _text(task.get("type_id"))),
-            _text(task.get("start")),
-            _text(task.get("end")),
-            _text(task.get("assignee")),
-            int(task.get("progress") or 0),
-            "是" if task.get("milestone") else "",
-            "，".join(task_names.get(d, d) for d in task.get("depends_on") or []),
-            _text(task.get("notes")),
-        ]
+        return [cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns,
+                                                                          strict=True)]
 
-    return _xlsx(sheet, TASK_COLUMNS, (row(t) for t in tasks))
+    return _xlsx(sheet, columns, (row(t) for t in tasks))

@@ -40,8 +40,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors, sheet_reader
-from .catalogue import CHECKS
+from . import errors, kinds, sheet_reader
 from .checks import Invalid, cell_text
 from .money import parse_money
 from .search import fold
@@ -497,7 +496,8 @@ def parse_products(table: Table, override: Mapping[str, str | int | None] | None
     first = mapping.header_index + 1
     body = table.rows[first:]
     number0 = table.row_number(first)
-    checks = [(fld, col, CHECKS[fld]) for fld, col in mapping.fields.items() if fld != "price"]
+    product = kinds.PRODUCT.checks()
+    checks = [(fld, col, product[fld]) for fld, col in mapping.fields.items() if fld != "price"]
     price_col = mapping.fields.get("price")
     empty_price = ("is empty. A formula cell reads as empty when the file was saved without "
                    "its value: open and save it in Excel" if table.kind != CSV else "is required")

@@ -9,6 +9,8 @@ refers to, and how sync treats it (quiet, joined, files it points at).
 
 What derives from it:
 
+- validation of every field a client or a spreadsheet sends (schedule.py,
+  catalogue.py, imports.py);
 - the schedule's list parameters, searched fields and sorts (schedule.py);
 - the xlsx export columns and their headers, from the same labels the UI's
   CSV export uses (exports.py), so the two never disagree again;
@@ -19,16 +21,21 @@ What derives from it:
 
 Adding a field to a kind is one `Field(...)` line here plus its label in the
 two translation files (docs/architecture.md works the example through).
-Per-field validation is still written in the domain modules
-(`schedule.SPECS`, `catalogue.CHECKS`); moving it here is the next step.
+Each field also names its check (localapp/checks.py), whether a new record
+must have it and what it gets when missing: the schedule's `clean_record`,
+the catalogue's `check_product` and the spreadsheet import validate with
+these. Rules between records (a task's project exists) are the domains'.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+
+from . import checks as c
 
 __all__ = ["KINDS", "Field", "Kind", "by_table", "label_text", "replicated"]
 
@@ -59,6 +66,13 @@ class Field:
     joined: bool = False
     #: sync: it holds keys of files under uploads/<blob>/
     blob: str | None = None
+    #: how a value sent by a client or a spreadsheet is checked and normalised
+    #: (localapp/checks.py); None: the server sets it, or its domain checks it
+    check: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
+    #: a new record must have it
+    required: bool = False
+    #: what a new record gets when it is missing
+    default: Callable[[], Any] = field(default=lambda: None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -86,14 +100,26 @@ class Kind:
         return tuple((n, label_text(f.label), f.export)
                      for n, f in self.fields.items() if f.export)
 
+    def checked(self) -> dict[str, Field]:
+        """The fields a client may send, each with its check, in declaration order."""
+        return {n: f for n, f in self.fields.items() if f.check is not None}
+
+    def checks(self) -> dict[str, Callable[[Any], Any]]:
+        """{field: its check} of the fields a client may send."""
+        return {n: f.check for n, f in self.fields.items() if f.check is not None}
+
     def describe(self) -> dict[str, Any]:
         """The kind as `GET /api/kinds` shows it."""
+        shown = ("type", "label", "search", "sort", "filter", "export", "ref", "quiet",
+                 "joined", "blob", "required")
         return {"table": self.table, "noun": self.noun, "key": self.key, "synced": self.synced,
-                "fields": {n: {k: v for k, v in asdict(f).items() if v not in (None, False, 0, "")}
+                "fields": {n: {k: getattr(f, k) for k in shown
+                               if getattr(f, k) not in (None, False, 0, "")}
                            for n, f in self.fields.items()}}
 
 
 _CREATED = Field("time", "common.createdAt", sort=True, quiet=True)
+_NOTES = c.text(10000, strip=False, multiline=True)
 _UPDATED = Field("time", "catalogue.field.updatedAt", sort=True)
 
 #: The six default task types of the seed (its API contract): ids "1" to "6".
@@ -107,52 +133,75 @@ DEFAULT_TASK_TYPES: tuple[dict[str, Any], ...] = (
 )
 
 PROJECT = Kind("projects", "project", {
-    "name": Field("text", "schedule.field.projectName", search=True, sort=True),
-    "owner": Field("text", "schedule.field.owner", search=True, sort=True, filter="exact"),
-    "status": Field("text", "schedule.field.status", sort=True, filter="exact"),
-    "start": Field("date", "schedule.field.start", sort=True),
-    "end": Field("date", "schedule.field.end", sort=True),
-    "notes": Field("text", "schedule.field.notes", search=True),
+    "name": Field("text", "schedule.field.projectName", search=True, sort=True,
+                  check=c.text(200, required=True), required=True),
+    "owner": Field("text", "schedule.field.owner", search=True, sort=True, filter="exact",
+                   check=c.text(100), default=str),
+    "status": Field("text", "schedule.field.status", sort=True, filter="exact",
+                    check=c.text(40, default="active"), default=lambda: "active"),
+    "start": Field("date", "schedule.field.start", sort=True, check=c.date_text(required=False)),
+    "end": Field("date", "schedule.field.end", sort=True, check=c.date_text(required=False)),
+    "notes": Field("text", "schedule.field.notes", search=True, check=_NOTES, default=str),
     "created_at": _CREATED,
     "updated_at": Field("time", "common.updatedAt", sort=True),
 }, aliases={"project_id": "id"})
 
 TASK = Kind("tasks", "task", {
     "project_id": Field("ref", "schedule.csv.project", filter="ids", export=24,
-                        ref="projects"),
-    "name": Field("text", "schedule.csv.task", search=True, sort=True, export=32),
-    "type_id": Field("ref", "schedule.csv.type", filter="ids", export=12, ref="task_types"),
-    "start": Field("date", "schedule.csv.start", sort=True, export=12),
-    "end": Field("date", "schedule.csv.end", sort=True, export=12),
+                        ref="projects", check=c.ref(required=True), required=True),
+    "name": Field("text", "schedule.csv.task", search=True, sort=True, export=32,
+                  check=c.text(200, required=True), required=True),
+    "type_id": Field("ref", "schedule.csv.type", filter="ids", export=12, ref="task_types",
+                     check=c.ref(required=False)),
+    "start": Field("date", "schedule.csv.start", sort=True, export=12,
+                   check=c.date_text(required=True), required=True),
+    "end": Field("date", "schedule.csv.end", sort=True, export=12,
+                 check=c.date_text(required=True), required=True),
     "assignee": Field("text", "schedule.csv.assignee", search=True, sort=True, filter="exact",
-                      export=12),
-    "progress": Field("int", "schedule.csv.progress", sort=True, export=9),
-    "milestone": Field("bool", "schedule.csv.milestone", filter="flag", export=8),
-    "depends_on": Field("refs", "schedule.csv.dependsOn", export=30, ref="tasks"),
-    "notes": Field("text", "schedule.csv.notes", search=True, export=30),
+                      export=12, check=c.text(100), default=str),
+    "progress": Field("int", "schedule.csv.progress", sort=True, export=9, check=c.percent,
+                      default=lambda: 0),
+    "milestone": Field("bool", "schedule.csv.milestone", filter="flag", export=8,
+                       check=c.flag(False), default=lambda: False),
+    "depends_on": Field("refs", "schedule.csv.dependsOn", export=30, ref="tasks",
+                        check=c.ref_list, default=list),
+    "notes": Field("text", "schedule.csv.notes", search=True, export=30, check=_NOTES,
+                   default=str),
     "created_at": _CREATED,
     "updated_at": Field("time", "common.updatedAt", sort=True),
 })
 
 TASK_TYPE = Kind("task_types", "task type", {
-    "name": Field("text", "schedule.field.typeName", search=True, sort=True),
-    "color": Field("color", "schedule.field.color"),
-    "enabled": Field("bool", "schedule.field.enabled", filter="flag"),
+    "name": Field("text", "schedule.field.typeName", search=True, sort=True,
+                  check=c.text(50, required=True), required=True),
+    "color": Field("color", "schedule.field.color", check=c.colour("#1890ff"),
+                   default=lambda: "#1890ff"),
+    "enabled": Field("bool", "schedule.field.enabled", filter="flag", check=c.flag(True),
+                     default=lambda: True),
     "created_at": _CREATED,
 }, seeds=DEFAULT_TASK_TYPES)
 
+#: the currency a product has unless it says otherwise
+DEFAULT_CURRENCY = "CNY"
+
 PRODUCT = Kind("products", "product", {
-    "sku": Field("text", "catalogue.field.sku", export=16),
-    "name": Field("text", "catalogue.field.name", export=32),
-    "spec": Field("text", "catalogue.field.spec", export=20),
-    "unit": Field("text", "catalogue.field.unit", export=8),
-    "price": Field("money", "catalogue.field.price", export=12),
-    "currency": Field("currency", "catalogue.field.currency", export=8),
-    "category": Field("text", "catalogue.field.category", export=14),
-    "supplier": Field("text", "catalogue.field.supplier", export=20),
-    "tags": Field("tags", "catalogue.field.tags", export=16),
-    "notes": Field("text", "catalogue.field.notes", export=30),
-    "images": Field("keys", "catalogue.field.images", blob="images"),
+    "sku": Field("text", "catalogue.field.sku", export=16, check=c.text(100), default=str),
+    "name": Field("text", "catalogue.field.name", export=32, check=c.text(200, required=True),
+                  required=True),
+    "spec": Field("text", "catalogue.field.spec", export=20, check=c.text(200), default=str),
+    "unit": Field("text", "catalogue.field.unit", export=8, check=c.text(20), default=str),
+    # checked by the catalogue: cents, or `price_decimal` as text (catalogue.py)
+    "price": Field("money", "catalogue.field.price", export=12, required=True),
+    "currency": Field("currency", "catalogue.field.currency", export=8,
+                      check=c.currency(DEFAULT_CURRENCY), default=lambda: DEFAULT_CURRENCY),
+    "category": Field("text", "catalogue.field.category", export=14, check=c.text(100),
+                      default=str),
+    "supplier": Field("text", "catalogue.field.supplier", export=20, check=c.text(200),
+                      default=str),
+    "tags": Field("tags", "catalogue.field.tags", export=16, check=c.tags, default=list),
+    "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
+    # reordered or shortened by an edit; added by an upload (catalogue.py)
+    "images": Field("keys", "catalogue.field.images", blob="images", default=list),
     # a log of every price, joined across devices rather than chosen between
     "price_history": Field("json", "catalogue.field.priceHistory", quiet=True, joined=True),
     "created_at": _CREATED,

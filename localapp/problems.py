@@ -42,7 +42,7 @@ from .catalogue import Catalogue
 from .money import cents_text
 from .orders import ORDERS, Orders
 from .records import gc_paused
-from .schedule import PROJECTS, SPECS, TASKS, TYPES, Schedule, find_cycle
+from .schedule import PROJECTS, TASKS, TYPES, Schedule, find_cycle, spec
 from .search import fold
 
 Doc = dict[str, Any]
@@ -406,7 +406,7 @@ class Problems:
                 raise ProblemGone("That record is not deleted any more. The list has been "
                                   "refreshed.")
             doc = found[1]
-            data = {k: doc[k] for k in SPECS[table] if k in doc}
+            data = {k: doc[k] for k in spec(table) if k in doc}
             if table == TASKS:
                 # As a delete does for the tasks that stay: links to tasks gone since.
                 data["depends_on"] = [d for d in data.get("depends_on") or ()

@@ -2,7 +2,7 @@
 
 Plain Python over the Store (no bottle, no webview). This module holds:
 
-- the record shapes and per-field validation (`SPECS`, `clean_record`);
+- per-field validation (`clean_record`, with the checks declared in kinds.py);
 - the rules between records: a task's project and type exist, its
   dependencies exist and form no cycle anywhere in the graph, a task type in
   use cannot be deleted, a project with tasks is only deleted with cascade;
@@ -27,15 +27,14 @@ which is also what serialises threads.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import orjson
 
 from . import errors, kinds
+from .checks import Invalid, date_text, record_id
 from .records import (
     STAMPS,
     Doc,
@@ -87,167 +86,14 @@ DEFAULT_TASK_TYPES: list[dict[str, Any]] = [dict(t) for t in kinds.TASK_TYPE.see
 # -- field validation --------------------------------------------------------
 
 
-class Invalid(ValueError):
-    """One field's value is not acceptable; the text is the reason."""
+#: The schedule's kinds, as declared in kinds.py.
+KIND: dict[str, kinds.Kind] = {PROJECTS: kinds.PROJECT, TASKS: kinds.TASK, TYPES: kinds.TASK_TYPE}
 
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def _text(max_len: int, *, required: bool = False, strip: bool = True,
-          default: str = "") -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if value is None:
-            if required:
-                raise Invalid("is required")
-            return default
-        if not isinstance(value, str):
-            raise Invalid("must be text")
-        if strip:
-            value = value.strip()
-        if required and not value:
-            raise Invalid("is required")
-        if len(value) > max_len:
-            raise Invalid(f"must be at most {max_len} characters")
-        return value
-
-    return check
-
-
-def _date(*, required: bool) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if value is None or value == "":
-            if required:
-                raise Invalid("is required (YYYY-MM-DD)")
-            return None
-        if not isinstance(value, str) or not _DATE_RE.match(value):
-            raise Invalid("must be a date written YYYY-MM-DD")
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise Invalid(f"{value} is not a real date") from None
-        return value
-
-    return check
-
-
-def record_id(value: Any) -> str:
-    """A record id as the string we store: numbers from old clients become text."""
-    if isinstance(value, bool):
-        raise Invalid("must be text or a whole number")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if not isinstance(value, str):
-        raise Invalid("must be text or a whole number")
-    value = value.strip()
-    if not value:
-        raise Invalid("must not be empty")
-    if len(value) > 100:
-        raise Invalid("must be at most 100 characters")
-    if "/" in value:
-        raise Invalid("must not contain '/'")
-    return value
-
-
-def _ref(*, required: bool) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if value is None or value == "":
-            if required:
-                raise Invalid("is required")
-            return None
-        return record_id(value)
-
-    return check
-
-
-def _ref_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Invalid("must be a list of task ids")
-    out: list[str] = []
-    for item in value:
-        try:
-            rid = record_id(item)
-        except Invalid as exc:
-            raise Invalid(f"contains an id that {exc}") from None
-        if rid not in out:  # a repeated dependency means nothing more
-            out.append(rid)
-    return out
-
-
-def _progress(value: Any) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Invalid("must be a whole number from 0 to 100")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise Invalid("must be a whole number from 0 to 100")
-        value = int(value)
-    if not 0 <= value <= 100:
-        raise Invalid("must be from 0 to 100")
-    return value
-
-
-def _bool(default: bool) -> Callable[[Any], bool]:
-    def check(value: Any) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise Invalid("must be true or false")
-        return value
-
-    return check
-
-
-def _color(value: Any) -> str:
-    if value is None:
-        return "#1890ff"
-    if not isinstance(value, str) or not _COLOR_RE.match(value.strip()):
-        raise Invalid("must be a colour written #rrggbb")
-    return value.strip().lower()
-
-
-@dataclass(frozen=True)
-class Field:
-    """How one field is checked, and what a new record gets when it is missing."""
-
-    check: Callable[[Any], Any]
-    required: bool = False
-    default: Callable[[], Any] = field(default=lambda: None)
-
-
-SPECS: dict[str, dict[str, Field]] = {
-    PROJECTS: {
-        "name": Field(_text(200, required=True), required=True),
-        "owner": Field(_text(100), default=str),
-        "status": Field(_text(40, default="active"), default=lambda: "active"),
-        "start": Field(_date(required=False)),
-        "end": Field(_date(required=False)),
-        "notes": Field(_text(10000, strip=False), default=str),
-    },
-    TASKS: {
-        "project_id": Field(_ref(required=True), required=True),
-        "name": Field(_text(200, required=True), required=True),
-        "type_id": Field(_ref(required=False)),
-        "start": Field(_date(required=True), required=True),
-        "end": Field(_date(required=True), required=True),
-        "assignee": Field(_text(100), default=str),
-        "progress": Field(_progress, default=lambda: 0),
-        "depends_on": Field(_ref_list, default=list),
-        "milestone": Field(_bool(False), default=lambda: False),
-        "notes": Field(_text(10000, strip=False), default=str),
-    },
-    TYPES: {
-        "name": Field(_text(50, required=True), required=True),
-        "color": Field(_color, default=lambda: "#1890ff"),
-        "enabled": Field(_bool(True), default=lambda: True),
-    },
-}
+def spec(kind: str) -> dict[str, kinds.Field]:
+    """A kind's fields a client may send, with their checks (read from the registry
+    on every call, so a field added there is checked at once)."""
+    return KIND[kind].checked()
 
 
 def clean_record(kind: str, data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None,
@@ -260,10 +106,10 @@ def clean_record(kind: str, data: Mapping[str, Any], *, base: Mapping[str, Any] 
     when `keep_unknown` is set or the stored record already has them (old
     clients' extra fields), and refused otherwise, so a typo is not stored.
     """
-    spec = SPECS[kind]
+    fields = spec(kind)
     content: Doc = {}
     problems: dict[str, str] = {}
-    for name, fld in spec.items():
+    for name, fld in fields.items():
         if (kind == TASKS and name == "end" and data.get("end") in (None, "")
                 and ("end" in data or base is None)):
             # No end date (sent as null, or a new task without one): a one-day task.
@@ -283,10 +129,10 @@ def clean_record(kind: str, data: Mapping[str, Any], *, base: Mapping[str, Any] 
             content[name] = fld.default()
     if base is not None:
         for name, value in base.items():
-            if name not in spec and name != "id" and name not in BOOKKEEPING and name not in data:
+            if name not in fields and name != "id" and name not in BOOKKEEPING and name not in data:
                 content[name] = value
     for name, value in data.items():
-        if name in spec or name == "id" or name in BOOKKEEPING:
+        if name in fields or name == "id" or name in BOOKKEEPING:
             continue
         if keep_unknown or (base is not None and name in base):
             content[name] = value
@@ -385,13 +231,6 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
 # -- list queries --------------------------------------------------------------
 
 _COMMON_PARAMS = {"q", "from", "to", "page", "per_page", "sort"}
-_KINDS = {PROJECTS: kinds.PROJECT, TASKS: kinds.TASK, TYPES: kinds.TASK_TYPE}
-#: what a list of each kind takes, searches and sorts by: from the registry
-_PARAMS: dict[str, set[str]] = {
-    name: _COMMON_PARAMS | set(k.names("filter")) | set(k.aliases)
-    for name, k in _KINDS.items()}
-_SEARCHED: dict[str, tuple[str, ...]] = {name: k.names("search") for name, k in _KINDS.items()}
-_SORTS: dict[str, set[str]] = {name: set(k.names("sort")) for name, k in _KINDS.items()}
 
 
 def _natural(rid: str) -> tuple[int, int, str]:
@@ -440,13 +279,18 @@ class ListQuery:
     ids: dict[str, set[str]] = field(default_factory=dict)  # field -> allowed values
     exact: dict[str, str] = field(default_factory=dict)  # field -> casefolded value
     flags: dict[str, bool] = field(default_factory=dict)
+    searched: tuple[str, ...] = ()  # the fields `q` looks in
 
 
 def parse_query(kind: str, params: Mapping[str, str]) -> ListQuery:
     """Turn query-string parameters into a ListQuery, or raise per-parameter errors."""
     query = ListQuery()
     problems: dict[str, str] = {}
-    allowed = _PARAMS[kind]
+    # what a list of this kind takes, searches and sorts by: from the registry
+    declared = KIND[kind]
+    allowed = _COMMON_PARAMS | set(declared.names("filter")) | set(declared.aliases)
+    sorts = set(declared.names("sort"))
+    query.searched = declared.names("search")
     for name, raw in params.items():
         if name.startswith("_"):
             continue  # cache busters such as jQuery's _=123
@@ -466,21 +310,20 @@ def parse_query(kind: str, params: Mapping[str, str]) -> ListQuery:
                     raise Invalid(f"must be from 1 to {top}")
                 setattr(query, name, n)
             elif name in {"from", "to"}:
-                checked = _date(required=True)(value)
+                checked = date_text(required=True)(value)
                 if name == "from":
                     query.date_from = checked
                 else:
                     query.date_to = checked
             elif name == "sort":
-                if value.lstrip("-") not in _SORTS[kind]:
-                    raise Invalid("sort by one of " + ", ".join(sorted(_SORTS[kind])))
+                if value.lstrip("-") not in sorts:
+                    raise Invalid("sort by one of " + ", ".join(sorted(sorts)))
                 query.sort = value
             elif name == "q":
                 query.q = value.casefold()
             else:
-                kind_ = _KINDS[kind]
-                target = kind_.aliases.get(name, name)
-                how = kind_.fields[target].filter if target in kind_.fields else "ids"
+                target = declared.aliases.get(name, name)
+                how = declared.fields[target].filter if target in declared.fields else "ids"
                 if how == "ids":
                     query.ids[target] = {v.strip() for v in value.split(",") if v.strip()}
                 elif how == "flag":
@@ -514,7 +357,7 @@ def _matches(kind: str, doc: Doc, query: ListQuery) -> bool:
         if query.date_from and end and end < query.date_from:
             return False
     if query.q:
-        if not any(query.q in str(doc.get(f) or "").casefold() for f in _SEARCHED[kind]):
+        if not any(query.q in str(doc.get(f) or "").casefold() for f in query.searched):
             return False
     return True
 

@@ -8,14 +8,17 @@ follow it, and every label has a text in both languages.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import ROOT, Server
 from openpyxl import load_workbook
 
-from localapp import exports, kinds, schedule
+from localapp import checks, errors, exports, kinds, schedule
+from localapp.schedule import Schedule
+from localapp.store import Store
 from localapp.sync import files, replica, service
 
 
@@ -49,21 +52,47 @@ def test_sync_policy_is_the_declared_one() -> None:
     assert list(files.file_refs(product)) == ["images/" + "c" * 64 + ".webp"]
 
 
-def test_a_field_added_to_a_kind_reaches_its_list_parameters_exports_and_description() -> None:
-    """The worked example of docs/architecture.md: one Field line (and its label)."""
-    task = kinds.TASK
-    grown = replace(task, fields={**task.fields, "budget": kinds.Field(
-        "int", "schedule.csv.notes", sort=True, filter="exact", export=10)})
-    assert "budget" in grown.names("sort") and "budget" in grown.names("filter")
-    assert grown.export_columns()[-1] == ("budget", "备注", 10)
-    assert grown.describe()["fields"]["budget"] == {
-        "type": "int", "label": "schedule.csv.notes", "sort": True, "filter": "exact",
+def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worked example of docs/architecture.md: adding a field to tasks is one
+    `Field(...)` line in kinds.py (plus its label in the two translation files).
+    Here the line is added for the test's duration, and the real schedule, list
+    query, export and description pick it up."""
+    monkeypatch.setitem(kinds.TASK.fields, "budget", kinds.Field(
+        "int", "schedule.csv.budget", sort=True, filter="exact", export=10,
+        check=checks.percent, default=lambda: 0))
+    sched = Schedule.open(Store.open(tmp_path / "data"))
+    sched.setup()
+    project = sched.create(schedule.PROJECTS, {"name": "预算"})
+    base = {"project_id": project["id"], "start": "2026-03-02", "end": "2026-03-04"}
+    cheap = sched.create(schedule.TASKS, {**base, "name": "便宜", "budget": 20})
+    dear = sched.create(schedule.TASKS, {**base, "name": "贵", "budget": 90})
+    assert (cheap["budget"], dear["budget"]) == (20, 90)
+    # validation: the field's own check
+    with pytest.raises(errors.ValidationError) as refused:
+        sched.create(schedule.TASKS, {**base, "name": "错", "budget": "很多"})
+    assert "budget" in refused.value.fields
+    # the list: sorts and filters by it
+    listed = sched.list_records(schedule.TASKS, {"sort": "-budget"})["items"]
+    assert [t["name"] for t in listed] == ["贵", "便宜"]
+    assert [t["name"] for t in sched.list_records(
+        schedule.TASKS, {"budget": "20"})["items"]] == ["便宜"]
+    # the export: a column headed by its label, with its values
+    found = sched.tasks_for_export({"sort": "budget"})
+    book = load_workbook(BytesIO(exports.tasks_xlsx(
+        found.tasks, found.project_names, found.type_names, found.task_names)))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0][-1] == "schedule.csv.budget"  # no translation yet: the key shows
+    assert [r[-1] for r in rows[1:]] == [20, 90]
+    # the description the UI and API clients read
+    assert kinds.TASK.describe()["fields"]["budget"] == {
+        "type": "int", "label": "schedule.csv.budget", "sort": True, "filter": "exact",
         "export": 10}
 
 
 def test_exports_use_the_labels_the_ui_shows() -> None:
     zh = translations("zh-CN")
-    headers = [title for _f, title, _w in exports.TASK_COLUMNS]
+    headers = [title for _f, title, _w in kinds.TASK.export_columns()]
     # the UI's CSV export writes t('schedule.csv.<key>') for the same columns
     assert headers == [zh[f"schedule.csv.{k}"] for k in (
         "project", "task", "type", "start", "end", "assignee", "progress", "milestone",
