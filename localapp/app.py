@@ -24,12 +24,15 @@ from typing import Any, TextIO
 from . import auth, desktop, instance, paths
 from .instance import AlreadyRunning
 from .paths import Location
+from .services import Services
 from .settings import Settings
 from .store import Store
 
 log = logging.getLogger(__name__)
 
 THREADS = 8
+#: how long closing waits for the search index warm-up (it stops at the closed store)
+WARM_JOIN_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,51 @@ def open_accounts(settings: Settings, store: Store) -> auth.Directory:
     return directory(settings.bucket, store)
 
 
+def build_services(settings: Settings, store: Store, uploads: Location,
+                   stack: contextlib.ExitStack) -> Services:
+    """Every service over the open store, in order; their threads are closed by `stack`.
+
+    Order matters: the schedule creates the default task types before sync
+    attaches (which records what was written without it), and sync's
+    commit hook is attached here, explicitly, not as a side effect of
+    building the web app.
+    """
+    from .catalogue import Catalogue
+    from .images import ImageStore
+    from .orders import Orders
+    from .problems import Problems
+    from .schedule import Schedule
+    from .statistics import Statistics
+    from .sync.service import SyncService
+
+    schedule = Schedule.open(store)
+    catalogue = Catalogue(store)
+    orders = Orders(catalogue, uploads.path)
+    sync = SyncService(store, bucket=settings.bucket, uploads=uploads.path,
+                       max_drift_ms=settings.sync_max_drift * 1000,
+                       snapshot_every=settings.sync_snapshot_every)
+    stack.callback(sync.replica.detach)
+    # pypinyin's dictionaries take about a second to load, and the index of
+    # 100,000 products another second or two to build: do both now, in the
+    # background, rather than in the first search someone types.
+    warm = threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm", daemon=True)
+    warm.start()
+    stack.callback(warm.join, WARM_JOIN_SECONDS)
+    return Services(schedule=schedule, catalogue=catalogue, images=ImageStore(uploads.path),
+                    orders=orders, statistics=Statistics(catalogue),
+                    problems=Problems(schedule, catalogue, orders), sync=sync)
+
+
+def _warm(catalogue: Any) -> None:
+    from .search import SearchQuery, load_pinyin
+
+    load_pinyin()
+    try:
+        catalogue.search(SearchQuery())
+    except Exception:  # the store may already be closed (a short-lived app in a test)
+        log.debug("Warming the product index failed", exc_info=True)
+
+
 def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
@@ -105,7 +153,7 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _start_sync(app: Any, stack: contextlib.ExitStack) -> None:
+def _start_sync(services: Services, stack: contextlib.ExitStack) -> None:
     """Background sync rounds (when a server is set up), stopped before the store closes.
 
     With a bucket, the instance first reads the bucket so that it serves
@@ -113,11 +161,8 @@ def _start_sync(app: Any, stack: contextlib.ExitStack) -> None:
     """
     from .sync.errors import SyncError
     from .sync.service import Background
-    from .web import context_of
 
-    service = context_of(app).sync
-    if service is None:
-        return
+    service = services.sync
     if service.bucket is not None:
         try:
             service.catch_up(force=True)
@@ -148,9 +193,10 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         accounts = open_accounts(settings, opened.store)
         announce_admin(accounts, settings, out)
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
-        app = create_app(settings, opened.store, data=opened.data, uploads=uploads,
+        services = build_services(settings, opened.store, uploads, stack)
+        app = create_app(settings, opened.store, services, data=opened.data, uploads=uploads,
                          ui_dir=ui_dir, accounts=accounts)
-        _start_sync(app, stack)
+        _start_sync(services, stack)
         server = _create_server(app, settings.host, settings.port, settings)
         stack.callback(server.close)
         _stop_on_sigterm()
@@ -262,9 +308,10 @@ def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: in
         uploads = paths.upload_location(settings.upload_dir, data)
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         guard = DesktopGuard(raise_secret=inst.raise_secret)
-        app = create_app(settings, store, data=data, uploads=uploads, ui_dir=ui_dir,
+        services = build_services(settings, store, uploads, stack)
+        app = create_app(settings, store, services, data=data, uploads=uploads, ui_dir=ui_dir,
                          desktop=guard)
-        _start_sync(app, stack)
+        _start_sync(services, stack)
         state = desktop.WindowState.load(data.path)
         server = _bind_desktop(app, settings, port, state.port)
         guard.bind(int(server.effective_port))

@@ -17,6 +17,7 @@ entry for something that was removed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 from collections.abc import Iterator
 
@@ -25,6 +26,7 @@ import pytest
 from conftest import ROOT
 
 from localapp import cli, paths
+from localapp.app import build_services
 from localapp.settings import ENV_VARS, Settings
 from localapp.store import Store
 from localapp.web import create_app
@@ -57,12 +59,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bottle.Bottle]:
     data_dir = tmp_path_factory.mktemp("docs-data")
     settings = Settings.from_env({}, data_dir=data_dir)
     data = paths.data_location(data_dir)
-    store = Store.open(data.path)
-    try:
-        yield create_app(settings, store, data=data,
-                         uploads=paths.upload_location(None, data))
-    finally:
-        store.close()
+    uploads = paths.upload_location(None, data)
+    with contextlib.ExitStack() as stack:
+        store = Store.open(data.path)
+        stack.callback(store.close)
+        services = build_services(settings, store, uploads, stack)
+        yield create_app(settings, store, services, data=data, uploads=uploads)
 
 
 def test_every_env_var_is_documented() -> None:

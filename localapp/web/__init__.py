@@ -18,6 +18,7 @@ import bottle
 
 from ..auth import Directory
 from ..paths import Location, ui_root
+from ..services import Services
 from ..settings import Settings
 from ..store import Store
 from ..sync.accounts import directory
@@ -41,7 +42,6 @@ __all__ = ["ROUTE_MODULES", "AppContext", "create_app"]
 ROUTE_MODULES: list[str] = [
     "localapp.web.schedule_routes",
     "localapp.web.catalogue_routes",
-    "localapp.web.stats_routes",
     "localapp.web.desktop_routes",
     "localapp.web.sync_routes",
     "localapp.web.problems_routes",
@@ -66,7 +66,8 @@ def _default_ui_dir() -> Path:
     return root
 
 
-def create_app(settings: Settings, store: Store, *, data: Location, uploads: Location,
+def create_app(settings: Settings, store: Store, services: Services, *, data: Location,
+               uploads: Location,
                ui_dir: Path | None = None,
                route_modules: list[str] | None = None,
                desktop: DesktopGuard | None = None,
@@ -77,7 +78,9 @@ def create_app(settings: Settings, store: Store, *, data: Location, uploads: Loc
     guard (per-launch secret, Host, CSRF; see guard.py) and the caller is
     the desktop user. A desktop-mode app is never built without one.
     `accounts` is where users, tokens and sessions are kept; by default the
-    store, or the sync bucket when one is configured.
+    store, or the sync bucket when one is configured. `services` are the
+    domain objects over `store`, built by the composition root
+    (app.build_services); the routes only use them.
     """
     if (settings.mode == "desktop") != (desktop is not None):
         raise ValueError("desktop mode and a DesktopGuard go together")
@@ -93,7 +96,7 @@ def create_app(settings: Settings, store: Store, *, data: Location, uploads: Loc
     app.uninstall(True)
     ctx = AppContext(settings=settings, store=store, data=data, uploads=uploads,
                      ui_dir=ui_dir or _default_ui_dir(), metrics=Metrics(store),
-                     accounts=accounts or directory(settings.bucket, store))
+                     accounts=accounts or directory(settings.bucket, store), services=services)
     app.config["localapp.ctx"] = ctx
     app.default_error_handler = json_error_page  # type: ignore[method-assign]
     # First installed = outermost: errors wrap auth, auth wraps injection.
@@ -105,13 +108,7 @@ def create_app(settings: Settings, store: Store, *, data: Location, uploads: Loc
         app.config[DESKTOP_GUARD] = desktop
         desktop.install(app)
     for name in ROUTE_MODULES if route_modules is None else route_modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a later issue's module, not written yet
-        module.install(app, ctx)
+        importlib.import_module(name).install(app, ctx)
     return app
 
 

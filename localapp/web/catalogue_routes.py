@@ -15,7 +15,6 @@ cells, and a partial leaves it nothing to misread.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from ..catalogue import Catalogue, ImportOptions, parse_list_params
 from ..exports import XLSX_TYPE, products_xlsx
 from ..images import ImageStore, display_name
 from ..orders import Orders
-from ..search import SearchQuery, load_pinyin
 from ..statistics import Statistics
 from .context import AppContext
 from .plugins import json_body
@@ -223,13 +221,10 @@ def statistics(parts: Parts) -> dict[str, Any]:
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
-    # One Catalogue per store: its search index follows the store's listener.
-    catalogue = ctx.catalogue = ctx.catalogue or Catalogue(ctx.store)
-    parts = Parts(catalogue=catalogue, images=ImageStore(ctx.uploads.path),
-                  orders=Orders(catalogue, ctx.uploads.path),
-                  statistics=Statistics(catalogue),
-                  max_bytes=ctx.settings.max_content_length,
-                  fetch=lambda rel: ctx.sync.fetch_file(rel) if ctx.sync else None)
+    services = ctx.services
+    parts = Parts(catalogue=services.catalogue, images=services.images,
+                  orders=services.orders, statistics=services.statistics,
+                  max_bytes=ctx.settings.max_content_length, fetch=services.sync.fetch_file)
     routes: list[tuple[str, str, Any]] = [
         ("/api/products", "GET", list_products),
         ("/api/products", "POST", create_product),
@@ -252,16 +247,3 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     ]
     for rule, method, handler in routes:
         app.route(rule, method, partial(handler, parts))
-    # pypinyin's dictionaries take about a second to load, and the index of
-    # 100,000 products another second or two to build: do both now, in the
-    # background, rather than in the first search someone types.
-    threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm",
-                     daemon=True).start()
-
-
-def _warm(catalogue: Catalogue) -> None:
-    load_pinyin()
-    try:
-        catalogue.search(SearchQuery())
-    except Exception:  # the store may already be closed (a short-lived app in a test)
-        log.debug("Warming the product index failed", exc_info=True)

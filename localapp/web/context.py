@@ -15,8 +15,7 @@ from ..store import Store
 from .metrics import Metrics
 
 if TYPE_CHECKING:
-    from ..catalogue import Catalogue
-    from ..schedule import Schedule
+    from ..services import Services
     from ..sync.service import SyncService
 
 
@@ -32,15 +31,15 @@ class AppContext:
     metrics: Metrics
     #: where users, tokens and sessions are kept (the store, or the sync bucket)
     accounts: Directory
+    #: the domain services, built by the composition root (app.build_services)
+    services: Services
     version: str = __version__
     started: float = field(default_factory=time.time)
-    #: set when the sync routes are installed (sync_routes.py)
-    sync: SyncService | None = None
-    #: one per store, each keeping its own index current: set by the route
-    #: module that makes it, shared with the others (problems_routes.py)
-    catalogue: Catalogue | None = None
-    schedule: Schedule | None = None
 
     @property
     def mode(self) -> str:
         return self.settings.mode
+
+    @property
+    def sync(self) -> SyncService:
+        return self.services.sync

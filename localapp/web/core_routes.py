@@ -29,7 +29,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
             "storage": {"path": str(ctx.data.path), "durable": ctx.data.durable},
             "uploads": {"path": str(ctx.uploads.path), "durable": ctx.uploads.durable},
             # with a bucket: edits waiting on this instance for it (`unflushed`)
-            "sync": ctx.sync.health() if ctx.sync is not None else None,
+            "sync": ctx.sync.health(),
         }
 
     @app.get("/metrics")

@@ -2,7 +2,7 @@
 
 A private `CollectorRegistry` (not prometheus_client's global one) keeps two
 apps in one process, such as tests, from sharing or clashing counters.
-Requests are labelled by route rule (`/api/schedule/projects/<id>`), never
+Requests are labelled by route rule (`/api/projects/<id>`), never
 by raw path, so the number of series stays bounded. Store size and last
 write time are read from the store when /metrics is scraped.
 """

@@ -16,10 +16,7 @@ import bottle
 
 from .. import errors
 from ..auth import Principal
-from ..catalogue import Catalogue
-from ..orders import Orders
 from ..problems import LIST_LIMIT, Problems
-from ..schedule import Schedule
 from .context import AppContext
 from .plugins import json_body
 from .requests import query_params
@@ -39,10 +36,6 @@ def fix_problem(problems: Problems, user: Principal) -> dict[str, Any]:
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
-    if ctx.schedule is None:
-        ctx.schedule = Schedule.open(ctx.store)
-    if ctx.catalogue is None:
-        ctx.catalogue = Catalogue(ctx.store)
-    problems = Problems(ctx.schedule, ctx.catalogue, Orders(ctx.catalogue, ctx.uploads.path))
+    problems = ctx.services.problems
     app.route("/api/problems", "GET", partial(list_problems, problems))
     app.route("/api/problems/fix", "POST", partial(fix_problem, problems))

@@ -92,9 +92,7 @@ def restore_revision(sched: Schedule, revision: str, user: Principal) -> dict[st
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
-    # One Schedule per store: it keeps the in-memory index current through
-    # the store's listener. open() runs the upgrades (default task types) once.
-    sched = ctx.schedule = ctx.schedule or Schedule.open(ctx.store)
+    sched = ctx.services.schedule
 
     app.route("/api/tasks/export.xlsx", "GET", partial(export_tasks, sched))
     for path, kind in KIND_PATHS.items():

@@ -37,7 +37,6 @@ DEFAULT_PULL_LIMIT = 1000
 
 
 def _service(ctx: AppContext) -> SyncService:
-    assert ctx.sync is not None
     return ctx.sync
 
 
@@ -166,10 +165,6 @@ class Durable:
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
-    if ctx.sync is None:
-        ctx.sync = SyncService(ctx.store, bucket=ctx.settings.bucket, uploads=ctx.uploads.path,
-                               max_drift_ms=ctx.settings.sync_max_drift * 1000,
-                               snapshot_every=ctx.settings.sync_snapshot_every)
     routes: list[tuple[str, str, Any]] = [
         ("/api/sync/push", "POST", push),
         ("/api/sync/pull", "GET", pull),

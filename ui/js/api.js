@@ -1,9 +1,9 @@
 // The one way the UI talks to the server.
 //
 //   import { api } from './api.js';
-//   const data = await api.get('api/schedule/projects');
-//   await api.post('api/schedule/projects', { name: '新项目' });
-//   await api.post('api/catalogue/images', formData);   // FormData is sent as multipart
+//   const data = await api.get('api/projects');
+//   await api.post('api/projects', { name: '新项目' });
+//   await api.post(`api/products/${id}/images`, formData);   // FormData is sent as multipart
 //
 // Writes carry the session's CSRF token (X-CSRF-Token). An error answer
 // ({"error": {"code", "message", "fields"}}) is shown to the user as a toast,

@@ -1,0 +1,36 @@
+"""The running program's parts: one of each per open store, built by app.py.
+
+`app.build_services` (the composition root) makes them in order, starts the
+threads they need and registers their closing on the caller's ExitStack;
+the web layer is handed this object and builds nothing itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
+    from .images import ImageStore
+    from .orders import Orders
+    from .problems import Problems
+    from .schedule import Schedule
+    from .statistics import Statistics
+    from .sync.service import SyncService
+
+
+@dataclass(frozen=True)
+class Services:
+    #: projects, tasks, task types and /api/data (keeps its mirror current)
+    schedule: Schedule
+    #: products, prices and imports (keeps its search index current)
+    catalogue: Catalogue
+    #: product pictures by content hash
+    images: ImageStore
+    orders: Orders
+    statistics: Statistics
+    #: rules between records that offline edits break
+    problems: Problems
+    #: this store's side of sync: records every write, pushes and pulls
+    sync: SyncService
