@@ -5,7 +5,7 @@
 # WebKitGTK for the desktop window), .venv with the test, sync, desktop and
 # build extras (the build tests run PyInstaller), and ui/'s npm packages.
 # Each step is skipped when already done, so a second run goes straight to
-# ruff and pytest.
+# the checks (ruff, import-linter, mypy) and pytest.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,6 +22,7 @@ echo "==> ruff check"
 lint_paths=()
 for p in localapp sync tests benchmarks; do [ -e "$p" ] && lint_paths+=("$p"); done
 .venv/bin/ruff check "${lint_paths[@]}"
+bash build/typecheck.sh
 
 echo "==> pytest $*"
 # pytest-timeout bounds each test (pyproject.toml); this bounds the whole run.

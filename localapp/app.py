@@ -310,7 +310,7 @@ def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: in
         guard = DesktopGuard(raise_secret=inst.raise_secret)
         services = build_services(settings, store, uploads, stack)
         app = create_app(settings, store, services, data=data, uploads=uploads, ui_dir=ui_dir,
-                         desktop=guard)
+                         desktop=guard, accounts=open_accounts(settings, store))
         _start_sync(services, stack)
         state = desktop.WindowState.load(data.path)
         server = _bind_desktop(app, settings, port, state.port)

@@ -338,4 +338,4 @@ def end_session(where: Where, cookie: str) -> None:
 
 def csrf_ok(principal: Principal, header: str | None) -> bool:
     return bool(principal.csrf and header) and hmac.compare_digest(
-        principal.csrf.encode(), (header or "").encode())
+        (principal.csrf or "").encode(), (header or "").encode())

@@ -22,6 +22,7 @@ under `store.transaction()`, which also serialises threads.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -300,6 +301,8 @@ class Catalogue:
             if found is None or found[1].get("deleted"):
                 raise self.not_found(rid)
             doc = self.store.table(PRODUCTS).get(doc_id=found[0])
+            if not isinstance(doc, Mapping):
+                raise self.not_found(rid)
             return public(doc)
 
     def facets(self) -> dict[str, Any]:
@@ -307,7 +310,7 @@ class Catalogue:
             f = index.facets()
         return {"categories": f["category"], "suppliers": f["supplier"]}
 
-    def all_live(self, query: SearchQuery | None = None) -> list[Doc]:
+    def all_live(self, query: SearchQuery | None = None) -> builtins.list[Doc]:
         """Every live product matching `query` (all when None), in its order."""
         query = query or SearchQuery(sort=DEFAULT_SORT)
         query.page, query.per_page = 1, 10**9
@@ -315,7 +318,7 @@ class Catalogue:
             _total, docs = index.search(query)
             return docs
 
-    def _write(self, inserts: list[Doc], replaces: Mapping[int, Doc]) -> None:
+    def _write(self, inserts: builtins.list[Doc], replaces: Mapping[int, Doc]) -> None:
         """Write products inside the current transaction and update the index with them."""
         self.index.absorb(write(self.store, PRODUCTS, inserts, replaces))
 

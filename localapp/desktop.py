@@ -266,10 +266,12 @@ def show_window(url: str, state: WindowState, *, storage_dir: Path | None = None
         # expiry, so it is never written there.
         kwargs.update(private_mode=False, storage_path=str(storage_dir))
     with _close_on_signals(window):
+        # PYWEBVIEW_GUI may name any backend pywebview knows: passed on as given
+        chosen: Any = gui
         if on_window is not None:
-            webview.start(on_window, (window,), gui=gui, **kwargs)
+            webview.start(on_window, (window,), gui=chosen, **kwargs)
         else:
-            webview.start(gui=gui, **kwargs)
+            webview.start(gui=chosen, **kwargs)
     log.info("The window was closed")
 
 

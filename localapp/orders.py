@@ -490,7 +490,7 @@ class Orders:
             raise errors.NotFound(
                 f"Order {doc.get('number')!r} has no order sheet: it was made from a picture, "
                 "which is shown with the order.")
-        if match is None:
+        if match is None or not isinstance(key, str):
             raise errors.NotFound(f"The file of order {doc.get('number')!r} is not known.")
         path = self.files / key
         if not path.is_file():

@@ -265,8 +265,9 @@ class Problems:
                     "actions": [{"action": "restore_type"}, {"action": "clear_type"}]})
             for rid, deps in dangling.items():
                 task = live[rid]
-                gone = [_stored(m, TASKS, d) for d in deps]
-                refs = _by_label([_task_ref(d, project_name(d.get("project_id"))) for d in gone])
+                gone_tasks = [_stored(m, TASKS, d) for d in deps]
+                refs = _by_label([_task_ref(d, project_name(d.get("project_id")))
+                                  for d in gone_tasks])
                 out.append({
                     "id": f"missing_dependency:{rid}", "kind": "missing_dependency",
                     "message": (f"Task {_label(task, 'name')!r} depends on "
@@ -279,7 +280,7 @@ class Problems:
             for loop in _cycles(graph):
                 refs = [_task_ref(live[t], project_name(live[t].get("project_id")))
                         for t in loop]
-                links = [{"task": a, "depends_on": b}
+                loop_links = [{"task": a, "depends_on": b}
                          for a, b in zip(loop, [*loop[1:], loop[0]], strict=True)]
                 path = " → ".join(repr(r["label"]) for r in [*refs, refs[0]])
                 digest = hashlib.sha256("\n".join(sorted(loop)).encode()).hexdigest()[:16]
@@ -288,8 +289,8 @@ class Problems:
                     "message": (f"These tasks depend on each other in a loop: {path} (each "
                                 "waits for the next). The links were added on different "
                                 "devices. Remove one of them."),
-                    "subject": None, "records": refs, "links": links,
-                    "actions": [{"action": "drop_link", **link} for link in links]})
+                    "subject": None, "records": refs, "links": loop_links,
+                    "actions": [{"action": "drop_link", **link} for link in loop_links]})
         order = {k: i for i, k in enumerate(KINDS)}
         out.sort(key=lambda p: (order[p["kind"]], (p["subject"] or p["records"][0])["label"],
                                 p["id"]))

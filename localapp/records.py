@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +108,7 @@ def write(store: Store, table_name: str, inserts: list[Doc],
         # TinyDB's updater is given documents, not their ids: find each by its record id.
         by_rid = {d["id"]: d for d in replaces.values()}
 
-        def replace(doc: dict[str, Any]) -> None:
+        def replace(doc: MutableMapping[str, Any]) -> None:
             new = orjson.loads(orjson.dumps(by_rid[doc["id"]]))
             doc.clear()
             doc.update(new)

@@ -117,8 +117,10 @@ def clean_record(kind: str, data: Mapping[str, Any], *, base: Mapping[str, Any] 
             if "start" in content:
                 content["end"] = content["start"]
         elif name in data:
+            check = fld.check
+            assert check is not None  # spec() holds checked fields only
             try:
-                content[name] = fld.check(data[name])
+                content[name] = check(data[name])
             except Invalid as exc:
                 problems[name] = str(exc)
         elif base is not None and name in base:

@@ -60,6 +60,11 @@ PATCH_LIMIT = 300
 # -- pinyin --------------------------------------------------------------------
 
 
+#: operator.le/ge over prices that may be None (None never matches a range);
+#: typed loosely, as map() over them is the hot path of a price filter
+_le: Callable[[Any, Any], Any] = operator.le
+_ge: Callable[[Any, Any], Any] = operator.ge
+
 class _Pinyin:
     """Text -> (full pinyin, initials), from pypinyin's own dictionaries."""
 
@@ -73,10 +78,10 @@ class _Pinyin:
         self.phrases: dict[str, tuple[str, ...]] = {}
         self.starts: set[str] = set()
         longest = 2
-        for phrase, readings in phrases_dict.phrases_dict.items():
-            if len(phrase) < 2 or len(readings) != len(phrase):
+        for phrase, phrase_readings in phrases_dict.phrases_dict.items():
+            if len(phrase) < 2 or len(phrase_readings) != len(phrase):
                 continue
-            self.phrases[phrase] = tuple(self._syllable(r[0]) for r in readings)
+            self.phrases[phrase] = tuple(self._syllable(r[0]) for r in phrase_readings)
             self.starts.add(phrase[:2])
             longest = max(longest, len(phrase))
         self.longest = longest
@@ -362,11 +367,11 @@ class _Order:
             stop = max(first, stop)
             return bytes(first) + b"\x01" * (stop - first) + bytes(n - stop)
         if low is not None and high is not None:
-            return bytes(map(operator.and_, map(operator.le, itertools.repeat(low), self.price),
-                             map(operator.ge, itertools.repeat(high), self.price)))
+            return bytes(map(operator.and_, map(_le, itertools.repeat(low), self.price),
+                             map(_ge, itertools.repeat(high), self.price)))
         if low is not None:
-            return bytes(map(operator.le, itertools.repeat(low), self.price))
-        return bytes(map(operator.ge, itertools.repeat(high), self.price))
+            return bytes(map(_le, itertools.repeat(low), self.price))
+        return bytes(map(_ge, itertools.repeat(high), self.price))
 
     def _text(self, kind: str) -> _Text:
         text = self._texts.get(kind)
@@ -391,7 +396,7 @@ class _Order:
         if len(found) == 1:
             return found[0]
         if all(isinstance(f, list) for f in found):
-            return sorted(set().union(*found))  # type: ignore[arg-type]
+            return sorted(set().union(*found))
         n = len(self.entries)
         return _combine([f if isinstance(f, bytes) else _positions_mask(f, n) for f in found],
                         n, operator.or_)

@@ -134,11 +134,13 @@ def _average_by_category(live: list[dict[str, Any]]) -> list[dict[str, Any]]:
         price = doc.get("price")
         if not isinstance(price, int):
             continue
-        raw = doc.get("category") if isinstance(doc.get("category"), str) else ""
+        category = doc.get("category")
+        raw = category if isinstance(category, str) else ""
         key = _key(raw)
         names.setdefault(key, raw.strip())
         groups.setdefault(key, []).append(price)
-    out = [{"category": names[k], "average": round_cents(Decimal(sum(v)) / len(v)),
-            "count": len(v)} for k, v in groups.items()]
-    out.sort(key=lambda r: (-r["count"], r["category"]))
+    out: list[dict[str, Any]] = [
+        {"category": names[k], "average": round_cents(Decimal(sum(v)) / len(v)), "count": len(v)}
+        for k, v in groups.items()]
+    out.sort(key=lambda r: (-int(r["count"]), str(r["category"])))
     return out

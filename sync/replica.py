@@ -44,7 +44,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -669,7 +669,7 @@ class Replica:
 
     # -- what a hub serves ---------------------------------------------------------
 
-    def receive(self, batch: str, records: list[Mapping[str, Any]]) -> tuple[int, bool]:
+    def receive(self, batch: str, records: Sequence[Mapping[str, Any]]) -> tuple[int, bool]:
         """A pushed batch of records, applied once: (seq after it, whether it was a repeat)."""
         self.check_stamps(records)
         with self.store.transaction():

@@ -144,12 +144,12 @@ class SyncService:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValidationError("`records` must be a list of sync records.",
                                   fields={"records": "not a list of records"})
-        records = _checked(records)
-        self.replica.check_stamps(records)
+        checked = _checked(records)
+        self.replica.check_stamps(checked)
         if self.bucket is None:
-            seq, duplicate = self.replica.receive(batch, list(records))
+            seq, duplicate = self.replica.receive(batch, checked)
             return {"ok": True, "number": seq, "duplicate": duplicate}
-        answer = self.bucket.push(batch, replica, list(records))
+        answer = self.bucket.push(batch, replica, checked)
         # Durable now. This instance's cache reads the batch on its next read
         # (or in the background when a snapshot is due), not before answering.
         self._stale = True

@@ -26,7 +26,7 @@ import pytest
 from conftest import ROOT
 
 from localapp import cli, paths
-from localapp.app import build_services
+from localapp.app import build_services, open_accounts
 from localapp.settings import ENV_VARS, Settings
 from localapp.store import Store
 from localapp.web import create_app
@@ -64,7 +64,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bottle.Bottle]:
         store = Store.open(data.path)
         stack.callback(store.close)
         services = build_services(settings, store, uploads, stack)
-        yield create_app(settings, store, services, data=data, uploads=uploads)
+        yield create_app(settings, store, services, data=data, uploads=uploads,
+                         accounts=open_accounts(settings, store))
 
 
 def test_every_env_var_is_documented() -> None:

@@ -52,7 +52,8 @@ class Store:
              compact_min_bytes: int | None = None) -> Store:
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        kwargs = {} if compact_min_bytes is None else {"compact_min_bytes": compact_min_bytes}
+        kwargs: dict[str, Any] = ({} if compact_min_bytes is None
+                                  else {"compact_min_bytes": compact_min_bytes})
         try:
             storage = JournalStorage(data_dir, **kwargs)
         except Damaged as exc:

@@ -60,7 +60,7 @@ class StoreTable(Table):
 
 
 class StoreDB(TinyDB):
-    table_class = StoreTable
+    table_class = StoreTable  # type: ignore[assignment]  # its __init__ takes the store
 
     def __init__(self, storage: JournalStorage, **kwargs: Any) -> None:
         super().__init__(storage=lambda: storage, **kwargs)

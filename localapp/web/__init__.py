@@ -21,7 +21,6 @@ from ..paths import Location, ui_root
 from ..services import Services
 from ..settings import Settings
 from ..store import Store
-from ..sync.accounts import directory
 from .context import AppContext
 from .guard import DesktopGuard
 from .metrics import Metrics
@@ -71,14 +70,14 @@ def create_app(settings: Settings, store: Store, services: Services, *, data: Lo
                ui_dir: Path | None = None,
                route_modules: list[str] | None = None,
                desktop: DesktopGuard | None = None,
-               accounts: Directory | None = None) -> bottle.Bottle:
+               accounts: Directory) -> bottle.Bottle:
     """Build the app. Nothing is started; the caller serves it.
 
     `desktop` puts the app in desktop mode: every request must pass that
     guard (per-launch secret, Host, CSRF; see guard.py) and the caller is
     the desktop user. A desktop-mode app is never built without one.
-    `accounts` is where users, tokens and sessions are kept; by default the
-    store, or the sync bucket when one is configured. `services` are the
+    `accounts` is where users, tokens and sessions are kept: the store, or
+    the sync bucket when one is configured (app.open_accounts). `services` are the
     domain objects over `store`, built by the composition root
     (app.build_services); the routes only use them.
     """
@@ -96,9 +95,9 @@ def create_app(settings: Settings, store: Store, services: Services, *, data: Lo
     app.uninstall(True)
     ctx = AppContext(settings=settings, store=store, data=data, uploads=uploads,
                      ui_dir=ui_dir or _default_ui_dir(), metrics=Metrics(store),
-                     accounts=accounts or directory(settings.bucket, store), services=services)
+                     accounts=accounts, services=services)
     app.config["localapp.ctx"] = ctx
-    app.default_error_handler = json_error_page  # type: ignore[method-assign]
+    app.default_error_handler = json_error_page
     # First installed = outermost: errors wrap auth, auth wraps injection.
     app.install(ErrorPlugin())
     app.install(AuthPlugin(ctx))
