@@ -64,12 +64,18 @@ def workbook(rows: int) -> Path:
     ws = wb.create_sheet("商品")
     ws.append(["编码", "商品名称", "规格", "单位", "单价", "分类", "供应商", "备注"])
     for i in range(rows):
-        ws.append([f"SKU-{i:06d}",
-                   f"{rng.choice(MATERIALS)}{rng.choice(KINDS)}{rng.choice(ITEMS)} {i % 997}",
-                   rng.choice(["PH1", "PH2", "M6x20", "8寸", "5m", "220V", ""]),
-                   rng.choice(["把", "个", "套", "盒"]), rng.randint(10, 500_000) / 100,
-                   rng.choice(CATEGORIES), rng.choice(SUPPLIERS),
-                   "" if rng.random() < 0.8 else "含税"])
+        ws.append(
+            [
+                f"SKU-{i:06d}",
+                f"{rng.choice(MATERIALS)}{rng.choice(KINDS)}{rng.choice(ITEMS)} {i % 997}",
+                rng.choice(["PH1", "PH2", "M6x20", "8寸", "5m", "220V", ""]),
+                rng.choice(["把", "个", "套", "盒"]),
+                rng.randint(10, 500_000) / 100,
+                rng.choice(CATEGORIES),
+                rng.choice(SUPPLIERS),
+                "" if rng.random() < 0.8 else "含税",
+            ]
+        )
     tmp = path.with_suffix(".tmp")
     wb.save(tmp)
     os.replace(tmp, path)
@@ -88,8 +94,9 @@ def settle() -> None:
     time.sleep(1)
 
 
-def domain_import(data: bytes, data_dir: Path, profile: bool = False
-                  ) -> tuple[dict[str, float], dict, pstats.Stats | None]:
+def domain_import(
+    data: bytes, data_dir: Path, profile: bool = False
+) -> tuple[dict[str, float], dict, pstats.Stats | None]:
     phases: dict[str, float] = {}
     load_pinyin()  # a server loads it at start, in the background
     with Store.open(data_dir) as store, gc_paused():  # as Catalogue.import_file does
@@ -118,18 +125,28 @@ def domain_import(data: bytes, data_dir: Path, profile: bool = False
 
 def multipart(name: str, data: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n").encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), \
-        f"multipart/form-data; boundary={boundary}"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return (
+        head + data + f"\r\n--{boundary}--\r\n".encode(),
+        f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def http_import(data: bytes, work: Path) -> tuple[float, dict]:
     data_dir = work / "http-data"
     env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "bench-pw"}
     cmd = [sys.executable, "-m", "localapp"]
-    out = subprocess.run([*cmd, "token", "create", "bench", "--data-dir", str(data_dir)],
-                         capture_output=True, text=True, env=env, timeout=60, check=True)
+    out = subprocess.run(
+        [*cmd, "token", "create", "bench", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
     token = out.stdout.strip().splitlines()[-1]
     import socket
 
@@ -137,9 +154,12 @@ def http_import(data: bytes, work: Path) -> tuple[float, dict]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = open(work / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--data-dir", str(data_dir)], stdout=log, stderr=subprocess.STDOUT,
-                            env=env)
+    proc = subprocess.Popen(
+        [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -153,16 +173,22 @@ def http_import(data: bytes, work: Path) -> tuple[float, dict]:
         time.sleep(3)
         body, ctype = multipart("bench.xlsx", data)
         settle()
-        req = urllib.request.Request(url + "/api/products/import", data=body, method="POST",
-                                     headers={"Content-Type": ctype,
-                                              "Authorization": f"Bearer {token}"})
+        req = urllib.request.Request(
+            url + "/api/products/import",
+            data=body,
+            method="POST",
+            headers={"Content-Type": ctype, "Authorization": f"Bearer {token}"},
+        )
         t = time.perf_counter()
         with urllib.request.urlopen(req, timeout=300) as r:
             report = json.loads(r.read())
         elapsed = time.perf_counter() - t
         time.sleep(0.2)
-        logged = [ln for ln in (work / "server.log").read_text().splitlines()
-                  if "POST /api/products/import" in ln]
+        logged = [
+            ln
+            for ln in (work / "server.log").read_text().splitlines()
+            if "POST /api/products/import" in ln
+        ]
         print(f"(server log: {logged[-1].split('localapp.http: ')[-1] if logged else '?'})")
         return elapsed, report
     finally:
@@ -175,16 +201,31 @@ def sqlite_baseline(parsed: imports.ParsedProducts, work: Path) -> float:
     path = work / "baseline.sqlite"
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE products (id TEXT PRIMARY KEY, sku TEXT UNIQUE, name TEXT, spec TEXT,"
-               " unit TEXT, price INTEGER, category TEXT, supplier TEXT, notes TEXT, "
-               "price_history TEXT, created_at TEXT, updated_at TEXT, rev INTEGER)")
+    db.execute(
+        "CREATE TABLE products (id TEXT PRIMARY KEY, sku TEXT UNIQUE, name TEXT, spec TEXT,"
+        " unit TEXT, price INTEGER, category TEXT, supplier TEXT, notes TEXT, "
+        "price_history TEXT, created_at TEXT, updated_at TEXT, rev INTEGER)"
+    )
     now = "2025-01-01T00:00:00.000Z"
     t = time.perf_counter()
-    rows = [(uuid.uuid4().hex, r.values.get("sku"), r.values.get("name"), r.values.get("spec"),
-             r.values.get("unit"), r.values.get("price"), r.values.get("category"),
-             r.values.get("supplier"), r.values.get("notes"),
-             json.dumps([{"price": r.values.get("price"), "at": now, "source": "import"}]),
-             now, now, 1) for r in parsed.rows]
+    rows = [
+        (
+            uuid.uuid4().hex,
+            r.values.get("sku"),
+            r.values.get("name"),
+            r.values.get("spec"),
+            r.values.get("unit"),
+            r.values.get("price"),
+            r.values.get("category"),
+            r.values.get("supplier"),
+            r.values.get("notes"),
+            json.dumps([{"price": r.values.get("price"), "at": now, "source": "import"}]),
+            now,
+            now,
+            1,
+        )
+        for r in parsed.rows
+    ]
     with db:
         db.executemany("INSERT INTO products VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     elapsed = time.perf_counter() - t
@@ -212,28 +253,44 @@ def main() -> None:
         phases, report, _ = domain_import(data, work / "domain")
         assert report["counts"]["created"] == args.rows, report["counts"]
         rows = [[k, f"{v:.2f}"] for k, v in phases.items()]
-        print_table(f"Domain import of {args.rows:,} rows ({len(data) / 1e6:.1f} MB xlsx), "
-                    "seconds", ["phase", "s"], rows)
+        print_table(
+            f"Domain import of {args.rows:,} rows ({len(data) / 1e6:.1f} MB xlsx), seconds",
+            ["phase", "s"],
+            rows,
+        )
         parsed = imports.parse_products(imports.read_table(data))
         base = sqlite_baseline(parsed, work)
-        summary = [["domain import (read + parse + commit)", f"{phases['= import total']:.2f}",
-                    f"{phases['= import total'] / base:.1f}x"],
-                   ["sqlite3 executemany, same rows", f"{base:.2f}", "1.0x"]]
+        summary = [
+            [
+                "domain import (read + parse + commit)",
+                f"{phases['= import total']:.2f}",
+                f"{phases['= import total'] / base:.1f}x",
+            ],
+            ["sqlite3 executemany, same rows", f"{base:.2f}", "1.0x"],
+        ]
         if http is not None:
-            summary.insert(1, ["HTTP POST /api/products/import", f"{http[0]:.2f}",
-                               f"{http[0] / base:.1f}x"])
-        print_table(f"End to end, {args.rows:,} rows (goal <= {GOAL_S:.0f} s)",
-                    ["path", "s", "vs sqlite"], summary)
+            summary.insert(
+                1, ["HTTP POST /api/products/import", f"{http[0]:.2f}", f"{http[0] / base:.1f}x"]
+            )
+        print_table(
+            f"End to end, {args.rows:,} rows (goal <= {GOAL_S:.0f} s)",
+            ["path", "s", "vs sqlite"],
+            summary,
+        )
 
         _, _, stats = domain_import(data, work / "profiled", profile=True)
         assert stats is not None
         parts = {
             ("localapp/catalogue.py", "apply_import"): "= the whole commit (apply_import)",
             ("localapp/catalogue.py", "make"): "catalogue: plan the rows (new/changed/same)",
-            ("localapp/store/tables.py", "insert_multiple"):
-                "store: TinyDB insert_multiple (per-document copy, undo log)",
-            ("localapp/store/storage.py", "_commit"):
-                "store: commit (journal encode + fdatasync + compaction)",
+            (
+                "localapp/store/tables.py",
+                "insert_multiple",
+            ): "store: TinyDB insert_multiple (per-document copy, undo log)",
+            (
+                "localapp/store/storage.py",
+                "_commit",
+            ): "store: commit (journal encode + fdatasync + compaction)",
             ("localapp/search.py", "absorb"): "search index: take the written documents",
         }
         cum: dict[str, float] = {}
@@ -241,9 +298,12 @@ def main() -> None:
             for (suffix, name), label in parts.items():
                 if filename.endswith(suffix) and func == name:
                     cum[label] = max(cum.get(label, 0.0), ct)
-        print_table("Where the commit's time goes (cProfile cumulative seconds; profiling "
-                    "inflates Python code)", ["part", "s"],
-                    [[label, f"{cum.get(label, 0.0):.2f}"] for label in parts.values()])
+        print_table(
+            "Where the commit's time goes (cProfile cumulative seconds; profiling "
+            "inflates Python code)",
+            ["part", "s"],
+            [[label, f"{cum.get(label, 0.0):.2f}"] for label in parts.values()],
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

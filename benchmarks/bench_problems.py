@@ -55,9 +55,17 @@ def schedule_document() -> dict[str, Any]:
         prev = None
         for i in range(PER_PROJECT):
             tid = f"{pid}-t{i:02d}"
-            doc["tasks"].append({"id": tid, "project_id": pid, "name": f"任务 {p}-{i}",
-                                 "type_id": str(1 + i % 6), "start": "2025-03-01",
-                                 "end": "2025-03-05", "depends_on": [prev] if prev else []})
+            doc["tasks"].append(
+                {
+                    "id": tid,
+                    "project_id": pid,
+                    "name": f"任务 {p}-{i}",
+                    "type_id": str(1 + i % 6),
+                    "start": "2025-03-01",
+                    "end": "2025-03-05",
+                    "depends_on": [prev] if prev else [],
+                }
+            )
             prev = tid
     return doc
 
@@ -88,8 +96,12 @@ def main() -> None:
                 for i in range(PER_PROJECT - 1):
                     sched.delete(TASKS, f"p{p:04d}-t{i:02d}")
             projects_table, tasks_table = store.table(PROJECTS), store.table(TASKS)
-            gone = [d.doc_id for d in projects_table.search(where("id").one_of(
-                [f"p{p:04d}" for p in range(ORPHANED)]))]
+            gone = [
+                d.doc_id
+                for d in projects_table.search(
+                    where("id").one_of([f"p{p:04d}" for p in range(ORPHANED)])
+                )
+            ]
             projects_table.update({"deleted": True}, doc_ids=gone)
             looped = tasks_table.search(where("id") == "p0500-t05")[0]
             tasks_table.update({"depends_on": ["p0500-t06"]}, doc_ids=[looped.doc_id])
@@ -106,8 +118,11 @@ def main() -> None:
         counts: dict[str, int] = {}
         for p in found:
             counts[p["kind"]] = counts.get(p["kind"], 0) + 1
-        assert counts == {"orphan_tasks": ORPHANED, "dependency_cycle": 1,
-                          "duplicate_sku": DUPLICATES}, counts
+        assert counts == {
+            "orphan_tasks": ORPHANED,
+            "dependency_cycle": 1,
+            "duplicate_sku": DUPLICATES,
+        }, counts
 
         some = products[DUPLICATES]["id"]
         n = [0]
@@ -134,8 +149,14 @@ def main() -> None:
 
         def fix() -> None:
             p = dup.pop()
-            problems.fix({"problem": p["id"], "action": "change_sku",
-                          "product": p["records"][1]["id"], "sku": p["sku"] + "-B"})
+            problems.fix(
+                {
+                    "problem": p["id"],
+                    "action": "change_sku",
+                    "product": p["records"][1]["id"],
+                    "sku": p["sku"] + "-B",
+                }
+            )
 
         def edited_then_found(edit: Any) -> Any:
             def run() -> float:
@@ -143,26 +164,35 @@ def main() -> None:
                 t = time.perf_counter()
                 problems.find()
                 return time.perf_counter() - t
+
             return run
 
         rows = []
         cached = timed(problems.find, args.repeat)
         rows.append(["find (cached)", f"{median_ms(cached):.3f}", f"{p95_ms(cached):.3f}"])
-        for label, edit in (("find after a product edit", product_edit),
-                            ("find after a task edit", task_edit)):
+        for label, edit in (
+            ("find after a product edit", product_edit),
+            ("find after a task edit", task_edit),
+        ):
             run = edited_then_found(edit)
             samples = [run() for _ in range(args.repeat)]
             rows.append([label, f"{median_ms(samples):.2f}", f"{p95_ms(samples):.2f}"])
         slow = timed(naive, args.repeat)
-        rows.append(["naive SKU pass (comparison)", f"{median_ms(slow):.2f}",
-                     f"{p95_ms(slow):.2f}"])
+        rows.append(
+            ["naive SKU pass (comparison)", f"{median_ms(slow):.2f}", f"{p95_ms(slow):.2f}"]
+        )
         fixes = timed(fix, min(args.repeat, DUPLICATES))
         rows.append(["fix change_sku", f"{median_ms(fixes):.2f}", f"{p95_ms(fixes):.2f}"])
-        print_table(f"Problems at {args.products:,} products ({DUPLICATES} shared SKUs) and "
-                    f"{PROJECTS_N * PER_PROJECT:,} tasks: median ms of {args.repeat}",
-                    ["operation", "median ms", "p95 ms"], rows)
-        print(f"\nfirst find (both parts, indexes built): {first_ms:.1f} ms; building the "
-              f"catalogue index and schedule mirror before it: {index_s:.2f} s")
+        print_table(
+            f"Problems at {args.products:,} products ({DUPLICATES} shared SKUs) and "
+            f"{PROJECTS_N * PER_PROJECT:,} tasks: median ms of {args.repeat}",
+            ["operation", "median ms", "p95 ms"],
+            rows,
+        )
+        print(
+            f"\nfirst find (both parts, indexes built): {first_ms:.1f} ms; building the "
+            f"catalogue index and schedule mirror before it: {index_s:.2f} s"
+        )
 
 
 if __name__ == "__main__":

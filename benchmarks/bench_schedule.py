@@ -44,19 +44,35 @@ def build_document(projects: int, per_project: int) -> dict[str, Any]:
     doc: dict[str, Any] = {"projects": [], "tasks": []}
     for p in range(projects):
         pid = f"p{p:04d}"
-        doc["projects"].append({"id": pid, "name": f"项目 {p}", "owner": f"负责人{p % 37}",
-                                "status": "active", "start": "2025-01-01",
-                                "end": "2025-12-31", "notes": ""})
+        doc["projects"].append(
+            {
+                "id": pid,
+                "name": f"项目 {p}",
+                "owner": f"负责人{p % 37}",
+                "status": "active",
+                "start": "2025-01-01",
+                "end": "2025-12-31",
+                "notes": "",
+            }
+        )
         prev = None
         for t in range(per_project):
             month, day = 1 + rnd.randrange(12), 1 + rnd.randrange(20)
-            doc["tasks"].append({
-                "id": f"{pid}-t{t:02d}", "project_id": pid, "name": f"任务 {p}.{t}",
-                "type_id": str(1 + t % 6), "start": f"2025-{month:02d}-{day:02d}",
-                "end": f"2025-{month:02d}-{day + rnd.randrange(8):02d}",
-                "assignee": f"成员{rnd.randrange(50)}", "progress": rnd.randrange(101),
-                "depends_on": [prev] if prev else [], "milestone": t == per_project - 1,
-                "notes": "说明" * rnd.randrange(5)})
+            doc["tasks"].append(
+                {
+                    "id": f"{pid}-t{t:02d}",
+                    "project_id": pid,
+                    "name": f"任务 {p}.{t}",
+                    "type_id": str(1 + t % 6),
+                    "start": f"2025-{month:02d}-{day:02d}",
+                    "end": f"2025-{month:02d}-{day + rnd.randrange(8):02d}",
+                    "assignee": f"成员{rnd.randrange(50)}",
+                    "progress": rnd.randrange(101),
+                    "depends_on": [prev] if prev else [],
+                    "milestone": t == per_project - 1,
+                    "notes": "说明" * rnd.randrange(5),
+                }
+            )
             prev = f"{pid}-t{t:02d}"
     return doc
 
@@ -85,9 +101,26 @@ def build_sqlite(path: Path, doc: dict[str, Any]) -> sqlite3.Connection:
     now = "2025-01-01T00:00:00.000Z"
     db.executemany(
         "INSERT INTO tasks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
-        [(t["id"], t["project_id"], t["name"], t["type_id"], t["start"], t["end"],
-          t["assignee"], t["progress"], json.dumps(t["depends_on"]), t["milestone"], t["notes"],
-          now, now, 1) for t in doc["tasks"]])
+        [
+            (
+                t["id"],
+                t["project_id"],
+                t["name"],
+                t["type_id"],
+                t["start"],
+                t["end"],
+                t["assignee"],
+                t["progress"],
+                json.dumps(t["depends_on"]),
+                t["milestone"],
+                t["notes"],
+                now,
+                now,
+                1,
+            )
+            for t in doc["tasks"]
+        ],
+    )
     db.commit()
     return db
 
@@ -96,7 +129,9 @@ def sqlite_list(db: sqlite3.Connection, pid: str) -> list[dict[str, Any]]:
     cur = db.execute(
         'SELECT id, project_id, name, type_id, start, "end", assignee, progress, depends_on, '
         "milestone, notes, created_at, updated_at, rev FROM tasks "
-        'WHERE project_id = ? AND deleted = 0 ORDER BY start, "end", name, id', (pid,))
+        'WHERE project_id = ? AND deleted = 0 ORDER BY start, "end", name, id',
+        (pid,),
+    )
     cols = [c[0] for c in cur.description]
     out = []
     for row in cur:
@@ -119,14 +154,32 @@ class LiveServer:
     def __init__(self, data_dir: Path) -> None:
         env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "bench-pw", "LOG_LEVEL": "WARNING"}
         cmd = [sys.executable, "-m", "localapp"]
-        out = subprocess.run([*cmd, "token", "create", "bench", "--data-dir", str(data_dir)],
-                             capture_output=True, text=True, env=env, timeout=120, check=True)
+        out = subprocess.run(
+            [*cmd, "token", "create", "bench", "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
         self.token = out.stdout.strip().splitlines()[-1]
         self.port = free_port()
         self.log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [*cmd, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir",
-             str(data_dir)], stdout=self.log, stderr=subprocess.STDOUT, env=env)
+            [
+                *cmd,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -186,8 +239,10 @@ def main() -> int:
 
         check = sched.list_records(TASKS, {"project_id": pids[0], "per_page": "1000"})
         assert check["total"] == args.tasks_per_project, check["total"]
-        med, p95 = timed(lambda: sched.list_records(TASKS, {"project_id": rnd.choice(pids),
-                                                    "per_page": "1000"}), args.runs)
+        med, p95 = timed(
+            lambda: sched.list_records(TASKS, {"project_id": rnd.choice(pids), "per_page": "1000"}),
+            args.runs,
+        )
         rows.append(("list one project's tasks (domain)", med, p95, sq_med, f"< {GOAL_MS:g} ms"))
 
         counter = iter(range(10**9))
@@ -197,8 +252,10 @@ def main() -> int:
             sched.update(TASKS, f"{pid}-t05", {"progress": next(counter) % 101})
 
         def sqlite_edit() -> None:
-            db.execute("UPDATE tasks SET progress = ?, rev = rev + 1 WHERE id = ?",
-                       (next(counter) % 101, f"{rnd.choice(pids)}-t05"))
+            db.execute(
+                "UPDATE tasks SET progress = ?, rev = rev + 1 WHERE id = ?",
+                (next(counter) % 101, f"{rnd.choice(pids)}-t05"),
+            )
             db.commit()
 
         e_med, e_p95 = timed(edit, min(args.runs, 100))
@@ -222,21 +279,30 @@ def main() -> int:
                 assert status == 200 and body["total"] == args.tasks_per_project, body
                 h_med, h_p95 = timed(
                     lambda: server.get(f"/api/tasks?project_id={rnd.choice(pids)}&per_page=1000"),
-                    args.runs)
-                rows.insert(1, ("list one project's tasks (HTTP)", h_med, h_p95, sq_med,
-                                f"< {GOAL_MS:g} ms"))
+                    args.runs,
+                )
+                rows.insert(
+                    1,
+                    ("list one project's tasks (HTTP)", h_med, h_p95, sq_med, f"< {GOAL_MS:g} ms"),
+                )
                 d_med, d_p95 = timed(lambda: server.get("/api/data"), 5)
                 rows.append(("whole /api/data document (HTTP)", d_med, d_p95, None, ""))
             finally:
                 server.stop()
         db.close()
 
-    print(f"Schedule benchmark: {args.projects} projects, {n_tasks} tasks, "
-          f"{args.tasks_per_project} per project; median over {args.runs} runs "
-          f"(5 for whole documents, 100 for edits).")
-    print(f"Bulk load through POST /api/data semantics (one transaction): {load_s:.2f} s; "
-          f"reopening the store + first list (full index build): {cold_s * 1000:.0f} ms\n")
-    head = f"{'operation':<38} {'median ms':>10} {'p95 ms':>8} {'sqlite3 ms':>11} {'ratio':>7}  goal"
+    print(
+        f"Schedule benchmark: {args.projects} projects, {n_tasks} tasks, "
+        f"{args.tasks_per_project} per project; median over {args.runs} runs "
+        f"(5 for whole documents, 100 for edits)."
+    )
+    print(
+        f"Bulk load through POST /api/data semantics (one transaction): {load_s:.2f} s; "
+        f"reopening the store + first list (full index build): {cold_s * 1000:.0f} ms\n"
+    )
+    head = (
+        f"{'operation':<38} {'median ms':>10} {'p95 ms':>8} {'sqlite3 ms':>11} {'ratio':>7}  goal"
+    )
     print(head)
     print("-" * len(head))
     for name, med, p95, base, goal in rows:

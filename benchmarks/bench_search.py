@@ -36,15 +36,85 @@ from localapp.records import gc_paused, new_ids, now_iso, write  # noqa: E402
 from localapp.search import SearchQuery, pinyin_forms  # noqa: E402
 from localapp.store import Store  # noqa: E402
 
-MATERIALS = ["不锈钢", "碳钢", "合金", "铜", "铝", "塑料", "尼龙", "镀锌", "黑色", "加长", "强力", "迷你",
-             "工业级", "家用", "防滑", "绝缘", "磁性", "重型", "精密", "多功能"]
-ITEMS = ["螺丝刀", "扳手", "钳子", "锤子", "电钻", "卷尺", "美工刀", "螺丝", "螺母", "垫片", "膨胀螺栓",
-         "插座", "开关", "灯泡", "电线", "胶带", "手套", "口罩", "安全帽", "水龙头", "阀门", "管件",
-         "扎带", "砂纸", "钻头", "锯条", "油漆刷", "密封胶", "万用表", "电烙铁", "工具箱", "梯子"]
+MATERIALS = [
+    "不锈钢",
+    "碳钢",
+    "合金",
+    "铜",
+    "铝",
+    "塑料",
+    "尼龙",
+    "镀锌",
+    "黑色",
+    "加长",
+    "强力",
+    "迷你",
+    "工业级",
+    "家用",
+    "防滑",
+    "绝缘",
+    "磁性",
+    "重型",
+    "精密",
+    "多功能",
+]
+ITEMS = [
+    "螺丝刀",
+    "扳手",
+    "钳子",
+    "锤子",
+    "电钻",
+    "卷尺",
+    "美工刀",
+    "螺丝",
+    "螺母",
+    "垫片",
+    "膨胀螺栓",
+    "插座",
+    "开关",
+    "灯泡",
+    "电线",
+    "胶带",
+    "手套",
+    "口罩",
+    "安全帽",
+    "水龙头",
+    "阀门",
+    "管件",
+    "扎带",
+    "砂纸",
+    "钻头",
+    "锯条",
+    "油漆刷",
+    "密封胶",
+    "万用表",
+    "电烙铁",
+    "工具箱",
+    "梯子",
+]
 KINDS = ["十字", "一字", "六角", "内六角", "梅花", "套装", "单支", "双头", "可调", "快速"]
-CATEGORIES = ["五金工具", "电工电料", "劳保用品", "紧固件", "管道阀门", "化工胶粘", "测量仪器", "五金配件"]
-SUPPLIERS = ["上海五金", "广州工具厂", "宁波紧固件", "永康工具", "温州电器", "义乌百货", "ACME Tools",
-             "深圳仪表", "天津钢材", "苏州胶粘"]
+CATEGORIES = [
+    "五金工具",
+    "电工电料",
+    "劳保用品",
+    "紧固件",
+    "管道阀门",
+    "化工胶粘",
+    "测量仪器",
+    "五金配件",
+]
+SUPPLIERS = [
+    "上海五金",
+    "广州工具厂",
+    "宁波紧固件",
+    "永康工具",
+    "温州电器",
+    "义乌百货",
+    "ACME Tools",
+    "深圳仪表",
+    "天津钢材",
+    "苏州胶粘",
+]
 
 
 def make_products(n: int, seed: int = 1) -> list[dict[str, Any]]:
@@ -56,15 +126,30 @@ def make_products(n: int, seed: int = 1) -> list[dict[str, Any]]:
         if rng.random() < 0.5:
             name += f" {rng.randint(1, 300)}mm"
         price = rng.randint(10, 500_000)
-        out.append({
-            "id": rid, "sku": f"SKU-{i:06d}", "name": name, "category": rng.choice(CATEGORIES),
-            "spec": rng.choice(["PH1", "PH2", "M6x20", "M8x30", "8寸", "10寸", "5m", "220V",
-                                "3.0mm", ""]),
-            "unit": rng.choice(["把", "个", "套", "盒", "米"]), "price": price, "currency": "CNY",
-            "supplier": rng.choice(SUPPLIERS), "tags": [], "images": [], "notes": "",
-            "price_history": [{"price": price, "at": now, "source": "import", "by": "bench"}],
-            "created_at": now, "updated_at": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            "rev": 1, "deleted": False, "deleted_at": None})
+        out.append(
+            {
+                "id": rid,
+                "sku": f"SKU-{i:06d}",
+                "name": name,
+                "category": rng.choice(CATEGORIES),
+                "spec": rng.choice(
+                    ["PH1", "PH2", "M6x20", "M8x30", "8寸", "10寸", "5m", "220V", "3.0mm", ""]
+                ),
+                "unit": rng.choice(["把", "个", "套", "盒", "米"]),
+                "price": price,
+                "currency": "CNY",
+                "supplier": rng.choice(SUPPLIERS),
+                "tags": [],
+                "images": [],
+                "notes": "",
+                "price_history": [{"price": price, "at": now, "source": "import", "by": "bench"}],
+                "created_at": now,
+                "updated_at": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "rev": 1,
+                "deleted": False,
+                "deleted_at": None,
+            }
+        )
     return out
 
 
@@ -86,18 +171,36 @@ QUERIES: list[tuple[str, dict[str, Any]]] = [
 
 def sqlite_db(products: list[dict[str, Any]]) -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE p (rowid INTEGER PRIMARY KEY, id TEXT, name TEXT, sku TEXT, "
-               "spec TEXT, supplier TEXT, category TEXT, price INTEGER, updated_at TEXT, "
-               "hay TEXT, name_key TEXT)")
-    db.execute("CREATE VIRTUAL TABLE f USING fts5(hay, tokenize='trigram', content='p', "
-               "content_rowid='rowid')")
+    db.execute(
+        "CREATE TABLE p (rowid INTEGER PRIMARY KEY, id TEXT, name TEXT, sku TEXT, "
+        "spec TEXT, supplier TEXT, category TEXT, price INTEGER, updated_at TEXT, "
+        "hay TEXT, name_key TEXT)"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE f USING fts5(hay, tokenize='trigram', content='p', "
+        "content_rowid='rowid')"
+    )
     rows = []
     for i, p in enumerate(products, start=1):
         full, initials = pinyin_forms(p["name"])
-        hay = "\x1f".join(x.casefold() for x in (p["name"], p["sku"], p["spec"], p["supplier"],
-                                                 full, initials))
-        rows.append((i, p["id"], p["name"], p["sku"], p["spec"], p["supplier"], p["category"],
-                     p["price"], p["updated_at"], hay, full or p["name"]))
+        hay = "\x1f".join(
+            x.casefold() for x in (p["name"], p["sku"], p["spec"], p["supplier"], full, initials)
+        )
+        rows.append(
+            (
+                i,
+                p["id"],
+                p["name"],
+                p["sku"],
+                p["spec"],
+                p["supplier"],
+                p["category"],
+                p["price"],
+                p["updated_at"],
+                hay,
+                full or p["name"],
+            )
+        )
     db.executemany("INSERT INTO p VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
     db.execute("INSERT INTO f(f) VALUES ('rebuild')")
     for col in ("name_key", "price", "updated_at", "category"):
@@ -131,8 +234,11 @@ def sqlite_query(db: sqlite3.Connection, params: dict[str, Any], fts: bool) -> t
     direction = "DESC" if sort.startswith("-") else "ASC"
     page = int(params.get("page", 1))
     total = db.execute(f"SELECT count(*) FROM p{sql_where}", args).fetchone()[0]
-    rows = db.execute(f"SELECT id, name, price FROM p{sql_where} ORDER BY {column} {direction}, "
-                      f"rowid LIMIT 50 OFFSET {(page - 1) * 50}", args).fetchall()
+    rows = db.execute(
+        f"SELECT id, name, price FROM p{sql_where} ORDER BY {column} {direction}, "
+        f"rowid LIMIT 50 OFFSET {(page - 1) * 50}",
+        args,
+    ).fetchall()
     return total, rows
 
 
@@ -167,26 +273,52 @@ def main() -> None:
             result = cat.search(query)
             total_fts, _ = sqlite_query(db, params, fts=True)
             total_like, _ = sqlite_query(db, params, fts=False)
-            assert result["total"] == total_fts == total_like, (label, result["total"],
-                                                                  total_fts, total_like)
+            assert result["total"] == total_fts == total_like, (
+                label,
+                result["total"],
+                total_fts,
+                total_like,
+            )
             t_index = timed(lambda q=query: cat.search(q), args.repeat)
             t_fts = timed(lambda p=params: sqlite_query(db, p, fts=True), args.repeat)
             t_like = timed(lambda p=params: sqlite_query(db, p, fts=False), args.repeat)
             ours.append(median_ms(t_index))
-            rows.append([label, result["total"], f"{median_ms(t_index):.2f}",
-                         f"{p95_ms(t_index):.2f}", f"{median_ms(t_fts):.2f}",
-                         f"{median_ms(t_like):.2f}",
-                         f"{median_ms(t_fts) / median_ms(t_index):.1f}x",
-                         f"{median_ms(t_like) / median_ms(t_index):.1f}x"])
-        print_table(f"Search at {args.products:,} products: one page of 50 + total, median ms "
-                    f"of {args.repeat}",
-                    ["query", "total", "index", "index p95", "sqlite fts5", "sqlite like",
-                     "fts5/index", "like/index"], rows)
-        print(f"\nmedian of the index medians: {statistics.median(ours):.2f} ms "
-              f"(goal <= 15 ms); worst: {max(ours):.2f} ms")
-        print(f"setup: store insert {load_s:.2f} s, index build (name order) {build_s:.2f} s, "
-              f"price + updated_at orders {orders_s:.2f} s, sqlite load + fts build "
-              f"{sqlite_s:.2f} s")
+            rows.append(
+                [
+                    label,
+                    result["total"],
+                    f"{median_ms(t_index):.2f}",
+                    f"{p95_ms(t_index):.2f}",
+                    f"{median_ms(t_fts):.2f}",
+                    f"{median_ms(t_like):.2f}",
+                    f"{median_ms(t_fts) / median_ms(t_index):.1f}x",
+                    f"{median_ms(t_like) / median_ms(t_index):.1f}x",
+                ]
+            )
+        print_table(
+            f"Search at {args.products:,} products: one page of 50 + total, median ms "
+            f"of {args.repeat}",
+            [
+                "query",
+                "total",
+                "index",
+                "index p95",
+                "sqlite fts5",
+                "sqlite like",
+                "fts5/index",
+                "like/index",
+            ],
+            rows,
+        )
+        print(
+            f"\nmedian of the index medians: {statistics.median(ours):.2f} ms "
+            f"(goal <= 15 ms); worst: {max(ours):.2f} ms"
+        )
+        print(
+            f"setup: store insert {load_s:.2f} s, index build (name order) {build_s:.2f} s, "
+            f"price + updated_at orders {orders_s:.2f} s, sqlite load + fts build "
+            f"{sqlite_s:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def size_of(path: Path) -> int:
 
 def _get(url: str, opener: urllib.request.OpenerDirector | None = None) -> int:
     try:
-        with (opener.open(url, timeout=2) if opener else urllib.request.urlopen(url, timeout=2)) as r:
+        with opener.open(url, timeout=2) if opener else urllib.request.urlopen(url, timeout=2) as r:
             return int(r.status)
     except urllib.error.HTTPError as e:
         return int(e.code)
@@ -71,9 +71,12 @@ def start_serve(cmd: list[str], deadline: float) -> float:
     with tempfile.TemporaryDirectory() as data:
         env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "bench-password", "LOG_LEVEL": "WARNING"}
         t0 = time.perf_counter()
-        proc = subprocess.Popen([*cmd, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--data-dir", data], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         try:
             while time.perf_counter() - t0 < deadline:
                 try:
@@ -98,15 +101,26 @@ def start_desktop_no_window(cmd: list[str], deadline: float) -> float:
         out_path = Path(data) / "out.txt"
         with open(out_path, "wb") as out:
             t0 = time.perf_counter()
-            proc = subprocess.Popen([*cmd, "--data-dir", str(Path(data) / "d"), "desktop",
-                                     "--no-window", "--no-browser"], stdout=out,
-                                    stderr=subprocess.DEVNULL, env=env)
+            proc = subprocess.Popen(
+                [
+                    *cmd,
+                    "--data-dir",
+                    str(Path(data) / "d"),
+                    "desktop",
+                    "--no-window",
+                    "--no-browser",
+                ],
+                stdout=out,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
         try:
             while time.perf_counter() - t0 < deadline:
                 found = LINK.search(out_path.read_bytes())
                 if found:
                     opener = urllib.request.build_opener(
-                        urllib.request.HTTPCookieProcessor(CookieJar()))
+                        urllib.request.HTTPCookieProcessor(CookieJar())
+                    )
                     if _get(found.group(0).decode(), opener) == 200:
                         return time.perf_counter() - t0
                     raise RuntimeError("the one-time link did not give a page")
@@ -143,12 +157,24 @@ def main() -> int:
     print(f"{args.runs} runs each after one warm-up; {cpus} CPUs; data dir empty at each start")
 
     cases = [
-        ("python -m localapp serve (baseline)", start_serve,
-         [sys.executable, "-m", "localapp"], None, None, None),
+        (
+            "python -m localapp serve (baseline)",
+            start_serve,
+            [sys.executable, "-m", "localapp"],
+            None,
+            None,
+            None,
+        ),
         ("server one-folder: serve", start_serve, [str(server_exe)], server_dir, 1.0, 60),
         ("desktop one-file: serve", start_serve, [str(desktop_exe)], desktop_exe, 2.5, None),
-        ("desktop one-file: desktop --no-window", start_desktop_no_window, [str(desktop_exe)],
-         desktop_exe, 2.5, None),
+        (
+            "desktop one-file: desktop --no-window",
+            start_desktop_no_window,
+            [str(desktop_exe)],
+            desktop_exe,
+            2.5,
+            None,
+        ),
     ]
     rows: list[list[object]] = []
     baseline: float | None = None
@@ -159,17 +185,30 @@ def main() -> int:
         baseline = baseline or med
         mb = size_of(path) / MB if path else None
         goals = ([f"<= {goal_s} s"] if goal_s is not None else []) + (
-            [f"<= {goal_mb} MB"] if goal_mb is not None else [])
+            [f"<= {goal_mb} MB"] if goal_mb is not None else []
+        )
         met = (goal_s is None or med <= goal_s) and (
-            goal_mb is None or (mb is not None and mb <= goal_mb))
+            goal_mb is None or (mb is not None and mb <= goal_mb)
+        )
         if goals:
             verdicts.append(met)
-        rows.append([name, f"{mb:.1f} MB" if mb is not None else "-", f"{med:.3f}",
-                     f"{min(samples):.3f}", f"{max(samples):.3f}", f"{med / baseline:.2f}x",
-                     ", ".join(goals) or "-", ("yes" if met else "NO") if goals else "-"])
-    print_table("Start to first HTTP 200 (seconds) and size",
-                ["build", "size", "median s", "min s", "max s", "vs python", "goal", "met"],
-                rows)
+        rows.append(
+            [
+                name,
+                f"{mb:.1f} MB" if mb is not None else "-",
+                f"{med:.3f}",
+                f"{min(samples):.3f}",
+                f"{max(samples):.3f}",
+                f"{med / baseline:.2f}x",
+                ", ".join(goals) or "-",
+                ("yes" if met else "NO") if goals else "-",
+            ]
+        )
+    print_table(
+        "Start to first HTTP 200 (seconds) and size",
+        ["build", "size", "median s", "min s", "max s", "vs python", "goal", "met"],
+        rows,
+    )
     return 0 if all(verdicts) else 1
 
 

@@ -42,8 +42,9 @@ def make_products(n: int) -> list[dict]:
             "tags": ["常用"],
             "images": [],
             "notes": "",
-            "price_history": [{"price_cents": 1000, "at": "2026-01-01T00:00:00Z",
-                               "source": "import"}],
+            "price_history": [
+                {"price_cents": 1000, "at": "2026-01-01T00:00:00Z", "source": "import"}
+            ],
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
             "rev": 1,
@@ -80,8 +81,10 @@ def bench_sqlite(root: Path, products: list[dict], edits: int) -> dict[str, list
     con.execute("CREATE TABLE products (id INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
     t0 = time.perf_counter()
     with con:
-        con.executemany("INSERT INTO products (doc) VALUES (?)",
-                        ((json.dumps(p, ensure_ascii=False),) for p in products))
+        con.executemany(
+            "INSERT INTO products (doc) VALUES (?)",
+            ((json.dumps(p, ensure_ascii=False),) for p in products),
+        )
     load = time.perf_counter() - t0
     con.close()
 
@@ -106,11 +109,14 @@ def bench_sqlite(root: Path, products: list[dict], edits: int) -> dict[str, list
     def edit() -> None:
         doc_id = rng.randint(1, n)
         with con:
-            doc = json.loads(con.execute("SELECT doc FROM products WHERE id=?",
-                                         (doc_id,)).fetchone()[0])
+            doc = json.loads(
+                con.execute("SELECT doc FROM products WHERE id=?", (doc_id,)).fetchone()[0]
+            )
             doc["price_cents"] = rng.randint(100, 100000)
-            con.execute("UPDATE products SET doc=? WHERE id=?",
-                        (json.dumps(doc, ensure_ascii=False), doc_id))
+            con.execute(
+                "UPDATE products SET doc=? WHERE id=?",
+                (json.dumps(doc, ensure_ascii=False), doc_id),
+            )
 
     edits_t = timed(edit, edits)
     con.close()
@@ -130,16 +136,37 @@ def main() -> None:
     rows = []
     for what, label in [("edit", "one durable edit"), ("open", "open, all rows ready")]:
         o, b = median_ms(ours[what]), median_ms(base[what])
-        rows.append([label, f"{o:.2f}", f"{p95_ms(ours[what]):.2f}", f"{b:.2f}",
-                     f"{p95_ms(base[what]):.2f}", f"{o / b:.2f}x"])
-    rows.append(["sqlite3 connect + count(*)", "", "", f"{median_ms(base['connect']):.2f}", "",
-                 ""])
-    rows.append(["bulk insert (one txn)", f"{ours['load'][0] * 1000:.0f}", "",
-                 f"{base['load'][0] * 1000:.0f}", "", f"{ours['load'][0] / base['load'][0]:.2f}x"])
+        rows.append(
+            [
+                label,
+                f"{o:.2f}",
+                f"{p95_ms(ours[what]):.2f}",
+                f"{b:.2f}",
+                f"{p95_ms(base[what]):.2f}",
+                f"{o / b:.2f}x",
+            ]
+        )
+    rows.append(["sqlite3 connect + count(*)", "", "", f"{median_ms(base['connect']):.2f}", "", ""])
+    rows.append(
+        [
+            "bulk insert (one txn)",
+            f"{ours['load'][0] * 1000:.0f}",
+            "",
+            f"{base['load'][0] * 1000:.0f}",
+            "",
+            f"{ours['load'][0] / base['load'][0]:.2f}x",
+        ]
+    )
     print_table(
         f"Store at {args.products:,} products ({args.edits} edits, 5 opens); times in ms",
-        ["operation", "localapp median", "localapp p95", "sqlite3 median", "sqlite3 p95",
-         "ratio (localapp/sqlite3)"],
+        [
+            "operation",
+            "localapp median",
+            "localapp p95",
+            "sqlite3 median",
+            "sqlite3 p95",
+            "ratio (localapp/sqlite3)",
+        ],
         rows,
     )
     print("Goals: edit <= 10 ms durable; open < 800 ms at 100,000 products.")

@@ -58,9 +58,14 @@ from localapp.sync.replica import Replica  # noqa: E402
 
 GOAL_S = 3.0
 #: credentials that keep boto3 away from any real account
-DUMMY = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-         "AWS_SESSION_TOKEN": "testing", "AWS_EC2_METADATA_DISABLED": "true",
-         "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+DUMMY = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+}
 
 
 def free_port() -> int:
@@ -95,16 +100,20 @@ def stop(proc: subprocess.Popen) -> None:
 def start_moto(root: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(root / "moto.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                             "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/moto-api/", proc, "moto")
     return proc, url
 
 
 def new_bucket(s3_url: str) -> BucketConfig:
-    config = BucketConfig(f"bench-{uuid.uuid4().hex[:12]}", s3_url, "us-east-1",
-                          "testing", "testing")
+    config = BucketConfig(
+        f"bench-{uuid.uuid4().hex[:12]}", s3_url, "us-east-1", "testing", "testing"
+    )
     config.client().create_bucket(Bucket=config.bucket)
     return config
 
@@ -113,14 +122,23 @@ def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen,
     """`localapp serve` on the bucket; returns (process, url, API token)."""
     data_dir.mkdir(parents=True)
     cli = [sys.executable, "-m", "localapp"]
-    out = subprocess.run([*cli, "token", "create", "bench", "--data-dir", str(data_dir)],
-                         capture_output=True, text=True, env=env, timeout=60, check=True)
+    out = subprocess.run(
+        [*cli, "token", "create", "bench", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
     token = out.stdout.strip().splitlines()[-1]
     port = free_port()
     log = open(data_dir.parent / "server.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--data-dir", str(data_dir)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_for(url + "/health", proc, "localapp serve")
     return proc, url, token
@@ -146,7 +164,10 @@ def make_products(n: int) -> list[dict[str, Any]]:
             "images": [],
             "notes": "",
             "price_history": [{"price": 1000, "at": now, "source": "import", "by": ""}],
-            "created_at": now, "updated_at": now, "rev": 1, "deleted": False,
+            "created_at": now,
+            "updated_at": now,
+            "rev": 1,
+            "deleted": False,
             "deleted_at": None,
         }
         for i in range(n)
@@ -159,8 +180,13 @@ class CountingRemote(HttpRemote):
     sent = 0
     received = 0
 
-    def _request(self, method: str, path: str, body: bytes | None = None,
-                 content_type: str = "application/json") -> bytes:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> bytes:
         data = super()._request(method, path, body, content_type)
         self.sent += len(body or b"")
         self.received += len(data)
@@ -182,9 +208,15 @@ def record_products(store: Store, products: list[dict[str, Any]]) -> float:
 
 def run_once(root: Path, s3_url: str, products: list[dict[str, Any]]) -> dict[str, float]:
     config = new_bucket(s3_url)
-    env = {**os.environ, **DUMMY, "LOCALAPP_ADMIN_PASSWORD": "bench-admin-pw",
-           "LOCALAPP_S3_BUCKET": config.bucket, "LOCALAPP_S3_ENDPOINT": s3_url,
-           "LOCALAPP_S3_REGION": "us-east-1", "LOCALAPP_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        **DUMMY,
+        "LOCALAPP_ADMIN_PASSWORD": "bench-admin-pw",
+        "LOCALAPP_S3_BUCKET": config.bucket,
+        "LOCALAPP_S3_ENDPOINT": s3_url,
+        "LOCALAPP_S3_REGION": "us-east-1",
+        "LOCALAPP_LOG_LEVEL": "WARNING",
+    }
     server, url, token = start_server(root / "server", env)
     try:
         a_store, a = device(root / "a")
@@ -212,8 +244,14 @@ def run_once(root: Path, s3_url: str, products: list[dict[str, Any]]) -> dict[st
             b_store.close()
     finally:
         stop(server)
-    return {"recording": recording, "push": push_s, "pull": pull_s, "total": push_s + pull_s,
-            "push_mb": remote.sent / 1e6, "pull_mb": pull_remote.received / 1e6}
+    return {
+        "recording": recording,
+        "push": push_s,
+        "pull": pull_s,
+        "total": push_s + pull_s,
+        "push_mb": remote.sent / 1e6,
+        "pull_mb": pull_remote.received / 1e6,
+    }
 
 
 def sqlite_baseline(root: Path, products: list[dict[str, Any]]) -> dict[str, float]:
@@ -223,8 +261,10 @@ def sqlite_baseline(root: Path, products: list[dict[str, Any]]) -> dict[str, flo
     con.execute("CREATE TABLE products (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
     t0 = time.perf_counter()
     with con:
-        con.executemany("INSERT INTO products (id, doc) VALUES (?, ?)",
-                        ((p["id"], json.dumps(p, ensure_ascii=False)) for p in products))
+        con.executemany(
+            "INSERT INTO products (id, doc) VALUES (?, ?)",
+            ((p["id"], json.dumps(p, ensure_ascii=False)) for p in products),
+        )
     insert = time.perf_counter() - t0
     t0 = time.perf_counter()
     rows = {r[0]: json.loads(r[1]) for r in con.execute("SELECT id, doc FROM products")}
@@ -261,8 +301,10 @@ def profile(root: Path, s3_url: str, products: list[dict[str, Any]], top: int) -
     try:
         record_products(a_store, products)
         remote = DirectRemote(hub)
-        for phase, fn in (("push (device A + server, no HTTP)", lambda: rounds.push(a, remote)),
-                          ("pull (device B + server, no HTTP)", lambda: rounds.pull(b, remote))):
+        for phase, fn in (
+            ("push (device A + server, no HTTP)", lambda: rounds.push(a, remote)),
+            ("pull (device B + server, no HTTP)", lambda: rounds.pull(b, remote)),
+        ):
             prof = cProfile.Profile()
             t0 = time.perf_counter()
             prof.enable()
@@ -276,10 +318,10 @@ def profile(root: Path, s3_url: str, products: list[dict[str, Any]], top: int) -
             print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(
-                r"(sync|store|tinydb)/")
+                r"(sync|store|tinydb)/"
+            )
             print(f"-- {phase}: ours and the store's, by cumulative time --")
-            print("\n".join(line for line in out.getvalue().splitlines()[6:][:40]
-                            if line.strip()))
+            print("\n".join(line for line in out.getvalue().splitlines()[6:][:40] if line.strip()))
     finally:
         a.detach()
         b.detach()
@@ -290,8 +332,9 @@ def profile(root: Path, s3_url: str, products: list[dict[str, Any]], top: int) -
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--records", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--profile", action="store_true")
@@ -316,26 +359,49 @@ def main() -> None:
 
     ins = base["insert"]
     rows = [
-        ["push (device -> server -> bucket)", f"{med('push'):.2f}",
-         f"{min(r['push'] for r in runs):.2f}", f"{med('push') / ins:.1f}x",
-         f"{med('push_mb'):.1f} MB sent"],
-        ["pull (bucket -> server -> device)", f"{med('pull'):.2f}",
-         f"{min(r['pull'] for r in runs):.2f}", f"{med('pull') / ins:.1f}x",
-         f"{med('pull_mb'):.1f} MB received"],
-        ["push + pull", f"{med('total'):.2f}", f"{min(r['total'] for r in runs):.2f}",
-         f"{med('total') / ins:.1f}x",
-         f"goal <= {GOAL_S:.0f} s: {'met' if med('total') <= GOAL_S else 'NOT met'}"],
-        ["recording the writes on device A", f"{med('recording'):.2f}",
-         f"{min(r['recording'] for r in runs):.2f}", f"{med('recording') / ins:.1f}x",
-         "one transaction, not in push + pull"],
-        ["sqlite3: insert the rows as JSON", f"{ins:.2f}", "", "1.0x",
-         "baseline, synchronous=FULL"],
-        ["sqlite3: read them back", f"{base['read']:.2f}", "", f"{base['read'] / ins:.1f}x",
-         ""],
+        [
+            "push (device -> server -> bucket)",
+            f"{med('push'):.2f}",
+            f"{min(r['push'] for r in runs):.2f}",
+            f"{med('push') / ins:.1f}x",
+            f"{med('push_mb'):.1f} MB sent",
+        ],
+        [
+            "pull (bucket -> server -> device)",
+            f"{med('pull'):.2f}",
+            f"{min(r['pull'] for r in runs):.2f}",
+            f"{med('pull') / ins:.1f}x",
+            f"{med('pull_mb'):.1f} MB received",
+        ],
+        [
+            "push + pull",
+            f"{med('total'):.2f}",
+            f"{min(r['total'] for r in runs):.2f}",
+            f"{med('total') / ins:.1f}x",
+            f"goal <= {GOAL_S:.0f} s: {'met' if med('total') <= GOAL_S else 'NOT met'}",
+        ],
+        [
+            "recording the writes on device A",
+            f"{med('recording'):.2f}",
+            f"{min(r['recording'] for r in runs):.2f}",
+            f"{med('recording') / ins:.1f}x",
+            "one transaction, not in push + pull",
+        ],
+        [
+            "sqlite3: insert the rows as JSON",
+            f"{ins:.2f}",
+            "",
+            "1.0x",
+            "baseline, synchronous=FULL",
+        ],
+        ["sqlite3: read them back", f"{base['read']:.2f}", "", f"{base['read'] / ins:.1f}x", ""],
     ]
-    print_table(f"Sync of {args.records:,} changed records through `localapp serve` on a moto "
-                f"bucket ({args.runs} runs); seconds",
-                ["step", "median", "best", "ratio to sqlite3 insert", "note"], rows)
+    print_table(
+        f"Sync of {args.records:,} changed records through `localapp serve` on a moto "
+        f"bucket ({args.runs} runs); seconds",
+        ["step", "median", "best", "ratio to sqlite3 insert", "note"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

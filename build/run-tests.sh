@@ -22,6 +22,8 @@ echo "==> ruff check"
 lint_paths=()
 for p in localapp sync tests benchmarks; do [ -e "$p" ] && lint_paths+=("$p"); done
 .venv/bin/ruff check "${lint_paths[@]}"
+echo "==> ruff format --check"
+.venv/bin/ruff format --check "${lint_paths[@]}"
 bash build/typecheck.sh
 
 echo "==> pytest $*"

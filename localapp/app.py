@@ -61,23 +61,36 @@ def announce_admin(accounts: auth.Directory, settings: Settings, out: TextIO) ->
     With a sync bucket the account is shared and kept for good, and the
     console of a FaaS instance is its log: no password is made up there.
     """
-    if settings.bucket is not None and not settings.admin_password \
-            and auth.get_user(accounts, auth.ADMIN) is None:
-        log.warning("There is no account '%s' in the sync bucket yet. Set "
-                    "LOCALAPP_ADMIN_PASSWORD, or run `localapp user passwd %s` with the same "
-                    "bucket settings, to create it.", auth.ADMIN, auth.ADMIN)
+    if (
+        settings.bucket is not None
+        and not settings.admin_password
+        and auth.get_user(accounts, auth.ADMIN) is None
+    ):
+        log.warning(
+            "There is no account '%s' in the sync bucket yet. Set "
+            "LOCALAPP_ADMIN_PASSWORD, or run `localapp user passwd %s` with the same "
+            "bucket settings, to create it.",
+            auth.ADMIN,
+            auth.ADMIN,
+        )
         return
     created, generated = auth.ensure_admin(accounts, settings.admin_password)
     if generated:
         # The one secret ever printed: to the console (stdout), never to the log.
-        print(f"Created the account '{auth.ADMIN}' with the password: {generated}\n"
-              "This password is shown only this once. Keep it somewhere safe, or change it "
-              f"with: localapp user passwd {auth.ADMIN}", file=out, flush=True)
-        log.info("Created the account %s; its generated password was printed on the console",
-                 auth.ADMIN)
+        print(
+            f"Created the account '{auth.ADMIN}' with the password: {generated}\n"
+            "This password is shown only this once. Keep it somewhere safe, or change it "
+            f"with: localapp user passwd {auth.ADMIN}",
+            file=out,
+            flush=True,
+        )
+        log.info(
+            "Created the account %s; its generated password was printed on the console", auth.ADMIN
+        )
     elif created:
-        log.info("Created the account %s with the password from LOCALAPP_ADMIN_PASSWORD",
-                 auth.ADMIN)
+        log.info(
+            "Created the account %s with the password from LOCALAPP_ADMIN_PASSWORD", auth.ADMIN
+        )
     else:
         log.info("The account %s exists", auth.ADMIN)
 
@@ -93,8 +106,9 @@ def open_accounts(settings: Settings, store: Store) -> auth.Directory:
     return directory(settings.bucket, store)
 
 
-def build_services(settings: Settings, store: Store, uploads: Location,
-                   stack: contextlib.ExitStack) -> Services:
+def build_services(
+    settings: Settings, store: Store, uploads: Location, stack: contextlib.ExitStack
+) -> Services:
     """Every service over the open store, in order; their threads are closed by `stack`.
 
     Order matters: the schedule creates the default task types before sync
@@ -113,9 +127,13 @@ def build_services(settings: Settings, store: Store, uploads: Location,
     schedule = Schedule.open(store)
     catalogue = Catalogue(store)
     orders = Orders(catalogue, uploads.path)
-    sync = SyncService(store, bucket=settings.bucket, uploads=uploads.path,
-                       max_drift_ms=settings.sync_max_drift * 1000,
-                       snapshot_every=settings.sync_snapshot_every)
+    sync = SyncService(
+        store,
+        bucket=settings.bucket,
+        uploads=uploads.path,
+        max_drift_ms=settings.sync_max_drift * 1000,
+        snapshot_every=settings.sync_snapshot_every,
+    )
     stack.callback(sync.replica.detach)
     # pypinyin's dictionaries take about a second to load, and the index of
     # 100,000 products another second or two to build: do both now, in the
@@ -123,9 +141,15 @@ def build_services(settings: Settings, store: Store, uploads: Location,
     warm = threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm", daemon=True)
     warm.start()
     stack.callback(warm.join, WARM_JOIN_SECONDS)
-    return Services(schedule=schedule, catalogue=catalogue, images=ImageStore(uploads.path),
-                    orders=orders, statistics=Statistics(catalogue),
-                    problems=Problems(schedule, catalogue, orders), sync=sync)
+    return Services(
+        schedule=schedule,
+        catalogue=catalogue,
+        images=ImageStore(uploads.path),
+        orders=orders,
+        statistics=Statistics(catalogue),
+        problems=Problems(schedule, catalogue, orders),
+        sync=sync,
+    )
 
 
 def _warm(catalogue: Any) -> None:
@@ -177,10 +201,15 @@ def _create_server(app: Any, host: str, port: int, settings: Settings) -> Any:
     import waitress  # only the server needs it
 
     return waitress.create_server(
-        app, host=host, port=port, threads=THREADS, ident="localapp",
+        app,
+        host=host,
+        port=port,
+        threads=THREADS,
+        ident="localapp",
         # Bodies over our limit get a JSON 413 from the app, which looks at
         # Content-Length first; waitress only stops absurd ones, unread.
-        max_request_body_size=2 * settings.max_content_length + 1024 * 1024)
+        max_request_body_size=2 * settings.max_content_length + 1024 * 1024,
+    )
 
 
 def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
@@ -194,15 +223,26 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         announce_admin(accounts, settings, out)
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         services = build_services(settings, opened.store, uploads, stack)
-        app = create_app(settings, opened.store, services, data=opened.data, uploads=uploads,
-                         ui_dir=ui_dir, accounts=accounts)
+        app = create_app(
+            settings,
+            opened.store,
+            services,
+            data=opened.data,
+            uploads=uploads,
+            ui_dir=ui_dir,
+            accounts=accounts,
+        )
         _start_sync(services, stack)
         server = _create_server(app, settings.host, settings.port, settings)
         stack.callback(server.close)
         _stop_on_sigterm()
         port = getattr(server, "effective_port", settings.port)
-        log.info("localapp %s serving on %s (data: %s)", settings.mode,
-                 _url(settings.host, int(port)), opened.data.path)
+        log.info(
+            "localapp %s serving on %s (data: %s)",
+            settings.mode,
+            _url(settings.host, int(port)),
+            opened.data.path,
+        )
         try:
             server.run()  # returns on Ctrl-C / SIGTERM, after the workers stop
         except KeyboardInterrupt:
@@ -272,9 +312,15 @@ def _already_running(exc: AlreadyRunning, open_browser: bool, out: TextIO | None
     return EXIT_ALREADY_RUNNING
 
 
-def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: int | None = None,
-                window: bool = True, open_browser: bool = True,
-                on_window: Callable[[Any], None] | None = None) -> int:
+def run_desktop(
+    settings: Settings,
+    out: TextIO | None = sys.stdout,
+    *,
+    port: int | None = None,
+    window: bool = True,
+    open_browser: bool = True,
+    on_window: Callable[[Any], None] | None = None,
+) -> int:
     """The desktop app: our server on 127.0.0.1, shown in a window or the browser.
 
     Order: data dir -> one-instance lock -> store -> guarded app -> server ->
@@ -289,8 +335,7 @@ def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: in
     settings = replace(settings, mode="desktop", host="127.0.0.1")
     reason = desktop.gui_problem() if window else None
     if reason is not None:
-        _say(f"localapp: no desktop window: {reason}. Serving in the browser instead.",
-             sys.stderr)
+        _say(f"localapp: no desktop window: {reason}. Serving in the browser instead.", sys.stderr)
     data = paths.data_location(settings.data_dir)
     try:
         inst = instance.claim(data.path)
@@ -309,8 +354,16 @@ def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: in
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         guard = DesktopGuard(raise_secret=inst.raise_secret)
         services = build_services(settings, store, uploads, stack)
-        app = create_app(settings, store, services, data=data, uploads=uploads, ui_dir=ui_dir,
-                         desktop=guard, accounts=open_accounts(settings, store))
+        app = create_app(
+            settings,
+            store,
+            services,
+            data=data,
+            uploads=uploads,
+            ui_dir=ui_dir,
+            desktop=guard,
+            accounts=open_accounts(settings, store),
+        )
         _start_sync(services, stack)
         state = desktop.WindowState.load(data.path)
         server = _bind_desktop(app, settings, port, state.port)
@@ -325,8 +378,13 @@ def run_desktop(settings: Settings, out: TextIO | None = sys.stdout, *, port: in
             def set_raise(fn: Callable[[], dict[str, Any]]) -> None:
                 guard.on_raise = fn
 
-            desktop.show_window(guard.open_url(), state, storage_dir=data.path / "webview",
-                                on_raise=set_raise, on_window=on_window)
+            desktop.show_window(
+                guard.open_url(),
+                state,
+                storage_dir=data.path / "webview",
+                on_raise=set_raise,
+                on_window=on_window,
+            )
             state.save(data.path)
             return 0
         stack.callback(server.close)

@@ -74,8 +74,15 @@ def _b64(data: bytes) -> str:
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R,
-                            p=_SCRYPT_P, dklen=_SCRYPT_LEN, maxmem=64 * 1024 * 1024)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=_SCRYPT_N,
+        r=_SCRYPT_R,
+        p=_SCRYPT_P,
+        dklen=_SCRYPT_LEN,
+        maxmem=64 * 1024 * 1024,
+    )
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
@@ -85,8 +92,15 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         want = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n),
-                             r=int(r), p=int(p), dklen=len(want), maxmem=64 * 1024 * 1024)
+        got = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(want),
+            maxmem=64 * 1024 * 1024,
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, want)
@@ -108,7 +122,8 @@ def _check_new_password(password: str) -> None:
     if len(password) < _MIN_PASSWORD:
         raise errors.ValidationError(
             f"The password must have at least {_MIN_PASSWORD} characters.",
-            fields={"password": "too_short"})
+            fields={"password": "too_short"},
+        )
 
 
 # -- where accounts live ----------------------------------------------------------
@@ -210,8 +225,12 @@ def get_user(where: Where, name: str) -> dict[str, Any] | None:
 
 def create_user(where: Where, name: str, password: str) -> dict[str, Any]:
     _check_new_password(password)
-    user = {"id": uuid.uuid4().hex, "name": name, "password": hash_password(password),
-            "created": time.time()}
+    user = {
+        "id": uuid.uuid4().hex,
+        "name": name,
+        "password": hash_password(password),
+        "created": time.time(),
+    }
     if not directory_of(where).add_user(user):
         raise errors.Conflict(f"An account called {name!r} already exists.")
     return user
@@ -269,11 +288,17 @@ def create_token(where: Where, name: str, user: str = ADMIN) -> str:
     if not name:
         raise errors.ValidationError("A token needs a name.", fields={"name": "required"})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    doc = {"id": uuid.uuid4().hex, "name": name, "user": user, "hash": _sha256(token),
-           "created": time.time()}
+    doc = {
+        "id": uuid.uuid4().hex,
+        "name": name,
+        "user": user,
+        "hash": _sha256(token),
+        "created": time.time(),
+    }
     if not directory_of(where).add_token(doc):
         raise errors.Conflict(
-            f"A token called {name!r} already exists. Revoke it first or pick another name.")
+            f"A token called {name!r} already exists. Revoke it first or pick another name."
+        )
     return token
 
 
@@ -313,8 +338,16 @@ def start_session(where: Where, user: str, now: float | None = None) -> NewSessi
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires = now + SESSION_TTL
-    directory_of(where).add_session({"hash": _sha256(session_id), "user": user, "csrf": csrf,
-                                     "created": now, "expires": expires}, now)
+    directory_of(where).add_session(
+        {
+            "hash": _sha256(session_id),
+            "user": user,
+            "csrf": csrf,
+            "created": now,
+            "expires": expires,
+        },
+        now,
+    )
     return NewSession(session_id, csrf, expires, user)
 
 
@@ -338,4 +371,5 @@ def end_session(where: Where, cookie: str) -> None:
 
 def csrf_ok(principal: Principal, header: str | None) -> bool:
     return bool(principal.csrf and header) and hmac.compare_digest(
-        (principal.csrf or "").encode(), (header or "").encode())
+        (principal.csrf or "").encode(), (header or "").encode()
+    )

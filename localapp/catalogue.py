@@ -53,8 +53,19 @@ BOOKKEEPING: frozenset[str] = records.BOOKKEEPING | {"price_history", "price_dec
 
 #: The fields a product has besides price and bookkeeping, in display order.
 TEXT_FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "supplier", "notes")
-FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "price", "currency",
-                           "supplier", "tags", "images", "notes")
+FIELDS: tuple[str, ...] = (
+    "sku",
+    "name",
+    "category",
+    "spec",
+    "unit",
+    "price",
+    "currency",
+    "supplier",
+    "tags",
+    "images",
+    "notes",
+)
 
 # -- problems ------------------------------------------------------------------
 
@@ -64,15 +75,15 @@ FIELDS: tuple[str, ...] = ("sku", "name", "category", "spec", "unit", "price", "
 # -- fields ------------------------------------------------------------------------
 
 
-
 #: The product's fields a client may send, with their checks (kinds.py); the
 #: price and the images are checked below, by the catalogue itself.
 CHECKS: dict[str, Callable[[Any], Any]] = kinds.PRODUCT.checks()
 DEFAULTS: dict[str, Callable[[], Any]] = {
-    name: f.default for name, f in kinds.PRODUCT.fields.items()
-    if name in CHECKS or name == "images"}
-_NEW_DEFAULTS: dict[str, Any] = {k: v() for k, v in DEFAULTS.items()
-                                 if k not in ("tags", "images")}
+    name: f.default
+    for name, f in kinds.PRODUCT.fields.items()
+    if name in CHECKS or name == "images"
+}
+_NEW_DEFAULTS: dict[str, Any] = {k: v() for k, v in DEFAULTS.items() if k not in ("tags", "images")}
 
 
 def _price_from(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> int | None:
@@ -93,12 +104,16 @@ def _price_from(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) 
         return cents
     if cents == stored:
         return from_text
-    raise Invalid(f"price ({cents} cents) and price_decimal ({data['price_decimal']}) "
-                  "disagree; send one of them", "conflicting")
+    raise Invalid(
+        f"price ({cents} cents) and price_decimal ({data['price_decimal']}) "
+        "disagree; send one of them",
+        "conflicting",
+    )
 
 
-def clean_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
-                  ) -> tuple[Doc, dict[str, str]]:
+def clean_product(
+    data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
+) -> tuple[Doc, dict[str, str]]:
     """Check a product's fields; return (content, {field: reason}).
 
     The same as `check_product`, with the problems as English reasons only.
@@ -107,8 +122,9 @@ def clean_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = N
     return content, {name: problem.reason for name, problem in problems.items()}
 
 
-def check_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
-                  ) -> tuple[Doc, dict[str, Invalid]]:
+def check_product(
+    data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None
+) -> tuple[Doc, dict[str, Invalid]]:
     """Check a product's fields; return (content, {field: problem with its code}).
 
     `content` has every product field except the bookkeeping. With `base`
@@ -148,7 +164,9 @@ def check_product(data: Mapping[str, Any], *, base: Mapping[str, Any] | None = N
         elif not set(images) <= set(old_images):
             problems["images"] = Invalid(
                 "can only be reordered or shortened here; upload new images with "
-                "POST /api/products/<id>/images", "image_not_uploaded")
+                "POST /api/products/<id>/images",
+                "image_not_uploaded",
+            )
         else:
             content["images"] = list(dict.fromkeys(images))
     else:
@@ -172,8 +190,9 @@ def content_of(doc: Mapping[str, Any]) -> Doc:
 
 def public(doc: Mapping[str, Any], *, history: bool = True) -> Doc:
     """A product as the API shows it: a copy, with `price_decimal`, without tombstone fields."""
-    out = records.public_copy(doc, records.HIDDEN if history
-                              else records.HIDDEN | {"price_history"})
+    out = records.public_copy(
+        doc, records.HIDDEN if history else records.HIDDEN | {"price_history"}
+    )
     price = doc.get("price")
     if isinstance(price, int):
         out["price_decimal"] = cents_text(price)
@@ -187,15 +206,17 @@ def _history_entry(price: int, at: str, source: str, by: str, file: str | None =
     return entry
 
 
-def stamp_new(rid: str, content: Doc, now: str, source: str, by: str,
-              file: str | None = None) -> Doc:
+def stamp_new(
+    rid: str, content: Doc, now: str, source: str, by: str, file: str | None = None
+) -> Doc:
     return records.stamp_new(
-        rid, content, now, price_history=[_history_entry(content["price"], now, source, by,
-                                                         file)])
+        rid, content, now, price_history=[_history_entry(content["price"], now, source, by, file)]
+    )
 
 
-def stamp_change(old: Mapping[str, Any], content: Doc, now: str, source: str, by: str,
-                 file: str | None = None) -> Doc:
+def stamp_change(
+    old: Mapping[str, Any], content: Doc, now: str, source: str, by: str, file: str | None = None
+) -> Doc:
     history = list(old.get("price_history") or [])
     if content.get("price") != old.get("price"):
         history.append(_history_entry(content["price"], now, source, by, file))
@@ -204,8 +225,9 @@ def stamp_change(old: Mapping[str, Any], content: Doc, now: str, source: str, by
 
 # -- list parameters -----------------------------------------------------------------
 
-LIST_PARAMS = frozenset({"q", "category", "supplier", "min_price", "max_price", "sort", "page",
-                         "per_page"})
+LIST_PARAMS = frozenset(
+    {"q", "category", "supplier", "min_price", "max_price", "sort", "page", "per_page"}
+)
 
 
 def parse_list_params(params: Mapping[str, str]) -> SearchQuery:
@@ -243,8 +265,11 @@ def parse_list_params(params: Mapping[str, str]) -> SearchQuery:
             query.q = value
         else:  # category, supplier
             setattr(query, name, value)
-    if (query.min_price is not None and query.max_price is not None
-            and query.max_price < query.min_price):
+    if (
+        query.min_price is not None
+        and query.max_price is not None
+        and query.max_price < query.min_price
+    ):
         problems["max_price"] = f"must not be below min_price ({query.min_price})"
     if problems:
         raise invalid(problems, "Invalid list parameters")
@@ -344,9 +369,12 @@ class Catalogue:
                 f"This product was changed by someone else (you have revision {if_match}, "
                 f"the current one is {doc.get('rev')}). Reload it and try again.",
                 fields={"rev": f"stale: current revision is {doc.get('rev')}"},
-                extra={"field_codes": {"rev": "stale_revision"},
-                       "field_params": {"rev": {"rev": doc.get("rev")}},
-                       "current": public(doc)})
+                extra={
+                    "field_codes": {"rev": "stale_revision"},
+                    "field_params": {"rev": {"rev": doc.get("rev")}},
+                    "current": public(doc),
+                },
+            )
 
     def _check_sku(self, index: ProductIndex, sku: str, rid: str) -> None:
         if not sku:
@@ -358,10 +386,18 @@ class Catalogue:
                 f"SKU {sku!r} is already used by {found[1].get('name')!r}. SKUs are unique "
                 "(upper and lower case count as the same).",
                 fields={"sku": f"already used by product {found[1].get('id')}"},
-                extra={"field_codes": {"sku": "duplicate_sku"},
-                       "field_params": {"sku": {"sku": sku, "name": found[1].get("name") or "",
-                                                "id": found[1].get("id")}},
-                       "current": public(other or found[1])})
+                extra={
+                    "field_codes": {"sku": "duplicate_sku"},
+                    "field_params": {
+                        "sku": {
+                            "sku": sku,
+                            "name": found[1].get("name") or "",
+                            "id": found[1].get("id"),
+                        }
+                    },
+                    "current": public(other or found[1]),
+                },
+            )
 
     def create(self, data: Mapping[str, Any], *, by: str = "") -> Doc:
         if not isinstance(data, Mapping):
@@ -375,8 +411,9 @@ class Catalogue:
             self._write([doc], {})
             return public(doc)
 
-    def update(self, rid: str, data: Mapping[str, Any], *, if_match: int | None = None,
-               by: str = "") -> Doc:
+    def update(
+        self, rid: str, data: Mapping[str, Any], *, if_match: int | None = None, by: str = ""
+    ) -> Doc:
         """Change some fields; `if_match` (the rev the client saw) guards against lost updates."""
         if not isinstance(data, Mapping):
             raise _not_an_object()
@@ -404,8 +441,9 @@ class Catalogue:
             self._write([], {doc_id: stamp_tombstone(old, now_iso())})
         return {"ok": True, "id": rid}
 
-    def add_image(self, rid: str, image: Mapping[str, Any], *, if_match: int | None = None,
-                  by: str = "") -> Doc:
+    def add_image(
+        self, rid: str, image: Mapping[str, Any], *, if_match: int | None = None, by: str = ""
+    ) -> Doc:
         """Attach a stored image (see images.py) to a product; record its metadata."""
         with self.writing() as index:
             doc_id, old = self._stored(index, rid)
@@ -419,16 +457,18 @@ class Catalogue:
                 raise errors.ValidationError(
                     f"A product can have at most {MAX_IMAGES} images; remove one first.",
                     fields={"file": "too many images"},
-                    extra={"field_codes": {"file": "too_many_images"},
-                           "field_params": {"file": {"max": MAX_IMAGES}}})
+                    extra={
+                        "field_codes": {"file": "too_many_images"},
+                        "field_params": {"file": {"max": MAX_IMAGES}},
+                    },
+                )
             content = content_of(old)
             content["images"] = [*keys, key]
             doc = stamp_change(old, content, now_iso(), "edit", by)
             self._write([], {doc_id: doc})
             return public(doc)
 
-    def remove_image(self, rid: str, key: str, *, if_match: int | None = None,
-                     by: str = "") -> Doc:
+    def remove_image(self, rid: str, key: str, *, if_match: int | None = None, by: str = "") -> Doc:
         with self.writing() as index:
             doc_id, old = self._stored(index, rid)
             self.check_rev(old, if_match)
@@ -444,8 +484,11 @@ class Catalogue:
     def _remember_image(self, image: Mapping[str, Any]) -> None:
         """Keep an image's metadata (display name, size) next to its content key."""
         table = self.store.table(IMAGES)
-        meta = {k: image[k] for k in ("key", "name", "content_type", "width", "height", "size")
-                if k in image}
+        meta = {
+            k: image[k]
+            for k in ("key", "name", "content_type", "width", "height", "size")
+            if k in image
+        }
         if not table.search(_key_is(image["key"])):
             table.insert({**meta, "created_at": now_iso()})
 
@@ -456,8 +499,12 @@ class Catalogue:
 
     # -- import --------------------------------------------------------------------
 
-    def import_file(self, data: bytes, options: ImportOptions,
-                    mapping: Mapping[str, str | int | None] | None = None) -> dict[str, Any]:
+    def import_file(
+        self,
+        data: bytes,
+        options: ImportOptions,
+        mapping: Mapping[str, str | int | None] | None = None,
+    ) -> dict[str, Any]:
         """Read, check and apply one uploaded spreadsheet: the whole import, in one call."""
         with gc_paused():
             parsed = imports.parse_products(imports.read_table(data), mapping)
@@ -484,15 +531,18 @@ class Catalogue:
                         f"{plan.errored} row(s) have problems, so nothing was imported. Fix "
                         "them, or import only the good rows (skip_errors=1).",
                         fields={"file": f"{plan.errored} row(s) with problems"},
-                        extra={"report": report})
+                        extra={"report": report},
+                    )
                 self._write(plan.inserts, plan.replaces)
             return plan.report(parsed, options, committed=True)
 
 
 def _not_an_object() -> errors.ValidationError:
-    return errors.ValidationError("The body must be a JSON object",
-                                  fields={"body": "must be a JSON object"},
-                                  extra={"field_codes": {"body": "not_an_object"}})
+    return errors.ValidationError(
+        "The body must be a JSON object",
+        fields={"body": "must be a JSON object"},
+        extra={"field_codes": {"body": "not_an_object"}},
+    )
 
 
 def _key_is(key: str) -> Any:
@@ -514,8 +564,9 @@ class _ImportPlan:
     error_count: int = 0
 
     @classmethod
-    def make(cls, store: Store, index: ProductIndex, parsed: ParsedProducts,
-             options: ImportOptions) -> _ImportPlan:
+    def make(
+        cls, store: Store, index: ProductIndex, parsed: ParsedProducts, options: ImportOptions
+    ) -> _ImportPlan:
         now = now_iso()
         plan = cls([], {}, 0, 0, 0, 0, [], [])
         rows = parsed.rows
@@ -541,33 +592,62 @@ class _ImportPlan:
                             by_name.setdefault(fold(doc.get("name")), []).append(doc_id)
                     matches = by_name.get(fold(row.values["name"]), [])
                     if len(matches) > 1:
-                        problems = [parsed.error(row.row, "name", (
-                            f"{len(matches)} products are named {row.values['name']!r}; give "
-                            "this row a SKU to say which one"), "ambiguous_name")]
+                        problems = [
+                            parsed.error(
+                                row.row,
+                                "name",
+                                (
+                                    f"{len(matches)} products are named {row.values['name']!r}; give "
+                                    "this row a SKU to say which one"
+                                ),
+                                "ambiguous_name",
+                            )
+                        ]
                     elif matches:
                         found = (matches[0], index.docs[matches[0]])
                 if found is not None:
                     earlier = matched.setdefault(found[0], row.row)
                     if earlier != row.row:
                         # A SKU row and a name row (or two name rows) hit one product.
-                        problems = [parsed.error(row.row, "sku" if sku else "name", (
-                            f"this row and row {earlier} both match product "
-                            f"{found[1].get('name')!r}"), "duplicate_product")]
+                        problems = [
+                            parsed.error(
+                                row.row,
+                                "sku" if sku else "name",
+                                (
+                                    f"this row and row {earlier} both match product "
+                                    f"{found[1].get('name')!r}"
+                                ),
+                                "duplicate_product",
+                            )
+                        ]
             if not problems:
                 if found is None:
                     # The row's values were checked field by field when the
                     # sheet was parsed; only a new product's name can be missing.
-                    content = {**_NEW_DEFAULTS, "tags": [], "images": [], "name": "",
-                               "price": None, **row.values}
+                    content = {
+                        **_NEW_DEFAULTS,
+                        "tags": [],
+                        "images": [],
+                        "name": "",
+                        "price": None,
+                        **row.values,
+                    }
                     if not content["name"]:
-                        problems = [parsed.error(row.row, "name", "name is required for a new "
-                                                 "product", "required")]
+                        problems = [
+                            parsed.error(
+                                row.row, "name", "name is required for a new product", "required"
+                            )
+                        ]
                     elif content["price"] is None:
-                        problems = [parsed.error(row.row, "price", "price is required for a "
-                                                 "new product", "required")]
+                        problems = [
+                            parsed.error(
+                                row.row, "price", "price is required for a new product", "required"
+                            )
+                        ]
                     else:
-                        doc = stamp_new(fresh_ids[n], content, now, "import", options.by,
-                                        options.file_name)
+                        doc = stamp_new(
+                            fresh_ids[n], content, now, "import", options.by, options.file_name
+                        )
                         plan.inserts.append(doc)
                         plan.created += 1
                         plan._preview(row.row, "created", doc, None)
@@ -588,8 +668,9 @@ class _ImportPlan:
                     else:
                         stored = table.get(doc_id=doc_id)
                         base = dict(stored) if stored is not None else dict(slim)
-                        doc = stamp_change(base, content, now, "import", options.by,
-                                           options.file_name)
+                        doc = stamp_change(
+                            base, content, now, "import", options.by, options.file_name
+                        )
                         plan.replaces[doc_id] = doc
                         plan.updated += 1
                         plan._preview(row.row, "updated", doc, base.get("price"))
@@ -600,30 +681,50 @@ class _ImportPlan:
                 if len(plan.errors) < MAX_REPORTED_ERRORS:
                     plan.errors.append(err)
             if len(plan.preview) < PREVIEW_ROWS:
-                plan.preview.append({"row": row.row, "action": "error",
-                                     "sku": sku, "name": row.values.get("name", ""),
-                                     "price": row.values.get("price"), "old_price": None,
-                                     "reasons": [e["reason"] for e in problems or []]})
+                plan.preview.append(
+                    {
+                        "row": row.row,
+                        "action": "error",
+                        "sku": sku,
+                        "name": row.values.get("name", ""),
+                        "price": row.values.get("price"),
+                        "old_price": None,
+                        "reasons": [e["reason"] for e in problems or []],
+                    }
+                )
         plan.errors.sort(key=lambda e: e["row"])
         return plan
 
-    def _preview(self, row: int, action: str, doc: Mapping[str, Any],
-                 old_price: int | None) -> None:
+    def _preview(
+        self, row: int, action: str, doc: Mapping[str, Any], old_price: int | None
+    ) -> None:
         if len(self.preview) < PREVIEW_ROWS:
-            self.preview.append({"row": row, "action": action, "sku": doc.get("sku", ""),
-                                 "name": doc.get("name", ""), "price": doc.get("price"),
-                                 "old_price": old_price})
+            self.preview.append(
+                {
+                    "row": row,
+                    "action": action,
+                    "sku": doc.get("sku", ""),
+                    "name": doc.get("name", ""),
+                    "price": doc.get("price"),
+                    "old_price": old_price,
+                }
+            )
 
-    def report(self, parsed: ParsedProducts, options: ImportOptions, *,
-               committed: bool) -> dict[str, Any]:
+    def report(
+        self, parsed: ParsedProducts, options: ImportOptions, *, committed: bool
+    ) -> dict[str, Any]:
         return {
             "dry_run": not options.commit,
             "committed": committed,
             "file": options.file_name,
             **parsed.describe(),
-            "counts": {"rows": len(parsed.rows), "created": self.created,
-                       "updated": self.updated, "unchanged": self.unchanged,
-                       "errored": self.errored},
+            "counts": {
+                "rows": len(parsed.rows),
+                "created": self.created,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "errored": self.errored,
+            },
             "errors": self.errors,
             "errors_truncated": self.error_count - len(self.errors),
             "preview": sorted(self.preview, key=lambda p: p["row"]),

@@ -58,8 +58,9 @@ def field_details(problems: Mapping[str, str | Invalid]) -> dict[str, Any]:
     return out
 
 
-def invalid(problems: Mapping[str, str | Invalid], what: str = "The data is not valid",
-            **extra: Any) -> errors.ValidationError:
+def invalid(
+    problems: Mapping[str, str | Invalid], what: str = "The data is not valid", **extra: Any
+) -> errors.ValidationError:
     """One ValidationError for several per-field problems, the first few in the message.
 
     The body carries `fields` (English reasons, as always) and `field_codes`
@@ -76,8 +77,7 @@ def invalid(problems: Mapping[str, str | Invalid], what: str = "The data is not 
     first = "; ".join(f"{k}: {reasons[k]}" for k, _ in items[:3])
     more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
     body = {k: v for k, v in details.items() if k != "fields"}
-    return errors.ValidationError(f"{what}: {first}{more}", fields=reasons,
-                                  extra={**body, **extra})
+    return errors.ValidationError(f"{what}: {first}{more}", fields=reasons, extra={**body, **extra})
 
 
 def cell_text(value: Any) -> str:
@@ -99,8 +99,14 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def text(max_len: int, *, required: bool = False, strip: bool = True,
-         multiline: bool = False, default: str = "") -> Callable[[Any], str]:
+def text(
+    max_len: int,
+    *,
+    required: bool = False,
+    strip: bool = True,
+    multiline: bool = False,
+    default: str = "",
+) -> Callable[[Any], str]:
     """A text field: at most `max_len` characters, no control characters; line
     breaks folded to spaces unless `multiline`; None (or absent) is `default`."""
 

@@ -36,31 +36,50 @@ def _parser() -> argparse.ArgumentParser:
     # --data-dir on the main parser and on every sub-command; SUPPRESS keeps a
     # sub-command's missing flag from hiding one given before the sub-command.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                        help="data directory (default: LOCALAPP_DATA_DIR, else the user data dir)")
-    parser = argparse.ArgumentParser(prog="localapp", parents=[common],
-                                     description="Project schedule and price catalogue.")
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="data directory (default: LOCALAPP_DATA_DIR, else the user data dir)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="localapp", parents=[common], description="Project schedule and price catalogue."
+    )
     parser.add_argument("--version", action="version", version=f"localapp {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", parents=[common], help="run headless on a port")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int,
-                       help="port (default: PORT, else FC_SERVER_PORT, else 5000)")
+    serve.add_argument(
+        "--port", type=int, help="port (default: PORT, else FC_SERVER_PORT, else 5000)"
+    )
 
-    desk = sub.add_parser("desktop", parents=[common],
-                          help="the desktop app (what `localapp` alone does), with choices")
-    desk.add_argument("--no-window", action="store_true",
-                      help="no window: print a one-time link and serve it in the browser")
-    desk.add_argument("--no-browser", action="store_true",
-                      help="do not open the browser (the link is printed either way)")
-    desk.add_argument("--port", type=int,
-                      help="port on 127.0.0.1 (default: last time's if free, else any free one)")
+    desk = sub.add_parser(
+        "desktop",
+        parents=[common],
+        help="the desktop app (what `localapp` alone does), with choices",
+    )
+    desk.add_argument(
+        "--no-window",
+        action="store_true",
+        help="no window: print a one-time link and serve it in the browser",
+    )
+    desk.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open the browser (the link is printed either way)",
+    )
+    desk.add_argument(
+        "--port",
+        type=int,
+        help="port on 127.0.0.1 (default: last time's if free, else any free one)",
+    )
 
     token = sub.add_parser("token", parents=[common], help="API tokens")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
-    create = tsub.add_parser("create", parents=[common],
-                             help="make a token; it is printed once, as the last line")
+    create = tsub.add_parser(
+        "create", parents=[common], help="make a token; it is printed once, as the last line"
+    )
     create.add_argument("name")
     create.add_argument("--user", default=auth.ADMIN, help="account the token acts as")
     revoke = tsub.add_parser("revoke", parents=[common], help="revoke a token by name")
@@ -69,24 +88,30 @@ def _parser() -> argparse.ArgumentParser:
 
     user = sub.add_parser("user", parents=[common], help="accounts")
     usub = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    passwd = usub.add_parser("passwd", parents=[common],
-                             help="set a password (from stdin when not a terminal)")
+    passwd = usub.add_parser(
+        "passwd", parents=[common], help="set a password (from stdin when not a terminal)"
+    )
     passwd.add_argument("name")
 
     sub.add_parser("backup", parents=[common], help="write a backup and print its path")
     restore = sub.add_parser("restore", parents=[common], help="replace the data with a backup")
     restore.add_argument("file", type=Path)
 
-    sync = sub.add_parser("sync", parents=[common],
-                          help="sync with the server now (setup, status, off: see below)")
+    sync = sub.add_parser(
+        "sync", parents=[common], help="sync with the server now (setup, status, off: see below)"
+    )
     ssub = sync.add_subparsers(dest="sync_command", metavar="ACTION")
     setup = ssub.add_parser("setup", parents=[common], help="set the server to sync with")
     setup.add_argument("--url", required=True, help="the server, e.g. https://example.com")
-    setup.add_argument("--token", help="an API token made on the server with "
-                                       "`localapp token create` (else read from stdin)")
+    setup.add_argument(
+        "--token",
+        help="an API token made on the server with `localapp token create` (else read from stdin)",
+    )
     setup.add_argument("--interval", type=int, help="seconds between background syncs")
-    setup.add_argument("--bucket", help="also fetch and send files (images, order sheets) "
-                                        "straight through this S3 bucket")
+    setup.add_argument(
+        "--bucket",
+        help="also fetch and send files (images, order sheets) straight through this S3 bucket",
+    )
     setup.add_argument("--endpoint", help="the bucket's S3 endpoint URL")
     setup.add_argument("--region", help="the bucket's region")
     ssub.add_parser("status", parents=[common], help="last sync, pending changes, conflicts")
@@ -97,13 +122,15 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     # The desktop's --port is its own (127.0.0.1 only); PORT is for serve.
     port = getattr(args, "port", None) if args.command == "serve" else None
-    return Settings.from_env(data_dir=getattr(args, "data_dir", None),
-                             host=getattr(args, "host", None), port=port)
+    return Settings.from_env(
+        data_dir=getattr(args, "data_dir", None), host=getattr(args, "host", None), port=port
+    )
 
 
 def _cmd_desktop(args: argparse.Namespace, settings: Settings) -> int:
-    return app.run_desktop(settings, port=args.port, window=not args.no_window,
-                           open_browser=not args.no_browser)
+    return app.run_desktop(
+        settings, port=args.port, window=not args.no_window, open_browser=not args.no_browser
+    )
 
 
 def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,10 +138,15 @@ def _cmd_token(args: argparse.Namespace, settings: Settings) -> int:
         accounts = app.open_accounts(settings, opened.store)
         if args.token_command == "create":
             token = auth.create_token(accounts, args.name, user=args.user)
-            where = (f" in the sync bucket {settings.bucket.bucket!r}, so every instance "
-                     "accepts it" if settings.bucket else "")
-            print(f"Created API token {args.name!r} for {args.user}{where}. It is shown only "
-                  "once; send it as 'Authorization: Bearer <token>':")
+            where = (
+                f" in the sync bucket {settings.bucket.bucket!r}, so every instance accepts it"
+                if settings.bucket
+                else ""
+            )
+            print(
+                f"Created API token {args.name!r} for {args.user}{where}. It is shown only "
+                "once; send it as 'Authorization: Bearer <token>':"
+            )
             print(token)
         elif args.token_command == "revoke":
             auth.revoke_token(accounts, args.name)
@@ -196,15 +228,19 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         if args.sync_command == "setup":
             token = args.token
             if token is None:
-                token = sys.stdin.readline().strip() if not sys.stdin.isatty() \
+                token = (
+                    sys.stdin.readline().strip()
+                    if not sys.stdin.isatty()
                     else getpass.getpass("Token: ").strip()
+                )
             bucket = None
             if args.bucket:
-                bucket = {"bucket": args.bucket, "endpoint": args.endpoint,
-                          "region": args.region}
+                bucket = {"bucket": args.bucket, "endpoint": args.endpoint, "region": args.region}
             service.configure(url=args.url, token=token, interval=args.interval, bucket=bucket)
-            print(f"This device now syncs with {args.url.rstrip('/')}. "
-                  "Run `localapp sync` to sync now.")
+            print(
+                f"This device now syncs with {args.url.rstrip('/')}. "
+                "Run `localapp sync` to sync now."
+            )
             return 0
         if args.sync_command == "off":
             service.configure(url="")
@@ -213,12 +249,16 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         if args.sync_command == "status":
             _print_status(service.status())
             return 0
-        print(f"Syncing with {service.client_settings()['url'] or '(not set up)'} ...",
-              file=sys.stderr)
+        print(
+            f"Syncing with {service.client_settings()['url'] or '(not set up)'} ...",
+            file=sys.stderr,
+        )
         summary = service.run(progress=_progress)
         print(file=sys.stderr)
-        print(f"Sent {summary.pushed} and received {summary.pulled} records in "
-              f"{summary.seconds:.1f} s; {summary.conflicts} conflicts to look at.")
+        print(
+            f"Sent {summary.pushed} and received {summary.pulled} records in "
+            f"{summary.seconds:.1f} s; {summary.conflicts} conflicts to look at."
+        )
         return 0
 
 
@@ -226,8 +266,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = _settings(args)
     logs.setup(settings.log_level)
-    commands = {"token": _cmd_token, "user": _cmd_user, "backup": _cmd_backup,
-                "restore": _cmd_restore, "desktop": _cmd_desktop, "sync": _cmd_sync}
+    commands = {
+        "token": _cmd_token,
+        "user": _cmd_user,
+        "backup": _cmd_backup,
+        "restore": _cmd_restore,
+        "desktop": _cmd_desktop,
+        "sync": _cmd_sync,
+    }
     try:
         if args.command == "serve":
             return app.serve(settings)

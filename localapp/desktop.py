@@ -58,8 +58,10 @@ def _gtk_problem() -> str | None:
         gi.require_version("WebKit2", "4.1")
         from gi.repository import Gtk, WebKit2  # noqa: F401
     except (ImportError, ValueError) as exc:
-        return (f"GTK with WebKit2 4.1 is missing ({exc}); install Debian's gir1.2-webkit2-4.1 "
-                "and PyGObject")
+        return (
+            f"GTK with WebKit2 4.1 is missing ({exc}); install Debian's gir1.2-webkit2-4.1 "
+            "and PyGObject"
+        )
     ok = Gtk.init_check()
     if isinstance(ok, tuple):  # older PyGObject returns (ok, argv)
         ok = ok[0]
@@ -78,8 +80,9 @@ def backend() -> str | None:
 
 def gui_problem() -> str | None:
     """Why no desktop window can be shown here, in a few words; None if it can."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                 or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         return "no display (DISPLAY is not set)"
     if not _has("webview"):
         return "pywebview is not installed (pip install 'localapp[desktop]')"
@@ -203,8 +206,9 @@ def _fix_gtk_save_dialog() -> None:
     if original is None or getattr(original, "_localapp_fixed", False):
         return
 
-    def create_file_dialog(self: Any, dialog_type: Any, directory: str | None,
-                           *args: Any, **kwargs: Any) -> Any:
+    def create_file_dialog(
+        self: Any, dialog_type: Any, directory: str | None, *args: Any, **kwargs: Any
+    ) -> Any:
         return original(self, dialog_type, directory or str(Path.home()), *args, **kwargs)
 
     create_file_dialog._localapp_fixed = True  # type: ignore[attr-defined]
@@ -213,13 +217,17 @@ def _fix_gtk_save_dialog() -> None:
 
 def _dialog_texts() -> dict[str, str]:
     """pywebview's dialog titles in Chinese when the desktop's language is Chinese."""
-    lang = (os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
-            or "")
+    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
     if not lang.lower().startswith("zh"):
         return {}
-    return {"global.saveFile": "保存文件", "linux.openFile": "打开文件",
-            "linux.openFiles": "打开文件", "linux.openFolder": "打开文件夹",
-            "global.cancel": "取消", "global.ok": "确定"}
+    return {
+        "global.saveFile": "保存文件",
+        "linux.openFile": "打开文件",
+        "linux.openFiles": "打开文件",
+        "linux.openFolder": "打开文件夹",
+        "global.cancel": "取消",
+        "global.ok": "确定",
+    }
 
 
 def raise_window(window: Any) -> dict[str, Any]:
@@ -229,9 +237,14 @@ def raise_window(window: Any) -> dict[str, Any]:
     return {"shown": "window"}
 
 
-def show_window(url: str, state: WindowState, *, storage_dir: Path | None = None,
-                on_raise: Callable[[Callable[[], dict[str, Any]]], None] | None = None,
-                on_window: Callable[[Any], None] | None = None) -> None:
+def show_window(
+    url: str,
+    state: WindowState,
+    *,
+    storage_dir: Path | None = None,
+    on_raise: Callable[[Callable[[], dict[str, Any]]], None] | None = None,
+    on_window: Callable[[Any], None] | None = None,
+) -> None:
     """Open the app's window on `url` and return once the user has closed it.
 
     `on_raise(fn)` receives the function that brings this window forward.
@@ -251,9 +264,17 @@ def show_window(url: str, state: WindowState, *, storage_dir: Path | None = None
     if gui == "gtk":
         _fix_gtk_save_dialog()
     window = webview.create_window(
-        TITLE, url, width=state.width, height=state.height, x=state.x, y=state.y,
-        maximized=state.maximized, min_size=MIN_SIZE, text_select=True,
-        background_color="#FFFFFF")
+        TITLE,
+        url,
+        width=state.width,
+        height=state.height,
+        x=state.x,
+        y=state.y,
+        maximized=state.maximized,
+        min_size=MIN_SIZE,
+        text_select=True,
+        background_color="#FFFFFF",
+    )
     if window is None:
         raise RuntimeError("pywebview did not create the window")
     _track(window, state)

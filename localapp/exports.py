@@ -26,8 +26,9 @@ PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.PRODUCT.export_columns
 Cell = str | int | Decimal | None
 
 
-def _xlsx(sheet: str, columns: Sequence[tuple[str, str, int]],
-          rows: Iterable[Sequence[Cell]]) -> bytes:
+def _xlsx(
+    sheet: str, columns: Sequence[tuple[str, str, int]], rows: Iterable[Sequence[Cell]]
+) -> bytes:
     """One sheet with a frozen header row, as an xlsx file's bytes."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -77,9 +78,13 @@ def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> 
     return _xlsx(sheet, PRODUCT_COLUMNS, (row(doc) for doc in products))
 
 
-def tasks_xlsx(tasks: Iterable[Mapping[str, Any]], project_names: Mapping[str, str],
-               type_names: Mapping[str, str], task_names: Mapping[str, str],
-               sheet: str = "任务") -> bytes:
+def tasks_xlsx(
+    tasks: Iterable[Mapping[str, Any]],
+    project_names: Mapping[str, str],
+    type_names: Mapping[str, str],
+    task_names: Mapping[str, str],
+    sheet: str = "任务",
+) -> bytes:
     """Schedule tasks as an xlsx file's bytes, with names instead of ids.
 
     The columns are the task kind's exported fields (kinds.py), each cell
@@ -102,7 +107,8 @@ def tasks_xlsx(tasks: Iterable[Mapping[str, Any]], project_names: Mapping[str, s
         return _text(value)
 
     def row(task: Mapping[str, Any]) -> list[Cell]:
-        return [cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns,
-                                                                          strict=True)]
+        return [
+            cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns, strict=True)
+        ]
 
     return _xlsx(sheet, columns, (row(t) for t in tasks))

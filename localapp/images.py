@@ -73,8 +73,9 @@ def display_name(raw: str | None, fallback: str = "file") -> str:
 
 def looks_like_image(data: bytes) -> bool:
     """The file starts like one of our formats (so an unreadable one is damaged, not foreign)."""
-    return (data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a"))
-            or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
+    return data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")) or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    )
 
 
 def _probe(data: bytes) -> Any:
@@ -89,14 +90,17 @@ def _probe(data: bytes) -> Any:
         raise _too_many_pixels() from None
     except UnidentifiedImageError:
         if looks_like_image(data):
-            raise errors.ValidationError("The image is damaged and cannot be read.",
-                                         fields={"file": "damaged image"}) from None
+            raise errors.ValidationError(
+                "The image is damaged and cannot be read.", fields={"file": "damaged image"}
+            ) from None
         raise errors.UnsupportedType(
             "This file is not a PNG, JPEG, GIF or WebP image.",
-            fields={"file": "not png, jpg, jpeg, gif or webp"}) from None
+            fields={"file": "not png, jpg, jpeg, gif or webp"},
+        ) from None
     except Exception:  # Pillow raises many types for broken headers
-        raise errors.ValidationError("The image is damaged and cannot be read.",
-                                     fields={"file": "damaged image"}) from None
+        raise errors.ValidationError(
+            "The image is damaged and cannot be read.", fields={"file": "damaged image"}
+        ) from None
     width, height = image.size
     if width < 1 or height < 1:
         raise errors.ValidationError("The image has no pixels.", fields={"file": "empty image"})
@@ -109,7 +113,9 @@ def _too_many_pixels(width: int = 0, height: int = 0) -> errors.TooLarge:
     size = f" ({width} x {height})" if width else ""
     return errors.TooLarge(
         f"The image is too large{size}; the most is {MAX_PIXELS // 1_000_000} megapixels.",
-        fields={"file": "too many pixels"}, extra={"limit_pixels": MAX_PIXELS})
+        fields={"file": "too many pixels"},
+        extra={"limit_pixels": MAX_PIXELS},
+    )
 
 
 def check_image(data: bytes) -> tuple[str, int, int]:
@@ -121,8 +127,9 @@ def check_image(data: bytes) -> tuple[str, int, int]:
     try:
         image.verify()  # structure and checksums, without decoding every pixel
     except Exception:
-        raise errors.ValidationError("The image is damaged and cannot be read.",
-                                     fields={"file": "damaged image"}) from None
+        raise errors.ValidationError(
+            "The image is damaged and cannot be read.", fields={"file": "damaged image"}
+        ) from None
     return fmt, image.size[0], image.size[1]
 
 
@@ -136,8 +143,9 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:
         image = ImageOps.exif_transpose(image)
         image.thumbnail((size, size))
         if image.mode not in ("RGB", "RGBA"):
-            image = image.convert("RGBA" if "transparency" in image.info
-                                  or image.mode in ("LA", "PA", "P") else "RGB")
+            image = image.convert(
+                "RGBA" if "transparency" in image.info or image.mode in ("LA", "PA", "P") else "RGB"
+            )
         out = io.BytesIO()
         image.save(out, "WEBP", quality=80, method=4)
         return out.getvalue()
@@ -146,8 +154,9 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels() from None
     except Exception:  # truncated data shows up only when pixels are decoded
-        raise errors.ValidationError("The image is damaged and cannot be read.",
-                                     fields={"file": "damaged image"}) from None
+        raise errors.ValidationError(
+            "The image is damaged and cannot be read.", fields={"file": "damaged image"}
+        ) from None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -184,8 +193,9 @@ class ImageStore:
         thumb_target = self.thumb_path(key)
         if not thumb_target.exists():
             write_atomic(thumb_target, thumb)
-        return ImageInfo(key, display_name(client_name, f"image.{ext}"), ctype, width, height,
-                         len(data))
+        return ImageInfo(
+            key, display_name(client_name, f"image.{ext}"), ctype, width, height, len(data)
+        )
 
     def read(self, key: str, *, thumb: bool = False) -> tuple[Path, str]:
         """(path, content type) of a stored image or its thumbnail, or NotFound."""

@@ -60,17 +60,58 @@ _ZIP = b"PK\x03\x04"
 
 #: Product fields and the headers that name them, compared after `normalise_header`.
 PRODUCT_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "sku": ("编码", "货号", "sku", "商品编码", "产品编码", "物料编码", "编号", "code", "itemcode",
-            "productcode", "itemno", "partno", "partnumber"),
-    "name": ("名称", "品名", "商品名称", "产品名称", "商品名", "物料名称", "name", "productname",
-             "itemname", "product", "item"),
-    "price": ("单价", "价格", "售价", "销售价", "零售价", "含税单价", "price", "unitprice",
-              "saleprice"),
+    "sku": (
+        "编码",
+        "货号",
+        "sku",
+        "商品编码",
+        "产品编码",
+        "物料编码",
+        "编号",
+        "code",
+        "itemcode",
+        "productcode",
+        "itemno",
+        "partno",
+        "partnumber",
+    ),
+    "name": (
+        "名称",
+        "品名",
+        "商品名称",
+        "产品名称",
+        "商品名",
+        "物料名称",
+        "name",
+        "productname",
+        "itemname",
+        "product",
+        "item",
+    ),
+    "price": (
+        "单价",
+        "价格",
+        "售价",
+        "销售价",
+        "零售价",
+        "含税单价",
+        "price",
+        "unitprice",
+        "saleprice",
+    ),
     "spec": ("规格", "规格型号", "型号", "spec", "specs", "specification", "model"),
     "unit": ("单位", "计量单位", "unit", "uom"),
     "category": ("分类", "类别", "商品分类", "品类", "类目", "category", "type"),
-    "supplier": ("供应商", "厂家", "生产厂家", "品牌", "supplier", "vendor", "brand",
-                 "manufacturer"),
+    "supplier": (
+        "供应商",
+        "厂家",
+        "生产厂家",
+        "品牌",
+        "supplier",
+        "vendor",
+        "brand",
+        "manufacturer",
+    ),
     "currency": ("币种", "货币", "currency"),
     "tags": ("标签", "tags", "tag"),
     "notes": ("备注", "说明", "notes", "note", "remark", "remarks", "comment", "comments"),
@@ -127,16 +168,16 @@ def sniff(data: bytes) -> str | None:
     return None if controls > len(head) // 100 + 1 else CSV
 
 
-def read_table(data: bytes, *, max_rows: int = MAX_ROWS,
-               max_unzipped: int = MAX_UNZIPPED) -> Table:
+def read_table(data: bytes, *, max_rows: int = MAX_ROWS, max_unzipped: int = MAX_UNZIPPED) -> Table:
     """The first non-empty visible sheet of an xlsx/xls, or a CSV's rows."""
     if not data:
         raise errors.ValidationError("The file is empty.", fields={"file": "empty"})
     kind = sniff(data)
     if kind is None:
         raise errors.UnsupportedType(
-            "This file is not a spreadsheet. Upload an Excel workbook (.xlsx, .xls) or a CSV "
-            "file.", fields={"file": "not xlsx, xls or csv"})
+            "This file is not a spreadsheet. Upload an Excel workbook (.xlsx, .xls) or a CSV file.",
+            fields={"file": "not xlsx, xls or csv"},
+        )
     if kind == CSV:
         table = _read_csv(data, max_rows)
     else:
@@ -153,31 +194,38 @@ def check_zip(data: bytes, max_unzipped: int) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except Exception:  # BadZipFile, ValueError, EOFError, struct.error ...
-        raise errors.ValidationError("The xlsx file is damaged (it is not a readable zip).",
-                                     fields={"file": "damaged"}) from None
+        raise errors.ValidationError(
+            "The xlsx file is damaged (it is not a readable zip).", fields={"file": "damaged"}
+        ) from None
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_MEMBERS:
-            raise errors.TooLarge(f"The xlsx file holds {len(infos)} parts; that is not a "
-                                  "normal workbook.", fields={"file": "too many parts"})
+            raise errors.TooLarge(
+                f"The xlsx file holds {len(infos)} parts; that is not a normal workbook.",
+                fields={"file": "too many parts"},
+            )
         names = {i.filename.lower() for i in infos}
         if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
             raise errors.UnsupportedType(
                 "This is a zip file but not an Excel workbook (.xlsx).",
-                fields={"file": "zip without an Excel workbook"})
+                fields={"file": "zip without an Excel workbook"},
+            )
         declared = sum(i.file_size for i in infos)
         if declared > max_unzipped:
             raise errors.TooLarge(
                 f"The xlsx file expands to {declared // (1024 * 1024)} MiB; the most this "
                 f"server reads is {max_unzipped // (1024 * 1024)} MiB. Split it into "
-                "smaller files.", fields={"file": "uncompressed size over the limit"},
-                extra={"limit": max_unzipped})
+                "smaller files.",
+                fields={"file": "uncompressed size over the limit"},
+                extra={"limit": max_unzipped},
+            )
         try:
             for info in infos:
                 if info.flag_bits & 0x1:
                     raise errors.ValidationError(
                         "The xlsx file is encrypted; save it without a password.",
-                        fields={"file": "encrypted"})
+                        fields={"file": "encrypted"},
+                    )
                 with zf.open(info) as member:
                     # zipfile reads at most the declared size, then checks the CRC.
                     while member.read(1 << 20):
@@ -185,8 +233,10 @@ def check_zip(data: bytes, max_unzipped: int) -> None:
         except errors.AppError:
             raise
         except Exception:  # BadZipFile, zlib.error, EOFError, NotImplementedError ...
-            raise errors.ValidationError("The xlsx file is damaged (a part of it cannot be "
-                                         "unpacked).", fields={"file": "damaged"}) from None
+            raise errors.ValidationError(
+                "The xlsx file is damaged (a part of it cannot be unpacked).",
+                fields={"file": "damaged"},
+            ) from None
 
 
 #: How long reading one workbook may take in the child process.
@@ -196,13 +246,18 @@ READ_TIMEOUT = 120
 def _read_in_child(data: bytes, limit: int) -> sheet_reader.Result:
     """sheet_reader.read() in a child process: a crash there cannot take the server down."""
     try:
-        done = subprocess.run(sheet_reader.command(limit),
-                              input=data, capture_output=True, timeout=READ_TIMEOUT,
-                              check=False)
+        done = subprocess.run(
+            sheet_reader.command(limit),
+            input=data,
+            capture_output=True,
+            timeout=READ_TIMEOUT,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise errors.ValidationError(
             f"Reading the spreadsheet took longer than {READ_TIMEOUT} s; it may be damaged.",
-            fields={"file": "too slow to read"}) from None
+            fields={"file": "too slow to read"},
+        ) from None
     if done.returncode == 0:
         try:
             result = pickle.loads(done.stdout)  # our own child's answer
@@ -210,8 +265,11 @@ def _read_in_child(data: bytes, limit: int) -> sheet_reader.Result:
             result = None
         if isinstance(result, tuple) and result:
             return result
-    log.warning("Reading a workbook in a child process failed (exit code %s): %s",
-                done.returncode, done.stderr.decode(errors="replace").strip()[-300:])
+    log.warning(
+        "Reading a workbook in a child process failed (exit code %s): %s",
+        done.returncode,
+        done.stderr.decode(errors="replace").strip()[-300:],
+    )
     return ("error", "crashed", done.returncode)
 
 
@@ -225,26 +283,34 @@ def _read_workbook(data: bytes, kind: str, max_rows: int) -> Table:
     if problem == "too_many_rows":
         _too_many_rows(int(result[2]), max_rows)
     if problem == "empty":
-        raise errors.ValidationError("The workbook has no sheet with data.",
-                                     fields={"file": "empty"})
+        raise errors.ValidationError(
+            "The workbook has no sheet with data.", fields={"file": "empty"}
+        )
     if problem == "password":
-        raise errors.ValidationError(f"The {label} file is password protected; save it "
-                                     "without a password.", fields={"file": "encrypted"})
+        raise errors.ValidationError(
+            f"The {label} file is password protected; save it without a password.",
+            fields={"file": "encrypted"},
+        )
     if problem in ("crashed", "memory"):
         raise errors.ValidationError(
             f"The {label} file cannot be read: it is damaged, or its used area is far larger "
             "than its data (a stray cell far to the right or below?). Delete the empty rows "
-            "and columns, save it, and try again.", fields={"file": "damaged or too large"})
+            "and columns, save it, and try again.",
+            fields={"file": "damaged or too large"},
+        )
     raise errors.ValidationError(
         f"The {label} file is damaged or not a workbook this program can read.",
-        fields={"file": "damaged"})
+        fields={"file": "damaged"},
+    )
 
 
 def _too_many_rows(count: int, max_rows: int) -> None:
     raise errors.TooLarge(
         f"The spreadsheet has {count:,} rows; at most {max_rows:,} can be read at once. "
-        "Split it into smaller files.", fields={"file": "too many rows"},
-        extra={"limit": max_rows})
+        "Split it into smaller files.",
+        fields={"file": "too many rows"},
+        extra={"limit": max_rows},
+    )
 
 
 def decode_text(data: bytes) -> str:
@@ -261,8 +327,9 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise errors.ValidationError(
-        "The CSV file is not UTF-8 or GBK text. Save it from Excel as \"CSV UTF-8\".",
-        fields={"file": "unknown text encoding"})
+        'The CSV file is not UTF-8 or GBK text. Save it from Excel as "CSV UTF-8".',
+        fields={"file": "unknown text encoding"},
+    )
 
 
 def _delimiter(text: str) -> str:
@@ -276,8 +343,10 @@ def _delimiter(text: str) -> str:
 def _read_csv(data: bytes, max_rows: int) -> Table:
     text = decode_text(data)
     if "\x00" in text:
-        raise errors.UnsupportedType("This file is not a spreadsheet (it holds binary data).",
-                                     fields={"file": "not xlsx, xls or csv"})
+        raise errors.UnsupportedType(
+            "This file is not a spreadsheet (it holds binary data).",
+            fields={"file": "not xlsx, xls or csv"},
+        )
     rows: list[list[Any]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
@@ -286,8 +355,10 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
                 _too_many_rows(len(rows) + 1 + sum(1 for _ in reader), max_rows)
             rows.append(row)
     except csv.Error as exc:
-        raise errors.ValidationError(f"The CSV file cannot be read at line {reader.line_num}: "
-                                     f"{exc}.", fields={"file": "damaged"}) from None
+        raise errors.ValidationError(
+            f"The CSV file cannot be read at line {reader.line_num}: {exc}.",
+            fields={"file": "damaged"},
+        ) from None
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     return Table(CSV, "", rows)
@@ -327,8 +398,9 @@ class ColumnMap:
         return {
             "header_row": self.header_row,
             "columns": [c.__dict__.copy() for c in self.columns],
-            "mapping": {f: (headers.get(self.fields[f]) if f in self.fields else None)
-                        for f in all_fields},
+            "mapping": {
+                f: (headers.get(self.fields[f]) if f in self.fields else None) for f in all_fields
+            },
             "fields": list(all_fields),
         }
 
@@ -348,13 +420,15 @@ def parse_override(raw: Any, fields: Sequence[str]) -> dict[str, str | int | Non
         try:
             raw = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            raise errors.ValidationError("mapping must be a JSON object such as "
-                                         '{"name": "品名", "price": "单价"}.',
-                                         fields={"mapping": "not valid JSON"}) from None
+            raise errors.ValidationError(
+                'mapping must be a JSON object such as {"name": "品名", "price": "单价"}.',
+                fields={"mapping": "not valid JSON"},
+            ) from None
     if not isinstance(raw, dict):
-        raise errors.ValidationError("mapping must be a JSON object such as "
-                                     '{"name": "品名", "price": "单价"}.',
-                                     fields={"mapping": "must be an object"})
+        raise errors.ValidationError(
+            'mapping must be a JSON object such as {"name": "品名", "price": "单价"}.',
+            fields={"mapping": "must be an object"},
+        )
     problems: dict[str, str] = {}
     out: dict[str, str | int | None] = {}
     for key, value in raw.items():
@@ -371,9 +445,12 @@ def parse_override(raw: Any, fields: Sequence[str]) -> dict[str, str | int | Non
     return out
 
 
-def map_columns(table: Table, synonyms: Mapping[str, tuple[str, ...]],
-                override: Mapping[str, str | int | None] | None = None,
-                required: Sequence[Sequence[str]] = ()) -> ColumnMap:
+def map_columns(
+    table: Table,
+    synonyms: Mapping[str, tuple[str, ...]],
+    override: Mapping[str, str | int | None] | None = None,
+    required: Sequence[Sequence[str]] = (),
+) -> ColumnMap:
     """Find the header row and map its columns to fields.
 
     `required` lists groups of fields of which at least one must be mapped,
@@ -389,8 +466,14 @@ def map_columns(table: Table, synonyms: Mapping[str, tuple[str, ...]],
         if score > best_score:
             best, best_score = i, score
     if best is None:
-        first = next((i for i, r in enumerate(table.rows[:HEADER_SEARCH_ROWS])
-                      if any(cell_text(c).strip() for c in r)), 0)
+        first = next(
+            (
+                i
+                for i, r in enumerate(table.rows[:HEADER_SEARCH_ROWS])
+                if any(cell_text(c).strip() for c in r)
+            ),
+            0,
+        )
         if not any(isinstance(v, int) for v in override.values()):
             seen = [cell_text(c).strip() for c in table.rows[first] if cell_text(c).strip()]
             known = " / ".join(names[0] for names in synonyms.values())
@@ -399,7 +482,8 @@ def map_columns(table: Table, synonyms: Mapping[str, tuple[str, ...]],
                 f"{known}. Found: {', '.join(seen[:20]) or '(empty)'}. Choose the columns "
                 "yourself with a mapping.",
                 fields={"header": "no known column names"},
-                extra={"columns": seen[:MAX_COLUMNS]})
+                extra={"columns": seen[:MAX_COLUMNS]},
+            )
         best = first
     header = table.rows[best]
     lookup = {s: f for f, names in synonyms.items() for s in names}
@@ -434,18 +518,23 @@ def map_columns(table: Table, synonyms: Mapping[str, tuple[str, ...]],
         if target is None and fld in fields:
             columns[fields.pop(fld)].field = None
     if problems:
-        raise errors.ValidationError("The column mapping names columns the file does not have.",
-                                     fields=problems,
-                                     extra={"columns": [c.header for c in columns]})
+        raise errors.ValidationError(
+            "The column mapping names columns the file does not have.",
+            fields=problems,
+            extra={"columns": [c.header for c in columns]},
+        )
     for group in required:
         if not any(f in fields for f in group):
             names = " or ".join(f"{synonyms[f][0]}/{f}" for f in group)
             raise errors.ValidationError(
                 f"The file has no {names} column. Found: "
                 f"{', '.join(c.header for c in columns if c.header) or '(no headers)'}.",
-                fields={"header": f"missing column: {' or '.join(group)}",
-                        **{f: "no column" for f in group}},
-                extra={"columns": [c.header for c in columns]})
+                fields={
+                    "header": f"missing column: {' or '.join(group)}",
+                    **{f: "no column" for f in group},
+                },
+                extra={"columns": [c.header for c in columns]},
+            )
     return ColumnMap(best, table.row_number(best), columns, fields)
 
 
@@ -478,20 +567,31 @@ class ParsedProducts:
     def error(self, row: int, fld: str, reason: str, code: str = "invalid") -> dict[str, Any]:
         col = self.mapping.fields.get(fld)
         column = self.mapping.columns[col] if col is not None else None
-        return {"row": row, "column": column.header if column else fld,
-                "letter": column.letter if column else None, "field": fld,
-                "reason": reason, "code": code}
+        return {
+            "row": row,
+            "column": column.header if column else fld,
+            "letter": column.letter if column else None,
+            "field": fld,
+            "reason": reason,
+            "code": code,
+        }
 
     def describe(self) -> dict[str, Any]:
-        return {"sheet": self.table.sheet, "kind": self.table.kind,
-                **self.mapping.describe(PRODUCT_FIELDS)}
+        return {
+            "sheet": self.table.sheet,
+            "kind": self.table.kind,
+            **self.mapping.describe(PRODUCT_FIELDS),
+        }
 
 
-def parse_products(table: Table, override: Mapping[str, str | int | None] | None = None,
-                   *, max_rows: int = MAX_ROWS) -> ParsedProducts:
+def parse_products(
+    table: Table,
+    override: Mapping[str, str | int | None] | None = None,
+    *,
+    max_rows: int = MAX_ROWS,
+) -> ParsedProducts:
     """Check each row of a product sheet; values are clean, prices in cents."""
-    mapping = map_columns(table, PRODUCT_SYNONYMS, override, required=(("name", "sku"),
-                                                                       ("price",)))
+    mapping = map_columns(table, PRODUCT_SYNONYMS, override, required=(("name", "sku"), ("price",)))
     parsed = ParsedProducts(table, mapping)
     first = mapping.header_index + 1
     body = table.rows[first:]
@@ -499,8 +599,12 @@ def parse_products(table: Table, override: Mapping[str, str | int | None] | None
     product = kinds.PRODUCT.checks()
     checks = [(fld, col, product[fld]) for fld, col in mapping.fields.items() if fld != "price"]
     price_col = mapping.fields.get("price")
-    empty_price = ("is empty. A formula cell reads as empty when the file was saved without "
-                   "its value: open and save it in Excel" if table.kind != CSV else "is required")
+    empty_price = (
+        "is empty. A formula cell reads as empty when the file was saved without "
+        "its value: open and save it in Excel"
+        if table.kind != CSV
+        else "is required"
+    )
     seen: dict[str, list[int]] = {}
     seen_names: dict[str, list[int]] = {}
     rows, row_errors = parsed.rows, parsed.row_errors
@@ -545,8 +649,9 @@ def parse_products(table: Table, override: Mapping[str, str | int | None] | None
         elif name:
             seen_names.setdefault(name.casefold(), []).append(number)
     for key, numbers, fld, code in (
-            *((k, v, "sku", "duplicate_sku") for k, v in seen.items()),
-            *((k, v, "name", "duplicate_name") for k, v in seen_names.items())):
+        *((k, v, "sku", "duplicate_sku") for k, v in seen.items()),
+        *((k, v, "name", "duplicate_name") for k, v in seen_names.items()),
+    ):
         if len(numbers) < 2:
             continue
         what = "SKU" if fld == "sku" else "name (rows without a SKU are matched by name)"
@@ -554,7 +659,12 @@ def parse_products(table: Table, override: Mapping[str, str | int | None] | None
             # At most ten other rows named: a SKU repeated 10,000 times stays linear.
             others = [str(n) for n in itertools.islice((n for n in numbers if n != number), 10)]
             more = " ..." if len(numbers) > 11 else ""
-            row_errors.append(parsed.error(
-                number, fld, f"the same {what} {key!r} is also in row(s) {', '.join(others)}{more}",
-                code))
+            row_errors.append(
+                parsed.error(
+                    number,
+                    fld,
+                    f"the same {what} {key!r} is also in row(s) {', '.join(others)}{more}",
+                    code,
+                )
+            )
     return parsed

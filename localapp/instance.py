@@ -51,8 +51,9 @@ class AlreadyRunning(errors.AppError):
     code = "already_running"
     title = "Already running"
 
-    def __init__(self, message: str, *, answer: dict[str, Any] | None = None,
-                 pid: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, answer: dict[str, Any] | None = None, pid: int | None = None
+    ) -> None:
         super().__init__(message)
         self.answer = answer or {}
         self.pid = pid
@@ -72,8 +73,13 @@ class Instance:
 
     def publish(self, port: int, mode: str) -> None:
         """Tell later launches where we are: written once the server listens."""
-        info = {"pid": os.getpid(), "port": port, "mode": mode, "secret": self.raise_secret,
-                "started": time.time()}
+        info = {
+            "pid": os.getpid(),
+            "port": port,
+            "mode": mode,
+            "secret": self.raise_secret,
+            "started": time.time(),
+        }
         tmp = self.info_path.with_name(f".{INFO_NAME}.{os.getpid()}.tmp")
         # 0600 from the start: the raise secret is for this user's programs only.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -109,8 +115,11 @@ def _knock(info: dict[str, Any], timeout: float = 3.0) -> dict[str, Any]:
     """POST to the running instance's raise endpoint; its JSON answer."""
     port = int(info["port"])
     req = urllib.request.Request(
-        f"http://127.0.0.1:{port}{RAISE_PATH}", data=b"{}", method="POST",
-        headers={RAISE_HEADER: str(info["secret"]), "Content-Type": "application/json"})
+        f"http://127.0.0.1:{port}{RAISE_PATH}",
+        data=b"{}",
+        method="POST",
+        headers={RAISE_HEADER: str(info["secret"]), "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         answer = json.loads(resp.read() or b"{}")
     return answer if isinstance(answer, dict) else {}
@@ -139,9 +148,12 @@ def claim(data_dir: Path, wait: float = 5.0) -> Instance:
             else:
                 raise AlreadyRunning(
                     f"localapp is already running for {data_dir} (pid {info.get('pid')})",
-                    answer=answer, pid=info.get("pid"))
+                    answer=answer,
+                    pid=info.get("pid"),
+                )
         if time.monotonic() >= deadline:
             raise AlreadyRunning(
                 f"localapp is already running for {data_dir}, but it does not answer; "
-                "if it is still starting or closing, try again in a moment")
+                "if it is still starting or closing, try again in a moment"
+            )
         time.sleep(0.2)

@@ -97,8 +97,7 @@ class Kind:
 
     def export_columns(self) -> tuple[tuple[str, str, int], ...]:
         """(field, zh-CN header, width) of the exported fields, in declaration order."""
-        return tuple((n, label_text(f.label), f.export)
-                     for n, f in self.fields.items() if f.export)
+        return tuple((n, label_text(f.label), f.export) for n, f in self.fields.items() if f.export)
 
     def checked(self) -> dict[str, Field]:
         """The fields a client may send, each with its check, in declaration order."""
@@ -110,12 +109,29 @@ class Kind:
 
     def describe(self) -> dict[str, Any]:
         """The kind as `GET /api/kinds` shows it."""
-        shown = ("type", "label", "search", "sort", "filter", "export", "ref", "quiet",
-                 "joined", "blob", "required")
-        return {"table": self.table, "noun": self.noun, "key": self.key, "synced": self.synced,
-                "fields": {n: {k: getattr(f, k) for k in shown
-                               if getattr(f, k) not in (None, False, 0, "")}
-                           for n, f in self.fields.items()}}
+        shown = (
+            "type",
+            "label",
+            "search",
+            "sort",
+            "filter",
+            "export",
+            "ref",
+            "quiet",
+            "joined",
+            "blob",
+            "required",
+        )
+        return {
+            "table": self.table,
+            "noun": self.noun,
+            "key": self.key,
+            "synced": self.synced,
+            "fields": {
+                n: {k: getattr(f, k) for k in shown if getattr(f, k) not in (None, False, 0, "")}
+                for n, f in self.fields.items()
+            },
+        }
 
 
 _CREATED = Field("time", "common.createdAt", sort=True, quiet=True)
@@ -132,100 +148,226 @@ DEFAULT_TASK_TYPES: tuple[dict[str, Any], ...] = (
     {"id": "6", "name": "上线", "color": "#13c2c2", "enabled": True},
 )
 
-PROJECT = Kind("projects", "project", {
-    "name": Field("text", "schedule.field.projectName", search=True, sort=True,
-                  check=c.text(200, required=True), required=True),
-    "owner": Field("text", "schedule.field.owner", search=True, sort=True, filter="exact",
-                   check=c.text(100), default=str),
-    "status": Field("text", "schedule.field.status", sort=True, filter="exact",
-                    check=c.text(40, default="active"), default=lambda: "active"),
-    "start": Field("date", "schedule.field.start", sort=True, check=c.date_text(required=False)),
-    "end": Field("date", "schedule.field.end", sort=True, check=c.date_text(required=False)),
-    "notes": Field("text", "schedule.field.notes", search=True, check=_NOTES, default=str),
-    "created_at": _CREATED,
-    "updated_at": Field("time", "common.updatedAt", sort=True),
-}, aliases={"project_id": "id"})
+PROJECT = Kind(
+    "projects",
+    "project",
+    {
+        "name": Field(
+            "text",
+            "schedule.field.projectName",
+            search=True,
+            sort=True,
+            check=c.text(200, required=True),
+            required=True,
+        ),
+        "owner": Field(
+            "text",
+            "schedule.field.owner",
+            search=True,
+            sort=True,
+            filter="exact",
+            check=c.text(100),
+            default=str,
+        ),
+        "status": Field(
+            "text",
+            "schedule.field.status",
+            sort=True,
+            filter="exact",
+            check=c.text(40, default="active"),
+            default=lambda: "active",
+        ),
+        "start": Field(
+            "date", "schedule.field.start", sort=True, check=c.date_text(required=False)
+        ),
+        "end": Field("date", "schedule.field.end", sort=True, check=c.date_text(required=False)),
+        "notes": Field("text", "schedule.field.notes", search=True, check=_NOTES, default=str),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "common.updatedAt", sort=True),
+    },
+    aliases={"project_id": "id"},
+)
 
-TASK = Kind("tasks", "task", {
-    "project_id": Field("ref", "schedule.csv.project", filter="ids", export=24,
-                        ref="projects", check=c.ref(required=True), required=True),
-    "name": Field("text", "schedule.csv.task", search=True, sort=True, export=32,
-                  check=c.text(200, required=True), required=True),
-    "type_id": Field("ref", "schedule.csv.type", filter="ids", export=12, ref="task_types",
-                     check=c.ref(required=False)),
-    "start": Field("date", "schedule.csv.start", sort=True, export=12,
-                   check=c.date_text(required=True), required=True),
-    "end": Field("date", "schedule.csv.end", sort=True, export=12,
-                 check=c.date_text(required=True), required=True),
-    "assignee": Field("text", "schedule.csv.assignee", search=True, sort=True, filter="exact",
-                      export=12, check=c.text(100), default=str),
-    "progress": Field("int", "schedule.csv.progress", sort=True, export=9, check=c.percent,
-                      default=lambda: 0),
-    "milestone": Field("bool", "schedule.csv.milestone", filter="flag", export=8,
-                       check=c.flag(False), default=lambda: False),
-    "depends_on": Field("refs", "schedule.csv.dependsOn", export=30, ref="tasks",
-                        check=c.ref_list, default=list),
-    "notes": Field("text", "schedule.csv.notes", search=True, export=30, check=_NOTES,
-                   default=str),
-    "created_at": _CREATED,
-    "updated_at": Field("time", "common.updatedAt", sort=True),
-})
+TASK = Kind(
+    "tasks",
+    "task",
+    {
+        "project_id": Field(
+            "ref",
+            "schedule.csv.project",
+            filter="ids",
+            export=24,
+            ref="projects",
+            check=c.ref(required=True),
+            required=True,
+        ),
+        "name": Field(
+            "text",
+            "schedule.csv.task",
+            search=True,
+            sort=True,
+            export=32,
+            check=c.text(200, required=True),
+            required=True,
+        ),
+        "type_id": Field(
+            "ref",
+            "schedule.csv.type",
+            filter="ids",
+            export=12,
+            ref="task_types",
+            check=c.ref(required=False),
+        ),
+        "start": Field(
+            "date",
+            "schedule.csv.start",
+            sort=True,
+            export=12,
+            check=c.date_text(required=True),
+            required=True,
+        ),
+        "end": Field(
+            "date",
+            "schedule.csv.end",
+            sort=True,
+            export=12,
+            check=c.date_text(required=True),
+            required=True,
+        ),
+        "assignee": Field(
+            "text",
+            "schedule.csv.assignee",
+            search=True,
+            sort=True,
+            filter="exact",
+            export=12,
+            check=c.text(100),
+            default=str,
+        ),
+        "progress": Field(
+            "int", "schedule.csv.progress", sort=True, export=9, check=c.percent, default=lambda: 0
+        ),
+        "milestone": Field(
+            "bool",
+            "schedule.csv.milestone",
+            filter="flag",
+            export=8,
+            check=c.flag(False),
+            default=lambda: False,
+        ),
+        "depends_on": Field(
+            "refs", "schedule.csv.dependsOn", export=30, ref="tasks", check=c.ref_list, default=list
+        ),
+        "notes": Field(
+            "text", "schedule.csv.notes", search=True, export=30, check=_NOTES, default=str
+        ),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "common.updatedAt", sort=True),
+    },
+)
 
-TASK_TYPE = Kind("task_types", "task type", {
-    "name": Field("text", "schedule.field.typeName", search=True, sort=True,
-                  check=c.text(50, required=True), required=True),
-    "color": Field("color", "schedule.field.color", check=c.colour("#1890ff"),
-                   default=lambda: "#1890ff"),
-    "enabled": Field("bool", "schedule.field.enabled", filter="flag", check=c.flag(True),
-                     default=lambda: True),
-    "created_at": _CREATED,
-}, seeds=DEFAULT_TASK_TYPES)
+TASK_TYPE = Kind(
+    "task_types",
+    "task type",
+    {
+        "name": Field(
+            "text",
+            "schedule.field.typeName",
+            search=True,
+            sort=True,
+            check=c.text(50, required=True),
+            required=True,
+        ),
+        "color": Field(
+            "color", "schedule.field.color", check=c.colour("#1890ff"), default=lambda: "#1890ff"
+        ),
+        "enabled": Field(
+            "bool",
+            "schedule.field.enabled",
+            filter="flag",
+            check=c.flag(True),
+            default=lambda: True,
+        ),
+        "created_at": _CREATED,
+    },
+    seeds=DEFAULT_TASK_TYPES,
+)
 
 #: the currency a product has unless it says otherwise
 DEFAULT_CURRENCY = "CNY"
 
-PRODUCT = Kind("products", "product", {
-    "sku": Field("text", "catalogue.field.sku", export=16, check=c.text(100), default=str),
-    "name": Field("text", "catalogue.field.name", export=32, check=c.text(200, required=True),
-                  required=True),
-    "spec": Field("text", "catalogue.field.spec", export=20, check=c.text(200), default=str),
-    "unit": Field("text", "catalogue.field.unit", export=8, check=c.text(20), default=str),
-    # checked by the catalogue: cents, or `price_decimal` as text (catalogue.py)
-    "price": Field("money", "catalogue.field.price", export=12, required=True),
-    "currency": Field("currency", "catalogue.field.currency", export=8,
-                      check=c.currency(DEFAULT_CURRENCY), default=lambda: DEFAULT_CURRENCY),
-    "category": Field("text", "catalogue.field.category", export=14, check=c.text(100),
-                      default=str),
-    "supplier": Field("text", "catalogue.field.supplier", export=20, check=c.text(200),
-                      default=str),
-    "tags": Field("tags", "catalogue.field.tags", export=16, check=c.tags, default=list),
-    "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
-    # reordered or shortened by an edit; added by an upload (catalogue.py)
-    "images": Field("keys", "catalogue.field.images", blob="images", default=list),
-    # a log of every price, joined across devices rather than chosen between
-    "price_history": Field("json", "catalogue.field.priceHistory", quiet=True, joined=True),
-    "created_at": _CREATED,
-    "updated_at": Field("time", "catalogue.field.updatedAt", export=24),
-})
+PRODUCT = Kind(
+    "products",
+    "product",
+    {
+        "sku": Field("text", "catalogue.field.sku", export=16, check=c.text(100), default=str),
+        "name": Field(
+            "text",
+            "catalogue.field.name",
+            export=32,
+            check=c.text(200, required=True),
+            required=True,
+        ),
+        "spec": Field("text", "catalogue.field.spec", export=20, check=c.text(200), default=str),
+        "unit": Field("text", "catalogue.field.unit", export=8, check=c.text(20), default=str),
+        # checked by the catalogue: cents, or `price_decimal` as text (catalogue.py)
+        "price": Field("money", "catalogue.field.price", export=12, required=True),
+        "currency": Field(
+            "currency",
+            "catalogue.field.currency",
+            export=8,
+            check=c.currency(DEFAULT_CURRENCY),
+            default=lambda: DEFAULT_CURRENCY,
+        ),
+        "category": Field(
+            "text", "catalogue.field.category", export=14, check=c.text(100), default=str
+        ),
+        "supplier": Field(
+            "text", "catalogue.field.supplier", export=20, check=c.text(200), default=str
+        ),
+        "tags": Field("tags", "catalogue.field.tags", export=16, check=c.tags, default=list),
+        "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
+        # reordered or shortened by an edit; added by an upload (catalogue.py)
+        "images": Field("keys", "catalogue.field.images", blob="images", default=list),
+        # a log of every price, joined across devices rather than chosen between
+        "price_history": Field("json", "catalogue.field.priceHistory", quiet=True, joined=True),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "catalogue.field.updatedAt", export=24),
+    },
+)
 
-IMAGE = Kind("images", "image", {
-    "key": Field("text", "catalogue.field.images", blob="images"),
-    "created_at": _CREATED,
-}, key="key")
+IMAGE = Kind(
+    "images",
+    "image",
+    {
+        "key": Field("text", "catalogue.field.images", blob="images"),
+        "created_at": _CREATED,
+    },
+    key="key",
+)
 
-ORDER = Kind("orders", "order", {
-    "number": Field("text", "catalogue.orders.col.number"),
-    "customer": Field("text", "catalogue.orders.col.customer"),
-    "date": Field("date", "catalogue.orders.col.date"),
-    "source_file": Field("json", "catalogue.orders.sourceFile", blob="orders"),
-    "attachments": Field("json", "catalogue.orders.attachments", blob="images"),
-    "created_at": _CREATED,
-})
+ORDER = Kind(
+    "orders",
+    "order",
+    {
+        "number": Field("text", "catalogue.orders.col.number"),
+        "customer": Field("text", "catalogue.orders.col.customer"),
+        "date": Field("date", "catalogue.orders.col.date"),
+        "source_file": Field("json", "catalogue.orders.sourceFile", blob="orders"),
+        "attachments": Field("json", "catalogue.orders.attachments", blob="images"),
+        "created_at": _CREATED,
+    },
+)
 
-DATA_EXTRA = Kind("data_extras", "data document", {
-    "value": Field("json", ""),
-    "created_at": _CREATED,
-}, key="key")
+DATA_EXTRA = Kind(
+    "data_extras",
+    "data document",
+    {
+        "value": Field("json", ""),
+        "created_at": _CREATED,
+    },
+    key="key",
+)
 
 KINDS: tuple[Kind, ...] = (PROJECT, TASK, TASK_TYPE, PRODUCT, IMAGE, ORDER, DATA_EXTRA)
 
@@ -247,7 +389,8 @@ def _zh() -> dict[str, Any]:
     from .paths import ui_root
 
     data: dict[str, Any] = json.loads(
-        ui_root().joinpath("i18n", "zh-CN.json").read_text(encoding="utf-8"))
+        ui_root().joinpath("i18n", "zh-CN.json").read_text(encoding="utf-8")
+    )
     return data
 
 

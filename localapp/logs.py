@@ -41,4 +41,5 @@ def setup(level: str = "INFO", stream: TextIO | None = None) -> None:
         logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
     if bad:
         logging.getLogger(__name__).warning(
-            "LOG_LEVEL=%s is not one of %s; using INFO", level, ", ".join(LEVELS))
+            "LOG_LEVEL=%s is not one of %s; using INFO", level, ", ".join(LEVELS)
+        )

@@ -74,8 +74,10 @@ def parse_money(value: Any) -> int:
 def parse_cents(value: Any) -> int:
     """A price already in cents (the API's `price`): a whole number, not negative."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise Invalid("must be a whole number of cents (1250 for 12.50), or send "
-                      "price_decimal as text", "not_a_number")
+        raise Invalid(
+            "must be a whole number of cents (1250 for 12.50), or send price_decimal as text",
+            "not_a_number",
+        )
     if isinstance(value, float):
         if not value.is_integer():
             raise Invalid("must be a whole number of cents (1250 for 12.50)", "not_a_number")

@@ -54,18 +54,60 @@ _P = imports.PRODUCT_SYNONYMS
 LINE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "sku": _P["sku"],
     "name": _P["name"],
-    "qty": ("数量", "订购数量", "订货数量", "采购数量", "件数", "数目", "qty", "quantity", "count",
-            "pcs"),
+    "qty": (
+        "数量",
+        "订购数量",
+        "订货数量",
+        "采购数量",
+        "件数",
+        "数目",
+        "qty",
+        "quantity",
+        "count",
+        "pcs",
+    ),
     "unit_price": _P["price"],
-    "amount": ("金额", "小计", "总价", "总额", "金额合计", "amount", "subtotal", "lineamount",
-               "linetotal", "total"),
+    "amount": (
+        "金额",
+        "小计",
+        "总价",
+        "总额",
+        "金额合计",
+        "amount",
+        "subtotal",
+        "lineamount",
+        "linetotal",
+        "total",
+    ),
 }
 LINE_FIELDS = tuple(LINE_SYNONYMS)
 INFO_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "number": ("订单号", "单号", "订单编号", "订单", "采购单号", "销售单号", "单据编号", "ordernumber",
-               "orderno", "order", "po", "pono", "number"),
-    "customer": ("客户", "客户名称", "购买方", "采购方", "购货单位", "收货人", "customer", "client",
-                 "buyer"),
+    "number": (
+        "订单号",
+        "单号",
+        "订单编号",
+        "订单",
+        "采购单号",
+        "销售单号",
+        "单据编号",
+        "ordernumber",
+        "orderno",
+        "order",
+        "po",
+        "pono",
+        "number",
+    ),
+    "customer": (
+        "客户",
+        "客户名称",
+        "购买方",
+        "采购方",
+        "购货单位",
+        "收货人",
+        "customer",
+        "client",
+        "buyer",
+    ),
     "date": ("日期", "订单日期", "下单日期", "制单日期", "date", "orderdate"),
 }
 _TOTAL_WORDS = {"合计", "总计", "小计", "共计", "total", "sum", "grandtotal"}
@@ -97,8 +139,10 @@ class OrderWarning:
 
 def warnings_fields(warnings: list[OrderWarning]) -> dict[str, Any]:
     """`warnings` (English sentences) and `warning_codes` (the same, as codes) of a record."""
-    return {"warnings": [w.message for w in warnings],
-            "warning_codes": [w.code_dict() for w in warnings]}
+    return {
+        "warnings": [w.message for w in warnings],
+        "warning_codes": [w.code_dict() for w in warnings],
+    }
 
 
 @dataclass(frozen=True)
@@ -165,7 +209,7 @@ def read_info(rows: list[list[Any]]) -> dict[str, Any]:
                 continue
             key = _info_key(text)
             if key and key not in info:
-                value = next((c for c in cells[i + 1:] if cell_text(c).strip()), None)
+                value = next((c for c in cells[i + 1 :] if cell_text(c).strip()), None)
                 if value is not None:
                     info[key] = value
     return info
@@ -186,16 +230,15 @@ class Orders:
 
     # -- reading the file ---------------------------------------------------------
 
-    def parse_sheet(self, data: bytes) -> tuple[imports.Table, imports.ColumnMap,
-                                                 dict[str, Any]]:
+    def parse_sheet(self, data: bytes) -> tuple[imports.Table, imports.ColumnMap, dict[str, Any]]:
         table = imports.read_table(data, max_rows=MAX_LINES)
-        mapping = imports.map_columns(table, LINE_SYNONYMS,
-                                      required=(("sku", "name"), ("qty",)))
-        info = read_info(table.rows[:mapping.header_index])
+        mapping = imports.map_columns(table, LINE_SYNONYMS, required=(("sku", "name"), ("qty",)))
+        info = read_info(table.rows[: mapping.header_index])
         return table, mapping, info
 
-    def _lines(self, table: imports.Table, mapping: imports.ColumnMap
-               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _lines(
+        self, table: imports.Table, mapping: imports.ColumnMap
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(lines, row errors); lines carry Decimal qty and stated values, unmatched."""
         lines: list[dict[str, Any]] = []
         problems: list[dict[str, Any]] = []
@@ -203,11 +246,18 @@ class Orders:
 
         def error(row: int, fld: str, reason: str, code: str) -> None:
             col = headers.get(mapping.fields.get(fld, -1))
-            problems.append({"row": row, "column": col.header if col else fld,
-                             "letter": col.letter if col else None, "field": fld,
-                             "reason": reason, "code": code})
+            problems.append(
+                {
+                    "row": row,
+                    "column": col.header if col else fld,
+                    "letter": col.letter if col else None,
+                    "field": fld,
+                    "reason": reason,
+                    "code": code,
+                }
+            )
 
-        for offset, cells in enumerate(table.rows[mapping.header_index + 1:]):
+        for offset, cells in enumerate(table.rows[mapping.header_index + 1 :]):
             number = table.row_number(mapping.header_index + 1 + offset)
 
             def cell(fld: str, cells: list[Any] = cells) -> Any:
@@ -223,13 +273,17 @@ class Orders:
             if first_words & _TOTAL_WORDS and "qty" not in filled:
                 continue  # a 合计 / total row under the lines
             if len(lines) >= MAX_LINES:
-                raise errors.TooLarge(f"An order can have at most {MAX_LINES:,} lines.",
-                                      fields={"file": "too many lines"})
-            line: dict[str, Any] = {"row": number, "sku": texts["sku"][:100],
-                                    "name": texts["name"][:200]}
+                raise errors.TooLarge(
+                    f"An order can have at most {MAX_LINES:,} lines.",
+                    fields={"file": "too many lines"},
+                )
+            line: dict[str, Any] = {
+                "row": number,
+                "sku": texts["sku"][:100],
+                "name": texts["name"][:200],
+            }
             ok = True
-            for fld, parse in (("qty", _qty), ("unit_price", parse_money),
-                               ("amount", parse_money)):
+            for fld, parse in (("qty", _qty), ("unit_price", parse_money), ("amount", parse_money)):
                 if fld not in filled:
                     line[fld] = None
                     continue
@@ -247,8 +301,9 @@ class Orders:
 
     # -- creating -----------------------------------------------------------------
 
-    def upload(self, data: bytes, client_name: str | None, *, fields: Mapping[str, str],
-               by: str = "") -> dict[str, Any]:
+    def upload(
+        self, data: bytes, client_name: str | None, *, fields: Mapping[str, str], by: str = ""
+    ) -> dict[str, Any]:
         """Turn an uploaded order file (or image) into a stored order; returns it."""
         given = self._form_fields(fields)
         name = display_name(client_name, "order")
@@ -259,68 +314,102 @@ class Orders:
         if data and kind is None:
             raise errors.UnsupportedType(
                 "An order must be an xlsx, xls or csv file, or a PNG/JPEG/GIF/WebP image.",
-                fields={"file": "not a spreadsheet or image"})
+                fields={"file": "not a spreadsheet or image"},
+            )
         table, mapping, info = self.parse_sheet(data)
         lines, problems = self._lines(table, mapping)
         if problems:
             raise errors.ValidationError(
                 f"{len({p['row'] for p in problems})} line(s) of the order cannot be read; "
-                "nothing was saved.", fields={"file": "rows with problems"},
-                extra={"errors": problems[:1000]})
+                "nothing was saved.",
+                fields={"file": "rows with problems"},
+                extra={"errors": problems[:1000]},
+            )
         if not lines:
-            raise errors.ValidationError("The order file has no lines.",
-                                         fields={"file": "no order lines"})
+            raise errors.ValidationError(
+                "The order file has no lines.", fields={"file": "no order lines"}
+            )
         ext = kind or "bin"
         with self.catalogue.writing() as index:
             self._refuse_duplicate(digest)
             out_lines, warnings = self._match(index, lines)
-            number = given.get("number") or self._info_text(info.get("number")) \
-                or self._new_number()
+            number = (
+                given.get("number") or self._info_text(info.get("number")) or self._new_number()
+            )
             order_date = given.get("date") or parse_date(info.get("date"))
-            if info.get("date") is not None and parse_date(info.get("date")) is None \
-                    and not given.get("date"):
+            if (
+                info.get("date") is not None
+                and parse_date(info.get("date")) is None
+                and not given.get("date")
+            ):
                 shown = cell_text(info["date"])[:40]
-                warnings.append(OrderWarning(
-                    "date_unreadable", f"The date in the file ({shown}) could not be read; "
-                    "today's date was used.", {"value": shown}))
+                warnings.append(
+                    OrderWarning(
+                        "date_unreadable",
+                        f"The date in the file ({shown}) could not be read; today's date was used.",
+                        {"value": shown},
+                    )
+                )
             key = f"{digest}.{ext}"
             target = self.files / key
             if not target.exists():
                 write_atomic(target, data)
-            doc = self._stamp({
-                "number": number,
-                "customer": given.get("customer") or self._info_text(info.get("customer")),
-                "date": order_date or date.today().isoformat(),
-                "lines": out_lines,
-                "total": sum(line["amount"] for line in out_lines),
-                "source_file": {"name": name, "key": key, "type": ext, "size": len(data),
-                                "sha256": digest, "sheet": table.sheet},
-                "attachments": [],
-                **warnings_fields(warnings),
-            }, by)
+            doc = self._stamp(
+                {
+                    "number": number,
+                    "customer": given.get("customer") or self._info_text(info.get("customer")),
+                    "date": order_date or date.today().isoformat(),
+                    "lines": out_lines,
+                    "total": sum(line["amount"] for line in out_lines),
+                    "source_file": {
+                        "name": name,
+                        "key": key,
+                        "type": ext,
+                        "size": len(data),
+                        "sha256": digest,
+                        "sheet": table.sheet,
+                    },
+                    "attachments": [],
+                    **warnings_fields(warnings),
+                },
+                by,
+            )
             write(self.store, ORDERS, [doc], {})
         return public(doc)
 
-    def _from_image(self, data: bytes, client_name: str | None, given: Mapping[str, str],
-                    digest: str, by: str) -> dict[str, Any]:
+    def _from_image(
+        self, data: bytes, client_name: str | None, given: Mapping[str, str], digest: str, by: str
+    ) -> dict[str, Any]:
         try:
             info = self.images.save(data, client_name)
         except errors.UnsupportedType:
             raise errors.UnsupportedType(
                 "An order must be an xlsx, xls or csv file, or a PNG/JPEG/GIF/WebP image.",
-                fields={"file": "not a spreadsheet or image"}) from None
+                fields={"file": "not a spreadsheet or image"},
+            ) from None
         with self.store.transaction():
             self._refuse_duplicate(digest)
-            doc = self._stamp({
-                "number": given.get("number") or self._new_number(),
-                "customer": given.get("customer", ""),
-                "date": given.get("date") or date.today().isoformat(),
-                "lines": [], "total": 0, "source_file": None,
-                "attachments": [{**info.to_dict(), "sha256": digest}],
-                **warnings_fields([OrderWarning(
-                    "picture_not_read",
-                    "This order is a picture; its lines were not read automatically.", {})]),
-            }, by)
+            doc = self._stamp(
+                {
+                    "number": given.get("number") or self._new_number(),
+                    "customer": given.get("customer", ""),
+                    "date": given.get("date") or date.today().isoformat(),
+                    "lines": [],
+                    "total": 0,
+                    "source_file": None,
+                    "attachments": [{**info.to_dict(), "sha256": digest}],
+                    **warnings_fields(
+                        [
+                            OrderWarning(
+                                "picture_not_read",
+                                "This order is a picture; its lines were not read automatically.",
+                                {},
+                            )
+                        ]
+                    ),
+                },
+                by,
+            )
             write(self.store, ORDERS, [doc], {})
         return public(doc)
 
@@ -364,10 +453,12 @@ class Orders:
                     f"This file was already uploaded as order {doc.get('number')!r}. Delete "
                     "that order first to upload it again.",
                     fields={"file": f"already uploaded as order {doc.get('id')}"},
-                    extra={"current": public(doc, lines=False)})
+                    extra={"current": public(doc, lines=False)},
+                )
 
-    def _match(self, index: Any, lines: list[dict[str, Any]]
-               ) -> tuple[list[dict[str, Any]], list[OrderWarning]]:
+    def _match(
+        self, index: Any, lines: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[OrderWarning]]:
         by_name: dict[str, list[dict[str, Any]]] = {}
         for _doc_id, doc in index.live_docs():
             by_name.setdefault(fold(doc.get("name")), []).append(doc)
@@ -407,27 +498,43 @@ class Orders:
                 flags.append("unmatched")
             elif catalogue_price is not None and price != catalogue_price:
                 flags.append("price_differs")
-            out.append({
-                "row": line["row"], "sku": line["sku"] or (product or {}).get("sku", ""),
-                "name": line["name"] or (product or {}).get("name", ""),
-                "qty": qty_text(qty), "unit_price": price, "amount": amount,
-                "stated_amount": stated,
-                "product_id": product.get("id") if product else None, "match": how,
-                # What the line was matched to, as the catalogue had it then.
-                "catalogue_name": product.get("name", "") if product else None,
-                "catalogue_sku": product.get("sku", "") if product else None,
-                "catalogue_price": catalogue_price, "flags": flags,
-            })
+            out.append(
+                {
+                    "row": line["row"],
+                    "sku": line["sku"] or (product or {}).get("sku", ""),
+                    "name": line["name"] or (product or {}).get("name", ""),
+                    "qty": qty_text(qty),
+                    "unit_price": price,
+                    "amount": amount,
+                    "stated_amount": stated,
+                    "product_id": product.get("id") if product else None,
+                    "match": how,
+                    # What the line was matched to, as the catalogue had it then.
+                    "catalogue_name": product.get("name", "") if product else None,
+                    "catalogue_sku": product.get("sku", "") if product else None,
+                    "catalogue_price": catalogue_price,
+                    "flags": flags,
+                }
+            )
         return out, []
 
     def _stamp(self, content: dict[str, Any], by: str) -> dict[str, Any]:
         now = now_iso()
         flagged = sum(1 for line in content["lines"] if line["flags"])
         needs_review = flagged > 0 or not content["lines"]
-        return {"id": new_id(), **content, "line_count": len(content["lines"]),
-                "flagged": flagged, "status": "needs_review" if needs_review else "ok",
-                "by": by, "created_at": now, "updated_at": now, "rev": 1, "deleted": False,
-                "deleted_at": None}
+        return {
+            "id": new_id(),
+            **content,
+            "line_count": len(content["lines"]),
+            "flagged": flagged,
+            "status": "needs_review" if needs_review else "ok",
+            "by": by,
+            "created_at": now,
+            "updated_at": now,
+            "rev": 1,
+            "deleted": False,
+            "deleted_at": None,
+        }
 
     # -- reading and deleting ------------------------------------------------------
 
@@ -466,8 +573,12 @@ class Orders:
             docs = [d for d in docs if d.get("status") == status]
         docs.sort(key=lambda d: (d.get("date") or "", d.get("created_at") or ""), reverse=True)
         first = (page - 1) * per_page
-        return {"items": [public(d, lines=False) for d in docs[first:first + per_page]],
-                "total": len(docs), "page": page, "per_page": per_page}
+        return {
+            "items": [public(d, lines=False) for d in docs[first : first + per_page]],
+            "total": len(docs),
+            "page": page,
+            "per_page": per_page,
+        }
 
     def _find(self, oid: str) -> tuple[int, dict[str, Any]]:
         for doc in self.store.table(ORDERS).all():
@@ -489,18 +600,23 @@ class Orders:
         if info is None:
             raise errors.NotFound(
                 f"Order {doc.get('number')!r} has no order sheet: it was made from a picture, "
-                "which is shown with the order.")
+                "which is shown with the order."
+            )
         if match is None or not isinstance(key, str):
             raise errors.NotFound(f"The file of order {doc.get('number')!r} is not known.")
         path = self.files / key
         if not path.is_file():
             raise errors.NotFound(
-                f"The file of order {doc.get('number')!r} is no longer in the uploads folder.")
+                f"The file of order {doc.get('number')!r} is no longer in the uploads folder."
+            )
         kind = match.group(1)
         number = str(doc.get("number") or "")
-        return SourceFile(path=path, content_type=SOURCE_TYPES[kind],
-                          name=download_name(info.get("name"), kind, number or "order"),
-                          fallback=f"order-{number}.{kind}" if number else f"order.{kind}")
+        return SourceFile(
+            path=path,
+            content_type=SOURCE_TYPES[kind],
+            name=download_name(info.get("name"), kind, number or "order"),
+            fallback=f"order-{number}.{kind}" if number else f"order.{kind}",
+        )
 
     def delete(self, oid: str) -> dict[str, Any]:
         with self.store.transaction():
@@ -524,6 +640,9 @@ def download_name(stored: Any, kind: str, number: str) -> str:
 
 
 def public(doc: Mapping[str, Any], *, lines: bool = True) -> dict[str, Any]:
-    out = {k: v for k, v in doc.items()
-           if k not in ("deleted", "deleted_at") and (lines or k != "lines")}
+    out = {
+        k: v
+        for k, v in doc.items()
+        if k not in ("deleted", "deleted_at") and (lines or k != "lines")
+    }
     return out

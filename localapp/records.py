@@ -25,9 +25,22 @@ from .store.memory import gc_paused
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["BOOKKEEPING", "HIDDEN", "STAMPS", "Doc", "gc_paused", "new_id", "new_ids",
-           "now_iso", "public_copy", "same", "stamp_change", "stamp_new", "stamp_tombstone",
-           "write"]
+__all__ = [
+    "BOOKKEEPING",
+    "HIDDEN",
+    "STAMPS",
+    "Doc",
+    "gc_paused",
+    "new_id",
+    "new_ids",
+    "now_iso",
+    "public_copy",
+    "same",
+    "stamp_change",
+    "stamp_new",
+    "stamp_tombstone",
+    "write",
+]
 
 Doc = dict[str, Any]
 
@@ -57,7 +70,7 @@ def new_ids(n: int) -> list[str]:
     raw = os.urandom(16 * n).hex()
     out = []
     for i in range(0, 32 * n, 32):
-        h = raw[i:i + 32]
+        h = raw[i : i + 32]
         out.append(f"{h[:12]}4{h[13:16]}{'89ab'[int(h[16], 16) & 3]}{h[17:]}")
     return out
 
@@ -70,21 +83,41 @@ def same(a: Any, b: Any) -> bool:
 
 def stamp_new(rid: str, content: Doc, now: str, **extra: Any) -> Doc:
     """A new record: its id, content, `extra` fields the domain keeps, and fresh stamps."""
-    return {"id": rid, **content, **extra, "created_at": now, "updated_at": now, "rev": 1,
-            "deleted": False, "deleted_at": None}
+    return {
+        "id": rid,
+        **content,
+        **extra,
+        "created_at": now,
+        "updated_at": now,
+        "rev": 1,
+        "deleted": False,
+        "deleted_at": None,
+    }
 
 
 def stamp_change(old: Mapping[str, Any], content: Doc, now: str, **extra: Any) -> Doc:
     """A changed (or restored) record: the new content, `rev` + 1, no tombstone."""
-    return {"id": old["id"], **content, **extra, "created_at": old.get("created_at") or now,
-            "updated_at": now, "rev": int(old.get("rev") or 0) + 1,
-            "deleted": False, "deleted_at": None}
+    return {
+        "id": old["id"],
+        **content,
+        **extra,
+        "created_at": old.get("created_at") or now,
+        "updated_at": now,
+        "rev": int(old.get("rev") or 0) + 1,
+        "deleted": False,
+        "deleted_at": None,
+    }
 
 
 def stamp_tombstone(old: Mapping[str, Any], now: str) -> Doc:
     """A deleted record: everything kept, marked deleted."""
-    return {**old, "updated_at": now, "rev": int(old.get("rev") or 0) + 1,
-            "deleted": True, "deleted_at": now}
+    return {
+        **old,
+        "updated_at": now,
+        "rev": int(old.get("rev") or 0) + 1,
+        "deleted": True,
+        "deleted_at": now,
+    }
 
 
 def public_copy(doc: Mapping[str, Any], skip: frozenset[str] = HIDDEN) -> Doc:
@@ -97,8 +130,9 @@ def public_copy(doc: Mapping[str, Any], skip: frozenset[str] = HIDDEN) -> Doc:
     return out
 
 
-def write(store: Store, table_name: str, inserts: list[Doc],
-          replaces: Mapping[int, Doc]) -> dict[int, Doc]:
+def write(
+    store: Store, table_name: str, inserts: list[Doc], replaces: Mapping[int, Doc]
+) -> dict[int, Doc]:
     """Insert and replace documents with one table operation each; {doc id: document}."""
     table = store.table(table_name)
     written: dict[int, Doc] = {}

@@ -82,7 +82,6 @@ MAX_FIELD_ERRORS = 100
 DEFAULT_TASK_TYPES: list[dict[str, Any]] = [dict(t) for t in kinds.TASK_TYPE.seeds]
 
 
-
 # -- field validation --------------------------------------------------------
 
 
@@ -96,8 +95,13 @@ def spec(kind: str) -> dict[str, kinds.Field]:
     return KIND[kind].checked()
 
 
-def clean_record(kind: str, data: Mapping[str, Any], *, base: Mapping[str, Any] | None = None,
-                 keep_unknown: bool = False) -> tuple[Doc, dict[str, str]]:
+def clean_record(
+    kind: str,
+    data: Mapping[str, Any],
+    *,
+    base: Mapping[str, Any] | None = None,
+    keep_unknown: bool = False,
+) -> tuple[Doc, dict[str, str]]:
     """Check one record's fields; return (content, {field: reason}).
 
     `content` is the record without its id and bookkeeping. With `base` (the
@@ -110,8 +114,12 @@ def clean_record(kind: str, data: Mapping[str, Any], *, base: Mapping[str, Any] 
     content: Doc = {}
     problems: dict[str, str] = {}
     for name, fld in fields.items():
-        if (kind == TASKS and name == "end" and data.get("end") in (None, "")
-                and ("end" in data or base is None)):
+        if (
+            kind == TASKS
+            and name == "end"
+            and data.get("end") in (None, "")
+            and ("end" in data or base is None)
+        ):
             # No end date (sent as null, or a new task without one): a one-day task.
             # When start itself is bad, its own reason is enough.
             if "start" in content:
@@ -156,7 +164,9 @@ def public(doc: Mapping[str, Any]) -> Doc:
     return public_copy(doc)
 
 
-def _invalid(problems: dict[str, str], what: str = "The data is not valid") -> errors.ValidationError:
+def _invalid(
+    problems: dict[str, str], what: str = "The data is not valid"
+) -> errors.ValidationError:
     shown = dict(list(problems.items())[:MAX_FIELD_ERRORS])
     if len(problems) > MAX_FIELD_ERRORS:
         shown["_more"] = f"{len(problems) - MAX_FIELD_ERRORS} more problems not shown"
@@ -168,8 +178,9 @@ def _invalid(problems: dict[str, str], what: str = "The data is not valid") -> e
 # -- dependency graph ----------------------------------------------------------
 
 
-def cycle_through(start: str, first: Iterable[str],
-                  deps_of: Callable[[str], Iterable[str]]) -> list[str] | None:
+def cycle_through(
+    start: str, first: Iterable[str], deps_of: Callable[[str], Iterable[str]]
+) -> list[str] | None:
     """If following depends_on from `first` leads back to `start`, the cycle's path.
 
     The graph outside `start` is followed transitively; each task is visited
@@ -222,7 +233,7 @@ def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
                 continue
             state = colour.get(nxt)
             if state == grey:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if state is None and nxt in graph:
                 colour[nxt] = grey
                 path.append(nxt)
@@ -466,8 +477,12 @@ class _Mirror:
 
     def project_tasks(self, project_ids: Iterable[str]) -> list[Doc]:
         docs = self.docs[TASKS]
-        return [docs[i] for p in project_ids for i in self.by_project.get(p, ())
-                if not docs[i].get("deleted")]
+        return [
+            docs[i]
+            for p in project_ids
+            for i in self.by_project.get(p, ())
+            if not docs[i].get("deleted")
+        ]
 
     def deps_of(self, rid: str) -> list[str]:
         doc = self.live(TASKS, rid)
@@ -508,8 +523,9 @@ class _Plan:
 def _upgrade_default_types(sched: Schedule, m: _Mirror, now: str) -> None:
     if m.docs[TYPES]:
         return  # the user (or an import) already made types: never add to them
-    write(sched.store, TYPES, [stamp_new(t["id"], content_of(t), now)
-                                for t in DEFAULT_TASK_TYPES], {})
+    write(
+        sched.store, TYPES, [stamp_new(t["id"], content_of(t), now) for t in DEFAULT_TASK_TYPES], {}
+    )
 
 
 #: (version it produces, what it does, function). Append only; never edit old steps.
@@ -588,9 +604,8 @@ class Schedule:
         with self._reading() as m:
             hits = self._filtered(m, kind, query)
             first = (query.page - 1) * query.per_page
-            items = [public(d) for d in hits[first:first + query.per_page]]
-        return {"items": items, "total": len(hits), "page": query.page,
-                "per_page": query.per_page}
+            items = [public(d) for d in hits[first : first + query.per_page]]
+        return {"items": items, "total": len(hits), "page": query.page, "per_page": query.per_page}
 
     @staticmethod
     def _filtered(m: _Mirror, kind: str, query: ListQuery) -> list[Doc]:
@@ -602,12 +617,15 @@ class Schedule:
 
     def tasks_for_export(self, params: Mapping[str, str] | None = None) -> TaskExport:
         """Every task the list filters select (no pages), with the names to show."""
-        query = parse_query(TASKS, {k: v for k, v in (params or {}).items()
-                                    if k not in ("page", "per_page")})
+        query = parse_query(
+            TASKS, {k: v for k, v in (params or {}).items() if k not in ("page", "per_page")}
+        )
         with self._reading() as m:
             tasks = [public(d) for d in self._filtered(m, TASKS, query)]
-            names = {kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
-                     for kind in (PROJECTS, TYPES, TASKS)}
+            names = {
+                kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
+                for kind in (PROJECTS, TYPES, TASKS)
+            }
         return TaskExport(tasks, names[PROJECTS], names[TYPES], names[TASKS])
 
     def get(self, kind: str, rid: str) -> Doc:
@@ -619,12 +637,15 @@ class Schedule:
 
     @staticmethod
     def _not_found(kind: str, rid: str) -> errors.NotFound:
-        return errors.NotFound(f"There is no {NOUNS[kind]} with id {rid!r} (it may have been deleted).")
+        return errors.NotFound(
+            f"There is no {NOUNS[kind]} with id {rid!r} (it may have been deleted)."
+        )
 
     # -- REST: write -----------------------------------------------------------
 
-    def _check_refs(self, m: _Mirror, kind: str, rid: str, content: Doc,
-                    old: Mapping[str, Any] | None = None) -> dict[str, str]:
+    def _check_refs(
+        self, m: _Mirror, kind: str, rid: str, content: Doc, old: Mapping[str, Any] | None = None
+    ) -> dict[str, str]:
         """The rules between records, for one record about to be written.
 
         With `old` (the stored record, for an edit) only what the edit adds is
@@ -657,16 +678,19 @@ class Schedule:
                 cycle = cycle_through(rid, added, m.deps_of)
                 if cycle:
                     names = {rid: content.get("name")}
-                    path = [_label(t, names.get(t) or (m.live(TASKS, t) or {}).get("name"))
-                            for t in cycle]
+                    path = [
+                        _label(t, names.get(t) or (m.live(TASKS, t) or {}).get("name"))
+                        for t in cycle
+                    ]
                     problems["depends_on"] = "would make a cycle: " + " → ".join(path)
         return problems
 
     def create(self, kind: str, data: Mapping[str, Any]) -> Doc:
         """Create a record (201 in HTTP); an id may be given, else one is made."""
         if not isinstance(data, Mapping):
-            raise errors.ValidationError("The body must be a JSON object",
-                                         fields={"body": "must be a JSON object"})
+            raise errors.ValidationError(
+                "The body must be a JSON object", fields={"body": "must be a JSON object"}
+            )
         with self._writing() as m:
             problems: dict[str, str] = {}
             rid = new_id()
@@ -687,9 +711,11 @@ class Schedule:
                 doc = stamp_new(rid, content, now)
                 write(self.store, kind, [doc], {})
             elif not found[1].get("deleted"):
-                raise errors.Conflict(f"A {NOUNS[kind]} with id {rid!r} already exists",
-                                      fields={"id": "already exists"},
-                                      extra={"current": public(found[1])})
+                raise errors.Conflict(
+                    f"A {NOUNS[kind]} with id {rid!r} already exists",
+                    fields={"id": "already exists"},
+                    extra={"current": public(found[1])},
+                )
             else:  # the id of a deleted record: bring it back as a new revision
                 doc = stamp_change(found[1], content, now)
                 write(self.store, kind, [], {found[0]: doc})
@@ -701,14 +727,17 @@ class Schedule:
                 f"This {NOUNS[kind]} was changed by someone else (you have revision "
                 f"{if_match}, the current one is {doc.get('rev')}). Reload it and try again.",
                 fields={"rev": f"stale: current revision is {doc.get('rev')}"},
-                extra={"current": public(doc)})
+                extra={"current": public(doc)},
+            )
 
-    def update(self, kind: str, rid: str, data: Mapping[str, Any], *,
-               if_match: int | None = None) -> Doc:
+    def update(
+        self, kind: str, rid: str, data: Mapping[str, Any], *, if_match: int | None = None
+    ) -> Doc:
         """Change some fields. `if_match` (the rev the client saw) guards against lost updates."""
         if not isinstance(data, Mapping):
-            raise errors.ValidationError("The body must be a JSON object",
-                                         fields={"body": "must be a JSON object"})
+            raise errors.ValidationError(
+                "The body must be a JSON object", fields={"body": "must be a JSON object"}
+            )
         with self._writing() as m:
             found = m.find(kind, rid)
             if found is None or found[1].get("deleted"):
@@ -734,8 +763,9 @@ class Schedule:
             write(self.store, kind, [], {doc_id: doc})
             return public(doc)
 
-    def delete(self, kind: str, rid: str, *, cascade: bool = False,
-               if_match: int | None = None) -> dict[str, Any]:
+    def delete(
+        self, kind: str, rid: str, *, cascade: bool = False, if_match: int | None = None
+    ) -> dict[str, Any]:
         """Tombstone a record; returns which ids were deleted and which tasks were edited.
 
         A project with live tasks needs `cascade`; a task type used by live
@@ -759,7 +789,8 @@ class Schedule:
                         f"Project {doc.get('name')!r} still has {len(tasks)} task(s). Delete "
                         "or move them first, or delete with cascade=1 to delete them too.",
                         fields={"cascade": f"{len(tasks)} live task(s) in this project"},
-                        extra={"tasks": len(tasks)})
+                        extra={"tasks": len(tasks)},
+                    )
                 for t in tasks:
                     plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = stamp_tombstone(t, now)
                     gone_tasks.add(t["id"])
@@ -771,7 +802,8 @@ class Schedule:
                         "Disable it instead (enabled: false), or give those tasks another "
                         "type first.",
                         fields={"id": f"in use by {len(users)} task(s)"},
-                        extra={"tasks": len(users)})
+                        extra={"tasks": len(users)},
+                    )
             updated: list[str] = []
             if gone_tasks:
                 for t in m.all_live(TASKS):
@@ -785,35 +817,44 @@ class Schedule:
             for k in KINDS:
                 write(self.store, k, plan.inserts[k], plan.replaces[k])
         deleted = {DATA_KEYS[k]: sorted(plan.ids(k, deleted=True)) for k in KINDS}
-        return {"ok": True, "deleted": {k: v for k, v in deleted.items() if v},
-                "updated": {"tasks": sorted(updated)} if updated else {}}
+        return {
+            "ok": True,
+            "deleted": {k: v for k, v in deleted.items() if v},
+            "updated": {"tasks": sorted(updated)} if updated else {},
+        }
 
     # -- /api/data ---------------------------------------------------------------
 
     def _extras(self) -> dict[str, tuple[int, Doc]]:
-        return {d["key"]: (d.doc_id, dict(d)) for d in self.store.table(EXTRAS).all()
-                if isinstance(d.get("key"), str)}
+        return {
+            d["key"]: (d.doc_id, dict(d))
+            for d in self.store.table(EXTRAS).all()
+            if isinstance(d.get("key"), str)
+        }
 
     def export_data(self) -> dict[str, Any]:
         """The whole document the seed's clients read: collections, then extra keys."""
         with self._reading() as m:
-            out: dict[str, Any] = {DATA_KEYS[k]: [public(d) for d in _sorted(k, m.all_live(k))]
-                                   for k in KINDS}
+            out: dict[str, Any] = {
+                DATA_KEYS[k]: [public(d) for d in _sorted(k, m.all_live(k))] for k in KINDS
+            }
             for key, (_doc_id, doc) in self._extras().items():
                 if not doc.get("deleted") and key not in out:
                     out[key] = doc.get("value")
         return out
 
-    def replace_data(self, body: Any, *, by: str = "",
-                     reason: str = "POST /api/data") -> str | None:
+    def replace_data(
+        self, body: Any, *, by: str = "", reason: str = "POST /api/data"
+    ) -> str | None:
         """Apply a seed-style whole-document POST; return the saved revision's id.
 
         Returns None when the POST changes nothing (no revision is saved).
         Raises ValidationError with fields such as `tasks[3].end`.
         """
         if not isinstance(body, Mapping):
-            raise errors.ValidationError("The body must be a JSON object",
-                                         fields={"body": "must be a JSON object"})
+            raise errors.ValidationError(
+                "The body must be a JSON object", fields={"body": "must be a JSON object"}
+            )
         with self._writing() as m:
             plan, extras_plan = self._plan_replace(m, body)
             if plan.empty() and not extras_plan[0] and not extras_plan[1]:
@@ -826,8 +867,9 @@ class Schedule:
             write(self.store, EXTRAS, *extras_plan)
             return rev_id
 
-    def _plan_replace(self, m: _Mirror, body: Mapping[str, Any]
-                      ) -> tuple[_Plan, tuple[list[Doc], dict[int, Doc]]]:
+    def _plan_replace(
+        self, m: _Mirror, body: Mapping[str, Any]
+    ) -> tuple[_Plan, tuple[list[Doc], dict[int, Doc]]]:
         now = now_iso()
         problems: dict[str, str] = {}
         posted: dict[str, list[tuple[int, str, Doc]]] = {}
@@ -862,8 +904,9 @@ class Schedule:
                     continue
                 seen[rid] = i
                 found = m.find(kind, rid)
-                content, bad = clean_record(kind, item, keep_unknown=True,
-                                            base=content_of(found[1]) if found else None)
+                content, bad = clean_record(
+                    kind, item, keep_unknown=True, base=content_of(found[1]) if found else None
+                )
                 for name, why in bad.items():
                     problems[f"{where}.{name}"] = why
                 if not bad:
@@ -913,11 +956,13 @@ class Schedule:
             if lost_p:
                 problems["projects"] = (
                     f"{sum(lost_p.values())} task(s) still belong to project(s) left out of this "
-                    f"list ({', '.join(sorted(lost_p)[:10])}); include them, or send \"tasks\" too")
+                    f'list ({", ".join(sorted(lost_p)[:10])}); include them, or send "tasks" too'
+                )
             if lost_t:
                 problems["taskTypes"] = (
                     f"{sum(lost_t.values())} task(s) still use task type(s) left out of this "
-                    f"list ({', '.join(sorted(lost_t)[:10])}); include them, or send \"tasks\" too")
+                    f'list ({", ".join(sorted(lost_t)[:10])}); include them, or send "tasks" too'
+                )
         if problems:
             raise _invalid(problems, "The data was not saved")
 
@@ -950,8 +995,9 @@ class Schedule:
                 extra_replaces[doc_id] = stamp_change(doc, {"key": key, "value": value}, now)
         return plan, (extra_inserts, extra_replaces)
 
-    def _save_revision(self, m: _Mirror, with_collections: bool, by: str, reason: str,
-                       now: str) -> str:
+    def _save_revision(
+        self, m: _Mirror, with_collections: bool, by: str, reason: str, now: str
+    ) -> str:
         """Keep the state before a change; drop the oldest beyond the caps."""
         data: dict[str, Any] = {}
         counts: dict[str, int] = {}
@@ -959,18 +1005,31 @@ class Schedule:
             for k in KINDS:
                 data[DATA_KEYS[k]] = [public(d) for d in _sorted(k, m.all_live(k))]
                 counts[DATA_KEYS[k]] = len(data[DATA_KEYS[k]])
-        extras = {key: doc.get("value") for key, (_i, doc) in self._extras().items()
-                  if not doc.get("deleted")}
+        extras = {
+            key: doc.get("value")
+            for key, (_i, doc) in self._extras().items()
+            if not doc.get("deleted")
+        }
         data["extras"] = extras
         size = len(orjson.dumps(data))
         metas = self.store.table(REVISIONS)
         old = sorted((dict(d, doc_id=d.doc_id) for d in metas.all()), key=lambda d: d["seq"])
         seq = (old[-1]["seq"] + 1) if old else 1
         body_id = self.store.table(REVISION_BODIES).insert({"id": str(seq), "data": data})
-        metas.insert({"id": str(seq), "seq": seq, "created_at": now, "by": by, "reason": reason,
-                      "collections": [DATA_KEYS[k] for k in KINDS] if with_collections else [],
-                      "counts": counts, "extras": sorted(extras), "size_bytes": size,
-                      "body_doc_id": body_id})
+        metas.insert(
+            {
+                "id": str(seq),
+                "seq": seq,
+                "created_at": now,
+                "by": by,
+                "reason": reason,
+                "collections": [DATA_KEYS[k] for k in KINDS] if with_collections else [],
+                "counts": counts,
+                "extras": sorted(extras),
+                "size_bytes": size,
+                "body_doc_id": body_id,
+            }
+        )
         kept = [*old, {"seq": seq, "size_bytes": size}]
         drop: list[dict[str, Any]] = []
         total = sum(int(d.get("size_bytes") or 0) for d in kept)
@@ -981,7 +1040,8 @@ class Schedule:
         if drop:
             metas.remove(doc_ids=[d["doc_id"] for d in drop])
             self.store.table(REVISION_BODIES).remove(
-                doc_ids=[d["body_doc_id"] for d in drop if d.get("body_doc_id")])
+                doc_ids=[d["body_doc_id"] for d in drop if d.get("body_doc_id")]
+            )
         return str(seq)
 
     def list_revisions(self) -> dict[str, Any]:
@@ -997,8 +1057,9 @@ class Schedule:
         if meta is not None and isinstance(meta.get("body_doc_id"), int):
             body = self.store.table(REVISION_BODIES).get(doc_id=meta["body_doc_id"])
         if meta is None or body is None:
-            raise errors.NotFound(f"There is no saved revision {rev_id!r} (only the last "
-                                  f"{REVISIONS_KEEP} are kept).")
+            raise errors.NotFound(
+                f"There is no saved revision {rev_id!r} (only the last {REVISIONS_KEEP} are kept)."
+            )
         return dict(meta), dict(body)
 
     def get_revision(self, rev_id: str) -> Doc:
@@ -1018,17 +1079,23 @@ class Schedule:
             _meta, body = self._revision(rev_id)
             data = dict(body.get("data") or {})
             extras = data.pop("extras", {}) or {}
-            doc: dict[str, Any] = {**data, **{k: v for k, v in extras.items()
-                                              if k not in DATA_KEYS.values()}}
+            doc: dict[str, Any] = {
+                **data,
+                **{k: v for k, v in extras.items() if k not in DATA_KEYS.values()},
+            }
             new_rev = self.replace_data(doc, by=by, reason=f"restore of revision {rev_id}")
             # Extra keys that did not exist then are removed again (tombstoned).
             current = self._extras()
             now = now_iso()
-            drop = {doc_id: stamp_tombstone(d, now) for key, (doc_id, d) in current.items()
-                    if key not in extras and not d.get("deleted")}
+            drop = {
+                doc_id: stamp_tombstone(d, now)
+                for key, (doc_id, d) in current.items()
+                if key not in extras and not d.get("deleted")
+            }
             if drop:
                 if new_rev is None:
-                    new_rev = self._save_revision(self._mirror, False, by,
-                                                  f"restore of revision {rev_id}", now)
+                    new_rev = self._save_revision(
+                        self._mirror, False, by, f"restore of revision {rev_id}", now
+                    )
                 write(self.store, EXTRAS, [], drop)
         return {"ok": True, "message": RESTORED_MESSAGE, "revision": new_rev}

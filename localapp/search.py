@@ -65,6 +65,7 @@ PATCH_LIMIT = 300
 _le: Callable[[Any, Any], Any] = operator.le
 _ge: Callable[[Any, Any], Any] = operator.ge
 
+
 class _Pinyin:
     """Text -> (full pinyin, initials), from pypinyin's own dictionaries."""
 
@@ -135,9 +136,9 @@ class _Pinyin:
         full: list[str] = []
         i, n = 0, len(run)
         while i < n:
-            if run[i:i + 2] in starts:
+            if run[i : i + 2] in starts:
                 for length in range(min(self.longest, n - i), 1, -1):
-                    reading = phrases.get(run[i:i + length])
+                    reading = phrases.get(run[i : i + length])
                     if reading is not None:
                         full.extend(reading)
                         i += length
@@ -152,8 +153,7 @@ class _Pinyin:
 
 
 #: Runs of Han characters (the ranges pypinyin treats as Han).
-_HAN_RUNS = re.compile("([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-                       "\U00020000-\U0003134a]+)")
+_HAN_RUNS = re.compile("([\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134a]+)")
 
 
 _converter: _Pinyin | None = None
@@ -241,9 +241,14 @@ def prepare(doc_id: int, doc: dict[str, Any]) -> Entry:
         name = ""
     full, initials = pinyin_forms(name)
     sku, spec, supplier = get("sku"), get("spec"), get("supplier")
-    full_text = SEP.join((name, sku if sku.__class__ is str else "",
-                          spec if spec.__class__ is str else "",
-                          supplier if supplier.__class__ is str else "")).casefold()
+    full_text = SEP.join(
+        (
+            name,
+            sku if sku.__class__ is str else "",
+            spec if spec.__class__ is str else "",
+            supplier if supplier.__class__ is str else "",
+        )
+    ).casefold()
     # An ASCII query can only match inside ASCII runs; keeping them apart as
     # a one-byte-per-character string makes those searches much cheaper.
     ascii_text = full_text if full_text.isascii() else SEP.join(_ASCII_RUNS.findall(full_text))
@@ -293,7 +298,7 @@ class _Text:
         if self._items is None:
             # Sliced from the joined string: new strings, allocated in order.
             blob = self.blob
-            self._items = [blob[a:b - 1] for a, b in itertools.pairwise(self.starts)]
+            self._items = [blob[a : b - 1] for a, b in itertools.pairwise(self.starts)]
         return bytes(map(operator.contains, self._items, itertools.repeat(q)))
 
 
@@ -355,7 +360,8 @@ class _Order:
                 self.masks.clear()
             column = self.category if name == "category" else self.supplier
             mask = self.masks[(name, value)] = bytes(
-                map(operator.eq, column, itertools.repeat(value)))
+                map(operator.eq, column, itertools.repeat(value))
+            )
         return mask
 
     def price_mask(self, low: int | None, high: int | None) -> bytes:
@@ -367,8 +373,13 @@ class _Order:
             stop = max(first, stop)
             return bytes(first) + b"\x01" * (stop - first) + bytes(n - stop)
         if low is not None and high is not None:
-            return bytes(map(operator.and_, map(_le, itertools.repeat(low), self.price),
-                             map(_ge, itertools.repeat(high), self.price)))
+            return bytes(
+                map(
+                    operator.and_,
+                    map(_le, itertools.repeat(low), self.price),
+                    map(_ge, itertools.repeat(high), self.price),
+                )
+            )
         if low is not None:
             return bytes(map(_le, itertools.repeat(low), self.price))
         return bytes(map(_ge, itertools.repeat(high), self.price))
@@ -398,8 +409,9 @@ class _Order:
         if all(isinstance(f, list) for f in found):
             return sorted(set().union(*found))
         n = len(self.entries)
-        return _combine([f if isinstance(f, bytes) else _positions_mask(f, n) for f in found],
-                        n, operator.or_)
+        return _combine(
+            [f if isinstance(f, bytes) else _positions_mask(f, n) for f in found], n, operator.or_
+        )
 
 
 def _positions_mask(positions: list[int], n: int) -> bytes:
@@ -409,8 +421,7 @@ def _positions_mask(positions: list[int], n: int) -> bytes:
     return bytes(mask)
 
 
-def _combine(masks: list[bytes], n: int, op: Callable[[int, int], int] = operator.and_
-             ) -> bytes:
+def _combine(masks: list[bytes], n: int, op: Callable[[int, int], int] = operator.and_) -> bytes:
     value = int.from_bytes(masks[0], "little")
     for mask in masks[1:]:
         value = op(value, int.from_bytes(mask, "little"))
@@ -662,8 +673,10 @@ class ProductIndex:
                 if key:
                     counts[key] = counts.get(key, 0) + 1
                     shown.setdefault(key, str(entry.doc.get(name)).strip())
-            out[name] = [{"name": shown[k], "count": c}
-                         for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+            out[name] = [
+                {"name": shown[k], "count": c}
+                for k, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
         return out
 
 

@@ -42,7 +42,7 @@ ENV_VARS: dict[str, str] = {
     "OSS_ACCESS_KEY": "access key of the sync bucket (else boto3's credential chain)",
     "OSS_SECRET_KEY": "secret key of the sync bucket, with OSS_ACCESS_KEY",
     "ALIBABA_CLOUD_ACCESS_KEY_ID": "temporary key of a Function Compute role (read when "
-                                   "OSS_ACCESS_KEY is unset)",
+    "OSS_ACCESS_KEY is unset)",
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "its secret, set by Function Compute with the key",
     "ALIBABA_CLOUD_SECURITY_TOKEN": "its STS token, set by Function Compute with the key",
     "LOCALAPP_SYNC_MAX_DRIFT": "largest clock drift accepted from a device, seconds (default 300)",
@@ -117,8 +117,9 @@ class Settings:
             backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),
             bucket=_bucket(env),
             sync_max_drift=max(1, _int(env, "LOCALAPP_SYNC_MAX_DRIFT", DEFAULT_MAX_DRIFT)),
-            sync_snapshot_every=max(1, _int(env, "LOCALAPP_SYNC_SNAPSHOT_EVERY",
-                                            DEFAULT_SNAPSHOT_EVERY)),
+            sync_snapshot_every=max(
+                1, _int(env, "LOCALAPP_SYNC_SNAPSHOT_EVERY", DEFAULT_SNAPSHOT_EVERY)
+            ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -63,13 +63,19 @@ class Statistics:
         return result
 
     def _price_changes(self, index: Any, now: datetime) -> dict[str, Any]:
-        since = (now - timedelta(days=PRICE_CHANGE_DAYS)).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z")
+        since = (
+            (now - timedelta(days=PRICE_CHANGE_DAYS))
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z")
+        )
         # Only products updated since then can have changed price since then, and
         # only those with two or more history entries: the index keeps a history
         # of one entry (every freshly imported product) and drops longer ones.
-        recent = [doc_id for doc_id, doc in index.live_docs()
-                  if str(doc.get("updated_at") or "") >= since and "price_history" not in doc]
+        recent = [
+            doc_id
+            for doc_id, doc in index.live_docs()
+            if str(doc.get("updated_at") or "") >= since and "price_history" not in doc
+        ]
         table = self.store.table(PRODUCTS)
         items: list[dict[str, Any]] = []
         for doc_id in recent:
@@ -79,14 +85,25 @@ class Statistics:
             history = doc.get("price_history") or []
             for before, after in zip(history, history[1:], strict=False):
                 if str(after.get("at") or "") >= since and after.get("price") != before.get(
-                        "price"):
-                    items.append({"product_id": doc.get("id"), "sku": doc.get("sku", ""),
-                                  "name": doc.get("name", ""), "old_price": before.get("price"),
-                                  "new_price": after.get("price"), "at": after.get("at"),
-                                  "source": after.get("source")})
+                    "price"
+                ):
+                    items.append(
+                        {
+                            "product_id": doc.get("id"),
+                            "sku": doc.get("sku", ""),
+                            "name": doc.get("name", ""),
+                            "old_price": before.get("price"),
+                            "new_price": after.get("price"),
+                            "at": after.get("at"),
+                            "source": after.get("source"),
+                        }
+                    )
         items.sort(key=lambda i: str(i["at"]), reverse=True)
-        return {"days": PRICE_CHANGE_DAYS, "count": len(items),
-                "items": items[:PRICE_CHANGES_SHOWN]}
+        return {
+            "days": PRICE_CHANGE_DAYS,
+            "count": len(items),
+            "items": items[:PRICE_CHANGES_SHOWN],
+        }
 
 
 def _key(value: Any) -> str:
@@ -105,8 +122,9 @@ def _by_month(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"month": m, **v} for m, v in sorted(months.items())]
 
 
-def _top_products(orders: list[dict[str, Any]], products: dict[str, dict[str, Any]]
-                  ) -> list[dict[str, Any]]:
+def _top_products(
+    orders: list[dict[str, Any]], products: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Matched order lines summed per product, shown with the product's own SKU and name."""
     totals: dict[str, dict[str, Any]] = {}
     for order in orders:
@@ -115,9 +133,17 @@ def _top_products(orders: list[dict[str, Any]], products: dict[str, dict[str, An
             if not pid:
                 continue
             product = products.get(pid, line)
-            slot = totals.setdefault(pid, {"product_id": pid, "sku": product.get("sku", ""),
-                                           "name": product.get("name", ""), "amount": 0,
-                                           "qty": Decimal(0), "lines": 0})
+            slot = totals.setdefault(
+                pid,
+                {
+                    "product_id": pid,
+                    "sku": product.get("sku", ""),
+                    "name": product.get("name", ""),
+                    "amount": 0,
+                    "qty": Decimal(0),
+                    "lines": 0,
+                },
+            )
             slot["amount"] += int(line.get("amount") or 0)
             slot["qty"] += Decimal(str(line.get("qty") or "0"))
             slot["lines"] += 1
@@ -141,6 +167,7 @@ def _average_by_category(live: list[dict[str, Any]]) -> list[dict[str, Any]]:
         groups.setdefault(key, []).append(price)
     out: list[dict[str, Any]] = [
         {"category": names[k], "average": round_cents(Decimal(sum(v)) / len(v)), "count": len(v)}
-        for k, v in groups.items()]
+        for k, v in groups.items()
+    ]
     out.sort(key=lambda r: (-int(r["count"]), str(r["category"])))
     return out

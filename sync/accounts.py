@@ -66,8 +66,13 @@ def _hash_key(folder: str, digest: str) -> str:
 class BucketDirectory:
     """Users, tokens and sessions as objects in a bucket; see the module docstring."""
 
-    def __init__(self, bucket: Bucket, *, cache_seconds: float = CACHE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.bucket = bucket
         self.cache_seconds = cache_seconds
         self._clock = clock
@@ -83,8 +88,9 @@ class BucketDirectory:
         try:
             doc = orjson.loads(got[0])
         except orjson.JSONDecodeError as e:
-            raise StorageCorrupt(f"The account record {key} in the sync bucket is not "
-                                 "valid JSON.") from e
+            raise StorageCorrupt(
+                f"The account record {key} in the sync bucket is not valid JSON."
+            ) from e
         if not isinstance(doc, dict):
             raise StorageCorrupt(f"The account record {key} in the sync bucket is damaged.")
         return doc, got[1]
@@ -134,8 +140,9 @@ class BucketDirectory:
             if written:
                 self._forget(key)
                 return True
-        raise LogContended(f"Could not change {key} in the sync bucket: it kept changing. "
-                           "Try again.")
+        raise LogContended(
+            f"Could not change {key} in the sync bucket: it kept changing. Try again."
+        )
 
     # -- users -----------------------------------------------------------------
 

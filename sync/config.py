@@ -44,12 +44,13 @@ def _first(env: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def _keys(env: Mapping[str, str], key_name: str, secret_name: str
-          ) -> tuple[str, str] | None:
+def _keys(env: Mapping[str, str], key_name: str, secret_name: str) -> tuple[str, str] | None:
     key, secret = _first(env, key_name), _first(env, secret_name)
     if (key is None) != (secret is None):
-        raise SyncConfigError(f"{key_name} and {secret_name} must be set together "
-                              f"(only {key_name if key else secret_name} is set).")
+        raise SyncConfigError(
+            f"{key_name} and {secret_name} must be set together "
+            f"(only {key_name if key else secret_name} is set)."
+        )
     return (key, secret) if key and secret else None
 
 
@@ -92,7 +93,8 @@ class BucketConfig:
             if endpoint or _first(env, "OSS_ACCESS_KEY"):
                 raise SyncConfigError(
                     "A sync storage endpoint or key is set but no bucket. Set LOCALAPP_S3_BUCKET "
-                    "(or OSS_BUCKET) to the bucket's name.")
+                    "(or OSS_BUCKET) to the bucket's name."
+                )
             return None
         if endpoint and "://" not in endpoint:
             # Aliyun's console shows endpoints without a scheme.
@@ -117,7 +119,9 @@ class BucketConfig:
             raise _no_boto3() from e
         options: dict[str, Any] = {
             "retries": {"total_max_attempts": 3, "mode": "standard"},
-            "connect_timeout": 5, "read_timeout": 30}
+            "connect_timeout": 5,
+            "read_timeout": 30,
+        }
         region = self.region
         oss = is_oss(self.endpoint)
         if oss:
@@ -159,10 +163,12 @@ def _no_boto3() -> SyncConfigError:
         return BucketUnsupported(
             "This desktop build has no bucket support. Sync through the server instead "
             "(localapp sync setup --url URL --token TOKEN), and set LOCALAPP_S3_BUCKET only "
-            "for the server build.")
+            "for the server build."
+        )
     return BucketUnsupported(
         "boto3, which localapp needs for a sync bucket, is missing from this Python "
-        "environment. Reinstall localapp (pip install --force-reinstall localapp) to get it.")
+        "environment. Reinstall localapp (pip install --force-reinstall localapp) to get it."
+    )
 
 
 # -- OSS: put-if-absent ---------------------------------------------------------
@@ -184,8 +190,7 @@ def _forbid_overwrite(params: dict[str, Any], **_: Any) -> None:
         headers["x-oss-forbid-overwrite"] = "true"
 
 
-def _exists_is_precondition_failed(http_response: Any, parsed: dict[str, Any],
-                                   **_: Any) -> None:
+def _exists_is_precondition_failed(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
     error = parsed.get("Error") or {}
     if http_response.status_code == 409 and error.get("Code") == "FileAlreadyExists":
         error["Code"] = "PreconditionFailed"

@@ -44,8 +44,9 @@ class Stamp(NamedTuple):
 
 def check_replica(replica_id: str) -> str:
     if not REPLICA_RE.match(replica_id):
-        raise BadStamp(f"The replica id {replica_id!r} is not valid: use 1 to 64 letters, "
-                       "digits, '_' or '.'.")
+        raise BadStamp(
+            f"The replica id {replica_id!r} is not valid: use 1 to 64 letters, digits, '_' or '.'."
+        )
     return replica_id
 
 
@@ -60,8 +61,10 @@ def parse(stamp: str) -> Stamp:
 def _parse(stamp: str) -> Stamp:
     m = _STAMP_RE.match(stamp)
     if m is None:
-        raise BadStamp(f"{stamp!r} is not a sync stamp (expected "
-                       f"'<{WALL_DIGITS} digits>-<{COUNTER_DIGITS} digits>-<replica>').")
+        raise BadStamp(
+            f"{stamp!r} is not a sync stamp (expected "
+            f"'<{WALL_DIGITS} digits>-<{COUNTER_DIGITS} digits>-<replica>')."
+        )
     return Stamp(int(m[1]), int(m[2]), m[3])
 
 
@@ -85,8 +88,14 @@ def _describe(ms: int) -> str:
 class Clock:
     """One replica's HLC; thread-safe. `now` returns seconds like `time.time`."""
 
-    def __init__(self, replica_id: str, now: Callable[[], float] = time.time, *,
-                 max_drift_ms: int = DEFAULT_MAX_DRIFT_MS, last: str | None = None) -> None:
+    def __init__(
+        self,
+        replica_id: str,
+        now: Callable[[], float] = time.time,
+        *,
+        max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
+        last: str | None = None,
+    ) -> None:
         self.replica_id = check_replica(replica_id)
         self.max_drift_ms = int(max_drift_ms)
         self._now = now
@@ -134,8 +143,8 @@ class Clock:
                 f"this computer's clock (the limit is {_describe(self.max_drift_ms)}). "
                 "Check the date, time and time zone on both devices, then sync again. "
                 "Nothing was changed.",
-                extra={"replica": r.replica, "drift_ms": ahead,
-                       "max_drift_ms": self.max_drift_ms})
+                extra={"replica": r.replica, "drift_ms": ahead, "max_drift_ms": self.max_drift_ms},
+            )
         return r
 
     def update(self, remote: str) -> str:

@@ -50,8 +50,15 @@ from .errors import (
 LOG_DIR = "log/"
 BLOB_DIR = "blobs/sha256/"
 NUMBER_DIGITS = 20
-_DENIED = {"AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-           "AccountProblem", "ExpiredToken", "InvalidToken"}
+_DENIED = {
+    "AccessDenied",
+    "AllAccessDisabled",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccountProblem",
+    "ExpiredToken",
+    "InvalidToken",
+}
 
 
 def log_key(number: int) -> str:
@@ -77,34 +84,57 @@ def convert(exc: BaseException, action: str, bucket: str) -> SyncError:
     name = type(exc).__name__
     where = f"the sync bucket {bucket!r}"
     if code == "NoSuchBucket":
-        return StorageDenied(f"{where} does not exist. Check LOCALAPP_S3_BUCKET and the endpoint.",
-                             extra={"action": action})
-    if code in _DENIED or status == 403 or name in {"NoCredentialsError",
-                                                    "PartialCredentialsError"}:
-        return StorageDenied(f"Access to {where} was refused while trying to {action}. "
-                             "Check the access key, secret key and the bucket's permissions.",
-                             extra={"action": action, "cause": code or name})
+        return StorageDenied(
+            f"{where} does not exist. Check LOCALAPP_S3_BUCKET and the endpoint.",
+            extra={"action": action},
+        )
+    if (
+        code in _DENIED
+        or status == 403
+        or name in {"NoCredentialsError", "PartialCredentialsError"}
+    ):
+        return StorageDenied(
+            f"Access to {where} was refused while trying to {action}. "
+            "Check the access key, secret key and the bucket's permissions.",
+            extra={"action": action, "cause": code or name},
+        )
     if code == "NotImplemented" or status == 501:
         # Asking again will not help: OSS answers S3's conditional uploads so.
-        return StorageUnsupported(f"{where} does not support what was needed to {action} "
-                                  f"({code or 'HTTP 501'}): it is not fully S3-compatible "
-                                  "for this. See docs/sync.md, Deploying with a bucket.",
-                                  extra={"action": action, "cause": code or "501"})
-    if status >= 500 or code in {"SlowDown", "ConditionalRequestConflict", "RequestTimeout"} \
-            or not code:
+        return StorageUnsupported(
+            f"{where} does not support what was needed to {action} "
+            f"({code or 'HTTP 501'}): it is not fully S3-compatible "
+            "for this. See docs/sync.md, Deploying with a bucket.",
+            extra={"action": action, "cause": code or "501"},
+        )
+    if (
+        status >= 500
+        or code in {"SlowDown", "ConditionalRequestConflict", "RequestTimeout"}
+        or not code
+    ):
         # no code: a connection error, timeout or other transport failure
-        return StorageUnavailable(f"Could not {action} in {where} ({code or name}). Local editing "
-                                  "goes on; sync will try again.",
-                                  extra={"action": action, "cause": code or name})
-    return SyncError(f"Could not {action} in {where}: {code} (HTTP {status}).",
-                     extra={"action": action, "cause": code})
+        return StorageUnavailable(
+            f"Could not {action} in {where} ({code or name}). Local editing "
+            "goes on; sync will try again.",
+            extra={"action": action, "cause": code or name},
+        )
+    return SyncError(
+        f"Could not {action} in {where}: {code} (HTTP {status}).",
+        extra={"action": action, "cause": code},
+    )
 
 
 class Bucket:
     """One bucket (and key prefix) behind a boto3 S3 client."""
 
-    def __init__(self, client: Any, name: str, *, prefix: str = "",
-                 conflict_retries: int = 5, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: Any,
+        name: str,
+        *,
+        prefix: str = "",
+        conflict_retries: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self.name = name
         self.prefix = prefix
@@ -140,23 +170,35 @@ class Bucket:
             return self.put_if_absent(key, body, content_type)
         # IfMatch on a key that is gone answers 404 NoSuchKey, not 412: the
         # object changed under us all the same.
-        return self._put_conditional(key, body, content_type, {"IfMatch": etag},
-                                     lost=frozenset({"NoSuchKey"}))
+        return self._put_conditional(
+            key, body, content_type, {"IfMatch": etag}, lost=frozenset({"NoSuchKey"})
+        )
 
-    def _put_conditional(self, key: str, body: bytes, content_type: str,
-                         condition: dict[str, str],
-                         lost: frozenset[str] = frozenset()) -> bool:
+    def _put_conditional(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        condition: dict[str, str],
+        lost: frozenset[str] = frozenset(),
+    ) -> bool:
         for attempt in range(self.conflict_retries + 1):
             try:
-                self.client.put_object(Bucket=self.name, Key=self.prefix + key, Body=body,
-                                       ContentType=content_type, **condition)
+                self.client.put_object(
+                    Bucket=self.name,
+                    Key=self.prefix + key,
+                    Body=body,
+                    ContentType=content_type,
+                    **condition,
+                )
                 return True
             except Exception as e:
                 code, status = _error_code(e)
                 if code == "PreconditionFailed" or status == 412 or code in lost:
                     return False
-                if (code == "ConditionalRequestConflict" or status == 409) \
-                        and attempt < self.conflict_retries:
+                if (
+                    code == "ConditionalRequestConflict" or status == 409
+                ) and attempt < self.conflict_retries:
                     self._backoff(attempt)
                     continue
                 raise convert(e, f"write {key}", self.name) from e
@@ -198,8 +240,9 @@ class Bucket:
                 return False
             raise convert(e, f"look for {key}", self.name) from e
 
-    def keys(self, under: str, *, after: str | None = None,
-             limit: int | None = None) -> Iterator[str]:
+    def keys(
+        self, under: str, *, after: str | None = None, limit: int | None = None
+    ) -> Iterator[str]:
         """Keys below `under` in order, starting after `after`; at most `limit`."""
         kwargs: dict[str, Any] = {"Bucket": self.name, "Prefix": self.prefix + under}
         if after is not None:
@@ -213,7 +256,7 @@ class Bucket:
             except Exception as e:
                 raise convert(e, f"list {under}", self.name) from e
             for item in page.get("Contents") or ():
-                yield item["Key"][len(self.prefix):]
+                yield item["Key"][len(self.prefix) :]
                 given += 1
             if not page.get("IsTruncated") or (limit is not None and given >= limit):
                 return
@@ -255,8 +298,9 @@ class ChangeLog:
         self._saw(last)
         return last
 
-    def append(self, changes: list[dict[str, Any]], *, batch_id: str | None = None,
-               replica: str = "") -> int:
+    def append(
+        self, changes: list[dict[str, Any]], *, batch_id: str | None = None, replica: str = ""
+    ) -> int:
         """Write one batch of changes as the next log object; returns its number.
 
         Retrying with the same `batch_id` after a lost answer does not write the
@@ -278,8 +322,10 @@ class ChangeLog:
             # Taken by another writer: move to the end of the log rather than
             # walk it one number at a time.
             n = max(n + 1, self.tail(after=n) + 1)
-        raise LogContended(f"Could not add changes to the sync log after {self.max_tries} tries: "
-                           "too many devices are writing at once. Sync will try again.")
+        raise LogContended(
+            f"Could not add changes to the sync log after {self.max_tries} tries: "
+            "too many devices are writing at once. Sync will try again."
+        )
 
     def _batch(self, n: int) -> dict[str, Any] | None:
         with self._cache_lock:
@@ -316,8 +362,9 @@ class ChangeLog:
         """One page of (number, batch) after `cursor`, and the cursor to ask with next."""
         after = int(cursor) if cursor else 0
         out: list[tuple[int, dict[str, Any]]] = []
-        keys = list(self.bucket.keys(LOG_DIR, after=log_key(after) if after else None,
-                                     limit=self.page_size))
+        keys = list(
+            self.bucket.keys(LOG_DIR, after=log_key(after) if after else None, limit=self.page_size)
+        )
         for key in keys:
             n = _number_of(key)
             batch = self._batch(n)
@@ -361,10 +408,16 @@ class BlobStore:
     def get(self, digest: str) -> bytes:
         data = self.bucket.get(self.key(digest))
         if data is None:
-            raise SyncError(f"The file {digest[:12]}… is not in the sync bucket yet. "
-                            "The device that added it has not finished uploading.",
-                            title="File not uploaded yet", code="blob_missing", status=404)
+            raise SyncError(
+                f"The file {digest[:12]}… is not in the sync bucket yet. "
+                "The device that added it has not finished uploading.",
+                title="File not uploaded yet",
+                code="blob_missing",
+                status=404,
+            )
         if hashlib.sha256(data).hexdigest() != digest:
-            raise StorageCorrupt(f"The file {digest[:12]}… in the sync bucket is damaged "
-                                 "(its content does not match its name).")
+            raise StorageCorrupt(
+                f"The file {digest[:12]}… in the sync bucket is damaged "
+                "(its content does not match its name)."
+            )
         return data

@@ -97,8 +97,9 @@ def _rank(cell: dict[str, Any]) -> tuple[str, bytes]:
     return cell["s"], _canon(cell.get("v"))
 
 
-def _split(cells: dict[str, dict[str, Any]], acked: set[str]) -> tuple[dict[str, Any] | None,
-                                                                      list[dict[str, Any]]]:
+def _split(
+    cells: dict[str, dict[str, Any]], acked: set[str]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(winner, unacknowledged losers in stamp order)."""
     if not cells:
         return None, []
@@ -140,26 +141,55 @@ def _implode(state: _State) -> Record:
         assert winner is not None
         fields[name] = {"v": winner["v"], "s": winner["s"]}
         visible[name] = [winner, *losers]
-        conflicts += [{"kind": "field", "field": name, "v": c["v"], "s": c["s"],
-                       "replica": hlc.replica_of(c["s"])} for c in losers]
+        conflicts += [
+            {
+                "kind": "field",
+                "field": name,
+                "v": c["v"],
+                "s": c["s"],
+                "replica": hlc.replica_of(c["s"]),
+            }
+            for c in losers
+        ]
     dwin, dlosers = _split(state.deleted, state.acked.get(DELETED, set()))
-    conflicts += [{"kind": "delete", "v": c["v"], "s": c["s"], "seen": c["seen"],
-                   "replica": hlc.replica_of(c["s"])} for c in dlosers]
+    conflicts += [
+        {
+            "kind": "delete",
+            "v": c["v"],
+            "s": c["s"],
+            "seen": c["seen"],
+            "replica": hlc.replica_of(c["s"]),
+        }
+        for c in dlosers
+    ]
     if dwin is not None and dwin["v"]:
         # Every live delete counts: an edit one deleter saw was deleted knowingly,
         # even if a concurrent delete with a newer stamp won.
         seen = {s for c in (dwin, *dlosers) if c["v"] for s in c["seen"]}
         for name, cells in visible.items():
-            conflicts += [{"kind": "edit_vs_delete", "field": name, "v": c["v"], "s": c["s"],
-                           "replica": hlc.replica_of(c["s"]), "deleted_s": dwin["s"]}
-                          for c in sorted(cells, key=_rank) if c["s"] not in seen]
+            conflicts += [
+                {
+                    "kind": "edit_vs_delete",
+                    "field": name,
+                    "v": c["v"],
+                    "s": c["s"],
+                    "replica": hlc.replica_of(c["s"]),
+                    "deleted_s": dwin["s"],
+                }
+                for c in sorted(cells, key=_rank)
+                if c["s"] not in seen
+            ]
     conflicts.sort(key=lambda c: (KINDS.index(c["kind"]), c.get("field", ""), c["s"]))
     # Stamps acknowledged in a field that no longer exists still matter: a
     # late copy of that cell must stay hidden, so every ack is kept.
-    return {"id": state.id, "table": state.table, "fields": fields,
-            "deleted": dict(dwin) if dwin is not None else None,
-            "_acked": {k: sorted(v) for k, v in sorted(state.acked.items()) if v},
-            "_conflicts": conflicts}
+    return {
+        "id": state.id,
+        "table": state.table,
+        "fields": fields,
+        "deleted": dict(dwin) if dwin is not None else None,
+        "_acked": {k: sorted(v) for k, v in sorted(state.acked.items()) if v},
+        "_conflicts": conflicts,
+    }
 
 
 def normalize(record: Mapping[str, Any]) -> Record:
@@ -170,15 +200,17 @@ def normalize(record: Mapping[str, Any]) -> Record:
 def merge_record(a: Mapping[str, Any], b: Mapping[str, Any]) -> Record:
     """Join two versions of one record (same table and id)."""
     if (a.get("table"), a.get("id")) != (b.get("table"), b.get("id")):
-        raise ValueError(f"cannot merge {a.get('table')}/{a.get('id')} with "
-                         f"{b.get('table')}/{b.get('id')}")
+        raise ValueError(
+            f"cannot merge {a.get('table')}/{a.get('id')} with {b.get('table')}/{b.get('id')}"
+        )
     state = _explode(a)
     state.join(_explode(b))
     return _implode(state)
 
 
-def merge(local: Iterable[Mapping[str, Any]],
-          remote: Iterable[Mapping[str, Any]]) -> tuple[list[Record], list[dict[str, Any]]]:
+def merge(
+    local: Iterable[Mapping[str, Any]], remote: Iterable[Mapping[str, Any]]
+) -> tuple[list[Record], list[dict[str, Any]]]:
     """Merge two sets of records -> (records sorted by table and id, all conflicts).
 
     Each conflict is the record's `_conflicts` entry plus its `table` and `id`.
@@ -209,8 +241,9 @@ def values(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _visible_field_stamps(record: Mapping[str, Any], name: str | None = None) -> list[str]:
     stamps = [c["s"] for f, c in record["fields"].items() if name in (None, f)]
-    stamps += [c["s"] for c in record["_conflicts"]
-               if c["kind"] == "field" and name in (None, c["field"])]
+    stamps += [
+        c["s"] for c in record["_conflicts"] if c["kind"] == "field" and name in (None, c["field"])
+    ]
     return sorted(set(stamps))
 
 
@@ -220,8 +253,15 @@ def _deleted_stamps(record: Mapping[str, Any]) -> list[str]:
     return sorted(set(stamps))
 
 
-def make_change(record: Mapping[str, Any] | None, *, table: str, id: str, stamp: str,
-                fields: Mapping[str, Any] | None = None, deleted: bool | None = None) -> Change:
+def make_change(
+    record: Mapping[str, Any] | None,
+    *,
+    table: str,
+    id: str,
+    stamp: str,
+    fields: Mapping[str, Any] | None = None,
+    deleted: bool | None = None,
+) -> Change:
     """A local write on top of `record` (None for a new record).
 
     It acknowledges only what the writer was shown: the winning value of each
@@ -233,17 +273,31 @@ def make_change(record: Mapping[str, Any] | None, *, table: str, id: str, stamp:
     rec = normalize(record) if record is not None else None
     fields = dict(fields or {})
     acks: dict[str, list[str]] = {}
-    change: Change = {"id": id, "table": table, "fields": fields, "stamp": stamp,
-                      "replica": replica}
+    change: Change = {
+        "id": id,
+        "table": table,
+        "fields": fields,
+        "stamp": stamp,
+        "replica": replica,
+    }
     if rec is not None:
         for name in fields:
             if name in rec["fields"]:
                 # What was shown is the winner's value; versions holding the
                 # same value were seen too (a person cannot tell them apart).
                 shown = rec["fields"][name]
-                acks[name] = sorted({shown["s"], *(
-                    c["s"] for c in rec["_conflicts"] if c["kind"] == "field"
-                    and c["field"] == name and _canon(c["v"]) == _canon(shown["v"]))})
+                acks[name] = sorted(
+                    {
+                        shown["s"],
+                        *(
+                            c["s"]
+                            for c in rec["_conflicts"]
+                            if c["kind"] == "field"
+                            and c["field"] == name
+                            and _canon(c["v"]) == _canon(shown["v"])
+                        ),
+                    }
+                )
     if deleted is not None:
         change["deleted"] = bool(deleted)
         if rec is not None and rec.get("deleted"):
@@ -282,7 +336,7 @@ def apply_change(record: Mapping[str, Any] | None, change: Mapping[str, Any]) ->
 
 
 def resolve(record: Mapping[str, Any], conflict_index: int, stamp: str) -> Change:
-    """"Use this version": a change making `_conflicts[conflict_index]` the winner.
+    """ "Use this version": a change making `_conflicts[conflict_index]` the winner.
 
     It acknowledges every version of what it settles, so the conflict closes on
     every replica that receives it. On a deleted record, choosing an edit (or
@@ -308,7 +362,7 @@ def resolve(record: Mapping[str, Any], conflict_index: int, stamp: str) -> Chang
 
 
 def dismiss(record: Mapping[str, Any], conflict_index: int, stamp: str) -> Change:
-    """"Keep the current version": close a conflict in favour of what is shown.
+    """ "Keep the current version": close a conflict in favour of what is shown.
 
     For `edit_vs_delete` this confirms the delete, now having seen the edit.
     """
@@ -321,8 +375,9 @@ def dismiss(record: Mapping[str, Any], conflict_index: int, stamp: str) -> Chang
         if is_deleted(rec):  # the new value must not reopen an edit_vs_delete
             change["deleted"] = True
             # Only this field is settled: other edits the delete never saw stay open.
-            change["seen"] = sorted({*rec["deleted"]["seen"],
-                                     *_visible_field_stamps(rec, c["field"]), stamp})
+            change["seen"] = sorted(
+                {*rec["deleted"]["seen"], *_visible_field_stamps(rec, c["field"]), stamp}
+            )
             change["acks"][DELETED] = _deleted_stamps(rec)
     else:
         d = rec["deleted"]

@@ -71,8 +71,13 @@ class HttpRemote:
         self._token = token
         self.timeout = timeout
 
-    def _request(self, method: str, path: str, body: bytes | None = None,
-                 content_type: str = "application/json") -> bytes:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> bytes:
         req = urllib.request.Request(self.url + path, data=body, method=method)
         req.add_header("Authorization", f"Bearer {self._token}")
         req.add_header("Accept", "application/json")
@@ -87,7 +92,8 @@ class HttpRemote:
             reason = getattr(e, "reason", e)
             raise SyncUnreachable(
                 f"Could not reach the sync server {self.url} ({reason}). Your changes are "
-                "kept here and will be sent when it can be reached.") from None
+                "kept here and will be sent when it can be reached."
+            ) from None
 
     def _error(self, e: urllib.error.HTTPError) -> SyncError:
         try:
@@ -96,14 +102,22 @@ class HttpRemote:
             err = {}
         message = err.get("message") or f"The sync server answered HTTP {e.code}."
         if e.code in (401, 403):
-            return SyncDenied(f"The sync server {self.url} refused this device's token "
-                              f"({message}). Create a new token on the server and set it "
-                              "again.")
+            return SyncDenied(
+                f"The sync server {self.url} refused this device's token "
+                f"({message}). Create a new token on the server and set it "
+                "again."
+            )
         if e.code >= 500 or e.code == 429:
-            return SyncUnreachable(f"The sync server {self.url} is not working right now "
-                                   f"({message}). Sync will try again.")
-        return SyncError(message, title=err.get("title") or "Sync failed",
-                         code=err.get("code") or "sync_error", status=e.code)
+            return SyncUnreachable(
+                f"The sync server {self.url} is not working right now "
+                f"({message}). Sync will try again."
+            )
+        return SyncError(
+            message,
+            title=err.get("title") or "Sync failed",
+            code=err.get("code") or "sync_error",
+            status=e.code,
+        )
 
     def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         body = orjson.dumps({"batch": batch, "replica": replica, "records": records})
@@ -131,8 +145,9 @@ class HttpRemote:
 class BucketRemote:
     """The bucket's change log (and snapshots) as an upstream."""
 
-    def __init__(self, bucket: Bucket, *, page_size: int = 100,
-                 max_page_bytes: int = MAX_PAGE_BYTES) -> None:
+    def __init__(
+        self, bucket: Bucket, *, page_size: int = 100, max_page_bytes: int = MAX_PAGE_BYTES
+    ) -> None:
         self.bucket = bucket
         self.max_page_bytes = max_page_bytes
         self.log = ChangeLog(bucket, page_size=page_size)
@@ -174,8 +189,9 @@ class BucketRemote:
             position = (0, 0)
         return self._log_page(*position, max(1, limit))
 
-    def _log_page(self, after: int, skip: int,
-                  limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+    def _log_page(
+        self, after: int, skip: int, limit: int
+    ) -> tuple[list[dict[str, Any]], str, bool]:
         entries: list[dict[str, Any]] = []
         size = 0
         cursor = _log_cursor(after, skip)
@@ -189,8 +205,11 @@ class BucketRemote:
                 raise StorageCorrupt(f"The sync log entry {n} was listed but cannot be read.")
             changes = batch["changes"]
             k = skip if n == after + 1 else 0
-            while k < len(changes) and len(entries) < limit \
-                    and (size < self.max_page_bytes or not entries):
+            while (
+                k < len(changes)
+                and len(entries) < limit
+                and (size < self.max_page_bytes or not entries)
+            ):
                 entries.append(changes[k])
                 size += len(orjson.dumps(changes[k]))
                 k += 1
@@ -212,8 +231,7 @@ class BucketRemote:
         if len(numbers) >= listed:
             yield None
 
-    def _snapshot_page(self, cursor: str,
-                       limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+    def _snapshot_page(self, cursor: str, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
         head, _, off = cursor[1:].partition(".")
         try:
             upto, offset = int(head), int(off or 0)
@@ -226,8 +244,11 @@ class BucketRemote:
             self._snapshot = (upto, records)
         records = self._snapshot[1]
         end, size = offset, 0
-        while end < len(records) and end - offset < max(1, limit) \
-                and (size < self.max_page_bytes or end == offset):
+        while (
+            end < len(records)
+            and end - offset < max(1, limit)
+            and (size < self.max_page_bytes or end == offset)
+        ):
             size += len(orjson.dumps(records[end]))
             end += 1
         page = records[offset:end]
@@ -288,6 +309,10 @@ def _records_of(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _safe(batch: str) -> str:
     if not batch or len(batch) > 64 or not all(c.isalnum() or c in "-_" for c in batch):
-        raise SyncError("A batch id must be 1 to 64 letters, digits, '-' or '_'.",
-                        title="Invalid batch", code="bad_batch", status=400)
+        raise SyncError(
+            "A batch id must be 1 to 64 letters, digits, '-' or '_'.",
+            title="Invalid batch",
+            code="bad_batch",
+            status=400,
+        )
     return batch

@@ -89,8 +89,11 @@ def _new_replica_id() -> str:
 def stamp_time(stamp: str) -> str:
     """A stamp's wall time as ISO 8601 UTC."""
     ms = hlc.parse(stamp).wall_ms
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds") \
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC)
+        .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z")
+    )
 
 
 def newest_stamp(record: Mapping[str, Any]) -> str | None:
@@ -103,8 +106,11 @@ def newest_stamp(record: Mapping[str, Any]) -> str | None:
 
 def _joined(record: Mapping[str, Any], name: str, winner: Any) -> Any:
     """Every entry of every version of a list field, oldest first, each once."""
-    versions = [winner] + [c.get("v") for c in record.get("_conflicts") or ()
-                           if c["kind"] == "field" and c["field"] == name]
+    versions = [winner] + [
+        c.get("v")
+        for c in record.get("_conflicts") or ()
+        if c["kind"] == "field" and c["field"] == name
+    ]
     if not all(isinstance(v, list) for v in versions) or len(versions) == 1:
         return winner
     seen: dict[bytes, Any] = {}
@@ -127,8 +133,9 @@ def _content(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return bool(orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
-                == orjson.dumps(b, option=orjson.OPT_SORT_KEYS))
+    return bool(
+        orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
+    )
 
 
 def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,8 +143,14 @@ def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:
     field, no delete, no acks, no conflicts (what a device pulls of records
     made elsewhere). Raises like `merge.normalize` on a malformed record."""
     fields = rec.get("fields")
-    if rec.get("deleted") or rec.get("_acked") or rec.get("_conflicts") \
-            or type(fields) is not dict or "id" not in rec or "table" not in rec:
+    if (
+        rec.get("deleted")
+        or rec.get("_acked")
+        or rec.get("_conflicts")
+        or type(fields) is not dict
+        or "id" not in rec
+        or "table" not in rec
+    ):
         return merge.normalize(rec)
     last = None
     for cell in fields.values():
@@ -150,9 +163,14 @@ def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:
             hlc.parse(stamp)
             last = stamp
     # The cells are exactly {"v", "s"}: shared, not copied (neither side changes them).
-    return {"id": str(rec["id"]), "table": str(rec["table"]),
-            "fields": {k: fields[k] for k in sorted(fields)},
-            "deleted": None, "_acked": {}, "_conflicts": []}
+    return {
+        "id": str(rec["id"]),
+        "table": str(rec["table"]),
+        "fields": {k: fields[k] for k in sorted(fields)},
+        "deleted": None,
+        "_acked": {},
+        "_conflicts": [],
+    }
 
 
 def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]]:
@@ -166,8 +184,11 @@ def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]
     for i, c in enumerate(record.get("_conflicts") or ()):
         if c.get("field") in QUIET_FIELDS:
             continue
-        if c["kind"] == "field" and c["field"] in fields \
-                and _same(c.get("v"), fields[c["field"]]["v"]):
+        if (
+            c["kind"] == "field"
+            and c["field"] in fields
+            and _same(c.get("v"), fields[c["field"]]["v"])
+        ):
             continue
         out.append((i, c))
     return out
@@ -176,8 +197,13 @@ def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]
 class Replica:
     """The sync side of one open store (see the module docstring)."""
 
-    def __init__(self, store: Any, *, max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS,
-                 seeds: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS,
+        seeds: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    ) -> None:
         self.store = store
         #: (table, id) -> the seed's values; a first record equal to them gets SEED_STAMP
         self.seeds = dict(seeds or {})
@@ -212,8 +238,7 @@ class Replica:
                 state["replica"] = _new_replica_id()
                 self._save_state(state)
         self.replica_id: str = state["replica"]
-        self.clock = hlc.Clock(self.replica_id, max_drift_ms=max_drift_ms,
-                               last=state.get("clock"))
+        self.clock = hlc.Clock(self.replica_id, max_drift_ms=max_drift_ms, last=state.get("clock"))
         store.add_listener(self._on_change)
         self.storage.add_commit_hook(self._on_commit)
 
@@ -255,8 +280,9 @@ class Replica:
         """Keep the clock at least at the stamp saved by any process sharing the store."""
         saved = state.get("clock")
         if saved and (self.clock.last is None or saved > self.clock.last):
-            self.clock = hlc.Clock(self.replica_id, max_drift_ms=self.clock.max_drift_ms,
-                                   last=saved)
+            self.clock = hlc.Clock(
+                self.replica_id, max_drift_ms=self.clock.max_drift_ms, last=saved
+            )
 
     @contextlib.contextmanager
     def _own_writes(self) -> Iterator[dict[str, Any]]:
@@ -369,8 +395,7 @@ class Replica:
         doc = self.storage.document(RECORDS, str(doc_id))
         return orjson.loads(orjson.dumps(doc["r"])) if doc else None
 
-    def _put_record(self, state: dict[str, Any], record: dict[str, Any], *,
-                    local: bool) -> None:
+    def _put_record(self, state: dict[str, Any], record: dict[str, Any], *, local: bool) -> None:
         """Save a record; `local` marks it for pushing (a mark stays until pushed)."""
         tk = (record["table"], record["id"])
         state["seq"] = int(state.get("seq") or 0) + 1
@@ -437,8 +462,7 @@ class Replica:
                 self._records_out.clear()
                 self._in_hook = False
 
-    def _record_doc(self, state: dict[str, Any], table: str, key: str,
-                    before: bytes | None) -> int:
+    def _record_doc(self, state: dict[str, Any], table: str, key: str, before: bytes | None) -> int:
         doc = self.storage.document(table, key)
         id_field = REPLICATED[table]
         source = doc if doc is not None else (orjson.loads(before) if before else None)
@@ -464,14 +488,27 @@ class Replica:
             seed = self.seeds.get((table, rid))
             if seed is not None and all(_same(fields.get(k), v) for k, v in seed.items()):
                 stamp = SEED_STAMP
-            self._put_record(state, {
-                "id": rid, "table": table, "deleted": None, "_acked": {}, "_conflicts": [],
-                "fields": {k: {"v": fields[k], "s": stamp} for k in sorted(fields)}},
-                local=True)
+            self._put_record(
+                state,
+                {
+                    "id": rid,
+                    "table": table,
+                    "deleted": None,
+                    "_acked": {},
+                    "_conflicts": [],
+                    "fields": {k: {"v": fields[k], "s": stamp} for k in sorted(fields)},
+                },
+                local=True,
+            )
             return 1
-        change = merge.make_change(record, table=table, id=rid, stamp=stamp,
-                                   fields=fields,
-                                   deleted=deleted if deleted != was_deleted else None)
+        change = merge.make_change(
+            record,
+            table=table,
+            id=rid,
+            stamp=stamp,
+            fields=fields,
+            deleted=deleted if deleted != was_deleted else None,
+        )
         self._put_record(state, merge.apply_change(record, change), local=True)
         return 1
 
@@ -488,8 +525,9 @@ class Replica:
                     rec_id = self._records_index().get((table, str(rid)))
                     if rec_id is not None:
                         rec = self.storage.document(RECORDS, str(rec_id))["r"]
-                        if _same(_content(doc), doc_values(rec)) \
-                                and bool(doc.get("deleted")) == merge.is_deleted(rec):
+                        if _same(_content(doc), doc_values(rec)) and bool(
+                            doc.get("deleted")
+                        ) == merge.is_deleted(rec):
                             continue
                     made += self._record_doc(state, table, key, None)
         if made:
@@ -579,8 +617,9 @@ class Replica:
         """Mark every record for pushing (a new upstream has none of them)."""
         with self.store.transaction(), self._lock:
             table = self.store.table(RECORDS)
-            keys = [int(k) for k, d in self.storage._tables.get(RECORDS, {}).items()
-                    if not d.get("d")]
+            keys = [
+                int(k) for k, d in self.storage._tables.get(RECORDS, {}).items() if not d.get("d")
+            ]
             if keys:
                 table.update({"d": 1}, doc_ids=keys)
             state = self._state()
@@ -591,8 +630,9 @@ class Replica:
             self._index = None
             return len(keys)
 
-    def take_batch(self, limit: int,
-                   max_bytes: int | None = None) -> tuple[str, list[dict[str, Any]]] | None:
+    def take_batch(
+        self, limit: int, max_bytes: int | None = None
+    ) -> tuple[str, list[dict[str, Any]]] | None:
         """The batch to push next: the one in flight (after a crash), else a new one.
 
         The batch id and the records' sequence numbers are saved before
@@ -615,8 +655,9 @@ class Replica:
                 self._save_state(state)
             return inflight["batch"], [rows[k]["r"] for k in inflight["keys"] if k in rows]
 
-    def _lowest_marked(self, rows: Mapping[str, Any], limit: int,
-                       max_bytes: int | None) -> list[tuple[int, str]]:
+    def _lowest_marked(
+        self, rows: Mapping[str, Any], limit: int, max_bytes: int | None
+    ) -> list[tuple[int, str]]:
         """(sequence number, document key) of the `limit` lowest marked records,
         as many as fit in `max_bytes` of JSON (at least one)."""
         index = self._records_index()
@@ -703,13 +744,15 @@ class Replica:
             self._records_index()
             if self._dirty:
                 return None
-            return self._state().get(cursor_key), orjson.loads(orjson.dumps(
-                [d["r"] for d in self.storage._tables.get(RECORDS, {}).values()]))
+            return self._state().get(cursor_key), orjson.loads(
+                orjson.dumps([d["r"] for d in self.storage._tables.get(RECORDS, {}).values()])
+            )
 
     def all_records(self) -> list[dict[str, Any]]:
         with self.store.reading():
-            return orjson.loads(orjson.dumps(
-                [d["r"] for d in self.storage._tables.get(RECORDS, {}).values()]))
+            return orjson.loads(
+                orjson.dumps([d["r"] for d in self.storage._tables.get(RECORDS, {}).values()])
+            )
 
     # -- conflicts --------------------------------------------------------------------
 
@@ -734,9 +777,10 @@ class Replica:
                     total += len(open_conflicts(self.storage.document(RECORDS, str(doc_id))["r"]))
             return total
 
-    def decide(self, table: str, rid: str, stamp: str, kind: str, field: str | None,
-               use: bool) -> dict[str, Any]:
-        """"Use this version" (use=True) or "keep the current one" for one conflict.
+    def decide(
+        self, table: str, rid: str, stamp: str, kind: str, field: str | None, use: bool
+    ) -> dict[str, Any]:
+        """ "Use this version" (use=True) or "keep the current one" for one conflict.
 
         The conflict is named by its stamp, kind and field rather than its
         position, so a list shown before a sync still picks the right one.
@@ -746,17 +790,28 @@ class Replica:
 
         with self._own_writes() as state:
             rec = self._record(table, rid)
-            found = None if rec is None else next(
-                (i for i, c in enumerate(rec["_conflicts"]) if c["s"] == stamp
-                 and c["kind"] == kind and c.get("field") == field), None)
+            found = (
+                None
+                if rec is None
+                else next(
+                    (
+                        i
+                        for i, c in enumerate(rec["_conflicts"])
+                        if c["s"] == stamp and c["kind"] == kind and c.get("field") == field
+                    ),
+                    None,
+                )
+            )
             if rec is None or found is None:
-                raise SyncError("This conflict was settled already (perhaps on another "
-                                "device). The list has been refreshed.",
-                                title="Conflict already settled", code="conflict_gone",
-                                status=409)
+                raise SyncError(
+                    "This conflict was settled already (perhaps on another "
+                    "device). The list has been refreshed.",
+                    title="Conflict already settled",
+                    code="conflict_gone",
+                    status=409,
+                )
             make = merge.resolve if use else merge.dismiss
             new = merge.apply_change(rec, make(rec, found, self.clock.now()))
             self._put_record(state, new, local=True)
             self._write_doc(new)
         return new
-

@@ -32,8 +32,7 @@ BeforePush = Callable[[list[dict[str, Any]]], object]
 class Remote(Protocol):
     def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]: ...
 
-    def pull(self, cursor: str | None,
-             limit: int) -> tuple[list[dict[str, Any]], str, bool]: ...
+    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]: ...
 
 
 @dataclass
@@ -47,8 +46,14 @@ class Summary:
         return asdict(self)
 
 
-def push(replica: Replica, remote: Remote, *, progress: Progress | None = None,
-         batch_size: int = BATCH_SIZE, before_push: BeforePush | None = None) -> int:
+def push(
+    replica: Replica,
+    remote: Remote,
+    *,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+    before_push: BeforePush | None = None,
+) -> int:
     total = replica.pending()
     sent = 0
     for _ in range(MAX_ROUND_STEPS):
@@ -66,8 +71,14 @@ def push(replica: Replica, remote: Remote, *, progress: Progress | None = None,
     return sent
 
 
-def pull(replica: Replica, remote: Remote, *, progress: Progress | None = None,
-         page_size: int = PAGE_SIZE, cursor_key: str = "cursor") -> int:
+def pull(
+    replica: Replica,
+    remote: Remote,
+    *,
+    progress: Progress | None = None,
+    page_size: int = PAGE_SIZE,
+    cursor_key: str = "cursor",
+) -> int:
     state = replica.state()
     cursor = state.get(cursor_key)
     received = 0
@@ -82,8 +93,14 @@ def pull(replica: Replica, remote: Remote, *, progress: Progress | None = None,
     return received
 
 
-def run_round(replica: Replica, remote: Remote, *, progress: Progress | None = None,
-              cursor_key: str = "cursor", before_push: BeforePush | None = None) -> Summary:
+def run_round(
+    replica: Replica,
+    remote: Remote,
+    *,
+    progress: Progress | None = None,
+    cursor_key: str = "cursor",
+    before_push: BeforePush | None = None,
+) -> Summary:
     """Push, then pull; returns what moved. Errors propagate (a SyncError)."""
     started = time.monotonic()
     summary = Summary()

@@ -78,9 +78,12 @@ def _now_iso() -> str:
 def _error_dict(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, SyncError):
         return {"code": exc.code, "title": exc.title, "message": exc.message}
-    return {"code": "sync_error", "title": "Sync failed",
-            "message": f"Sync stopped on an unexpected error ({type(exc).__name__}). "
-                       "Local editing goes on; see the log for details."}
+    return {
+        "code": "sync_error",
+        "title": "Sync failed",
+        "message": f"Sync stopped on an unexpected error ({type(exc).__name__}). "
+        "Local editing goes on; see the log for details.",
+    }
 
 
 def _seeds() -> dict[tuple[str, str], dict[str, Any]]:
@@ -101,16 +104,23 @@ def _checked(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
             out.append(normal_form(rec))
         except (SyncError, ValueError, KeyError, TypeError, AttributeError) as exc:
             why = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
-            raise ValidationError(f"Record {i} of the batch is not a valid sync record ({why}).",
-                                  fields={"records": f"record {i}: {why}"}) from None
+            raise ValidationError(
+                f"Record {i} of the batch is not a valid sync record ({why}).",
+                fields={"records": f"record {i}: {why}"},
+            ) from None
     return out
 
 
 class SyncService:
-    def __init__(self, store: Any, *, bucket: BucketConfig | None = None,
-                 uploads: Path | None = None,
-                 max_drift_ms: int | None = None,
-                 snapshot_every: int = snapshots.SNAPSHOT_EVERY) -> None:
+    def __init__(
+        self,
+        store: Any,
+        *,
+        bucket: BucketConfig | None = None,
+        uploads: Path | None = None,
+        max_drift_ms: int | None = None,
+        snapshot_every: int = snapshots.SNAPSHOT_EVERY,
+    ) -> None:
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
         self.replica = Replica.attach(store, seeds=_seeds(), **kwargs)
@@ -142,8 +152,10 @@ class SyncService:
     def push(self, batch: str, replica: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
         """A device's batch. With a bucket it is durable in the bucket before we answer."""
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise ValidationError("`records` must be a list of sync records.",
-                                  fields={"records": "not a list of records"})
+            raise ValidationError(
+                "`records` must be a list of sync records.",
+                fields={"records": "not a list of records"},
+            )
         checked = _checked(records)
         self.replica.check_stamps(checked)
         if self.bucket is None:
@@ -182,16 +194,22 @@ class SyncService:
             now = time.monotonic()
             if now < self._retry_at:
                 return
-            if now - self._last_catch_up < CATCH_UP_EVERY and not self._stale \
-                    and not self.replica.pending():
+            if (
+                now - self._last_catch_up < CATCH_UP_EVERY
+                and not self._stale
+                and not self.replica.pending()
+            ):
                 return
         with self._hub:
             bucket = self.bucket
             self._stale = False
             try:
-                rounds.run_round(self.replica, bucket, cursor_key="bucket_cursor",
-                                 before_push=lambda recs: files.upload(recs, self.uploads,
-                                                                       bucket))
+                rounds.run_round(
+                    self.replica,
+                    bucket,
+                    cursor_key="bucket_cursor",
+                    before_push=lambda recs: files.upload(recs, self.uploads, bucket),
+                )
             except SyncError as exc:
                 self._stale = True
                 self._bucket_failed(exc)
@@ -215,8 +233,11 @@ class SyncService:
                 time.sleep(FLUSH_PAUSE)
             try:
                 with self._hub:
-                    rounds.push(self.replica, bucket,
-                                before_push=lambda recs: files.upload(recs, self.uploads, bucket))
+                    rounds.push(
+                        self.replica,
+                        bucket,
+                        before_push=lambda recs: files.upload(recs, self.uploads, bucket),
+                    )
             except StorageUnavailable as exc:
                 failure = exc
                 continue
@@ -235,8 +256,12 @@ class SyncService:
             "storage is back, so there is no need to enter it again. Until then it is not "
             "safe: if this server instance restarts before the storage is back, the change "
             "can be lost.",
-            extra={"title": NotDurable.title, "cause": failure.code,
-                   "unflushed": self.replica.pending()}) from failure
+            extra={
+                "title": NotDurable.title,
+                "cause": failure.code,
+                "unflushed": self.replica.pending(),
+            },
+        ) from failure
 
     def tend(self) -> float:
         """Bucket housekeeping, run by `Background`: store edits that are still
@@ -252,8 +277,12 @@ class SyncService:
         try:
             self.catch_up(force=True)
         except SyncError as exc:
-            log.warning("Sync bucket: %s; %d edits wait on this instance, next try in %.0f s",
-                        exc.message, self.replica.pending(), self._retry_at - time.monotonic())
+            log.warning(
+                "Sync bucket: %s; %d edits wait on this instance, next try in %.0f s",
+                exc.message,
+                self.replica.pending(),
+                self._retry_at - time.monotonic(),
+            )
             return max(0.0, self._retry_at - time.monotonic())
         return TEND_EVERY
 
@@ -276,18 +305,25 @@ class SyncService:
             return False
         if self._snapshot_upto is None:
             return True
-        return snapshots.should_snapshot(self.bucket.log.known_tail, self._snapshot_upto,
-                                         self.snapshot_every)
+        return snapshots.should_snapshot(
+            self.bucket.log.known_tail, self._snapshot_upto, self.snapshot_every
+        )
 
     def health(self) -> dict[str, Any] | None:
         """Bucket mode: edits saved here but not yet in the bucket, and why."""
         if self.bucket is None:
             return None
         wait = self._retry_at - time.monotonic()
-        return {"bucket": self.bucket.bucket.name, "unflushed": self.replica.pending(),
-                "error": self._bucket_error,
-                "next_retry": None if wait <= 0 else datetime.fromtimestamp(
-                    time.time() + wait, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")}
+        return {
+            "bucket": self.bucket.bucket.name,
+            "unflushed": self.replica.pending(),
+            "error": self._bucket_error,
+            "next_retry": None
+            if wait <= 0
+            else datetime.fromtimestamp(time.time() + wait, UTC)
+            .isoformat(timespec="seconds")
+            .replace("+00:00", "Z"),
+        }
 
     def _maybe_snapshot(self, bucket: remotes.BucketRemote) -> None:
         """Every `snapshot_every` log batches, store all records so new instances start fast.
@@ -321,8 +357,10 @@ class SyncService:
 
     def put_blob(self, digest: str, data: bytes) -> None:
         if hashlib.sha256(data).hexdigest() != digest:
-            raise ValidationError("The file's content does not match its sha256 name.",
-                                  fields={"sha256": "does not match the content"})
+            raise ValidationError(
+                "The file's content does not match its sha256 name.",
+                fields={"sha256": "does not match the content"},
+            )
         if self.bucket is not None:
             self.bucket.put_blob(data)
             return
@@ -400,9 +438,13 @@ class SyncService:
     def client_settings(self) -> dict[str, Any]:
         state = self.replica.state()
         files = state.get("files_bucket") or {}
-        return {"url": state.get("url") or None, "token_set": self._token() is not None,
-                "interval": int(state.get("interval") or DEFAULT_INTERVAL),
-                "replica": self.replica.replica_id, "files_bucket": files.get("bucket")}
+        return {
+            "url": state.get("url") or None,
+            "token_set": self._token() is not None,
+            "interval": int(state.get("interval") or DEFAULT_INTERVAL),
+            "replica": self.replica.replica_id,
+            "files_bucket": files.get("bucket"),
+        }
 
     def _token(self) -> str | None:
         try:
@@ -422,9 +464,14 @@ class SyncService:
             f.write(token + "\n")
         os.replace(tmp, self.token_path)
 
-    def configure(self, *, url: str | None, token: str | None = None,
-                  interval: int | None = None,
-                  bucket: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def configure(
+        self,
+        *,
+        url: str | None,
+        token: str | None = None,
+        interval: int | None = None,
+        bucket: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Set (or with url "" clear) the server this device syncs with."""
         fields: dict[str, str] = {}
         url = (url or "").strip().rstrip("/")
@@ -432,8 +479,11 @@ class SyncService:
             fields["url"] = "must start with http:// or https://"
         if interval is not None and (not isinstance(interval, int) or interval < MIN_INTERVAL):
             fields["interval"] = f"must be a whole number of seconds, at least {MIN_INTERVAL}"
-        if token is not None and (not isinstance(token, str) or not token.strip()
-                                  or any(c.isspace() for c in token.strip())):
+        if token is not None and (
+            not isinstance(token, str)
+            or not token.strip()
+            or any(c.isspace() for c in token.strip())
+        ):
             fields["token"] = "must be the token printed by `localapp token create`"
         if url and token is None and self._token() is None:
             fields["token"] = "is required"
@@ -447,8 +497,7 @@ class SyncService:
             values["files_bucket"] = dict(bucket) if bucket.get("bucket") else None
         if url != (state.get("url") or ""):
             # A different server has none of our records and other cursors.
-            values.update(url=url or None, cursor=None, error=None, last_ok=None,
-                          inflight=None)
+            values.update(url=url or None, cursor=None, error=None, last_ok=None, inflight=None)
         if values:
             self.replica.update_state(**values)
         if url and values.get("url"):
@@ -463,9 +512,13 @@ class SyncService:
         state = self.replica.state()
         token = self._token()
         if not state.get("url") or token is None:
-            raise SyncError("Sync is not set up on this device. Run `localapp sync setup --url "
-                            "URL --token TOKEN` or open the sync settings.",
-                            title="Sync not set up", code="sync_not_configured", status=409)
+            raise SyncError(
+                "Sync is not set up on this device. Run `localapp sync setup --url "
+                "URL --token TOKEN` or open the sync settings.",
+                title="Sync not set up",
+                code="sync_not_configured",
+                status=409,
+            )
         return remotes.HttpRemote(state["url"], token)
 
     def run(self, progress: rounds.Progress | None = None) -> rounds.Summary:
@@ -476,28 +529,39 @@ class SyncService:
             self.replica.update_state(last_attempt=_now_iso())
             try:
                 summary = rounds.run_round(
-                    self.replica, remote, progress=progress,
-                    before_push=lambda recs: files.upload(recs, self.uploads, self._files(remote)))
+                    self.replica,
+                    remote,
+                    progress=progress,
+                    before_push=lambda recs: files.upload(recs, self.uploads, self._files(remote)),
+                )
             except BaseException as exc:
                 self.replica.update_state(error=_error_dict(exc))
                 raise
             finally:
                 self.running = False
-            self.replica.update_state(error=None, last_ok=_now_iso(),
-                                      last_summary=summary.to_dict())
+            self.replica.update_state(
+                error=None, last_ok=_now_iso(), last_summary=summary.to_dict()
+            )
             return summary
 
     def status(self) -> dict[str, Any]:
         state = self.replica.state()
         configured = bool(state.get("url")) and self._token() is not None
-        return {"configured": configured, "url": state.get("url") or None,
-                "replica": self.replica.replica_id,
-                "interval": int(state.get("interval") or DEFAULT_INTERVAL),
-                "last_attempt": state.get("last_attempt"), "last_ok": state.get("last_ok"),
-                "pending": self.replica.pending(), "conflicts": self.replica.conflict_count(),
-                "running": self.running, "next_attempt": self.next_attempt,
-                "error": state.get("error"), "last_summary": state.get("last_summary"),
-                "bucket": self.bucket_config.bucket if self.bucket_config else None}
+        return {
+            "configured": configured,
+            "url": state.get("url") or None,
+            "replica": self.replica.replica_id,
+            "interval": int(state.get("interval") or DEFAULT_INTERVAL),
+            "last_attempt": state.get("last_attempt"),
+            "last_ok": state.get("last_ok"),
+            "pending": self.replica.pending(),
+            "conflicts": self.replica.conflict_count(),
+            "running": self.running,
+            "next_attempt": self.next_attempt,
+            "error": state.get("error"),
+            "last_summary": state.get("last_summary"),
+            "bucket": self.bucket_config.bucket if self.bucket_config else None,
+        }
 
     # -- conflicts -----------------------------------------------------------------
 
@@ -505,30 +569,57 @@ class SyncService:
         items = []
         for rec, i, c in self.replica.conflicts():
             fields = rec["fields"]
-            label = next((str(fields[n]["v"]) for n in ("name", "number", "sku", "key")
-                          if n in fields and fields[n]["v"]), rec["id"])
+            label = next(
+                (
+                    str(fields[n]["v"])
+                    for n in ("name", "number", "sku", "key")
+                    if n in fields and fields[n]["v"]
+                ),
+                rec["id"],
+            )
             field = c.get("field")
-            items.append({
-                "table": rec["table"], "id": rec["id"], "label": label, "index": i,
-                "kind": c["kind"], "field": field, "value": c.get("v"),
-                "current": fields[field]["v"] if field in fields else None,
-                "deleted": bool(rec.get("deleted") and rec["deleted"]["v"]),
-                "replica": c.get("replica"), "at": stamp_time(c["s"]), "s": c["s"]})
+            items.append(
+                {
+                    "table": rec["table"],
+                    "id": rec["id"],
+                    "label": label,
+                    "index": i,
+                    "kind": c["kind"],
+                    "field": field,
+                    "value": c.get("v"),
+                    "current": fields[field]["v"] if field in fields else None,
+                    "deleted": bool(rec.get("deleted") and rec["deleted"]["v"]),
+                    "replica": c.get("replica"),
+                    "at": stamp_time(c["s"]),
+                    "s": c["s"],
+                }
+            )
         return {"items": items, "total": len(items)}
 
     def decide(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        missing = {k: "required" for k in ("table", "id", "s", "kind", "action")
-                   if not isinstance(data.get(k), str) or not data.get(k)}
+        missing = {
+            k: "required"
+            for k in ("table", "id", "s", "kind", "action")
+            if not isinstance(data.get(k), str) or not data.get(k)
+        }
         if data.get("action") not in (None, "use", "keep"):
             missing["action"] = "must be 'use' or 'keep'"
         if missing:
             raise ValidationError("Say which conflict and what to do with it.", fields=missing)
         field = data.get("field")
-        rec = self.replica.decide(str(data["table"]), str(data["id"]), str(data["s"]),
-                                  str(data["kind"]), str(field) if field else None,
-                                  data["action"] == "use")
-        return {"ok": True, "conflicts": self.replica.conflict_count(),
-                "record_conflicts": len(open_conflicts(rec))}
+        rec = self.replica.decide(
+            str(data["table"]),
+            str(data["id"]),
+            str(data["s"]),
+            str(data["kind"]),
+            str(field) if field else None,
+            data["action"] == "use",
+        )
+        return {
+            "ok": True,
+            "conflicts": self.replica.conflict_count(),
+            "record_conflicts": len(open_conflicts(rec)),
+        }
 
 
 class Background:
@@ -545,8 +636,7 @@ class Background:
 
     MAX_BACKOFF = 15 * 60
 
-    def __init__(self, service: SyncService,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, service: SyncService, clock: Callable[[], float] = time.monotonic) -> None:
         self.service = service
         self._clock = clock
         self._wake = threading.Event()
@@ -555,8 +645,9 @@ class Background:
         self.thread = threading.Thread(target=self._loop, name="localapp-sync", daemon=True)
         self.bucket_thread: threading.Thread | None = None
         if service.bucket is not None:
-            self.bucket_thread = threading.Thread(target=self._tend_loop,
-                                                  name="localapp-sync-bucket", daemon=True)
+            self.bucket_thread = threading.Thread(
+                target=self._tend_loop, name="localapp-sync-bucket", daemon=True
+            )
 
     def start(self) -> Background:
         self.thread.start()
@@ -597,8 +688,11 @@ class Background:
     def _loop(self) -> None:
         delay = 1.0  # first round shortly after start
         while not self._stop.is_set():
-            self.service.next_attempt = datetime.fromtimestamp(time.time() + delay, UTC) \
-                .isoformat(timespec="seconds").replace("+00:00", "Z")
+            self.service.next_attempt = (
+                datetime.fromtimestamp(time.time() + delay, UTC)
+                .isoformat(timespec="seconds")
+                .replace("+00:00", "Z")
+            )
             self._wake.wait(delay)
             self._wake.clear()
             if self._stop.is_set():
@@ -611,6 +705,9 @@ class Background:
                 self._failures = 0
             except Exception as exc:
                 self._failures += 1
-                log.info("Sync round failed (%s); next try in %.0f s",
-                         _error_dict(exc)["title"], self._delay())
+                log.info(
+                    "Sync round failed (%s); next try in %.0f s",
+                    _error_dict(exc)["title"],
+                    self._delay(),
+                )
             delay = self._delay()

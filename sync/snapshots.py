@@ -95,8 +95,14 @@ def _now() -> str:
 
 def _encode(upto: int, records: Iterable[Mapping[str, Any]], replica: str) -> bytes:
     recs = list(records)
-    doc = {"format": FORMAT, "upto": upto, "count": len(recs), "made_at": _now(),
-           "replica": replica, "records": recs}
+    doc = {
+        "format": FORMAT,
+        "upto": upto,
+        "count": len(recs),
+        "made_at": _now(),
+        "replica": replica,
+        "records": recs,
+    }
     # level 6: most of level 9's size for a fraction of its time
     return gzip.compress(orjson.dumps(doc), compresslevel=6, mtime=0)
 
@@ -108,13 +114,17 @@ def _decode(key: str, data: bytes, upto: int) -> list[dict[str, Any]]:
         raise StorageCorrupt(f"The sync snapshot {key} is damaged ({e}).") from e
     if isinstance(doc, dict) and doc.get("format") != FORMAT:
         # a newer version's layout: start from an older snapshot, or the log
-        raise StorageCorrupt(f"The sync snapshot {key} has format {doc.get('format')!r}, "
-                             f"this version reads {FORMAT}.")
-    if not isinstance(doc, dict) or doc.get("upto") != upto \
-            or not isinstance(doc.get("records"), list) \
-            or doc.get("count", len(doc["records"])) != len(doc["records"]) \
-            or not all(isinstance(r, dict) and "id" in r and "table" in r
-                       for r in doc["records"]):
+        raise StorageCorrupt(
+            f"The sync snapshot {key} has format {doc.get('format')!r}, "
+            f"this version reads {FORMAT}."
+        )
+    if (
+        not isinstance(doc, dict)
+        or doc.get("upto") != upto
+        or not isinstance(doc.get("records"), list)
+        or doc.get("count", len(doc["records"])) != len(doc["records"])
+        or not all(isinstance(r, dict) and "id" in r and "table" in r for r in doc["records"])
+    ):
         raise StorageCorrupt(f"The sync snapshot {key} is not a snapshot of log batch {upto}.")
     return doc["records"]
 
@@ -122,14 +132,18 @@ def _decode(key: str, data: bytes, upto: int) -> list[dict[str, Any]]:
 def _parse_manifest(data: bytes) -> Manifest:
     try:
         doc = orjson.loads(data)
-        m = Manifest(snapshot=str(doc["snapshot"]), upto=int(doc["upto"]),
-                     updated_at=str(doc.get("updated_at", "")),
-                     replica=str(doc.get("replica", "")))
+        m = Manifest(
+            snapshot=str(doc["snapshot"]),
+            upto=int(doc["upto"]),
+            updated_at=str(doc.get("updated_at", "")),
+            replica=str(doc.get("replica", "")),
+        )
     except (orjson.JSONDecodeError, TypeError, KeyError, ValueError) as e:
         raise StorageCorrupt(f"The sync manifest {MANIFEST_KEY} is damaged ({e}).") from e
     if _upto_of(m.snapshot) != m.upto:
-        raise StorageCorrupt(f"The sync manifest {MANIFEST_KEY} names {m.snapshot!r} "
-                             f"for log batch {m.upto}.")
+        raise StorageCorrupt(
+            f"The sync manifest {MANIFEST_KEY} names {m.snapshot!r} for log batch {m.upto}."
+        )
     return m
 
 
@@ -141,8 +155,15 @@ def _upto_of(key: str) -> int | None:
 class SnapshotStore:
     """Snapshots and the manifest in one bucket (beside the change log)."""
 
-    def __init__(self, bucket: Bucket, *, keep: int = KEEP, replica: str = "",
-                 cas_retries: int = 10, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        *,
+        keep: int = KEEP,
+        replica: str = "",
+        cas_retries: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if keep < 1:
             raise ValueError("keep at least one snapshot")
         self.bucket = bucket
@@ -250,8 +271,15 @@ class SnapshotStore:
             manifest, etag = self._read_manifest()
             if manifest is not None and manifest.upto >= upto:
                 return manifest.snapshot == key  # never move it back
-            body = orjson.dumps({"format": FORMAT, "snapshot": key, "upto": upto,
-                                 "updated_at": _now(), "replica": self.replica})
+            body = orjson.dumps(
+                {
+                    "format": FORMAT,
+                    "snapshot": key,
+                    "upto": upto,
+                    "updated_at": _now(),
+                    "replica": self.replica,
+                }
+            )
             if self.bucket.put_if_match(MANIFEST_KEY, body, "application/json", etag):
                 return True
             if attempt < self.cas_retries:
@@ -261,7 +289,8 @@ class SnapshotStore:
         raise StorageUnavailable(
             f"Could not update the sync manifest after {self.cas_retries + 1} tries: too many "
             "servers are writing snapshots at once. The snapshot is stored; sync goes on.",
-            extra={"action": "update the manifest"})
+            extra={"action": "update the manifest"},
+        )
 
     def prune(self) -> list[str]:
         """Delete snapshots older than the newest `keep` at or below the
@@ -270,7 +299,7 @@ class SnapshotStore:
         if manifest is None:
             return []
         settled = [k for k in self.keys() if (_upto_of(k) or 0) <= manifest.upto]
-        doomed = settled[:-self.keep]
+        doomed = settled[: -self.keep]
         for key in doomed:
             self.bucket.delete(key)
         return doomed
@@ -285,8 +314,7 @@ def fold(record: Mapping[str, Any] | None, entry: Mapping[str, Any]) -> merge.Re
     return merge.merge_record(record, entry) if record is not None else merge.normalize(entry)
 
 
-def restore(store: SnapshotStore, changelog: ChangeLog
-            ) -> tuple[list[merge.Record], str]:
+def restore(store: SnapshotStore, changelog: ChangeLog) -> tuple[list[merge.Record], str]:
     """Every record as a full replay of the log would give it: the newest
     snapshot plus the log after it. Returns (records sorted by table and id,
     the log cursor to read from next)."""

@@ -18,12 +18,19 @@ from typing import Any
 from conftest import ROOT, Server, require
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 WAIT_MS = 15_000
 #: The npm files the pages load; set-up copies them into ui/vendor/.
-VENDOR = [ROOT / "ui" / "vendor" / "frappe-gantt" / "frappe-gantt.es.js",
-          ROOT / "ui" / "vendor" / "chart.js" / "chart.umd.min.js"]
+VENDOR = [
+    ROOT / "ui" / "vendor" / "frappe-gantt" / "frappe-gantt.es.js",
+    ROOT / "ui" / "vendor" / "chart.js" / "chart.umd.min.js",
+]
 ADMIN_PASSWORD = "admin-test-pw"  # conftest.start_server sets it
 
 
@@ -31,8 +38,11 @@ ADMIN_PASSWORD = "admin-test-pw"  # conftest.start_server sets it
 def launch_browser() -> Iterator[Any]:
     require(CHROMIUM.exists(), "Debian's chromium is not installed at /usr/bin/chromium")
     missing = [str(p) for p in VENDOR if not p.exists()]
-    require(not missing, f"ui/vendor/ is incomplete ({missing}): run "
-                         "`npm ci --prefix ui && python3 build/vendor.py`")
+    require(
+        not missing,
+        f"ui/vendor/ is incomplete ({missing}): run "
+        "`npm ci --prefix ui && python3 build/vendor.py`",
+    )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -48,8 +58,9 @@ def launch_browser() -> Iterator[Any]:
 
 @contextmanager
 def new_page(browser: Any, width: int = 1440, height: int = 900) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  locale="zh-CN", accept_downloads=True)
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="zh-CN", accept_downloads=True
+    )
     context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     page.problems = []
@@ -71,8 +82,13 @@ def sign_in(page: Any, server: Server, hash_: str = "#/schedule") -> None:
     page.wait_for_url(f"**/{hash_}")
 
 
-def api(server: Server, method: str, path: str, body: object | None = None,
-        headers: dict[str, str] | None = None) -> Any:
+def api(
+    server: Server,
+    method: str,
+    path: str,
+    body: object | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
     """A request with the server's API token that must succeed."""
     res = server.request(method, path, body, headers)
     assert res.status < 300, (method, path, res.status, res.body[:500])

@@ -97,8 +97,14 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def request(self, method: str, path: str, body: object | bytes | None = None,
-                headers: dict[str, str] | None = None, auth: bool = True) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: object | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> Response:
         hdrs = dict(headers or {})
         if auth and self.token:
             hdrs.setdefault("Authorization", f"Bearer {self.token}")
@@ -123,11 +129,13 @@ def localapp_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "localapp", *args]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run(localapp_cmd(*args), capture_output=True, text=True,
-                          env=full_env, timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        localapp_cmd(*args), capture_output=True, text=True, env=full_env, timeout=timeout, cwd=cwd
+    )
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 20) -> None:
@@ -144,8 +152,13 @@ def wait_healthy(url: str, proc: subprocess.Popen, log_path: Path, timeout: floa
     raise AssertionError(f"server did not answer /health in {timeout}s:\n{log_path.read_text()}")
 
 
-def start_server(data_dir: Path, env: dict[str, str] | None = None, token: bool = True,
-                 args: tuple[str, ...] = (), wrap: list[str] | None = None) -> Server:
+def start_server(
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    token: bool = True,
+    args: tuple[str, ...] = (),
+    wrap: list[str] | None = None,
+) -> Server:
     """Start `localapp serve` on a free port; optionally create an API token first."""
     data_dir.mkdir(parents=True, exist_ok=True)
     full_env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "admin-test-pw", **(env or {})}
@@ -158,8 +171,9 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None, token: bool 
         api_token = out.stdout.strip().splitlines()[-1]
     port = free_port()
     log_path = data_dir.parent / f"server-{port}.log"
-    cmd = localapp_cmd("serve", "--host", "127.0.0.1", "--port", str(port),
-                       "--data-dir", str(data_dir), *args)
+    cmd = localapp_cmd(
+        "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *args
+    )
     if wrap:
         cmd = [*wrap, *cmd]
     with open(log_path, "wb") as logf:
@@ -207,28 +221,36 @@ def device_token(server: Server, name: str) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def multipart(files: dict[str, tuple[str, bytes, str]], fields: dict[str, str] | None = None
-              ) -> tuple[bytes, dict[str, str]]:
+def multipart(
+    files: dict[str, tuple[str, bytes, str]], fields: dict[str, str] | None = None
+) -> tuple[bytes, dict[str, str]]:
     """A multipart/form-data body and its Content-Type header."""
     import io
 
     boundary = uuid.uuid4().hex
     out = io.BytesIO()
     for name, value in (fields or {}).items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                  .encode())
+        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode())
         out.write(value.encode() + b"\r\n")
     for name, (filename, data, ctype) in files.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                  f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode())
+        out.write(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: {ctype}\r\n\r\n'.encode()
+        )
         out.write(data + b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
     return out.getvalue(), {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
-def upload(server: Server, path: str, filename: str, data: bytes,
-           fields: dict[str, str] | None = None, headers: dict[str, str] | None = None,
-           ctype: str = "application/octet-stream") -> Response:
+def upload(
+    server: Server,
+    path: str,
+    filename: str,
+    data: bytes,
+    fields: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    ctype: str = "application/octet-stream",
+) -> Response:
     """POST one file (as a browser's form does) to `path` on `server`."""
     body, hdrs = multipart({"file": (filename, data, ctype)}, fields)
     return server.request("POST", path, body, headers={**hdrs, **(headers or {})})
@@ -236,9 +258,11 @@ def upload(server: Server, path: str, filename: str, data: bytes,
 
 def connect(device: Server, server: Server, name: str) -> None:
     """Set `device` up to sync with `server`, with a token `name` made there."""
-    r = device.request("PUT", "/api/sync/settings",
-                       {"url": server.url, "token": device_token(server, name),
-                        "interval": 3600})
+    r = device.request(
+        "PUT",
+        "/api/sync/settings",
+        {"url": server.url, "token": device_token(server, name), "interval": 3600},
+    )
     assert r.status == 200, r.body
 
 

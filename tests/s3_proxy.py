@@ -22,8 +22,10 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "prox
 
 
 def _s3_error(code: str) -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-            "<Message>injected by the test proxy</Message></Error>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        "<Message>injected by the test proxy</Message></Error>"
+    ).encode()
 
 
 class FaultProxy:
@@ -73,8 +75,9 @@ class FaultProxy:
                 self.injected[kind] += 1
             return kind
 
-    def forward(self, method: str, path: str, headers: Any,
-                body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    def forward(
+        self, method: str, path: str, headers: Any, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         conn = HTTPConnection(self.host, self.port, timeout=30)
         try:
             hdrs = {k: v for k, v in headers.items() if k.lower() not in _HOP}
@@ -132,8 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
-            status, headers, data = self.proxy.forward(self.command, self.path, self.headers,
-                                                       body)
+            status, headers, data = self.proxy.forward(self.command, self.path, self.headers, body)
         except OSError:
             kind = "drop"  # moto itself failed: the caller sees a dropped connection
         if kind in ("lost_answer", "drop"):
@@ -152,5 +154,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
-
-

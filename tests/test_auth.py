@@ -35,8 +35,11 @@ class Kept:
 
 
 def _store_bytes(data_dir: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(data_dir.glob("localapp.json*"))
-                    if not p.name.endswith(".lock"))
+    return b"".join(
+        p.read_bytes()
+        for p in sorted(data_dir.glob("localapp.json*"))
+        if not p.name.endswith(".lock")
+    )
 
 
 def _bucket_bytes(bucket: Bucket) -> bytes:
@@ -188,8 +191,10 @@ def test_instances_starting_together_create_one_admin(config: BucketConfig) -> N
         t.join(30)
     assert sorted(created for created, _ in results) == [False, False, False, True]
     passwords_that_work = [
-        i for i in range(4)
-        if _signs_in(BucketDirectory(Bucket.from_config(config)), f"password-{i}")]
+        i
+        for i in range(4)
+        if _signs_in(BucketDirectory(Bucket.from_config(config)), f"password-{i}")
+    ]
     assert len(passwords_that_work) == 1
 
 
@@ -202,7 +207,8 @@ def _signs_in(at: BucketDirectory, password: str) -> bool:
 
 
 def test_a_new_password_works_at_once_everywhere_and_ends_old_sessions(
-        config: BucketConfig) -> None:
+    config: BucketConfig,
+) -> None:
     clock = Clock()
     one = BucketDirectory(Bucket.from_config(config), clock=clock)
     two = BucketDirectory(Bucket.from_config(config), clock=clock)

@@ -79,11 +79,28 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     require(_has_module("webview"), "pywebview is not installed (the desktop extra)")
     tmp = tmp_path_factory.mktemp("frozen")
     done = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--workpath", str(tmp / "work"), "--distpath", str(tmp / "dist"), str(SPEC)],
-        capture_output=True, text=True, timeout=900, cwd=tmp,
-        env={**os.environ, "LOCALAPP_BUILD": "server,desktop"})
-    assert done.returncode == 0, f"PyInstaller failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--workpath",
+            str(tmp / "work"),
+            "--distpath",
+            str(tmp / "dist"),
+            str(SPEC),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp,
+        env={**os.environ, "LOCALAPP_BUILD": "server,desktop"},
+    )
+    assert done.returncode == 0, (
+        f"PyInstaller failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    )
     built = Builds(tmp / "dist" / "localapp-server", tmp / "dist" / "localapp")
     assert built.server_exe.is_file() and built.desktop_exe.is_file()
     return built
@@ -103,10 +120,19 @@ def namespaces(tmp_path_factory: pytest.TempPathFactory) -> None:
     d = tmp_path_factory.mktemp("probe")
     q = shlex.quote(str(d))
     probe = subprocess.run(
-        ["unshare", "-m", "-n", "sh", "-c",
-         f"ip link set lo up && mount --bind {q} {q} && mount -o remount,bind,ro {q} "
-         f"&& ! touch {q}/x 2>/dev/null"],
-        capture_output=True, text=True, timeout=30)
+        [
+            "unshare",
+            "-m",
+            "-n",
+            "sh",
+            "-c",
+            f"ip link set lo up && mount --bind {q} {q} && mount -o remount,bind,ro {q} "
+            f"&& ! touch {q}/x 2>/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     require(probe.returncode == 0, f"unshare -m -n does not work here: {probe.stderr.strip()}")
 
 
@@ -116,14 +142,26 @@ def _copy_build(builds: Builds, dest: Path) -> Path:
 
 
 def _clean_env(tmp_path: Path, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"LOCALAPP_DATA_DIR", "UPLOAD_DIR", "XDG_DATA_HOME", "PORT",
-                        "FC_SERVER_PORT", "LOCALAPP_PUBLIC_READ", "DISPLAY"}
-           and not k.startswith(("LOCALAPP_S3_", "OSS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "LOCALAPP_DATA_DIR",
+            "UPLOAD_DIR",
+            "XDG_DATA_HOME",
+            "PORT",
+            "FC_SERVER_PORT",
+            "LOCALAPP_PUBLIC_READ",
+            "DISPLAY",
+        }
+        and not k.startswith(("LOCALAPP_S3_", "OSS_"))
+    }
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir(exist_ok=True)
-    env.update(HOME=str(home), TMPDIR=str(tmpdir), LOG_LEVEL="INFO",
-               LOCALAPP_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    env.update(
+        HOME=str(home), TMPDIR=str(tmpdir), LOG_LEVEL="INFO", LOCALAPP_ADMIN_PASSWORD=ADMIN_PASSWORD
+    )
     return env
 
 
@@ -135,21 +173,31 @@ def _ro_mounts(*dirs: Path) -> list[str]:
     return lines
 
 
-def test_server_build_serves_from_a_read_only_copy(builds: Builds, namespaces: None,
-                                                   tmp_path: Path) -> None:
+def test_server_build_serves_from_a_read_only_copy(
+    builds: Builds, namespaces: None, tmp_path: Path
+) -> None:
     app_dir = _copy_build(builds, tmp_path / "app")
     home = tmp_path / "home"
     home.mkdir()
     exe = app_dir / "localapp-server" / "localapp-server"
     port = free_port()
-    script = "\n".join(["set -e", *_ro_mounts(app_dir, home),
-                        "exec " + shlex.join([str(exe), "serve", "--host", "127.0.0.1",
-                                              "--port", str(port)])])
+    script = "\n".join(
+        [
+            "set -e",
+            *_ro_mounts(app_dir, home),
+            "exec " + shlex.join([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)]),
+        ]
+    )
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script], stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=_clean_env(tmp_path, home), cwd=tmp_path)
+        proc = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", script],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=_clean_env(tmp_path, home),
+            cwd=tmp_path,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         # The issue's one timing requirement: /health within 2 s of the start.
@@ -162,7 +210,8 @@ def test_server_build_serves_from_a_read_only_copy(builds: Builds, namespaces: N
             except OSError:
                 time.sleep(0.02)
         assert health is not None and health.status == 200, (
-            f"/health did not answer within 2 s:\n{log_path.read_text(errors='replace')}")
+            f"/health did not answer within 2 s:\n{log_path.read_text(errors='replace')}"
+        )
         body = health.json()
         fallback = tmp_path / "tmp" / "localapp"
         assert body["storage"] == {"path": str(fallback), "durable": False}  # type: ignore[index]
@@ -171,8 +220,7 @@ def test_server_build_serves_from_a_read_only_copy(builds: Builds, namespaces: N
         assert page.status == 200 and b"<html" in page.body
         assert http("GET", base + "/js/app.js").status == 200
         assert http("GET", base + "/api/projects").status == 401
-        login = http("POST", base + "/api/login",
-                     {"username": "admin", "password": ADMIN_PASSWORD})
+        login = http("POST", base + "/api/login", {"username": "admin", "password": ADMIN_PASSWORD})
         assert login.status == 200, login.body
         cookie = login.headers["set-cookie"].split(";", 1)[0]
         projects = http("GET", base + "/api/projects", headers={"Cookie": cookie})
@@ -191,8 +239,9 @@ def test_server_build_serves_from_a_read_only_copy(builds: Builds, namespaces: N
     assert not any(home.iterdir()), "the read-only HOME was written"
 
 
-def test_bootstrap_starts_the_server_build_on_the_fc_port(builds: Builds, namespaces: None,
-                                                          tmp_path: Path) -> None:
+def test_bootstrap_starts_the_server_build_on_the_fc_port(
+    builds: Builds, namespaces: None, tmp_path: Path
+) -> None:
     # The code package layout build.sh makes: bootstrap next to localapp-server/.
     code = _copy_build(builds, tmp_path / "code")
     shutil.copy2(BOOTSTRAP, code / "bootstrap")
@@ -215,19 +264,31 @@ def test_bootstrap_starts_the_server_build_on_the_fc_port(builds: Builds, namesp
                     break
                 time.sleep(0.05)
         """)
-    script = "\n".join([
-        "set -e", "ip link set lo up", *_ro_mounts(code, home),
-        f"{shlex.quote(str(code / 'bootstrap'))} > {shlex.quote(str(tmp_path / 'fc.log'))} 2>&1 &",
-        "server=$!",
-        f"{shlex.quote(sys.executable)} -c {shlex.quote(probe)}",
-        "kill -TERM $server", "wait $server"])
-    done = subprocess.run(["unshare", "-m", "-n", "sh", "-c", script], capture_output=True,
-                          text=True, timeout=120, env=_clean_env(tmp_path, home),
-                          stdin=subprocess.DEVNULL, cwd=tmp_path)
+    script = "\n".join(
+        [
+            "set -e",
+            "ip link set lo up",
+            *_ro_mounts(code, home),
+            f"{shlex.quote(str(code / 'bootstrap'))} > {shlex.quote(str(tmp_path / 'fc.log'))} 2>&1 &",
+            "server=$!",
+            f"{shlex.quote(sys.executable)} -c {shlex.quote(probe)}",
+            "kill -TERM $server",
+            "wait $server",
+        ]
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "-n", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_clean_env(tmp_path, home),
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     log = (tmp_path / "fc.log").read_text(errors="replace")
     lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
     assert lines, f"{done.stdout}\n{done.stderr}\n{log}"
-    result = json.loads(lines[0][len("PROBE "):])
+    result = json.loads(lines[0][len("PROBE ") :])
     assert result.get("http_status") == 200, f"{result}\n{log}"
     assert result["mode"] == "server"
     assert "serving on http://0.0.0.0:9000" in log
@@ -237,18 +298,35 @@ def test_bootstrap_starts_the_server_build_on_the_fc_port(builds: Builds, namesp
 def _archive_names(exe: Path) -> set[str]:
     """Every module and file name in a frozen program's archives."""
     listing = subprocess.run(
-        [sys.executable, "-m", "PyInstaller.utils.cliutils.archive_viewer", "--recursive",
-         str(exe)],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller.utils.cliutils.archive_viewer",
+            "--recursive",
+            str(exe),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert listing.returncode == 0, listing.stderr
     return set(re.findall(r"'([^']+)'", listing.stdout))
 
 
 def test_server_build_has_boto3_with_the_s3_model_and_no_gui_toolkit(builds: Builds) -> None:
-    names = [p.relative_to(builds.server_dir).as_posix().lower()
-             for p in builds.server_dir.rglob("*")]
-    for banned in ("libgtk", "libwebkit", "libjavascriptcore", "libqt", "pyqt", "webview",
-                   "gi_typelibs", "moto"):
+    names = [
+        p.relative_to(builds.server_dir).as_posix().lower() for p in builds.server_dir.rglob("*")
+    ]
+    for banned in (
+        "libgtk",
+        "libwebkit",
+        "libjavascriptcore",
+        "libqt",
+        "pyqt",
+        "webview",
+        "gi_typelibs",
+        "moto",
+    ):
         hits = [n for n in names if banned in n]
         assert not hits, f"the server build carries {banned}: {hits[:5]}"
     modules = _archive_names(builds.server_exe)
@@ -259,15 +337,21 @@ def test_server_build_has_boto3_with_the_s3_model_and_no_gui_toolkit(builds: Bui
     for needed in ("boto3", "botocore", "s3transfer", "boto3.s3.inject", "botocore.handlers"):
         assert needed in modules, f"the server build lacks {needed}"
     data = builds.server_dir / "_internal" / "botocore" / "data"
-    for needed in ("endpoints.json", "partitions.json", "sdk-default-configuration.json",
-                   "s3/2006-03-01/service-2.json.gz",
-                   "s3/2006-03-01/endpoint-rule-set-1.json.gz"):
+    for needed in (
+        "endpoints.json",
+        "partitions.json",
+        "sdk-default-configuration.json",
+        "s3/2006-03-01/service-2.json.gz",
+        "s3/2006-03-01/endpoint-rule-set-1.json.gz",
+    ):
         assert (data / needed).is_file(), f"the server build lacks botocore/data/{needed}"
     services = {p.name for p in data.iterdir() if p.is_dir()}
     assert "ec2" not in services and services <= {"s3", "sts"}, (
-        f"the server build carries other services' models: {sorted(services)[:10]}")
-    size = sum(p.stat().st_size for p in builds.server_dir.rglob("*")
-               if p.is_file() and not p.is_symlink())
+        f"the server build carries other services' models: {sorted(services)[:10]}"
+    )
+    size = sum(
+        p.stat().st_size for p in builds.server_dir.rglob("*") if p.is_file() and not p.is_symlink()
+    )
     assert size < 60 * 1024 * 1024, f"the server build is {size / 2**20:.1f} MB (goal: <= 60 MB)"
 
 
@@ -275,8 +359,9 @@ def test_desktop_build_has_no_boto3(builds: Builds) -> None:
     """A one-file build unpacks everything at every start: boto3 stays out."""
     names = _archive_names(builds.desktop_exe)
     assert "localapp.sync.config" in names
-    hits = sorted(n for n in names
-                  if n.split(".")[0].split("/")[0] in {"boto3", "botocore", "s3transfer"})
+    hits = sorted(
+        n for n in names if n.split(".")[0].split("/")[0] in {"boto3", "botocore", "s3transfer"}
+    )
     assert not hits, f"the desktop build carries boto3: {hits[:5]}"
 
 
@@ -294,12 +379,14 @@ class FaasInstance:
         return self.log_path.read_text(errors="replace")
 
     def request(self, method: str, path: str, body: object | None = None) -> Response:
-        return http(method, self.url + path, body,
-                    headers={"Authorization": f"Bearer {self.token}"})
+        return http(
+            method, self.url + path, body, headers={"Authorization": f"Bearer {self.token}"}
+        )
 
 
-def _start_in_bucket_mode(app_dir: Path, home: Path, tmp_path: Path, name: str,
-                          config: BucketConfig) -> FaasInstance:
+def _start_in_bucket_mode(
+    app_dir: Path, home: Path, tmp_path: Path, name: str, config: BucketConfig
+) -> FaasInstance:
     """The server build from a read-only copy with a read-only HOME and no
     LOCALAPP_DATA_DIR, so its data dir is <its own empty TMPDIR>/localapp (a
     cold start's /tmp); an API token made there by the frozen `token create`."""
@@ -309,20 +396,34 @@ def _start_in_bucket_mode(app_dir: Path, home: Path, tmp_path: Path, name: str,
     env = _clean_env(tmp_path, home)
     tmpdir = tmp_path / f"tmp-{name}"
     tmpdir.mkdir()
-    env.update(DUMMY, TMPDIR=str(tmpdir), LOCALAPP_S3_BUCKET=config.bucket,
-               LOCALAPP_S3_ENDPOINT=config.endpoint, LOCALAPP_S3_REGION="us-east-1")
+    env.update(
+        DUMMY,
+        TMPDIR=str(tmpdir),
+        LOCALAPP_S3_BUCKET=config.bucket,
+        LOCALAPP_S3_ENDPOINT=config.endpoint,
+        LOCALAPP_S3_REGION="us-east-1",
+    )
     exe = str(app_dir / "localapp-server" / "localapp-server")
     port = free_port()
     token_file = tmp_path / f"token-{name}.txt"
-    script = "\n".join([
-        "set -e", *_ro_mounts(app_dir, home),
-        f"{shlex.quote(exe)} token create frozen-{name} > {shlex.quote(str(token_file))}",
-        "exec " + shlex.join([exe, "serve", "--host", "127.0.0.1", "--port", str(port)])])
+    script = "\n".join(
+        [
+            "set -e",
+            *_ro_mounts(app_dir, home),
+            f"{shlex.quote(exe)} token create frozen-{name} > {shlex.quote(str(token_file))}",
+            "exec " + shlex.join([exe, "serve", "--host", "127.0.0.1", "--port", str(port)]),
+        ]
+    )
     log_path = tmp_path / f"{name}.log"
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script], stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                cwd=tmp_path)
+        proc = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", script],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=tmp_path,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, log_path, timeout=30)
@@ -333,9 +434,9 @@ def _start_in_bucket_mode(app_dir: Path, home: Path, tmp_path: Path, name: str,
     return FaasInstance(proc, url, token, tmpdir, log_path)
 
 
-def test_server_build_keeps_its_data_in_the_bucket(builds: Builds, namespaces: None,
-                                                   tmp_path: Path,
-                                                   config: BucketConfig) -> None:
+def test_server_build_keeps_its_data_in_the_bucket(
+    builds: Builds, namespaces: None, tmp_path: Path, config: BucketConfig
+) -> None:
     app_dir = _copy_build(builds, tmp_path / "app")
     home = tmp_path / "home"
     home.mkdir()
@@ -345,8 +446,9 @@ def test_server_build_keeps_its_data_in_the_bucket(builds: Builds, namespaces: N
         instances.append(one)
         health = one.request("GET", "/health").json()
         assert health["storage"] == {"path": str(one.tmpdir / "localapp"), "durable": False}
-        made = one.request("POST", "/api/products",
-                           {"sku": "FC-1", "name": "冷启动 膨胀螺栓", "price": 1250})
+        made = one.request(
+            "POST", "/api/products", {"sku": "FC-1", "name": "冷启动 膨胀螺栓", "price": 1250}
+        )
         assert made.status == 201, made.body
         pid = made.json()["product"]["id"]
         one.proc.send_signal(signal.SIGTERM)
@@ -381,10 +483,21 @@ def desktop_exe_run(builds: Builds, tmp_path: Path) -> Iterator[tuple[subprocess
     env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "WAYLAND_DISPLAY"}}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [str(builds.desktop_exe), "--data-dir", str(tmp_path / "data"), "desktop",
-             "--no-window", "--no-browser", "--port", str(free_port())],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**env, "TMPDIR": str(tmp_path)})
+            [
+                str(builds.desktop_exe),
+                "--data-dir",
+                str(tmp_path / "data"),
+                "desktop",
+                "--no-window",
+                "--no-browser",
+                "--port",
+                str(free_port()),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**env, "TMPDIR": str(tmp_path)},
+        )
     try:
         yield proc, log_path
     finally:
@@ -393,14 +506,17 @@ def desktop_exe_run(builds: Builds, tmp_path: Path) -> Iterator[tuple[subprocess
             proc.wait(timeout=10)
 
 
-def test_desktop_onefile_serves_the_guarded_app(desktop_exe_run: tuple[subprocess.Popen, Path]
-                                                ) -> None:
+def test_desktop_onefile_serves_the_guarded_app(
+    desktop_exe_run: tuple[subprocess.Popen, Path],
+) -> None:
     proc, log_path = desktop_exe_run
     deadline = time.monotonic() + 60
     link = None
     while link is None:
-        found = re.search(r"http://127\.0\.0\.1:\d+/desktop/open\?token=[\w-]+",
-                          log_path.read_text(errors="replace"))
+        found = re.search(
+            r"http://127\.0\.0\.1:\d+/desktop/open\?token=[\w-]+",
+            log_path.read_text(errors="replace"),
+        )
         link = found.group(0) if found else None
         assert proc.poll() is None, log_path.read_text(errors="replace")
         assert time.monotonic() < deadline, log_path.read_text(errors="replace")
@@ -419,8 +535,7 @@ def test_desktop_onefile_serves_the_guarded_app(desktop_exe_run: tuple[subproces
     assert "Closed the data store" in log_path.read_text(errors="replace")
 
 
-def test_desktop_onefile_shows_its_window(builds: Builds, tmp_path: Path,
-                                          artifacts: Path) -> None:
+def test_desktop_onefile_shows_its_window(builds: Builds, tmp_path: Path, artifacts: Path) -> None:
     from xvfb_display import capture_drawn, require_gui, window_env, xvfb
 
     require_tool("import")
@@ -428,10 +543,13 @@ def test_desktop_onefile_shows_its_window(builds: Builds, tmp_path: Path,
     with xvfb() as display:
         require_gui(display)
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen([str(builds.desktop_exe), "--data-dir", str(tmp_path / "d")],
-                                    stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL,
-                                    env={**window_env(display), "TMPDIR": str(tmp_path)})
+            proc = subprocess.Popen(
+                [str(builds.desktop_exe), "--data-dir", str(tmp_path / "d")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**window_env(display), "TMPDIR": str(tmp_path)},
+            )
         try:
             deadline = time.monotonic() + 60
             while "GET /api/session 200" not in log_path.read_text(errors="replace"):
@@ -462,8 +580,12 @@ def test_server_build_reads_spreadsheets_in_a_child_of_itself(builds: Builds) ->
     wb.active.append(["SD-001", "十字螺丝刀", 12.5])
     buf = io.BytesIO()
     wb.save(buf)
-    done = subprocess.run([str(builds.server_exe), "--localapp-sheet-reader", "100"],
-                          input=buf.getvalue(), capture_output=True, timeout=60)
+    done = subprocess.run(
+        [str(builds.server_exe), "--localapp-sheet-reader", "100"],
+        input=buf.getvalue(),
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     result = pickle.loads(done.stdout)
     assert result[0] == "ok"

@@ -22,20 +22,45 @@ def cat(tmp_path: Path) -> Catalogue:
     store.close()
 
 
-@pytest.mark.parametrize(("text", "cents"), [
-    ("12.5", 1250), ("12.50", 1250), ("0", 0), (".5", 50), ("¥1,299.00", 129900),
-    ("￥ 3", 300), ("１２.５", 1250), ("12元", 1200), (12.5, 1250), (7, 700),
-    (0.1 + 0.2, 30), (1234567.89, 123456789), (Decimal("2.10"), 210), ("12.500", 1250),
-])
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("12.5", 1250),
+        ("12.50", 1250),
+        ("0", 0),
+        (".5", 50),
+        ("¥1,299.00", 129900),
+        ("￥ 3", 300),
+        ("１２.５", 1250),
+        ("12元", 1200),
+        (12.5, 1250),
+        (7, 700),
+        (0.1 + 0.2, 30),
+        (1234567.89, 123456789),
+        (Decimal("2.10"), 210),
+        ("12.500", 1250),
+    ],
+)
 def test_money_is_parsed_exactly(text: object, cents: int) -> None:
     assert parse_money(text) == cents
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("-1", "negative"), ("-0.01", "negative"), ("abc", "not_a_number"), ("1.005", "too_many_decimals"),
-    ("", "required"), ("1,2,3", "not_a_number"), (True, "not_a_number"), (float("nan"), "not_a_number"),
-    ("1e3", "not_a_number"), ("99999999999999999", "too_large"), (None, "not_a_number"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("-1", "negative"),
+        ("-0.01", "negative"),
+        ("abc", "not_a_number"),
+        ("1.005", "too_many_decimals"),
+        ("", "required"),
+        ("1,2,3", "not_a_number"),
+        (True, "not_a_number"),
+        (float("nan"), "not_a_number"),
+        ("1e3", "not_a_number"),
+        ("99999999999999999", "too_large"),
+        (None, "not_a_number"),
+    ],
+)
 def test_bad_money_says_why(text: object, code: str) -> None:
     with pytest.raises(Invalid) as exc:
         parse_money(text)
@@ -55,12 +80,15 @@ def test_cents_helpers() -> None:
 
 
 def test_create_get_and_bookkeeping(cat: Catalogue) -> None:
-    p = cat.create({"name": " 十字螺丝刀 ", "sku": "SD-1", "price_decimal": "12.50",
-                    "tags": "热销，新品"}, by="alice")
+    p = cat.create(
+        {"name": " 十字螺丝刀 ", "sku": "SD-1", "price_decimal": "12.50", "tags": "热销，新品"},
+        by="alice",
+    )
     assert p["name"] == "十字螺丝刀" and p["price"] == 1250 and p["price_decimal"] == "12.50"
     assert p["currency"] == "CNY" and p["tags"] == ["热销", "新品"] and p["rev"] == 1
-    assert p["price_history"] == [{"price": 1250, "at": p["created_at"], "source": "create",
-                                   "by": "alice"}]
+    assert p["price_history"] == [
+        {"price": 1250, "at": p["created_at"], "source": "create", "by": "alice"}
+    ]
     assert "deleted" not in p
     assert cat.get(p["id"]) == p
 
@@ -136,8 +164,17 @@ def test_images_can_only_be_reordered_or_removed_by_patch(cat: Catalogue) -> Non
         cat.update(p["id"], {"images": ["../../etc/passwd"]})
     key1, key2 = "a" * 64 + ".png", "b" * 64 + ".jpg"
     for key in (key1, key2):
-        cat.add_image(p["id"], {"key": key, "name": "x.png", "content_type": "image/png",
-                                "width": 1, "height": 1, "size": 10})
+        cat.add_image(
+            p["id"],
+            {
+                "key": key,
+                "name": "x.png",
+                "content_type": "image/png",
+                "width": 1,
+                "height": 1,
+                "size": 10,
+            },
+        )
     assert cat.get(p["id"])["images"] == [key1, key2]
     assert cat.update(p["id"], {"images": [key2, key1]})["images"] == [key2, key1]
     assert cat.remove_image(p["id"], key2)["images"] == [key1]
@@ -145,10 +182,14 @@ def test_images_can_only_be_reordered_or_removed_by_patch(cat: Catalogue) -> Non
 
 
 def test_list_parameters_are_checked(cat: Catalogue) -> None:
-    for params, field in (({"sort": "colour"}, "sort"), ({"page": "0"}, "page"),
-                          ({"per_page": "9999"}, "per_page"), ({"min_price": "1.5"}, "min_price"),
-                          ({"min_price": "500", "max_price": "100"}, "max_price"),
-                          ({"colour": "red"}, "colour")):
+    for params, field in (
+        ({"sort": "colour"}, "sort"),
+        ({"page": "0"}, "page"),
+        ({"per_page": "9999"}, "per_page"),
+        ({"min_price": "1.5"}, "min_price"),
+        ({"min_price": "500", "max_price": "100"}, "max_price"),
+        ({"colour": "red"}, "colour"),
+    ):
         with pytest.raises(errors.ValidationError) as exc:
             cat.list(params)
         assert field in exc.value.fields
@@ -156,8 +197,12 @@ def test_list_parameters_are_checked(cat: Catalogue) -> None:
 
 
 def test_list_filters_sorts_and_pages(cat: Catalogue) -> None:
-    for name, price, category in (("螺丝刀", 1200, "五金"), ("扳手", 3000, "五金"),
-                                  ("手套", 500, "劳保"), ("安全帽", 4500, "劳保")):
+    for name, price, category in (
+        ("螺丝刀", 1200, "五金"),
+        ("扳手", 3000, "五金"),
+        ("手套", 500, "劳保"),
+        ("安全帽", 4500, "劳保"),
+    ):
         cat.create({"name": name, "price": price, "category": category, "supplier": "ACME"})
     names = [i["name"] for i in cat.list({"sort": "name"})["items"]]
     assert names == ["安全帽", "扳手", "螺丝刀", "手套"]  # pinyin order: an, ban, luo, shou

@@ -51,12 +51,22 @@ def jpeg(size: tuple[int, int], orientation: int | None = None, colour: str = "r
 
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares a huge size but holds almost nothing: a decompression bomb."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +99,9 @@ def test_product_crud_with_revisions(srv: Server) -> None:
     assert p["price"] == 1250 and p["price_decimal"] == "12.50" and p["rev"] == 1
     r = srv.request("GET", f"/api/products/{p['id']}")
     assert r.status == 200 and r.headers["etag"] == '"1"' and body(r)["product"] == p
-    r = srv.request("PATCH", f"/api/products/{p['id']}", {"price": 1300}, headers={"If-Match": '"1"'})
+    r = srv.request(
+        "PATCH", f"/api/products/{p['id']}", {"price": 1300}, headers={"If-Match": '"1"'}
+    )
     assert r.status == 200 and body(r)["product"]["rev"] == 2
     assert [h["price"] for h in body(r)["product"]["price_history"]] == [1250, 1300]
     r = srv.request("PATCH", f"/api/products/{p['id']}", {"price": 1400}, headers={"If-Match": "1"})
@@ -115,11 +127,17 @@ def test_field_errors_carry_codes_the_ui_translates(srv: Server) -> None:
     err = body(r)["error"]
     assert err["fields"] == {"price": "must not be negative"}  # English, as before
     assert err["field_codes"] == {"price": "negative"}
-    r = srv.request("POST", "/api/products", {"name": "x" * 201, "price": 1, "colour": "red",
-                                              "currency": "yuan", "price_decimal": ""})
+    r = srv.request(
+        "POST",
+        "/api/products",
+        {"name": "x" * 201, "price": 1, "colour": "red", "currency": "yuan", "price_decimal": ""},
+    )
     err = body(r)["error"]
-    assert err["field_codes"] == {"name": "too_long", "colour": "unknown_field",
-                                  "currency": "invalid_currency"}
+    assert err["field_codes"] == {
+        "name": "too_long",
+        "colour": "unknown_field",
+        "currency": "invalid_currency",
+    }
     assert err["field_params"] == {"name": {"max": 200}}
     assert set(err["fields"]) == set(err["field_codes"])
     p = create(srv, name=f"扳手{tag}", sku=f"FC-{tag}", price=100)
@@ -140,8 +158,14 @@ def test_field_errors_carry_codes_the_ui_translates(srv: Server) -> None:
 def test_search_filters_sort_and_pages(srv: Server) -> None:
     tag = uuid.uuid4().hex[:6]
     for name, price in (("螺丝刀", 1200), ("扳手", 3000), ("手套", 500)):
-        create(srv, name=f"{name}{tag}", sku=f"S-{name}-{tag}", price=price, supplier=f"sup{tag}",
-               category=f"cat{tag}")
+        create(
+            srv,
+            name=f"{name}{tag}",
+            sku=f"S-{name}-{tag}",
+            price=price,
+            supplier=f"sup{tag}",
+            category=f"cat{tag}",
+        )
     r = srv.request("GET", "/api/products?q=lsd")
     assert r.status == 200 and any(i["name"] == f"螺丝刀{tag}" for i in body(r)["items"])
     r = srv.request("GET", f"/api/products?q={tag}&sort=-price&per_page=2&page=1")
@@ -165,8 +189,14 @@ def test_search_filters_sort_and_pages(srv: Server) -> None:
 def test_image_upload_thumbnail_and_serving(srv: Server) -> None:
     p = create(srv, name="相机", sku=f"IMG-{uuid.uuid4().hex[:6]}", price=100)
     photo = jpeg((60, 30), orientation=6)  # a phone photo held upright
-    r = upload(srv, f"/api/products/{p['id']}/images", "../../etc/passwd.jpg", photo,
-               headers={"If-Match": "1"}, ctype="text/plain")
+    r = upload(
+        srv,
+        f"/api/products/{p['id']}/images",
+        "../../etc/passwd.jpg",
+        photo,
+        headers={"If-Match": "1"},
+        ctype="text/plain",
+    )
     assert r.status == 201, r.body
     image = body(r)["image"]
     assert image["content_type"] == "image/jpeg" and (image["width"], image["height"]) == (60, 30)
@@ -200,14 +230,17 @@ def test_image_caching_headers(srv: Server) -> None:
     assert "immutable" in r.headers["cache-control"], r.headers["cache-control"]
 
 
-@pytest.mark.parametrize(("name", "data", "status"), [
-    ("fake.png", b"this is not a picture", 415),
-    ("empty.png", b"", 400),
-    ("doc.pdf", b"%PDF-1.4 not an image", 415),
-    ("broken.png", png_header_only(10, 10)[:40], 400),
-    ("bomb.png", png_header_only(30000, 30000), 413),   # Pillow's own bomb limit
-    ("big.png", png_header_only(7000, 7000), 413),      # over our 40 megapixels
-])
+@pytest.mark.parametrize(
+    ("name", "data", "status"),
+    [
+        ("fake.png", b"this is not a picture", 415),
+        ("empty.png", b"", 400),
+        ("doc.pdf", b"%PDF-1.4 not an image", 415),
+        ("broken.png", png_header_only(10, 10)[:40], 400),
+        ("bomb.png", png_header_only(30000, 30000), 413),  # Pillow's own bomb limit
+        ("big.png", png_header_only(7000, 7000), 413),  # over our 40 megapixels
+    ],
+)
 def test_bad_images_are_refused(srv: Server, name: str, data: bytes, status: int) -> None:
     p = create(srv, name="坏图", sku=f"BAD-{uuid.uuid4().hex[:6]}", price=100)
     r = upload(srv, f"/api/products/{p['id']}/images", name, data, ctype="image/png")
@@ -221,15 +254,25 @@ def test_bad_images_are_refused(srv: Server, name: str, data: bytes, status: int
 
 def test_import_preview_commit_and_history(srv: Server) -> None:
     tag = uuid.uuid4().hex[:6]
-    book = xlsx([["价格表"], ["商品名称", "货号", "售价", "规格", "单位", "类别", "供应商"],
-                 [f"螺丝刀{tag}", f"IM-1-{tag}", 12.5, "PH2", "把", "五金", "上海五金"],
-                 [f"扳手{tag}", f"IM-2-{tag}", 8, "8寸", "把", "五金", "上海五金"]])
+    book = xlsx(
+        [
+            ["价格表"],
+            ["商品名称", "货号", "售价", "规格", "单位", "类别", "供应商"],
+            [f"螺丝刀{tag}", f"IM-1-{tag}", 12.5, "PH2", "把", "五金", "上海五金"],
+            [f"扳手{tag}", f"IM-2-{tag}", 8, "8寸", "把", "五金", "上海五金"],
+        ]
+    )
     before = snapshot(srv)
     r = upload(srv, "/api/products/import?dry_run=1", "价格表.xlsx", book)
     assert r.status == 200, r.body
     preview = body(r)
-    assert preview["counts"] == {"rows": 2, "created": 2, "updated": 0, "unchanged": 0,
-                                 "errored": 0}
+    assert preview["counts"] == {
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "errored": 0,
+    }
     assert preview["header_row"] == 2 and preview["mapping"]["price"] == "售价"
     assert preview["columns"][1] == {"index": 1, "letter": "B", "header": "货号", "field": "sku"}
     assert [p["action"] for p in preview["preview"]] == ["created", "created"]
@@ -238,14 +281,23 @@ def test_import_preview_commit_and_history(srv: Server) -> None:
     assert r.status == 200 and body(r)["committed"]
     r = srv.request("GET", f"/api/products?q={tag}&sort=price")
     assert [i["price"] for i in body(r)["items"]] == [800, 1250]
-    changed = f"名称,编码,单价\n螺丝刀{tag},im-1-{tag},13.00\n扳手{tag},IM-2-{tag},8\n".encode("gbk")
+    changed = f"名称,编码,单价\n螺丝刀{tag},im-1-{tag},13.00\n扳手{tag},IM-2-{tag},8\n".encode(
+        "gbk"
+    )
     r = upload(srv, "/api/products/import", "调价.csv", changed)
-    assert body(r)["counts"] == {"rows": 2, "created": 0, "updated": 1, "unchanged": 1,
-                                 "errored": 0}
+    assert body(r)["counts"] == {
+        "rows": 2,
+        "created": 0,
+        "updated": 1,
+        "unchanged": 1,
+        "errored": 0,
+    }
     pid = next(i["id"] for i in body(srv.request("GET", f"/api/products?q=lsd{tag}"))["items"])
     history = body(srv.request("GET", f"/api/products/{pid}"))["product"]["price_history"]
     assert [(h["price"], h["source"], h.get("file")) for h in history] == [
-        (1250, "import", "价格表.xlsx"), (1300, "import", "调价.csv")]
+        (1250, "import", "价格表.xlsx"),
+        (1300, "import", "调价.csv"),
+    ]
 
 
 def test_import_legacy_xls(srv: Server) -> None:
@@ -269,8 +321,10 @@ def test_import_mapping_override(srv: Server) -> None:
 
 def test_import_with_bad_rows_writes_nothing(srv: Server) -> None:
     tag = uuid.uuid4().hex[:6]
-    data = (f"编码,名称,单价\nBR-1-{tag},好,1\nBR-2-{tag},负,-2\nbr-1-{tag},重复,3\n"
-            f"BR-4-{tag},文字,十元\n").encode()
+    data = (
+        f"编码,名称,单价\nBR-1-{tag},好,1\nBR-2-{tag},负,-2\nbr-1-{tag},重复,3\n"
+        f"BR-4-{tag},文字,十元\n"
+    ).encode()
     before = snapshot(srv)
     r = upload(srv, "/api/products/import", "bad.csv", data)
     assert r.status == 400
@@ -278,13 +332,17 @@ def test_import_with_bad_rows_writes_nothing(srv: Server) -> None:
     report = err["report"]
     assert report["counts"]["errored"] == 4 and report["counts"]["created"] == 0
     assert {(e["row"], e["code"]) for e in report["errors"]} == {
-        (2, "duplicate_sku"), (3, "negative"), (4, "duplicate_sku"), (5, "not_a_number")}
+        (2, "duplicate_sku"),
+        (3, "negative"),
+        (4, "duplicate_sku"),
+        (5, "not_a_number"),
+    }
     assert all(e["column"] in ("编码", "单价") for e in report["errors"])
     assert snapshot(srv) == before
 
 
 BAD_UPLOADS = [
-    ("photo.xlsx", jpeg((5, 5)), 415),                     # a wrong type, whatever its name
+    ("photo.xlsx", jpeg((5, 5)), 415),  # a wrong type, whatever its name
     ("empty.xlsx", b"", 400),
     ("corrupt.xlsx", b"PK\x03\x04" + b"\x01" * 500, 400),
     ("empty-book.xlsx", xlsx([]), 400),
@@ -350,8 +408,11 @@ def test_export_round_trips(srv: Server) -> None:
     assert "attachment" in r.headers["content-disposition"]
     import python_calamine
 
-    rows = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(r.body)) \
-        .get_sheet_by_index(0).to_python()
+    rows = (
+        python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(r.body))
+        .get_sheet_by_index(0)
+        .to_python()
+    )
     assert rows[0][:5] == ["编码", "名称", "规格", "单位", "单价"]
     assert rows[1][1] == f"=1+1{tag}" and rows[1][4] == 19.99  # text stays text
     r = upload(srv, "/api/products/import?dry_run=1", "export.xlsx", r.body)
@@ -365,28 +426,44 @@ def test_orders_match_flag_and_total_exactly(srv: Server) -> None:
     tag = uuid.uuid4().hex[:6]
     create(srv, name=f"螺丝刀{tag}", sku=f"OR-1-{tag}", price=1250)
     create(srv, name=f"扳手{tag}", sku=f"OR-2-{tag}", price=800)
-    sheet = (f"订单号：SO-{tag}\n客户,张三五金店\n日期,2025/3/15\n"
-             "编码,名称,数量,单价,金额\n"
-             f"or-1-{tag},,3,12.5,37.5\n"
-             f",扳手{tag},2,9,18\n"
-             f"X-{tag},不存在,1,5,5\n"
-             f"OR-1-{tag},,0.5,0.35,0.18\n"
-             "合计,,,,60.68\n")
+    sheet = (
+        f"订单号：SO-{tag}\n客户,张三五金店\n日期,2025/3/15\n"
+        "编码,名称,数量,单价,金额\n"
+        f"or-1-{tag},,3,12.5,37.5\n"
+        f",扳手{tag},2,9,18\n"
+        f"X-{tag},不存在,1,5,5\n"
+        f"OR-1-{tag},,0.5,0.35,0.18\n"
+        "合计,,,,60.68\n"
+    )
     r = upload(srv, "/api/orders", "订单.csv", sheet.encode("gbk"))
     assert r.status == 201, r.body
     order = body(r)["order"]
-    assert (order["number"], order["customer"], order["date"]) == (f"SO-{tag}", "张三五金店",
-                                                                    "2025-03-15")
+    assert (order["number"], order["customer"], order["date"]) == (
+        f"SO-{tag}",
+        "张三五金店",
+        "2025-03-15",
+    )
     lines = order["lines"]
     assert [(ln["qty"], ln["unit_price"], ln["amount"]) for ln in lines] == [
-        ("3", 1250, 3750), ("2", 900, 1800), ("1", 500, 500), ("0.5", 35, 18)]
+        ("3", 1250, 3750),
+        ("2", 900, 1800),
+        ("1", 500, 500),
+        ("0.5", 35, 18),
+    ]
     assert [ln["match"] for ln in lines] == ["sku", "name", None, "sku"]
-    assert [ln["flags"] for ln in lines] == [[], ["price_differs"], ["unmatched"],
-                                             ["price_differs"]]
+    assert [ln["flags"] for ln in lines] == [
+        [],
+        ["price_differs"],
+        ["unmatched"],
+        ["price_differs"],
+    ]
     # What each line was matched to, as the catalogue names it (the file wrote or-1, blank).
     assert [(ln["catalogue_sku"], ln["catalogue_name"]) for ln in lines] == [
-        (f"OR-1-{tag}", f"螺丝刀{tag}"), (f"OR-2-{tag}", f"扳手{tag}"), (None, None),
-        (f"OR-1-{tag}", f"螺丝刀{tag}")]
+        (f"OR-1-{tag}", f"螺丝刀{tag}"),
+        (f"OR-2-{tag}", f"扳手{tag}"),
+        (None, None),
+        (f"OR-1-{tag}", f"螺丝刀{tag}"),
+    ]
     assert order["warnings"] == [] and order["warning_codes"] == []
     assert order["total"] == 6068 and order["status"] == "needs_review" and order["flagged"] == 3
     assert order["source_file"]["name"] == "订单.csv" and order["source_file"]["type"] == "csv"
@@ -408,8 +485,14 @@ def test_orders_match_flag_and_total_exactly(srv: Server) -> None:
 
 def test_order_file_downloads_as_uploaded(srv: Server) -> None:
     tag = uuid.uuid4().hex[:6]
-    data = xlsx([[f"订单号：DL-{tag}"], ["日期", "三月初"], ["名称", "数量", "单价"],
-                 [f"垫片{tag}", 4, 0.5]])
+    data = xlsx(
+        [
+            [f"订单号：DL-{tag}"],
+            ["日期", "三月初"],
+            ["名称", "数量", "单价"],
+            [f"垫片{tag}", 4, 0.5],
+        ]
+    )
     # A client path and characters no file name may hold: none reaches the header.
     r = upload(srv, "/api/orders", "/home/张三/订单 三月?.xlsx", data)
     assert r.status == 201, r.body
@@ -420,8 +503,9 @@ def test_order_file_downloads_as_uploaded(srv: Server) -> None:
     assert "could not be read" in order["warnings"][0]
     r = srv.request("GET", f"/api/orders/{order['id']}/file")
     assert r.status == 200 and r.body == data
-    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument."
-                                         "spreadsheetml.sheet")
+    assert r.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     disposition = r.headers["content-disposition"]
     assert disposition.startswith("attachment;")
     assert f'filename="order-DL-{tag}.xlsx"' in disposition  # the ASCII fallback
@@ -446,8 +530,13 @@ def test_order_file_downloads_as_uploaded(srv: Server) -> None:
 
 
 def test_order_image_is_kept_as_attachment(srv: Server) -> None:
-    r = upload(srv, "/api/orders", "手写订单.jpg", jpeg((40, 20), colour="green"),
-               fields={"customer": "李四", "date": "2025-04-02"})
+    r = upload(
+        srv,
+        "/api/orders",
+        "手写订单.jpg",
+        jpeg((40, 20), colour="green"),
+        fields={"customer": "李四", "date": "2025-04-02"},
+    )
     assert r.status == 201, r.body
     order = body(r)["order"]
     assert order["lines"] == [] and order["total"] == 0 and order["status"] == "needs_review"
@@ -462,16 +551,23 @@ def test_order_image_is_kept_as_attachment(srv: Server) -> None:
 def test_bad_order_lines_are_listed(srv: Server) -> None:
     r = upload(srv, "/api/orders", "o.csv", "名称,数量,单价\n螺丝刀,两个,1\n扳手,1,-5\n".encode())
     assert r.status == 400
-    assert {(e["row"], e["field"]) for e in body(r)["error"]["errors"]} == {(2, "qty"),
-                                                                            (3, "unit_price")}
+    assert {(e["row"], e["field"]) for e in body(r)["error"]["errors"]} == {
+        (2, "qty"),
+        (3, "unit_price"),
+    }
 
 
 def test_statistics_shape(srv: Server) -> None:
     r = srv.request("GET", "/api/statistics")
     assert r.status == 200
     stats = body(r)
-    assert set(stats) >= {"counts", "orders_by_month", "top_products", "price_changes",
-                          "average_price_by_category"}
+    assert set(stats) >= {
+        "counts",
+        "orders_by_month",
+        "top_products",
+        "price_changes",
+        "average_price_by_category",
+    }
     assert set(stats["counts"]) == {"products", "categories", "suppliers", "orders"}
     assert stats["price_changes"]["days"] == 30
 
@@ -488,16 +584,40 @@ def test_oversize_upload_is_413(tmp_path: Path) -> None:
 
 # -- fuzz ----------------------------------------------------------------------------------------
 
-_cells = st.sampled_from(["名称", "编码", "单价", "FZ-1", "fz-1", "螺丝刀", "12.5", "-1", "abc", "",
-                          "１２", "1.005", '"', "0", "99999999999999999"])
+_cells = st.sampled_from(
+    [
+        "名称",
+        "编码",
+        "单价",
+        "FZ-1",
+        "fz-1",
+        "螺丝刀",
+        "12.5",
+        "-1",
+        "abc",
+        "",
+        "１２",
+        "1.005",
+        '"',
+        "0",
+        "99999999999999999",
+    ]
+)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(_cells, min_size=1, max_size=4), min_size=1, max_size=6),
-       st.sampled_from(["utf-8", "gbk"]), st.booleans())
-def test_fuzz_import_endpoint_no_500_no_partial_writes(srv: Server, rows: list[list[str]],
-                                                       encoding: str, dry_run: bool) -> None:
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(st.lists(_cells, min_size=1, max_size=4), min_size=1, max_size=6),
+    st.sampled_from(["utf-8", "gbk"]),
+    st.booleans(),
+)
+def test_fuzz_import_endpoint_no_500_no_partial_writes(
+    srv: Server, rows: list[list[str]], encoding: str, dry_run: bool
+) -> None:
     data = "\n".join(",".join(r) for r in rows).encode(encoding)
     before = snapshot(srv)
     r = upload(srv, "/api/products/import" + ("?dry_run=1" if dry_run else ""), "f.csv", data)

@@ -18,12 +18,19 @@ from conftest import free_port, localapp_cmd, run_cli, start_server, wait_health
 ENV = {"LOCALAPP_ADMIN_PASSWORD": "admin-test-pw"}
 
 
-def cli(*args: str, env: dict[str, str] | None = None,
-        input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
     if input_text is None:
         return run_cli(*args, env={**ENV, **(env or {})})
-    return subprocess.run(localapp_cmd(*args), capture_output=True, text=True, timeout=60,
-                          input=input_text, env={**os.environ, **ENV, **(env or {})})
+    return subprocess.run(
+        localapp_cmd(*args),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=input_text,
+        env={**os.environ, **ENV, **(env or {})},
+    )
 
 
 def token_names(data: Path) -> list[str]:
@@ -106,34 +113,40 @@ def test_a_damaged_store_is_refused_untouched_and_restorable(data_dir: Path) -> 
 def test_user_passwd_changes_the_admin_password(data_dir: Path) -> None:
     server = start_server(data_dir, token=False)
     try:
-        changed = cli("user", "passwd", "admin", "--data-dir", str(data_dir),
-                      input_text="new-password-1\n")
+        changed = cli(
+            "user", "passwd", "admin", "--data-dir", str(data_dir), input_text="new-password-1\n"
+        )
         assert changed.returncode == 0, changed.stderr
         assert "new-password-1" not in changed.stdout + changed.stderr
         for password, status in (("admin-test-pw", 401), ("new-password-1", 200)):
-            res = server.request("POST", "/api/login",
-                                 {"username": "admin", "password": password}, auth=False)
+            res = server.request(
+                "POST", "/api/login", {"username": "admin", "password": password}, auth=False
+            )
             assert res.status == status, res.body
     finally:
         server.stop()
     short = cli("user", "passwd", "admin", "--data-dir", str(data_dir), input_text="short\n")
     assert short.returncode == 1 and "at least 8 characters" in short.stderr
-    nobody = cli("user", "passwd", "nobody", "--data-dir", str(data_dir),
-                 input_text="new-password-2\n")
+    nobody = cli(
+        "user", "passwd", "nobody", "--data-dir", str(data_dir), input_text="new-password-2\n"
+    )
     assert nobody.returncode == 1 and "no account called 'nobody'" in nobody.stderr
 
 
 @pytest.mark.parametrize("env_name", ["PORT", "FC_SERVER_PORT"])
-def test_serve_without_port_flag_uses_the_port_from_the_env(data_dir: Path,
-                                                           env_name: str) -> None:
+def test_serve_without_port_flag_uses_the_port_from_the_env(data_dir: Path, env_name: str) -> None:
     # (`localapp` with no sub-command is the desktop app since issue 5; see
     # tests/test_desktop_guard.py. The env ports are serve's.)
     port = free_port()
     log_path = data_dir.parent / "default.log"
     env = {**os.environ, **ENV, env_name: str(port)}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(localapp_cmd("serve", "--data-dir", str(data_dir)), stdout=log,
-                                stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(
+            localapp_cmd("serve", "--data-dir", str(data_dir)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc, log_path)
         assert f"serving on http://127.0.0.1:{port}" in log_path.read_text()

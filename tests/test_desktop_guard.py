@@ -74,36 +74,54 @@ class Desktop:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DISPLAY", "WAYLAND_DISPLAY", "PORT", "FC_SERVER_PORT", "BROWSER"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DISPLAY", "WAYLAND_DISPLAY", "PORT", "FC_SERVER_PORT", "BROWSER"}
+    }
     env.update(LOG_LEVEL="INFO", **extra)
     return env
 
 
-def _wait_for_link(out_path: Path, proc: subprocess.Popen, err_path: Path,
-                   timeout: float = 30) -> str:
+def _wait_for_link(
+    out_path: Path, proc: subprocess.Popen, err_path: Path, timeout: float = 30
+) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = URL_RE.search(out_path.read_text(errors="replace"))
         if found:
             return found.group(0)
         if proc.poll() is not None:
-            raise AssertionError(f"desktop app exited with {proc.returncode}:\n"
-                                 f"{err_path.read_text(errors='replace')}")
+            raise AssertionError(
+                f"desktop app exited with {proc.returncode}:\n"
+                f"{err_path.read_text(errors='replace')}"
+            )
         time.sleep(0.05)
     raise AssertionError(f"no link printed in {timeout}s:\n{err_path.read_text()}")
 
 
-def start_desktop(tmp_path: Path, data_dir: Path, name: str = "desktop",
-                  args: tuple[str, ...] = ("desktop", "--no-window", "--no-browser"),
-                  env: dict[str, str] | None = None) -> Desktop:
+def start_desktop(
+    tmp_path: Path,
+    data_dir: Path,
+    name: str = "desktop",
+    args: tuple[str, ...] = ("desktop", "--no-window", "--no-browser"),
+    env: dict[str, str] | None = None,
+) -> Desktop:
     port = free_port()
     out_path, err_path = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         proc = subprocess.Popen(
-            localapp_cmd("--data-dir", str(data_dir), *args,
-                         *(["--port", str(port)] if args and args[0] == "desktop" else [])),
-            stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env or _env())
+            localapp_cmd(
+                "--data-dir",
+                str(data_dir),
+                *args,
+                *(["--port", str(port)] if args and args[0] == "desktop" else []),
+            ),
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=env or _env(),
+        )
     try:
         link = _wait_for_link(out_path, proc, err_path)
     except BaseException:
@@ -173,8 +191,11 @@ def test_without_the_secret_nothing_answers(desk: Desktop) -> None:
         assert r.status == 401, (path, r.status)
         assert _code(r) == "desktop_locked"
     # Someone else's cookie value, or an API token, does not help either.
-    r = http("GET", desk.base + "/api/projects",
-             headers={"Cookie": "localapp_desktop=guess", "Authorization": "Bearer la_x"})
+    r = http(
+        "GET",
+        desk.base + "/api/projects",
+        headers={"Cookie": "localapp_desktop=guess", "Authorization": "Bearer la_x"},
+    )
     assert r.status == 401
 
 
@@ -208,15 +229,22 @@ def test_one_time_link_sets_a_strict_cookie_and_drops_the_token(desk: Desktop) -
 
 def test_foreign_host_is_refused_even_with_the_secret(desk: Desktop) -> None:
     jar = _exchange(desk)
-    for host in (f"evil.example:{desk.port}", "evil.example", f"127.0.0.1:{desk.port + 1}",
-                 f"192.168.1.10:{desk.port}"):
+    for host in (
+        f"evil.example:{desk.port}",
+        "evil.example",
+        f"127.0.0.1:{desk.port + 1}",
+        f"192.168.1.10:{desk.port}",
+    ):
         r = http("GET", desk.base + "/api/projects", headers={"Cookie": jar, "Host": host})
         assert r.status == 403 and _code(r) == "bad_host", host
     # Nor the sign-in link: the Host check comes before anything else.
     r = _no_redirect_get(desk.link, headers={"Host": f"evil.example:{desk.port}"})
     assert r.status == 403 and _code(r) == "bad_host"
-    ok = http("GET", desk.base + "/api/projects",
-              headers={"Cookie": jar, "Host": f"localhost:{desk.port}"})
+    ok = http(
+        "GET",
+        desk.base + "/api/projects",
+        headers={"Cookie": jar, "Host": f"localhost:{desk.port}"},
+    )
     assert ok.status == 200
 
 
@@ -227,11 +255,17 @@ def test_no_cors_headers_ever(desk: Desktop) -> None:
         http("GET", desk.base + "/api/projects", headers=origin),
         http("GET", desk.base + "/api/projects", headers={**origin, "Cookie": jar}),
         http("GET", desk.base + "/", headers={**origin, "Cookie": jar}),
-        http("OPTIONS", desk.base + "/api/projects",
-             headers={**origin, "Cookie": jar, "Access-Control-Request-Method": "POST",
-                      "Access-Control-Request-Headers": "x-csrf-token,content-type"}),
-        http("POST", desk.base + "/api/projects", {"name": "x"}, headers={**origin,
-                                                                         "Cookie": jar}),
+        http(
+            "OPTIONS",
+            desk.base + "/api/projects",
+            headers={
+                **origin,
+                "Cookie": jar,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "x-csrf-token,content-type",
+            },
+        ),
+        http("POST", desk.base + "/api/projects", {"name": "x"}, headers={**origin, "Cookie": jar}),
     ]
     for r in answers:
         cors = [h for h in r.headers if h.startswith("access-control-")]
@@ -247,15 +281,22 @@ def test_writes_need_the_csrf_header_and_our_origin(desk: Desktop) -> None:
     assert missing.status == 403 and _code(missing) == "csrf_failed"
     wrong = http("POST", url, {"name": "错令牌"}, headers={"Cookie": jar, "X-CSRF-Token": "x"})
     assert wrong.status == 403 and _code(wrong) == "csrf_failed"
-    foreign = http("POST", url, {"name": "外站"},
-                   headers={"Cookie": jar, "X-CSRF-Token": csrf,
-                            "Origin": "http://evil.example"})
+    foreign = http(
+        "POST",
+        url,
+        {"name": "外站"},
+        headers={"Cookie": jar, "X-CSRF-Token": csrf, "Origin": "http://evil.example"},
+    )
     assert foreign.status == 403 and _code(foreign) == "bad_origin"
     listed = http("GET", url, headers={"Cookie": jar}).json()
     assert "无令牌" not in str(listed) and "外站" not in str(listed), "a refused write landed"
 
-    ok = http("POST", url, {"name": "桌面项目"},
-              headers={"Cookie": jar, "X-CSRF-Token": csrf, "Origin": desk.base})
+    ok = http(
+        "POST",
+        url,
+        {"name": "桌面项目"},
+        headers={"Cookie": jar, "X-CSRF-Token": csrf, "Origin": desk.base},
+    )
     assert ok.status == 201, ok.body
     assert "桌面项目" in http("GET", url, headers={"Cookie": jar}).body.decode()
 
@@ -271,9 +312,21 @@ def test_second_launch_hands_over_and_never_serves(desk: Desktop, tmp_path: Path
     info_file = desk.data_dir / instance.INFO_NAME
     assert stat.S_IMODE(info_file.stat().st_mode) == 0o600, "the raise secret must be private"
     second = subprocess.run(
-        localapp_cmd("--data-dir", str(desk.data_dir), "desktop", "--no-window", "--no-browser",
-                     "--port", str(free_port())),
-        capture_output=True, text=True, env=_env(), timeout=60, stdin=subprocess.DEVNULL)
+        localapp_cmd(
+            "--data-dir",
+            str(desk.data_dir),
+            "desktop",
+            "--no-window",
+            "--no-browser",
+            "--port",
+            str(free_port()),
+        ),
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert second.returncode == 3, second.stderr
     assert "already running" in second.stderr
     assert "localapp is running at" not in second.stdout, "the second launch served"
@@ -320,14 +373,17 @@ def test_no_display_says_why_in_one_line_and_serves_in_the_browser(tmp_path: Pat
     # A stand-in browser: webbrowser runs $BROWSER with the URL.
     seen = tmp_path / "browser-got.txt"
     browser = tmp_path / "fake-browser"
-    browser.write_text(f"#!/bin/sh\necho \"$1\" >> {seen}\n")
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {seen}\n')
     browser.chmod(0o755)
-    d = start_desktop(tmp_path, tmp_path / "data", name="nodisplay", args=(),
-                      env=_env(BROWSER=str(browser)))
+    d = start_desktop(
+        tmp_path, tmp_path / "data", name="nodisplay", args=(), env=_env(BROWSER=str(browser))
+    )
     try:
         why = [line for line in d.err().splitlines() if "no desktop window" in line]
-        assert why == ["localapp: no desktop window: no display (DISPLAY is not set). "
-                       "Serving in the browser instead."], d.err()
+        assert why == [
+            "localapp: no desktop window: no display (DISPLAY is not set). "
+            "Serving in the browser instead."
+        ], d.err()
         deadline = time.monotonic() + 10
         while not seen.exists() and time.monotonic() < deadline:
             time.sleep(0.05)

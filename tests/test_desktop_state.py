@@ -28,8 +28,11 @@ def test_missing_or_damaged_file_gives_the_defaults(tmp_path: Path) -> None:
 
 
 def test_unusable_values_are_replaced(tmp_path: Path) -> None:
-    (tmp_path / STATE_NAME).write_text(json.dumps(
-        {"width": 120, "height": "tall", "x": 99999, "y": 10, "maximized": "yes", "port": 80}))
+    (tmp_path / STATE_NAME).write_text(
+        json.dumps(
+            {"width": 120, "height": "tall", "x": 99999, "y": 10, "maximized": "yes", "port": 80}
+        )
+    )
     state = WindowState.load(tmp_path)
     assert (state.width, state.height) == DEFAULT_SIZE  # too small / not a number
     assert state.x is None and state.y is None  # off every screen: let the system place it

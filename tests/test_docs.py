@@ -35,12 +35,14 @@ DOCS = ROOT / "docs"
 CONFIG_MD = DOCS / "configuration.md"
 API_MD = DOCS / "api.md"
 #: "### GET /api/login" style headings in docs/*.md: one per route.
-ROUTE_HEADING = re.compile(r"^#{2,4} `?(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*?)`?\s*$",
-                           re.MULTILINE)
+ROUTE_HEADING = re.compile(
+    r"^#{2,4} `?(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/\S*?)`?\s*$", re.MULTILINE
+)
 
 
-def _commands(parser: argparse.ArgumentParser,
-              prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+def _commands(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     """(command path, parser) for the parser and every nested sub-command."""
     yield prefix, parser
     for action in parser._actions:
@@ -50,8 +52,12 @@ def _commands(parser: argparse.ArgumentParser,
 
 
 def _long_flags(parser: argparse.ArgumentParser) -> set[str]:
-    return {opt for action in parser._actions for opt in action.option_strings
-            if opt.startswith("--") and opt != "--help"}
+    return {
+        opt
+        for action in parser._actions
+        for opt in action.option_strings
+        if opt.startswith("--") and opt != "--help"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +70,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[bottle.Bottle]:
         store = Store.open(data.path)
         stack.callback(store.close)
         services = build_services(settings, store, uploads, stack)
-        yield create_app(settings, store, services, data=data, uploads=uploads,
-                         accounts=open_accounts(settings, store))
+        yield create_app(
+            settings,
+            store,
+            services,
+            data=data,
+            uploads=uploads,
+            accounts=open_accounts(settings, store),
+        )
 
 
 def test_every_env_var_is_documented() -> None:
@@ -88,8 +100,9 @@ def test_every_cli_command_and_flag_is_documented() -> None:
         command = " ".join(("localapp", *path))
         if path and f"`{command}" not in text:
             missing.append(command)
-        missing += [f"{command} {flag}" for flag in sorted(_long_flags(parser))
-                    if f"`{flag}" not in text]
+        missing += [
+            f"{command} {flag}" for flag in sorted(_long_flags(parser)) if f"`{flag}" not in text
+        ]
     assert not missing, f"missing from docs/configuration.md: {missing}"
 
 
@@ -119,17 +132,25 @@ def test_every_route_has_a_section(app: bottle.Bottle) -> None:
     """Each route is described under its own heading in some docs/*.md page."""
     documented = _documented_routes()
     missing = sorted(f"{m} {r}" for m, r in _registered(app) - set(documented))
-    assert not missing, (
-        "routes without a '### METHOD /rule' section in docs/*.md: " + ", ".join(missing))
+    assert not missing, "routes without a '### METHOD /rule' section in docs/*.md: " + ", ".join(
+        missing
+    )
 
 
 def test_no_documented_route_is_made_up(app: bottle.Bottle) -> None:
     registered = _registered(app)
-    extra = sorted(f"{m} {r} ({', '.join(pages)})"
-                   for (m, r), pages in _documented_routes().items() if (m, r) not in registered)
+    extra = sorted(
+        f"{m} {r} ({', '.join(pages)})"
+        for (m, r), pages in _documented_routes().items()
+        if (m, r) not in registered
+    )
     assert not extra, f"docs describe routes the app does not have: {extra}"
-    index = set(re.findall(r"`(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/[^`\s]*)`",
-                           API_MD.read_text(encoding="utf-8")))
+    index = set(
+        re.findall(
+            r"`(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (/[^`\s]*)`",
+            API_MD.read_text(encoding="utf-8"),
+        )
+    )
     stale = sorted(f"{m} {r}" for m, r in index - registered)
     assert not stale, f"docs/api.md lists routes the app does not have: {stale}"
 

@@ -53,15 +53,20 @@ def rewrite_member(data: bytes, name: str, edit: Any) -> bytes:
 
 def with_cached_formula(data: bytes, cell: str, formula: str, cached: str | None) -> bytes:
     """Turn `cell` of sheet1 into a formula, with or without the value Excel saves."""
+
     def edit(xml: str) -> str:
         value = f"<v>{cached}</v>" if cached is not None else ""
-        return re.sub(rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)',
-                      f'<c r="{cell}"><f>{formula}</f>{value}</c>', xml, count=1)
+        return re.sub(
+            rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)',
+            f'<c r="{cell}"><f>{formula}</f>{value}</c>',
+            xml,
+            count=1,
+        )
+
     return rewrite_member(data, "xl/worksheets/sheet1.xml", edit)
 
 
-def parse(data: bytes, override: dict[str, Any] | None = None, **kw: Any
-          ) -> imports.ParsedProducts:
+def parse(data: bytes, override: dict[str, Any] | None = None, **kw: Any) -> imports.ParsedProducts:
     return imports.parse_products(imports.read_table(data, **kw), override)
 
 
@@ -79,7 +84,9 @@ CSV_TEXT = "名称,编码,单价,规格\n十字螺丝刀,SD-1,12.50,PH2\n扳手,
 def test_csv_encodings_are_detected(encoding: str) -> None:
     parsed = parse(CSV_TEXT.encode(encoding))
     assert [(r.values["name"], r.values["sku"], r.values["price"]) for r in parsed.rows] == [
-        ("十字螺丝刀", "SD-1", 1250), ("扳手", "BS-1", 800)]
+        ("十字螺丝刀", "SD-1", 1250),
+        ("扳手", "BS-1", 800),
+    ]
     assert parsed.table.kind == "csv"
 
 
@@ -92,14 +99,27 @@ def test_gb18030_only_characters_and_other_delimiters() -> None:
 
 
 def test_xlsx_with_a_title_row_and_unit_suffixes() -> None:
-    data = xlsx([["2025年 价格表"], [], ["商品名称", "货号", "单价（元）", "类别", "供应商", "单位", "备注"],
-                 ["螺丝刀", 10086, 12.5, "五金", "上海五金", "把", "=1+1 是文字"],
-                 [None, None, None, None, None, None, None],
-                 ["扳手", "BS-1", 8, "五金", "", "把", ""]])
+    data = xlsx(
+        [
+            ["2025年 价格表"],
+            [],
+            ["商品名称", "货号", "单价（元）", "类别", "供应商", "单位", "备注"],
+            ["螺丝刀", 10086, 12.5, "五金", "上海五金", "把", "=1+1 是文字"],
+            [None, None, None, None, None, None, None],
+            ["扳手", "BS-1", 8, "五金", "", "把", ""],
+        ]
+    )
     parsed = parse(data)
     assert parsed.mapping.header_row == 3
-    assert parsed.mapping.fields == {"name": 0, "sku": 1, "price": 2, "category": 3,
-                                     "supplier": 4, "unit": 5, "notes": 6}
+    assert parsed.mapping.fields == {
+        "name": 0,
+        "sku": 1,
+        "price": 2,
+        "category": 3,
+        "supplier": 4,
+        "unit": 5,
+        "notes": 6,
+    }
     assert [r.row for r in parsed.rows] == [4, 6]  # Excel's row numbers; the blank row skipped
     assert parsed.rows[0].values["sku"] == "10086"  # a number cell, read as the text people see
     assert parsed.rows[0].values["price"] == 1250
@@ -108,9 +128,16 @@ def test_xlsx_with_a_title_row_and_unit_suffixes() -> None:
 
 def test_legacy_xls_is_read() -> None:
     parsed = parse((DATA / "products.xls").read_bytes())
-    assert (parsed.table.kind, parsed.table.sheet, parsed.mapping.header_row) == ("xls", "价格表", 3)
+    assert (parsed.table.kind, parsed.table.sheet, parsed.mapping.header_row) == (
+        "xls",
+        "价格表",
+        3,
+    )
     assert [(r.row, r.values["sku"], r.values["price"]) for r in parsed.rows] == [
-        (4, "SD-001", 1250), (5, "10086", 3500), (6, "QZ-01", 30)]  # 0.1 + 0.2 is 30 cents
+        (4, "SD-001", 1250),
+        (5, "10086", 3500),
+        (6, "QZ-01", 30),
+    ]  # 0.1 + 0.2 is 30 cents
     assert not parsed.row_errors
     damaged = (DATA / "products.xls").read_bytes()[:3000]
     with pytest.raises(errors.ValidationError):
@@ -156,19 +183,26 @@ def test_header_matching_nothing_is_a_clear_error() -> None:
 
 
 def test_row_problems_are_reported_per_row() -> None:
-    data = ("编码,名称,单价\n"
-            "A-1,螺丝刀,12\n"
-            "a-1,螺丝刀大号,13\n"      # same SKU, other case
-            "B-1,扳手,-3\n"
-            "C-1,钳子,十元\n"
-            "D-1,锤子,1.234\n"
-            ",,5\n"
-            "E-1,灯泡,\n").encode()
+    data = (
+        "编码,名称,单价\n"
+        "A-1,螺丝刀,12\n"
+        "a-1,螺丝刀大号,13\n"  # same SKU, other case
+        "B-1,扳手,-3\n"
+        "C-1,钳子,十元\n"
+        "D-1,锤子,1.234\n"
+        ",,5\n"
+        "E-1,灯泡,\n"
+    ).encode()
     parsed = parse(data)
     assert row_errors(parsed) == {
-        (2, "sku", "duplicate_sku"), (3, "sku", "duplicate_sku"), (4, "price", "negative"),
-        (5, "price", "not_a_number"), (6, "price", "too_many_decimals"), (7, "name", "required"),
-        (8, "price", "required")}
+        (2, "sku", "duplicate_sku"),
+        (3, "sku", "duplicate_sku"),
+        (4, "price", "negative"),
+        (5, "price", "not_a_number"),
+        (6, "price", "too_many_decimals"),
+        (7, "name", "required"),
+        (8, "price", "required"),
+    }
     dup = next(e for e in parsed.row_errors if e["row"] == 2)
     assert "3" in dup["reason"] and dup["column"] == "编码" and dup["letter"] == "A"
 
@@ -220,7 +254,7 @@ def test_a_zip_that_lies_about_its_sizes_is_refused() -> None:
             name_len_at = pos + (26 if sig == b"PK\x03\x04" else 28)
             name_len = struct.unpack_from("<H", data, name_len_at)[0]
             name_at = pos + (30 if sig == b"PK\x03\x04" else 46)
-            if bytes(data[name_at:name_at + name_len]) == b"xl/worksheets/sheet1.xml":
+            if bytes(data[name_at : name_at + name_len]) == b"xl/worksheets/sheet1.xml":
                 struct.pack_into("<I", data, pos + offset, 100)
             start = pos + 4
     with pytest.raises(errors.ValidationError) as exc:
@@ -231,8 +265,9 @@ def test_a_zip_that_lies_about_its_sizes_is_refused() -> None:
 def far_cell_book(ref: str) -> bytes:
     """A tiny xlsx whose second cell sits at `ref`: calamine would allocate the whole range."""
     base = xlsx([["名称", "单价"], ["a", 1]])
-    return rewrite_member(base, "xl/worksheets/sheet1.xml",
-                          lambda x: x.replace('r="B2"', f'r="{ref}"'))
+    return rewrite_member(
+        base, "xl/worksheets/sheet1.xml", lambda x: x.replace('r="B2"', f'r="{ref}"')
+    )
 
 
 @pytest.mark.parametrize("ref", ["XFD1048576", "A4000000000"])
@@ -276,21 +311,27 @@ def run(cat: Catalogue, data: bytes, commit: bool = True, **kw: Any) -> dict[str
 def test_import_preview_then_commit_then_reimport(cat: Catalogue) -> None:
     first = "编码,名称,单价,分类\nS-1,螺丝刀,12.5,五金\nB-1,扳手,8,五金\n".encode()
     preview = run(cat, first, commit=False)
-    assert preview["counts"] == {"rows": 2, "created": 2, "updated": 0, "unchanged": 0,
-                                 "errored": 0}
+    assert preview["counts"] == {
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "errored": 0,
+    }
     assert preview["dry_run"] and not preview["committed"]
     assert cat.list()["total"] == 0  # a preview writes nothing
     done = run(cat, first)
     assert done["committed"] and done["counts"]["created"] == 2
     assert cat.list({"q": "lsd"})["items"][0]["price"] == 1250
     again = run(cat, "编码,名称,单价\ns-1,螺丝刀,13\nB-1,扳手,8\n".encode())
-    assert again["counts"] == {"rows": 2, "created": 0, "updated": 1, "unchanged": 1,
-                               "errored": 0}
+    assert again["counts"] == {"rows": 2, "created": 0, "updated": 1, "unchanged": 1, "errored": 0}
     product = cat.get(cat.index.by_sku("S-1")[1]["id"])  # type: ignore[index]
     assert product["sku"] == "S-1"  # matched case-insensitively; the stored spelling stays
     assert product["category"] == "五金"  # an unmapped column keeps its value
     assert [(h["price"], h["source"]) for h in product["price_history"]] == [
-        (1250, "import"), (1300, "import")]
+        (1250, "import"),
+        (1300, "import"),
+    ]
     assert product["price_history"][1]["file"] == "价格表.csv"
 
 
@@ -332,14 +373,20 @@ def _only_our_errors(data: bytes) -> None:
         assert 400 <= exc.status < 500, exc
 
 
-_CELL = st.one_of(st.text(max_size=8), st.sampled_from(["名称", "编码", "单价", "price", "-1", "1e9",
-                                                       "１２", "=A1", "\x00", '"', ",", "\r\n"]))
+_CELL = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ["名称", "编码", "单价", "price", "-1", "1e9", "１２", "=A1", "\x00", '"', ",", "\r\n"]
+    ),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.lists(_CELL, max_size=5), max_size=8),
-       st.sampled_from(["utf-8", "gb18030", "utf-16", "utf-8-sig"]),
-       st.sampled_from([",", "\t", ";"]))
+@given(
+    st.lists(st.lists(_CELL, max_size=5), max_size=8),
+    st.sampled_from(["utf-8", "gb18030", "utf-16", "utf-8-sig"]),
+    st.sampled_from([",", "\t", ";"]),
+)
 def test_fuzz_csv_gives_only_our_errors(rows: list[list[str]], encoding: str, sep: str) -> None:
     text = "\n".join(sep.join(row) for row in rows)
     _only_our_errors(text.encode(encoding, errors="replace"))
@@ -356,9 +403,12 @@ _BOOK = xlsx([["名称", "编码", "单价"], ["螺丝刀", "S-1", 12.5], ["扳�
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(0, len(_BOOK) - 1), st.integers(0, 255)), min_size=1,
-                max_size=20),
-       st.integers(0, len(_BOOK)))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(_BOOK) - 1), st.integers(0, 255)), min_size=1, max_size=20
+    ),
+    st.integers(0, len(_BOOK)),
+)
 def test_fuzz_damaged_xlsx_gives_only_our_errors(flips: list[tuple[int, int]], cut: int) -> None:
     data = bytearray(_BOOK)
     for at, value in flips:
@@ -371,9 +421,12 @@ _XLS = (DATA / "products.xls").read_bytes()
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.integers(512, len(_XLS) - 1), st.integers(0, 255)), min_size=1,
-                max_size=20),
-       st.integers(0, len(_XLS)))
+@given(
+    st.lists(
+        st.tuples(st.integers(512, len(_XLS) - 1), st.integers(0, 255)), min_size=1, max_size=20
+    ),
+    st.integers(0, len(_XLS)),
+)
 def test_fuzz_damaged_xls_gives_only_our_errors(flips: list[tuple[int, int]], cut: int) -> None:
     data = bytearray(_XLS)
     for at, value in flips:

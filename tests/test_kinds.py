@@ -29,38 +29,69 @@ def translations(lang: str) -> dict[str, str]:
 
 def test_every_declared_label_has_a_text_in_both_languages() -> None:
     zh, en = translations("zh-CN"), translations("en")
-    missing = [(k.table, n, f.label) for k in kinds.KINDS for n, f in k.fields.items()
-               if f.label and (f.label not in zh or f.label not in en)]
+    missing = [
+        (k.table, n, f.label)
+        for k in kinds.KINDS
+        for n, f in k.fields.items()
+        if f.label and (f.label not in zh or f.label not in en)
+    ]
     assert missing == []
 
 
 def test_sync_policy_is_the_declared_one() -> None:
-    assert replica.REPLICATED == {"projects": "id", "tasks": "id", "task_types": "id",
-                                  "data_extras": "key", "products": "id", "images": "key",
-                                  "orders": "id"}
+    assert replica.REPLICATED == {
+        "projects": "id",
+        "tasks": "id",
+        "task_types": "id",
+        "data_extras": "key",
+        "products": "id",
+        "images": "key",
+        "orders": "id",
+    }
     assert replica.QUIET_FIELDS == {"created_at", "price_history"}
     assert replica.JOINED_FIELDS == {"price_history"}
     assert service._seeds()[("task_types", "6")]["name"] == "上线"
     assert schedule.DEFAULT_TASK_TYPES == [dict(t) for t in kinds.TASK_TYPE.seeds]
-    order = {"table": "orders", "id": "o1", "fields": {
-        "source_file": {"v": {"key": "a" * 64 + ".xlsx"}, "s": "x"},
-        "attachments": {"v": [{"key": "b" * 64 + ".png"}], "s": "x"}}}
-    product = {"table": "products", "id": "p1",
-               "fields": {"images": {"v": ["c" * 64 + ".webp"], "s": "x"}}}
-    assert list(files.file_refs(order)) == ["orders/" + "a" * 64 + ".xlsx",
-                                            "images/" + "b" * 64 + ".png"]
+    order = {
+        "table": "orders",
+        "id": "o1",
+        "fields": {
+            "source_file": {"v": {"key": "a" * 64 + ".xlsx"}, "s": "x"},
+            "attachments": {"v": [{"key": "b" * 64 + ".png"}], "s": "x"},
+        },
+    }
+    product = {
+        "table": "products",
+        "id": "p1",
+        "fields": {"images": {"v": ["c" * 64 + ".webp"], "s": "x"}},
+    }
+    assert list(files.file_refs(order)) == [
+        "orders/" + "a" * 64 + ".xlsx",
+        "images/" + "b" * 64 + ".png",
+    ]
     assert list(files.file_refs(product)) == ["images/" + "c" * 64 + ".webp"]
 
 
 def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The worked example of docs/architecture.md: adding a field to tasks is one
     `Field(...)` line in kinds.py (plus its label in the two translation files).
     Here the line is added for the test's duration, and the real schedule, list
     query, export and description pick it up."""
-    monkeypatch.setitem(kinds.TASK.fields, "budget", kinds.Field(
-        "int", "schedule.csv.budget", sort=True, filter="exact", export=10,
-        check=checks.percent, default=lambda: 0))
+    monkeypatch.setitem(
+        kinds.TASK.fields,
+        "budget",
+        kinds.Field(
+            "int",
+            "schedule.csv.budget",
+            sort=True,
+            filter="exact",
+            export=10,
+            check=checks.percent,
+            default=lambda: 0,
+        ),
+    )
     sched = Schedule.open(Store.open(tmp_path / "data"))
     sched.setup()
     project = sched.create(schedule.PROJECTS, {"name": "预算"})
@@ -75,30 +106,55 @@ def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
     # the list: sorts and filters by it
     listed = sched.list_records(schedule.TASKS, {"sort": "-budget"})["items"]
     assert [t["name"] for t in listed] == ["贵", "便宜"]
-    assert [t["name"] for t in sched.list_records(
-        schedule.TASKS, {"budget": "20"})["items"]] == ["便宜"]
+    assert [t["name"] for t in sched.list_records(schedule.TASKS, {"budget": "20"})["items"]] == [
+        "便宜"
+    ]
     # the export: a column headed by its label, with its values
     found = sched.tasks_for_export({"sort": "budget"})
-    book = load_workbook(BytesIO(exports.tasks_xlsx(
-        found.tasks, found.project_names, found.type_names, found.task_names)))
+    book = load_workbook(
+        BytesIO(
+            exports.tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names)
+        )
+    )
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][-1] == "schedule.csv.budget"  # no translation yet: the key shows
     assert [r[-1] for r in rows[1:]] == [20, 90]
     # the description the UI and API clients read
     assert kinds.TASK.describe()["fields"]["budget"] == {
-        "type": "int", "label": "schedule.csv.budget", "sort": True, "filter": "exact",
-        "export": 10}
+        "type": "int",
+        "label": "schedule.csv.budget",
+        "sort": True,
+        "filter": "exact",
+        "export": 10,
+    }
 
 
 def test_exports_use_the_labels_the_ui_shows() -> None:
     zh = translations("zh-CN")
     headers = [title for _f, title, _w in kinds.TASK.export_columns()]
     # the UI's CSV export writes t('schedule.csv.<key>') for the same columns
-    assert headers == [zh[f"schedule.csv.{k}"] for k in (
-        "project", "task", "type", "start", "end", "assignee", "progress", "milestone",
-        "dependsOn", "notes")]
+    assert headers == [
+        zh[f"schedule.csv.{k}"]
+        for k in (
+            "project",
+            "task",
+            "type",
+            "start",
+            "end",
+            "assignee",
+            "progress",
+            "milestone",
+            "dependsOn",
+            "notes",
+        )
+    ]
     assert [title for _f, title, _w in exports.PRODUCT_COLUMNS][:5] == [
-        "编码", "名称", "规格", "单位", "单价"]  # what the importer reads back
+        "编码",
+        "名称",
+        "规格",
+        "单位",
+        "单价",
+    ]  # what the importer reads back
 
 
 def test_the_api_describes_the_kinds_and_lists_follow_them(server: Server) -> None:
@@ -108,8 +164,14 @@ def test_the_api_describes_the_kinds_and_lists_follow_them(server: Server) -> No
     described = {k["table"]: k for k in body["kinds"]}
     assert set(described) == {k.table for k in kinds.KINDS}
     tasks = described["tasks"]["fields"]
-    assert tasks["assignee"] == {"type": "text", "label": "schedule.csv.assignee",
-                                 "search": True, "sort": True, "filter": "exact", "export": 12}
+    assert tasks["assignee"] == {
+        "type": "text",
+        "label": "schedule.csv.assignee",
+        "search": True,
+        "sort": True,
+        "filter": "exact",
+        "export": 12,
+    }
     assert tasks["project_id"]["ref"] == "projects"
     # every declared sort is accepted by the list API, anything else is refused
     for name in kinds.TASK.names("sort"):

@@ -47,8 +47,10 @@ def _files(root: Path, skip_top: set[str] = frozenset()) -> set[str]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real non-editable install of this checkout into its own folder."""
     for mod in ("setuptools", "wheel"):
-        require(importlib.util.find_spec(mod) is not None,
-                f"{mod} is needed in the venv to build without network (test extra)")
+        require(
+            importlib.util.find_spec(mod) is not None,
+            f"{mod} is needed in the venv to build without network (test extra)",
+        )
     tmp = tmp_path_factory.mktemp("pkg")
     src = tmp / "src"
     src.mkdir()
@@ -60,10 +62,24 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(p, src / item)
     target = tmp / "site"
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-         "--no-index", "--disable-pip-version-check", "--quiet", "--target", str(target),
-         str(src)],
-        capture_output=True, text=True, timeout=300, cwd=tmp,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--target",
+            str(target),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp,
     )
     assert out.returncode == 0, f"pip install . failed:\n{out.stdout}\n{out.stderr}"
     return target
@@ -72,8 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_install_has_no_generic_top_level_packages(site: Path) -> None:
     assert not (site / "ui").exists(), "pip install . put a top-level `ui` into site-packages"
     assert not (site / "sync").exists(), "pip install . put a top-level `sync` into site-packages"
-    top = {p.name for p in site.iterdir()
-           if not p.name.endswith(".dist-info") and p.name != "bin"}
+    top = {p.name for p in site.iterdir() if not p.name.endswith(".dist-info") and p.name != "bin"}
     assert top == {"localapp"}, f"unexpected top-level names in site-packages: {sorted(top)}"
     assert (site / "localapp" / "ui" / "index.html").is_file()
     assert (site / "localapp" / "sync" / "__init__.py").is_file()
@@ -100,16 +115,28 @@ def test_installed_app_serves_ui_from_another_directory(site: Path, tmp_path: Pa
     # checkout cannot leak in; dependencies come from the venv's
     # site-packages, placed after the installed copy.
     deps = sysconfig.get_paths()["purelib"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-           "PYTHONPATH": os.pathsep.join([str(site), deps]), "LOCALAPP_ADMIN_PASSWORD": "pkg-test-pw",
-           "TMPDIR": str(tmp_path)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join([str(site), deps]),
+        "LOCALAPP_ADMIN_PASSWORD": "pkg-test-pw",
+        "TMPDIR": str(tmp_path),
+    }
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = subprocess.run(
-        [sys.executable, "-S", "-c",
-         "import localapp.ui, localapp.paths as p; print(localapp.ui.__file__);"
-         "print(p.ui_root())"],
-        capture_output=True, text=True, env=env, cwd=elsewhere, timeout=60,
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import localapp.ui, localapp.paths as p; print(localapp.ui.__file__);"
+            "print(p.ui_root())",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=elsewhere,
+        timeout=60,
     )
     assert where.returncode == 0, where.stderr
     for line in where.stdout.splitlines():
@@ -119,9 +146,23 @@ def test_installed_app_serves_ui_from_another_directory(site: Path, tmp_path: Pa
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as logf:
         proc = subprocess.Popen(
-            [sys.executable, "-S", "-m", "localapp", "serve", "--host", "127.0.0.1",
-             "--port", str(port), "--data-dir", str(tmp_path / "data")],
-            stdout=logf, stderr=subprocess.STDOUT, env=env, cwd=elsewhere,
+            [
+                sys.executable,
+                "-S",
+                "-m",
+                "localapp",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=elsewhere,
         )
     url = f"http://127.0.0.1:{port}"
     try:

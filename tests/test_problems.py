@@ -55,8 +55,9 @@ def device(path: Path) -> Device:
     catalogue = Catalogue(store)
     orders = Orders(catalogue, path / "uploads")
     replica = Replica.attach(store, seeds=SEEDS)
-    return Device(store, schedule, catalogue, orders, replica,
-                  Problems(schedule, catalogue, orders))
+    return Device(
+        store, schedule, catalogue, orders, replica, Problems(schedule, catalogue, orders)
+    )
 
 
 @pytest.fixture
@@ -79,8 +80,10 @@ def sync(*devices: Device) -> None:
 
 
 def task(d: Device, project: str, name: str, **extra: Any) -> dict[str, Any]:
-    return d.schedule.create(TASKS, {"project_id": project, "name": name,
-                                     "start": "2025-03-01", "end": "2025-03-03", **extra})
+    return d.schedule.create(
+        TASKS,
+        {"project_id": project, "name": name, "start": "2025-03-01", "end": "2025-03-03", **extra},
+    )
 
 
 def live_ids(d: Device, kind: str) -> set[str]:
@@ -103,15 +106,20 @@ def _orphan(devices: tuple[Device, Device]) -> tuple[dict[str, Any], dict[str, A
 
 
 def test_a_task_added_to_a_project_deleted_elsewhere_is_listed_and_restoring_shows_it(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     a, b = devices
     project, added = _orphan(devices)
     for d in (a, b):
         # What a user sees: the project is gone from the schedule, the task with it.
         assert project["id"] not in live_ids(d, PROJECTS)
         p = d.problem("orphan_tasks")
-        assert p["subject"] == {"table": "projects", "id": project["id"], "label": "新仓库",
-                                "deleted": True}
+        assert p["subject"] == {
+            "table": "projects",
+            "id": project["id"],
+            "label": "新仓库",
+            "deleted": True,
+        }
         assert [(r["id"], r["label"]) for r in p["records"]] == [(added["id"], "铺管道")]
         assert "新仓库" in p["message"] and "铺管道" in p["message"]
         assert [x["action"] for x in p["actions"]] == ["restore_project", "delete_tasks"]
@@ -121,8 +129,7 @@ def test_a_task_added_to_a_project_deleted_elsewhere_is_listed_and_restoring_sho
     assert "project_id" in refused.value.message
     result = a.fix(a.problem("orphan_tasks"), "restore_project")
     assert result["fixed"] and result["total"] == 0
-    assert result["changed"] == [{"table": "projects", "id": project["id"],
-                                  "change": "restored"}]
+    assert result["changed"] == [{"table": "projects", "id": project["id"], "change": "restored"}]
     assert project["id"] in live_ids(a, PROJECTS)
     assert a.schedule.replace_data(a.schedule.export_data()) is None  # saves (no change)
     sync(a, b)
@@ -133,7 +140,8 @@ def test_a_task_added_to_a_project_deleted_elsewhere_is_listed_and_restoring_sho
 
 
 def test_deleting_the_orphan_tasks_instead_reaches_the_other_device(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     a, b = devices
     _project, added = _orphan(devices)
     result = b.fix(b.problem("orphan_tasks"), "delete_tasks")
@@ -145,8 +153,7 @@ def test_deleting_the_orphan_tasks_instead_reaches_the_other_device(
             d.schedule.get(TASKS, added["id"])
 
 
-def test_a_fix_made_on_the_other_device_first_is_gone_here(
-        devices: tuple[Device, Device]) -> None:
+def test_a_fix_made_on_the_other_device_first_is_gone_here(devices: tuple[Device, Device]) -> None:
     a, b = devices
     _orphan(devices)
     stale = a.problem("orphan_tasks")
@@ -221,7 +228,8 @@ def _links(devices: tuple[Device, Device]) -> dict[str, dict[str, Any]]:
 
 
 def test_a_link_to_a_task_deleted_elsewhere_and_a_loop_are_listed_and_fixed(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     a, b = devices
     t = _links(devices)
     assert a.kinds() == ["missing_dependency", "dependency_cycle"]
@@ -231,7 +239,9 @@ def test_a_link_to_a_task_deleted_elsewhere_and_a_loop_are_listed_and_fixed(
     loop = a.problem("dependency_cycle")
     assert sorted(r["label"] for r in loop["records"]) == ["开发", "测试"]
     assert {(x["task"], x["depends_on"]) for x in loop["links"]} == {
-        (t["开发"]["id"], t["测试"]["id"]), (t["测试"]["id"], t["开发"]["id"])}
+        (t["开发"]["id"], t["测试"]["id"]),
+        (t["测试"]["id"], t["开发"]["id"]),
+    }
     assert "'开发'" in loop["message"] and "'测试'" in loop["message"]
     # The loop is named alike on both devices, so a list read on one fits the other.
     assert loop["id"] == b.problem("dependency_cycle")["id"]
@@ -258,7 +268,8 @@ def test_restoring_the_deleted_task_a_link_points_to(devices: tuple[Device, Devi
 
 
 def test_a_task_in_a_loop_with_a_dead_link_can_be_fixed_either_way_first(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     """Each fix edits one thing; another broken rule on the same task blocks neither."""
     a, b = devices
     project = a.schedule.create(PROJECTS, {"name": "App 2.0"})
@@ -277,7 +288,8 @@ def test_a_task_in_a_loop_with_a_dead_link_can_be_fixed_either_way_first(
 
 
 def test_a_task_whose_project_is_deleted_too_cannot_be_restored_and_says_why(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     a, b = devices
     p1 = a.schedule.create(PROJECTS, {"name": "一期"})
     p2 = a.schedule.create(PROJECTS, {"name": "二期"})
@@ -301,18 +313,22 @@ def test_a_task_whose_project_is_deleted_too_cannot_be_restored_and_says_why(
 
 
 def test_two_products_with_one_sku_are_listed_and_a_new_sku_settles_it(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     a, b = devices
     mine = a.catalogue.create({"sku": "M8-40", "name": "六角螺栓 M8×40", "price": 125})
-    theirs = b.catalogue.create({"sku": "m8-40", "name": "螺栓 M8", "price": 130,
-                                 "supplier": "宁波紧固件"})
+    theirs = b.catalogue.create(
+        {"sku": "m8-40", "name": "螺栓 M8", "price": 130, "supplier": "宁波紧固件"}
+    )
     sync(a, b)
     for d in (a, b):
         assert len(d.catalogue.list({"q": "M8"})["items"]) == 2
         p = d.problem("duplicate_sku")
         assert p["id"] == "duplicate_sku:m8-40" and p["sku"] in ("M8-40", "m8-40")
         assert [(r["label"], r["price_decimal"]) for r in p["records"]] == [
-            ("六角螺栓 M8×40", "1.25"), ("螺栓 M8", "1.30")]
+            ("六角螺栓 M8×40", "1.25"),
+            ("螺栓 M8", "1.30"),
+        ]
         assert p["records"][1]["supplier"] == "宁波紧固件"
     p = a.problem("duplicate_sku")
     # The catalogue's own rule: the new SKU must be free.
@@ -334,7 +350,8 @@ def test_two_products_with_one_sku_are_listed_and_a_new_sku_settles_it(
 
 
 def test_keeping_one_of_three_products_deletes_the_others_everywhere(
-        devices: tuple[Device, Device], tmp_path: Path) -> None:
+    devices: tuple[Device, Device], tmp_path: Path
+) -> None:
     a, b = devices
     c = device(tmp_path / "c")
     try:
@@ -358,7 +375,8 @@ def test_keeping_one_of_three_products_deletes_the_others_everywhere(
 
 
 def test_one_order_file_uploaded_on_two_devices_is_listed_once_and_one_kept(
-        devices: tuple[Device, Device]) -> None:
+    devices: tuple[Device, Device],
+) -> None:
     a, b = devices
     sheet = "订单号,SO-88\n客户,张三五金店\n编码,名称,数量,单价\nA1,螺丝,10,1.50\n".encode()
     one = a.orders.upload(sheet, "订单.csv", fields={})
@@ -417,16 +435,25 @@ def run(*servers: Server) -> None:
 
 
 def test_http_problems_made_by_two_desktops_are_listed_fixed_and_synced(
-        synced_desktops: tuple[Server, Server], hub: Server) -> None:
+    synced_desktops: tuple[Server, Server], hub: Server
+) -> None:
     a, b = synced_desktops
     project = ok(a, "POST", "/api/projects", {"name": "新仓库"})
-    ok(a, "POST", "/api/tasks", {"project_id": project["id"], "name": "打地基",
-                                 "start": "2025-03-01", "end": "2025-03-05"})
+    ok(
+        a,
+        "POST",
+        "/api/tasks",
+        {"project_id": project["id"], "name": "打地基", "start": "2025-03-01", "end": "2025-03-05"},
+    )
     run(a, b)
     # Offline on both: A deletes the project, B adds a task to it; both add SKU A100.
     ok(a, "DELETE", f"/api/projects/{project['id']}?cascade=1")
-    added = ok(b, "POST", "/api/tasks", {"project_id": project["id"], "name": "铺管道",
-                                         "start": "2025-03-10", "end": "2025-03-12"})
+    added = ok(
+        b,
+        "POST",
+        "/api/tasks",
+        {"project_id": project["id"], "name": "铺管道", "start": "2025-03-10", "end": "2025-03-12"},
+    )
     ok(a, "POST", "/api/products", {"sku": "A100", "name": "膨胀螺栓", "price": 80})
     theirs = ok(b, "POST", "/api/products", {"sku": "A100", "name": "膨胀螺丝", "price": 90})
     run(a, b, a)
@@ -437,21 +464,44 @@ def test_http_problems_made_by_two_desktops_are_listed_fixed_and_synced(
     assert orphan["kind"] == "orphan_tasks" and orphan["subject"]["label"] == "新仓库"
     assert [r["label"] for r in orphan["records"]] == ["铺管道"]
     assert dup["kind"] == "duplicate_sku" and [r["label"] for r in dup["records"]] == [
-        "膨胀螺丝", "膨胀螺栓"]
-    assert ok(a, "GET", "/api/problems?limit=0") == {"items": [], "total": 2,
-                                                     "counts": listed["counts"]}
+        "膨胀螺丝",
+        "膨胀螺栓",
+    ]
+    assert ok(a, "GET", "/api/problems?limit=0") == {
+        "items": [],
+        "total": 2,
+        "counts": listed["counts"],
+    }
     # The user's view before: the project and its new task are nowhere in the schedule.
     assert project["id"] not in [p["id"] for p in ok(a, "GET", "/api/projects")["items"]]
 
     r = ok(a, "POST", "/api/problems/fix", {"problem": orphan["id"], "action": "restore_project"})
     assert r["fixed"] and r["total"] == 1
-    r = a.request("POST", "/api/problems/fix", {"problem": dup["id"], "action": "change_sku",
-                                                "product": theirs["product"]["id"],
-                                                "sku": "a100"})
+    r = a.request(
+        "POST",
+        "/api/problems/fix",
+        {
+            "problem": dup["id"],
+            "action": "change_sku",
+            "product": theirs["product"]["id"],
+            "sku": "a100",
+        },
+    )
     assert r.status == 409 and r.json()["error"]["field_codes"] == {"sku": "duplicate_sku"}
-    assert ok(a, "POST", "/api/problems/fix", {"problem": dup["id"], "action": "change_sku",
-                                               "product": theirs["product"]["id"],
-                                               "sku": "A100-B"})["total"] == 0
+    assert (
+        ok(
+            a,
+            "POST",
+            "/api/problems/fix",
+            {
+                "problem": dup["id"],
+                "action": "change_sku",
+                "product": theirs["product"]["id"],
+                "sku": "A100-B",
+            },
+        )["total"]
+        == 0
+    )
     assert ok(a, "GET", "/api/sync/status")["pending"] >= 2  # the fixes wait to be sent
 
     run(a, b)
@@ -468,12 +518,16 @@ def test_http_errors_are_json_with_clear_messages(server: Server) -> None:
     assert r.status == 400
     err = r.json()["error"]
     assert err["code"] == "invalid" and err["fields"] == {"problem": "required"}
-    r = server.request("POST", "/api/problems/fix", {"problem": "duplicate_sku:x",
-                                                     "action": "keep_product", "product": "p"})
+    r = server.request(
+        "POST",
+        "/api/problems/fix",
+        {"problem": "duplicate_sku:x", "action": "keep_product", "product": "p"},
+    )
     assert r.status == 409 and r.json()["error"]["code"] == "problem_gone"
     assert "another device" in r.json()["error"]["message"]
-    r = server.request("POST", "/api/problems/fix", b"not json",
-                       {"Content-Type": "application/json"})
+    r = server.request(
+        "POST", "/api/problems/fix", b"not json", {"Content-Type": "application/json"}
+    )
     assert r.status == 400 and "not valid JSON" in r.json()["error"]["message"]
     r = server.request("GET", "/api/problems?limit=lots")
     assert r.status == 400 and r.json()["error"]["fields"] == {"limit": "must be from 0 to 200"}

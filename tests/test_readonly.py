@@ -33,19 +33,38 @@ def _namespaces_work(tmp_path_factory: pytest.TempPathFactory) -> None:
     d = tmp_path_factory.mktemp("probe")
     q = shlex.quote(str(d))
     probe = subprocess.run(
-        ["unshare", "-m", "sh", "-c",
-         f"mount --bind {q} {q} && mount -o remount,bind,ro {q} && ! touch {q}/x 2>/dev/null"],
-        capture_output=True, text=True, timeout=30,
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            f"mount --bind {q} {q} && mount -o remount,bind,ro {q} && ! touch {q}/x 2>/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
-    require(probe.returncode == 0,
-            f"unshare -m with a read-only bind mount does not work here: {probe.stderr.strip()}")
+    require(
+        probe.returncode == 0,
+        f"unshare -m with a read-only bind mount does not work here: {probe.stderr.strip()}",
+    )
     assert not (d / "x").exists()
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"LOCALAPP_DATA_DIR", "UPLOAD_DIR", "XDG_DATA_HOME", "LOCALAPP_PUBLIC_READ",
-                        "PORT", "FC_SERVER_PORT"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "LOCALAPP_DATA_DIR",
+            "UPLOAD_DIR",
+            "XDG_DATA_HOME",
+            "LOCALAPP_PUBLIC_READ",
+            "PORT",
+            "FC_SERVER_PORT",
+        }
+    }
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir(exist_ok=True)
     # The fallback is <tempdir>/localapp; a private TMPDIR keeps it in this test.
@@ -70,8 +89,13 @@ def _read_only_folder(tmp_path: Path, name: str) -> Path:
     return d
 
 
-def _serve_read_only(tmp_path: Path, read_only: list[Path], env: dict[str, str],
-                     serve_args: list[str], before: list[str] | None = None) -> Server:
+def _serve_read_only(
+    tmp_path: Path,
+    read_only: list[Path],
+    env: dict[str, str],
+    serve_args: list[str],
+    before: list[str] | None = None,
+) -> Server:
     """Run `localapp serve` in a namespace where `read_only` folders are read-only.
 
     `before` are shell command lines run first, in the same namespace.
@@ -86,9 +110,14 @@ def _serve_read_only(tmp_path: Path, read_only: list[Path], env: dict[str, str],
     lines.append("exec " + shlex.join(serve))
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as logf:
-        proc = subprocess.Popen(["unshare", "-m", "sh", "-c", "\n".join(lines)],
-                                stdout=logf, stderr=subprocess.STDOUT, env=env,
-                                stdin=subprocess.DEVNULL, cwd=tmp_path)
+        proc = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", "\n".join(lines)],
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
     server = Server(f"http://127.0.0.1:{port}", tmp_path, proc, log_path, env=env)
     try:
         wait_healthy(server.url, proc, log_path)
@@ -118,8 +147,9 @@ def _assert_one_warning(text: str, wanted: Path, fallback: Path) -> None:
 
 def _login(server: Server) -> tuple[str, str]:
     """Sign in as admin; returns (cookie header, CSRF token)."""
-    r = server.request("POST", "/api/login", {"username": "admin", "password": ADMIN_PASSWORD},
-                       auth=False)
+    r = server.request(
+        "POST", "/api/login", {"username": "admin", "password": ADMIN_PASSWORD}, auth=False
+    )
     assert r.status == 200, r.body
     cookie = r.headers["set-cookie"].split(";", 1)[0]
     csrf = r.json()["csrf"]  # type: ignore[index]
@@ -132,15 +162,15 @@ def _assert_sign_in_and_writes_work(server: Server) -> None:
     cookie, csrf = _login(server)
     me = server.request("GET", "/api/session", headers={"Cookie": cookie}, auth=False).json()
     assert me["authenticated"] is True and me["user"]["name"] == "admin"  # type: ignore[index]
-    out = server.request("POST", "/api/logout", {},
-                         headers={"Cookie": cookie, "X-CSRF-Token": csrf}, auth=False)
+    out = server.request(
+        "POST", "/api/logout", {}, headers={"Cookie": cookie, "X-CSRF-Token": csrf}, auth=False
+    )
     assert out.status == 200, out.body
     me = server.request("GET", "/api/session", headers={"Cookie": cookie}, auth=False).json()
     assert me["authenticated"] is False  # type: ignore[index]
 
 
-def test_read_only_data_dir_falls_back_and_serves(tmp_path: Path,
-                                                  cleanup: list[Server]) -> None:
+def test_read_only_data_dir_falls_back_and_serves(tmp_path: Path, cleanup: list[Server]) -> None:
     ro = _read_only_folder(tmp_path, "readonly")
     wanted = ro / "data"
     fallback = tmp_path / "tmp" / "localapp"
@@ -151,8 +181,12 @@ def test_read_only_data_dir_falls_back_and_serves(tmp_path: Path,
     # same --data-dir in the same namespace falls back to the same folder.
     create = shlex.join(localapp_cmd("token", "create", "ro-test", "--data-dir", str(wanted)))
     server = _serve_read_only(
-        tmp_path, [ro], env, ["--data-dir", str(wanted)],
-        before=[f"{create} > {shlex.quote(str(token_out))} 2> {shlex.quote(str(token_err))}"])
+        tmp_path,
+        [ro],
+        env,
+        ["--data-dir", str(wanted)],
+        before=[f"{create} > {shlex.quote(str(token_out))} 2> {shlex.quote(str(token_err))}"],
+    )
     cleanup.append(server)
 
     _assert_one_warning(token_err.read_text(), wanted, fallback)
@@ -201,8 +235,9 @@ def test_read_only_upload_dir_falls_back(tmp_path: Path, cleanup: list[Server]) 
     fallback = tmp_path / "tmp" / "localapp" / "uploads"
     data = tmp_path / "data"
     before = _tree(ro)
-    server = _serve_read_only(tmp_path, [ro], _env(tmp_path, UPLOAD_DIR=str(wanted)),
-                              ["--data-dir", str(data)])
+    server = _serve_read_only(
+        tmp_path, [ro], _env(tmp_path, UPLOAD_DIR=str(wanted)), ["--data-dir", str(data)]
+    )
     cleanup.append(server)
 
     body = server.request("GET", "/health", auth=False).json()

@@ -48,8 +48,14 @@ def project(sched: Schedule, **fields: Any) -> dict[str, Any]:
 
 
 def task(sched: Schedule, project_id: str, **fields: Any) -> dict[str, Any]:
-    data = {"project_id": project_id, "name": "接口开发", "start": "2025-03-03",
-            "end": "2025-03-07", "type_id": "1", **fields}
+    data = {
+        "project_id": project_id,
+        "name": "接口开发",
+        "start": "2025-03-03",
+        "end": "2025-03-07",
+        "type_id": "1",
+        **fields,
+    }
     return sched.create(TASKS, data)
 
 
@@ -67,8 +73,9 @@ def run_child(data_dir: Path, code: str) -> str:
         store = Store.open(Path(sys.argv[1]))
         sched = Schedule(store)
     """) + textwrap.dedent(code)
-    out = subprocess.run([sys.executable, "-c", script, str(data_dir)], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(data_dir)], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -78,10 +85,17 @@ def run_child(data_dir: Path, code: str) -> str:
 
 def test_first_start_creates_exactly_the_six_seed_task_types(sched: Schedule) -> None:
     items = sched.list_records(TYPES)["items"]
-    assert [{k: t[k] for k in ("id", "name", "color", "enabled")} for t in items] == \
-        DEFAULT_TASK_TYPES
-    assert [t["name"] for t in items] == ["开发排期", "开发联调", "测试排期", "测试联调",
-                                          "产品UAT", "上线"]
+    assert [
+        {k: t[k] for k in ("id", "name", "color", "enabled")} for t in items
+    ] == DEFAULT_TASK_TYPES
+    assert [t["name"] for t in items] == [
+        "开发排期",
+        "开发联调",
+        "测试排期",
+        "测试联调",
+        "产品UAT",
+        "上线",
+    ]
     assert all(t["rev"] == 1 and t["created_at"].endswith("Z") for t in items)
 
 
@@ -105,9 +119,15 @@ def test_two_processes_starting_at_once_create_the_types_once(tmp_path: Path) ->
         from localapp.schedule import Schedule
         Schedule.open(Store.open(Path(sys.argv[1])))
     """)
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(data_dir)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(data_dir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
@@ -153,15 +173,15 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str, str]] = [
 def valid(kind: str, project_id: str) -> dict[str, Any]:
     return {
         PROJECTS: {"name": "P"},
-        TASKS: {"project_id": project_id, "name": "T", "start": "2025-03-03",
-                "end": "2025-03-04"},
+        TASKS: {"project_id": project_id, "name": "T", "start": "2025-03-03", "end": "2025-03-04"},
         TYPES: {"name": "评审", "color": "#336699"},
     }[kind]
 
 
 @pytest.mark.parametrize(("kind", "sent", "field", "reason"), BAD_FIELDS)
 def test_invalid_fields_are_refused_with_the_field_named(
-        sched: Schedule, kind: str, sent: dict[str, Any], field: str, reason: str) -> None:
+    sched: Schedule, kind: str, sent: dict[str, Any], field: str, reason: str
+) -> None:
     p = project(sched)
     with pytest.raises(errors.ValidationError) as exc:
         sched.create(kind, {**valid(kind, p["id"]), **sent})
@@ -173,7 +193,8 @@ def test_invalid_fields_are_refused_with_the_field_named(
 
 @pytest.mark.parametrize(("kind", "sent", "field", "reason"), BAD_FIELDS)
 def test_invalid_fields_are_refused_on_update_too(
-        sched: Schedule, kind: str, sent: dict[str, Any], field: str, reason: str) -> None:
+    sched: Schedule, kind: str, sent: dict[str, Any], field: str, reason: str
+) -> None:
     p = project(sched)
     rec = sched.create(kind, valid(kind, p["id"]))
     with pytest.raises(errors.ValidationError) as exc:
@@ -206,8 +227,9 @@ GOOD_FIELDS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 
 @pytest.mark.parametrize(("kind", "sent", "stored"), GOOD_FIELDS)
-def test_valid_values_are_normalised(sched: Schedule, kind: str, sent: dict[str, Any],
-                                     stored: dict[str, Any]) -> None:
+def test_valid_values_are_normalised(
+    sched: Schedule, kind: str, sent: dict[str, Any], stored: dict[str, Any]
+) -> None:
     p = project(sched)
     rec = sched.create(kind, {**valid(kind, p["id"]), **sent})
     assert {k: rec[k] for k in stored} == stored
@@ -219,10 +241,13 @@ def test_valid_values_are_normalised(sched: Schedule, kind: str, sent: dict[str,
 
 def test_task_needs_a_live_project_and_type(sched: Schedule) -> None:
     with pytest.raises(errors.ValidationError) as exc:
-        sched.create(TASKS, {"project_id": "nope", "name": "T", "start": "2025-01-01",
-                             "type_id": "99"})
-    assert field_errors(exc) == {"project_id": "project nope does not exist",
-                                 "type_id": "task type 99 does not exist"}
+        sched.create(
+            TASKS, {"project_id": "nope", "name": "T", "start": "2025-01-01", "type_id": "99"}
+        )
+    assert field_errors(exc) == {
+        "project_id": "project nope does not exist",
+        "type_id": "task type 99 does not exist",
+    }
     p = project(sched)
     sched.delete(PROJECTS, p["id"])
     with pytest.raises(errors.ValidationError) as exc:
@@ -250,23 +275,27 @@ def test_a_cycle_anywhere_in_the_graph_is_refused(sched: Schedule) -> None:
     with pytest.raises(errors.ValidationError) as exc:
         sched.update(TASKS, "a", {"depends_on": ["c"]})
     assert field_errors(exc)["depends_on"] == (
-        "would make a cycle: 设计 (a) → 测试 (c) → 开发 (b) → 设计 (a)")
+        "would make a cycle: 设计 (a) → 测试 (c) → 开发 (b) → 设计 (a)"
+    )
     assert sched.get(TASKS, "a")["depends_on"] == []
     # A diamond is not a cycle.
     task(sched, p["id"], id="d", depends_on=["b", "c"])
     assert sched.update(TASKS, "d", {"depends_on": ["a", "b", "c"]})["rev"] == 2
 
 
-@pytest.mark.parametrize(("graph", "has_cycle"), [
-    ({}, False),
-    ({"a": []}, False),
-    ({"a": ["a"]}, True),
-    ({"a": ["b"], "b": ["a"]}, True),
-    ({"a": ["b"], "b": ["c"], "c": []}, False),
-    ({"a": ["b", "c"], "b": ["d"], "c": ["d"], "d": []}, False),
-    ({"a": ["b"], "b": ["c"], "c": ["d"], "d": ["b"]}, True),
-    ({"x": [], "a": ["b"], "b": ["c"], "c": ["a"]}, True),
-])
+@pytest.mark.parametrize(
+    ("graph", "has_cycle"),
+    [
+        ({}, False),
+        ({"a": []}, False),
+        ({"a": ["a"]}, True),
+        ({"a": ["b"], "b": ["a"]}, True),
+        ({"a": ["b"], "b": ["c"], "c": []}, False),
+        ({"a": ["b", "c"], "b": ["d"], "c": ["d"], "d": []}, False),
+        ({"a": ["b"], "b": ["c"], "c": ["d"], "d": ["b"]}, True),
+        ({"x": [], "a": ["b"], "b": ["c"], "c": ["a"]}, True),
+    ],
+)
 def test_find_cycle(graph: dict[str, list[str]], has_cycle: bool) -> None:
     cycle = find_cycle(graph)
     assert (cycle is not None) == has_cycle
@@ -284,7 +313,9 @@ def test_rev_and_timestamps_follow_every_change(sched: Schedule) -> None:
     assert t["rev"] == 1 and t["created_at"] == t["updated_at"]
     t2 = sched.update(TASKS, t["id"], {"progress": 30})
     assert (t2["rev"], t2["progress"], t2["created_at"]) == (2, 30, t["created_at"])
-    assert {k: t2[k] for k in ("start", "end", "name")} == {k: t[k] for k in ("start", "end", "name")}
+    assert {k: t2[k] for k in ("start", "end", "name")} == {
+        k: t[k] for k in ("start", "end", "name")
+    }
     assert t2["updated_at"] >= t["updated_at"]
     # Sending the same values again is not a change.
     assert sched.update(TASKS, t["id"], {"progress": 30, "rev": 99, "created_at": "x"}) == t2
@@ -348,7 +379,9 @@ def test_a_project_with_tasks_is_only_deleted_with_cascade(sched: Schedule) -> N
     assert out["deleted"] == {"projects": [p["id"]], "tasks": ["a", "b"]}
     assert out["updated"] == {"tasks": ["c"]}
     assert sched.list_records(TASKS)["items"] == [sched.get(TASKS, "c")]
-    assert sched.get(TASKS, "c")["depends_on"] == [] and sched.get(TASKS, "c")["rev"] == c["rev"] + 1
+    assert (
+        sched.get(TASKS, "c")["depends_on"] == [] and sched.get(TASKS, "c")["rev"] == c["rev"] + 1
+    )
 
 
 def test_deleting_a_task_removes_it_from_dependents(sched: Schedule) -> None:
@@ -395,8 +428,17 @@ def filled(sched: Schedule) -> Schedule:
         ("t4", p2, "上线", "6", "2025-05-20", "2025-05-20", "", ""),
     ]
     for rid, p, name, type_id, start, end, who, notes in rows:
-        task(sched, p["id"], id=rid, name=name, type_id=type_id, start=start, end=end,
-             assignee=who, notes=notes)
+        task(
+            sched,
+            p["id"],
+            id=rid,
+            name=name,
+            type_id=type_id,
+            start=start,
+            end=end,
+            assignee=who,
+            notes=notes,
+        )
     return sched
 
 
@@ -430,8 +472,7 @@ LIST_CASES: list[tuple[str, dict[str, str], list[str]]] = [
 
 
 @pytest.mark.parametrize(("kind", "params", "ids"), LIST_CASES)
-def test_list_filters(filled: Schedule, kind: str, params: dict[str, str],
-                      ids: list[str]) -> None:
+def test_list_filters(filled: Schedule, kind: str, params: dict[str, str], ids: list[str]) -> None:
     page = filled.list_records(kind, params)
     assert [r["id"] for r in page["items"]] == ids
     assert page["total"] == len(ids)
@@ -447,19 +488,23 @@ def test_pages(filled: Schedule) -> None:
     assert filled.list_records(TASKS)["per_page"] == 50
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"per_page": "1001"}, "per_page"),
-    ({"per_page": "0"}, "per_page"),
-    ({"page": "-1"}, "page"),
-    ({"page": "x"}, "page"),
-    ({"from": "2025-3-1"}, "from"),
-    ({"from": "2025-03-10", "to": "2025-03-01"}, "to"),
-    ({"sort": "password"}, "sort"),
-    ({"milestone": "maybe"}, "milestone"),
-    ({"color": "red"}, "color"),
-])
-def test_bad_list_parameters_are_named(filled: Schedule, params: dict[str, str],
-                                       field: str) -> None:
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"per_page": "1001"}, "per_page"),
+        ({"per_page": "0"}, "per_page"),
+        ({"page": "-1"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"from": "2025-3-1"}, "from"),
+        ({"from": "2025-03-10", "to": "2025-03-01"}, "to"),
+        ({"sort": "password"}, "sort"),
+        ({"milestone": "maybe"}, "milestone"),
+        ({"color": "red"}, "color"),
+    ],
+)
+def test_bad_list_parameters_are_named(
+    filled: Schedule, params: dict[str, str], field: str
+) -> None:
     with pytest.raises(errors.ValidationError) as exc:
         filled.list_records(TASKS, params)
     assert field in field_errors(exc)
@@ -480,12 +525,15 @@ def test_changes_by_another_process_are_seen(sched: Schedule, store: Store) -> N
     p = project(sched, id="p1")
     task(sched, p["id"], id="mine")
     assert [t["id"] for t in sched.list_records(TASKS, {"project_id": "p1"})["items"]] == ["mine"]
-    run_child(store.data_dir, """
+    run_child(
+        store.data_dir,
+        """
         sched.create("tasks", {"id": "theirs", "project_id": "p1", "name": "别人加的",
                                "start": "2025-03-01"})
         sched.create("projects", {"id": "p2", "name": "二"})
         sched.update("tasks", "mine", {"project_id": "p2"})
-    """)
+    """,
+    )
     assert [t["id"] for t in sched.list_records(TASKS, {"project_id": "p1"})["items"]] == ["theirs"]
     assert [t["id"] for t in sched.list_records(TASKS, {"project_id": "p2"})["items"]] == ["mine"]
     run_child(store.data_dir, 'sched.delete("tasks", "theirs")\n')
@@ -520,8 +568,10 @@ def test_the_data_survives_a_reopen(store: Store, tmp_path: Path) -> None:
 
 
 def test_seed_example_post_then_get(sched: Schedule) -> None:
-    assert sched.replace_data({"projects": [{"id": "test-1", "name": "测试项目"}],
-                               "tasks": []}) is not None
+    assert (
+        sched.replace_data({"projects": [{"id": "test-1", "name": "测试项目"}], "tasks": []})
+        is not None
+    )
     data = sched.export_data()
     assert [(p["id"], p["name"]) for p in data["projects"]] == [("test-1", "测试项目")]
     assert data["tasks"] == []
@@ -542,19 +592,33 @@ def test_extra_keys_are_kept_verbatim_and_collections_untouched(sched: Schedule)
 
 
 def test_left_out_records_become_tombstones_and_numbers_become_ids(
-        sched: Schedule, store: Store) -> None:
-    sched.replace_data({
-        "projects": [{"id": 1, "name": "一"}, {"id": 2, "name": "二"}],
-        "tasks": [{"id": 10, "project_id": 1, "name": "a", "start": "2025-01-01", "type_id": 1},
-                  {"id": 11, "project_id": 2, "name": "b", "start": "2025-01-02",
-                   "depends_on": [10], "color": "#ff0000"}],
-    })
+    sched: Schedule, store: Store
+) -> None:
+    sched.replace_data(
+        {
+            "projects": [{"id": 1, "name": "一"}, {"id": 2, "name": "二"}],
+            "tasks": [
+                {"id": 10, "project_id": 1, "name": "a", "start": "2025-01-01", "type_id": 1},
+                {
+                    "id": 11,
+                    "project_id": 2,
+                    "name": "b",
+                    "start": "2025-01-02",
+                    "depends_on": [10],
+                    "color": "#ff0000",
+                },
+            ],
+        }
+    )
     assert sched.get(TASKS, "11")["depends_on"] == ["10"]
     assert sched.get(TASKS, "11")["color"] == "#ff0000"  # an old client's own field, kept
     assert sched.get(TASKS, "10")["type_id"] == "1"
-    sched.replace_data({"projects": [{"id": 2, "name": "二"}],
-                        "tasks": [{"id": 11, "project_id": 2, "name": "b",
-                                   "start": "2025-01-02"}]})
+    sched.replace_data(
+        {
+            "projects": [{"id": 2, "name": "二"}],
+            "tasks": [{"id": 11, "project_id": 2, "name": "b", "start": "2025-01-02"}],
+        }
+    )
     data = sched.export_data()
     assert [p["id"] for p in data["projects"]] == ["2"]
     assert [t["id"] for t in data["tasks"]] == ["11"]
@@ -567,8 +631,10 @@ def test_left_out_records_become_tombstones_and_numbers_become_ids(
 
 
 def test_unchanged_records_keep_their_revision(sched: Schedule) -> None:
-    body = {"projects": [{"id": "p", "name": "P"}],
-            "tasks": [{"id": "t", "project_id": "p", "name": "T", "start": "2025-01-01"}]}
+    body = {
+        "projects": [{"id": "p", "name": "P"}],
+        "tasks": [{"id": "t", "project_id": "p", "name": "T", "start": "2025-01-01"}],
+    }
     sched.replace_data(body)
     sched.update(TASKS, "t", {"progress": 10})
     sched.replace_data({**body, "tasks": [{**body["tasks"][0], "progress": 10}]})
@@ -580,42 +646,107 @@ BAD_DATA: list[tuple[Any, dict[str, str]]] = [
     ({"tasks": {"id": 1}}, {"tasks": "must be a list of objects"}),
     ({"projects": "x"}, {"projects": "must be a list of objects"}),
     ({"taskTypes": [1, {"id": "1", "name": "ok"}]}, {"taskTypes[0]": "must be an object"}),
-    ({"projects": [{"id": "p0", "name": "A"}, {"id": "p0", "name": "B"}]},
-     {"projects[1].id": "duplicate id 'p0' (also projects[0])"}),
-    ({"projects": [{"id": "p", "name": "P"}],
-      "tasks": [{"id": "ok", "project_id": "p", "name": "T", "start": "2025-01-01"},
+    (
+        {"projects": [{"id": "p0", "name": "A"}, {"id": "p0", "name": "B"}]},
+        {"projects[1].id": "duplicate id 'p0' (also projects[0])"},
+    ),
+    (
+        {
+            "projects": [{"id": "p", "name": "P"}],
+            "tasks": [
+                {"id": "ok", "project_id": "p", "name": "T", "start": "2025-01-01"},
                 {"id": "x1", "project_id": "p", "name": "T", "start": "2025-01-01"},
                 {"id": "x2", "project_id": "p", "name": "T", "start": "2025-01-01"},
-                {"id": "x3", "project_id": "p", "name": "T", "start": "2025-01-05",
-                 "end": "2025-01-04"}]},
-     {"tasks[3].end": "must be on or after start (2025-01-05)"}),
-    ({"tasks": [{"id": "t", "project_id": "missing", "name": "T", "start": "2025-01-01",
-                 "progress": 300}]},
-     {"tasks[0].progress": "must be from 0 to 100"}),
-    ({"tasks": [{"id": "t", "project_id": "missing", "name": "T", "start": "2025-01-01"}]},
-     {"tasks[0].project_id": "project missing does not exist"}),
-    ({"taskTypes": [{"id": "1", "name": "开发", "color": "blue"}]},
-     {"taskTypes[0].color": "must be a colour written #rrggbb"}),
-    ({"projects": [{"id": "p", "name": "P"}],
-      "tasks": [{"id": "a", "project_id": "p", "name": "A", "start": "2025-01-01",
-                 "depends_on": ["b"]},
-                {"id": "b", "project_id": "p", "name": "B", "start": "2025-01-01",
-                 "depends_on": ["a"]}]},
-     {"tasks[0].depends_on": "forms a cycle: A (a) → B (b) → A (a)"}),
-    ({"tasks": [{"id": "t", "project_id": "p0", "name": "T", "start": "2025-01-01",
-                 "depends_on": ["gone"]}]},
-     {"tasks[0].depends_on": "no such task: gone"}),
-    ({"projects": []}, {"projects": "1 task(s) still belong to project(s) left out of this "
-                                    "list (p0); include them, or send \"tasks\" too"}),
-    ({"taskTypes": [{"id": "2", "name": "x"}]},
-     {"taskTypes": "1 task(s) still use task type(s) left out of this list (1); include them, "
-                   "or send \"tasks\" too"}),
+                {
+                    "id": "x3",
+                    "project_id": "p",
+                    "name": "T",
+                    "start": "2025-01-05",
+                    "end": "2025-01-04",
+                },
+            ],
+        },
+        {"tasks[3].end": "must be on or after start (2025-01-05)"},
+    ),
+    (
+        {
+            "tasks": [
+                {
+                    "id": "t",
+                    "project_id": "missing",
+                    "name": "T",
+                    "start": "2025-01-01",
+                    "progress": 300,
+                }
+            ]
+        },
+        {"tasks[0].progress": "must be from 0 to 100"},
+    ),
+    (
+        {"tasks": [{"id": "t", "project_id": "missing", "name": "T", "start": "2025-01-01"}]},
+        {"tasks[0].project_id": "project missing does not exist"},
+    ),
+    (
+        {"taskTypes": [{"id": "1", "name": "开发", "color": "blue"}]},
+        {"taskTypes[0].color": "must be a colour written #rrggbb"},
+    ),
+    (
+        {
+            "projects": [{"id": "p", "name": "P"}],
+            "tasks": [
+                {
+                    "id": "a",
+                    "project_id": "p",
+                    "name": "A",
+                    "start": "2025-01-01",
+                    "depends_on": ["b"],
+                },
+                {
+                    "id": "b",
+                    "project_id": "p",
+                    "name": "B",
+                    "start": "2025-01-01",
+                    "depends_on": ["a"],
+                },
+            ],
+        },
+        {"tasks[0].depends_on": "forms a cycle: A (a) → B (b) → A (a)"},
+    ),
+    (
+        {
+            "tasks": [
+                {
+                    "id": "t",
+                    "project_id": "p0",
+                    "name": "T",
+                    "start": "2025-01-01",
+                    "depends_on": ["gone"],
+                }
+            ]
+        },
+        {"tasks[0].depends_on": "no such task: gone"},
+    ),
+    (
+        {"projects": []},
+        {
+            "projects": "1 task(s) still belong to project(s) left out of this "
+            'list (p0); include them, or send "tasks" too'
+        },
+    ),
+    (
+        {"taskTypes": [{"id": "2", "name": "x"}]},
+        {
+            "taskTypes": "1 task(s) still use task type(s) left out of this list (1); include them, "
+            'or send "tasks" too'
+        },
+    ),
 ]
 
 
 @pytest.mark.parametrize(("body", "problems"), BAD_DATA)
-def test_bad_data_is_refused_per_record(sched: Schedule, body: Any,
-                                        problems: dict[str, str]) -> None:
+def test_bad_data_is_refused_per_record(
+    sched: Schedule, body: Any, problems: dict[str, str]
+) -> None:
     project(sched, id="p0")
     task(sched, "p0", id="keep")
     before = sched.export_data()

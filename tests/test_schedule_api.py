@@ -44,8 +44,14 @@ def new_project(server: Server, **fields: Any) -> dict[str, Any]:
 
 
 def new_task(server: Server, project_id: str, **fields: Any) -> dict[str, Any]:
-    data = {"project_id": project_id, "name": "接口开发", "type_id": "1",
-            "start": "2025-03-03", "end": "2025-03-07", **fields}
+    data = {
+        "project_id": project_id,
+        "name": "接口开发",
+        "type_id": "1",
+        "start": "2025-03-03",
+        "end": "2025-03-07",
+        **fields,
+    }
     res = server.request("POST", "/api/tasks", data)
     assert res.status == 201, res.body
     return body(res)
@@ -67,12 +73,14 @@ def test_seed_curl_checks(server: Server) -> None:
     assert res.headers["content-type"].startswith("application/json")
     data = body(res)
     assert data["projects"] == [] and data["tasks"] == []
-    assert [{k: t[k] for k in ("id", "name", "color", "enabled")} for t in data["taskTypes"]] \
-        == DEFAULT_TASK_TYPES
+    assert [
+        {k: t[k] for k in ("id", "name", "color", "enabled")} for t in data["taskTypes"]
+    ] == DEFAULT_TASK_TYPES
 
     # 1. POST a project with an empty task list.
-    res = server.request("POST", "/api/data",
-                         {"projects": [{"id": "test-1", "name": "测试项目"}], "tasks": []})
+    res = server.request(
+        "POST", "/api/data", {"projects": [{"id": "test-1", "name": "测试项目"}], "tasks": []}
+    )
     assert (res.status, body(res)) == (200, SAVED)
     data = body(server.request("GET", "/api/data"))
     assert [(p["id"], p["name"]) for p in data["projects"]] == [("test-1", "测试项目")]
@@ -81,8 +89,10 @@ def test_seed_curl_checks(server: Server) -> None:
     # 4. The lock check: three POSTs in a row, each answered exactly.
     for i in (1, 2, 3):
         res = server.request("POST", "/api/data", {"test": f"iteration-{i}"})
-        assert (res.status, res.body) == (200, json.dumps(SAVED, ensure_ascii=False,
-                                                          separators=(",", ":")).encode())
+        assert (res.status, res.body) == (
+            200,
+            json.dumps(SAVED, ensure_ascii=False, separators=(",", ":")).encode(),
+        )
     data = body(server.request("GET", "/api/data"))
     assert data["test"] == "iteration-3"
     assert [p["id"] for p in data["projects"]] == ["test-1"]  # no collection touched
@@ -103,34 +113,60 @@ def test_data_post_needs_sign_in(shared: Server) -> None:
     assert "test" not in body(shared.request("GET", "/api/data"))
 
 
-@pytest.mark.parametrize(("raw", "ctype", "status"), [
-    (b"[1, 2]", "application/json", 400),
-    (b'"text"', "application/json", 400),
-    (b"{not json", "application/json", 400),
-    (b"", "application/json", 400),
-    (b'{"test": 1}', "text/plain", 415),
-])
-def test_data_post_body_must_be_a_json_object(shared: Server, raw: bytes, ctype: str,
-                                              status: int) -> None:
+@pytest.mark.parametrize(
+    ("raw", "ctype", "status"),
+    [
+        (b"[1, 2]", "application/json", 400),
+        (b'"text"', "application/json", 400),
+        (b"{not json", "application/json", 400),
+        (b"", "application/json", 400),
+        (b'{"test": 1}', "text/plain", 415),
+    ],
+)
+def test_data_post_body_must_be_a_json_object(
+    shared: Server, raw: bytes, ctype: str, status: int
+) -> None:
     res = shared.request("POST", "/api/data", raw, headers={"Content-Type": ctype})
     assert res.status == status
     assert body(res)["error"]["message"]
 
 
-@pytest.mark.parametrize(("sent", "fields"), [
-    ({"tasks": {"id": 1}}, {"tasks": "must be a list of objects"}),
-    ({"projects": [1]}, {"projects[0]": "must be an object"}),
-    ({"projects": [{"id": "px", "name": "P"}],
-      "tasks": [{"id": i, "project_id": "px", "name": "T", "start": "2025-01-01"}
-                for i in range(3)]
-      + [{"id": 3, "project_id": "px", "name": "T", "start": "2025-01-02", "end": "2025-01-01"}]},
-     {"tasks[3].end": "must be on or after start (2025-01-02)"}),
-    ({"taskTypes": [{"id": "1", "name": "开发", "color": "#1234", "enabled": "yes"}]},
-     {"taskTypes[0].color": "must be a colour written #rrggbb",
-      "taskTypes[0].enabled": "must be true or false"}),
-])
-def test_data_post_reports_reasons_per_record(shared: Server, sent: dict[str, Any],
-                                              fields: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("sent", "fields"),
+    [
+        ({"tasks": {"id": 1}}, {"tasks": "must be a list of objects"}),
+        ({"projects": [1]}, {"projects[0]": "must be an object"}),
+        (
+            {
+                "projects": [{"id": "px", "name": "P"}],
+                "tasks": [
+                    {"id": i, "project_id": "px", "name": "T", "start": "2025-01-01"}
+                    for i in range(3)
+                ]
+                + [
+                    {
+                        "id": 3,
+                        "project_id": "px",
+                        "name": "T",
+                        "start": "2025-01-02",
+                        "end": "2025-01-01",
+                    }
+                ],
+            },
+            {"tasks[3].end": "must be on or after start (2025-01-02)"},
+        ),
+        (
+            {"taskTypes": [{"id": "1", "name": "开发", "color": "#1234", "enabled": "yes"}]},
+            {
+                "taskTypes[0].color": "must be a colour written #rrggbb",
+                "taskTypes[0].enabled": "must be true or false",
+            },
+        ),
+    ],
+)
+def test_data_post_reports_reasons_per_record(
+    shared: Server, sent: dict[str, Any], fields: dict[str, str]
+) -> None:
     before = body(shared.request("GET", "/api/data"))
     res = shared.request("POST", "/api/data", sent)
     assert res.status == 400
@@ -139,9 +175,20 @@ def test_data_post_reports_reasons_per_record(shared: Server, sent: dict[str, An
 
 
 def test_a_destructive_data_post_can_be_restored(server: Server) -> None:
-    doc = {"projects": [{"id": 1, "name": "重要项目"}],
-           "tasks": [{"id": 7, "project_id": 1, "name": "关键任务", "start": "2025-02-01",
-                      "end": "2025-02-03", "type_id": 2, "progress": 60}]}
+    doc = {
+        "projects": [{"id": 1, "name": "重要项目"}],
+        "tasks": [
+            {
+                "id": 7,
+                "project_id": 1,
+                "name": "关键任务",
+                "start": "2025-02-01",
+                "end": "2025-02-03",
+                "type_id": 2,
+                "progress": 60,
+            }
+        ],
+    }
     assert body(server.request("POST", "/api/data", doc)) == SAVED
     res = server.request("POST", "/api/data", {"projects": [], "tasks": []})
     assert body(res) == SAVED
@@ -159,8 +206,9 @@ def test_a_destructive_data_post_can_be_restored(server: Server) -> None:
     assert res.status == 200
     assert body(res)["ok"] is True and body(res)["revision"]
     data = body(server.request("GET", "/api/data"))
-    assert [(t["id"], t["name"], t["progress"], t["type_id"]) for t in data["tasks"]] == \
-        [("7", "关键任务", 60, "2")]
+    assert [(t["id"], t["name"], t["progress"], t["type_id"]) for t in data["tasks"]] == [
+        ("7", "关键任务", 60, "2")
+    ]
     assert body(server.request("GET", "/api/tasks/7"))["rev"] == 3  # created, deleted, restored
     assert server.request("POST", "/api/data/revisions/999/restore").status == 404
 
@@ -170,16 +218,21 @@ def test_a_destructive_data_post_can_be_restored(server: Server) -> None:
 
 def test_create_read_update_a_task(shared: Server) -> None:
     p = new_project(shared)
-    res = shared.request("POST", "/api/tasks", {"project_id": p["id"], "name": "需求评审",
-                                                "start": "2025-03-03"})
+    res = shared.request(
+        "POST", "/api/tasks", {"project_id": p["id"], "name": "需求评审", "start": "2025-03-03"}
+    )
     assert res.status == 201
     t = body(res)
     assert res.headers["location"] == f"/api/tasks/{t['id']}"
     assert (t["end"], t["progress"], t["rev"], t["depends_on"]) == ("2025-03-03", 0, 1, [])
     res = shared.request("GET", f"/api/tasks/{t['id']}")
     assert (res.status, body(res), res.headers["etag"]) == (200, t, '"1"')
-    res = shared.request("PATCH", f"/api/tasks/{t['id']}", {"end": "2025-03-05", "progress": 20},
-                         headers={"If-Match": '"1"'})
+    res = shared.request(
+        "PATCH",
+        f"/api/tasks/{t['id']}",
+        {"end": "2025-03-05", "progress": 20},
+        headers={"If-Match": '"1"'},
+    )
     assert res.status == 200 and body(res)["rev"] == 2 and res.headers["etag"] == '"2"'
     assert body(shared.request("GET", f"/api/tasks/{t['id']}"))["end"] == "2025-03-05"
 
@@ -201,24 +254,34 @@ def test_a_stale_if_match_gets_409_with_the_current_record(shared: Server) -> No
     assert res.status == 400 and "If-Match" in body(res)["error"]["fields"]
 
 
-@pytest.mark.parametrize(("path", "sent", "field"), [
-    ("/api/tasks", {"progress": 120}, "progress"),
-    ("/api/tasks", {"start": "2025-02-30"}, "start"),
-    ("/api/tasks", {"end": "2025-03-01"}, "end"),
-    ("/api/tasks", {"project_id": "nope"}, "project_id"),
-    ("/api/tasks", {"type_id": "99"}, "type_id"),
-    ("/api/tasks", {"depends_on": ["nope"]}, "depends_on"),
-    ("/api/tasks", {"colour": "#fff000"}, "colour"),
-    ("/api/projects", {"name": ""}, "name"),
-    ("/api/task-types", {"color": "blue"}, "color"),
-])
-def test_invalid_fields_get_400_naming_the_field(shared: Server, path: str,
-                                                 sent: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "sent", "field"),
+    [
+        ("/api/tasks", {"progress": 120}, "progress"),
+        ("/api/tasks", {"start": "2025-02-30"}, "start"),
+        ("/api/tasks", {"end": "2025-03-01"}, "end"),
+        ("/api/tasks", {"project_id": "nope"}, "project_id"),
+        ("/api/tasks", {"type_id": "99"}, "type_id"),
+        ("/api/tasks", {"depends_on": ["nope"]}, "depends_on"),
+        ("/api/tasks", {"colour": "#fff000"}, "colour"),
+        ("/api/projects", {"name": ""}, "name"),
+        ("/api/task-types", {"color": "blue"}, "color"),
+    ],
+)
+def test_invalid_fields_get_400_naming_the_field(
+    shared: Server, path: str, sent: dict[str, Any], field: str
+) -> None:
     p = new_project(shared)
-    base = {"/api/tasks": {"project_id": p["id"], "name": "T", "start": "2025-03-03",
-                           "end": "2025-03-04"},
-            "/api/projects": {"name": "P"},
-            "/api/task-types": {"name": "评审", "color": "#123456"}}[path]
+    base = {
+        "/api/tasks": {
+            "project_id": p["id"],
+            "name": "T",
+            "start": "2025-03-03",
+            "end": "2025-03-04",
+        },
+        "/api/projects": {"name": "P"},
+        "/api/task-types": {"name": "评审", "color": "#123456"},
+    }[path]
     res = shared.request("POST", path, {**base, **sent})
     assert res.status == 400
     err = body(res)["error"]
@@ -247,8 +310,11 @@ def test_deleting_a_project_asks_for_cascade(shared: Server) -> None:
     assert shared.request("GET", f"/api/tasks/{a['id']}").status == 200
     res = shared.request("DELETE", f"/api/projects/{p['id']}?cascade=1")
     assert res.status == 200
-    assert body(res) == {"ok": True, "deleted": {"projects": [p["id"]], "tasks": [a["id"]]},
-                         "updated": {"tasks": [b["id"]]}}
+    assert body(res) == {
+        "ok": True,
+        "deleted": {"projects": [p["id"]], "tasks": [a["id"]]},
+        "updated": {"tasks": [b["id"]]},
+    }
     assert shared.request("GET", f"/api/projects/{p['id']}").status == 404
     assert shared.request("GET", f"/api/tasks/{a['id']}").status == 404
     assert task_ids(shared, f"project_id={p['id']}") == []
@@ -285,18 +351,29 @@ def test_a_task_type_in_use_is_disabled_not_deleted(shared: Server) -> None:
 
 def test_list_filters_and_pages(shared: Server) -> None:
     p = new_project(shared, name="筛选项目")
-    ids = [new_task(shared, p["id"], name=f"任务{i}", start=f"2025-04-0{i}",
-                    end=f"2025-04-0{i}", assignee="李娜" if i % 2 else "Wang",
-                    type_id=str(1 + i % 2))["id"]
-           for i in range(1, 6)]
+    ids = [
+        new_task(
+            shared,
+            p["id"],
+            name=f"任务{i}",
+            start=f"2025-04-0{i}",
+            end=f"2025-04-0{i}",
+            assignee="李娜" if i % 2 else "Wang",
+            type_id=str(1 + i % 2),
+        )["id"]
+        for i in range(1, 6)
+    ]
     pid = p["id"]
     assert task_ids(shared, f"project_id={pid}") == ids
     assert task_ids(shared, f"project_id={pid}&assignee=wang") == [ids[1], ids[3]]
     assert task_ids(shared, f"project_id={pid}&type_id=2") == [ids[0], ids[2], ids[4]]
     assert task_ids(shared, f"project_id={pid}&from=2025-04-02&to=2025-04-03") == ids[1:3]
     assert task_ids(shared, f"project_id={pid}&q=" + urllib.parse.quote("任务4")) == [ids[3]]
-    assert task_ids(shared, "q=" + urllib.parse.quote("李娜") + f"&project_id={pid}") == \
-        [ids[0], ids[2], ids[4]]
+    assert task_ids(shared, "q=" + urllib.parse.quote("李娜") + f"&project_id={pid}") == [
+        ids[0],
+        ids[2],
+        ids[4],
+    ]
     page = body(shared.request("GET", f"/api/tasks?project_id={pid}&per_page=2&page=3"))
     assert ([t["id"] for t in page["items"]], page["total"]) == ([ids[4]], 5)
     res = shared.request("GET", "/api/tasks?per_page=1001&when=now")
@@ -321,15 +398,23 @@ def test_writes_by_another_process_show_up_over_http(shared: Server) -> None:
         sched.delete("tasks", pid + "-mine")
         store.close()
     """)
-    out = subprocess.run([sys.executable, "-c", script, str(shared.data_dir), p["id"]],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(shared.data_dir), p["id"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert task_ids(shared, f"project_id={p['id']}") == [f"{p['id']}-cli"]
 
 
 def test_unknown_ids_and_routes_are_json_404(shared: Server) -> None:
-    for path in ("/api/tasks/nope", "/api/projects/nope", "/api/task-types/nope",
-                 "/api/data/revisions/nope"):
+    for path in (
+        "/api/tasks/nope",
+        "/api/projects/nope",
+        "/api/task-types/nope",
+        "/api/data/revisions/nope",
+    ):
         res = shared.request("GET", path)
         assert res.status == 404 and body(res)["error"]["code"] == "not_found"
 
@@ -367,12 +452,38 @@ def test_tasks_export_xlsx_follows_the_filters(server: Server) -> None:
 
     a = make("projects", {"name": "甲项目"})
     b = make("projects", {"name": "乙项目"})
-    first = make("tasks", {"project_id": a["id"], "name": "=1+1 设计", "type_id": "1",
-                           "start": "2026-11-02", "end": "2026-11-06", "progress": 40})
-    make("tasks", {"project_id": a["id"], "name": "联调", "type_id": "2",
-                   "start": "2026-11-09", "end": "2026-11-10", "depends_on": [first["id"]]})
-    make("tasks", {"project_id": b["id"], "name": "别的", "type_id": "1",
-                   "start": "2026-11-02", "end": "2026-11-03"})
+    first = make(
+        "tasks",
+        {
+            "project_id": a["id"],
+            "name": "=1+1 设计",
+            "type_id": "1",
+            "start": "2026-11-02",
+            "end": "2026-11-06",
+            "progress": 40,
+        },
+    )
+    make(
+        "tasks",
+        {
+            "project_id": a["id"],
+            "name": "联调",
+            "type_id": "2",
+            "start": "2026-11-09",
+            "end": "2026-11-10",
+            "depends_on": [first["id"]],
+        },
+    )
+    make(
+        "tasks",
+        {
+            "project_id": b["id"],
+            "name": "别的",
+            "type_id": "1",
+            "start": "2026-11-02",
+            "end": "2026-11-03",
+        },
+    )
     r = server.request("GET", f"/api/tasks/export.xlsx?project_id={a['id']}")
     assert r.status == 200
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -380,7 +491,9 @@ def test_tasks_export_xlsx_follows_the_filters(server: Server) -> None:
     rows = [list(x) for x in load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True)]
     # the same headers as the UI's CSV export (one label per field, kinds.py)
     assert rows[0][:5] == ["项目", "任务", "类型", "开始日期", "结束日期"]
-    assert [row[:3] for row in rows[1:]] == [["甲项目", "=1+1 设计", "开发排期"],
-                                             ["甲项目", "联调", "开发联调"]]
+    assert [row[:3] for row in rows[1:]] == [
+        ["甲项目", "=1+1 设计", "开发排期"],
+        ["甲项目", "联调", "开发联调"],
+    ]
     assert rows[2][8] == "=1+1 设计"  # dependency shown by name, formula-like text stays text
     assert rows[1][6] == 40

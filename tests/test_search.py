@@ -20,8 +20,10 @@ from localapp.catalogue import Catalogue
 from localapp.search import ProductIndex, SearchQuery, pinyin_forms
 from localapp.store import Store
 
-WORDS = ("螺丝刀 扳手 钳子 锤子 电钻 插座 开关 灯泡 电线 阀门 水龙头 胶带 手套 不锈钢 六角 十字 套装 银行 "
-         "长城 重庆 行李箱 调节 长度 重量 卷尺 合金 加长 强力 打印纸 音乐 绿色 差速器 便宜").split()
+WORDS = (
+    "螺丝刀 扳手 钳子 锤子 电钻 插座 开关 灯泡 电线 阀门 水龙头 胶带 手套 不锈钢 六角 十字 套装 银行 "
+    "长城 重庆 行李箱 调节 长度 重量 卷尺 合金 加长 强力 打印纸 音乐 绿色 差速器 便宜"
+).split()
 
 
 def test_pinyin_of_common_names() -> None:
@@ -46,9 +48,17 @@ def test_pinyin_agrees_with_pypinyin() -> None:
 
 
 def _doc(i: int, **fields: Any) -> dict[str, Any]:
-    base = {"id": f"p{i}", "sku": f"SKU-{i}", "name": f"产品{i}", "category": "", "spec": "",
-            "supplier": "", "price": 100 * i, "updated_at": f"2025-01-{(i % 28) + 1:02d}",
-            "deleted": False}
+    base = {
+        "id": f"p{i}",
+        "sku": f"SKU-{i}",
+        "name": f"产品{i}",
+        "category": "",
+        "spec": "",
+        "supplier": "",
+        "price": 100 * i,
+        "updated_at": f"2025-01-{(i % 28) + 1:02d}",
+        "deleted": False,
+    }
     base.update(fields)
     return base
 
@@ -83,6 +93,7 @@ class FakeStore:
 
 def reference(docs: list[dict[str, Any]], q: SearchQuery) -> tuple[int, list[str]]:
     """What a search must answer, computed the slow and obvious way."""
+
     def text_hit(d: dict[str, Any]) -> bool:
         needle = q.q.casefold().strip()
         if not needle:
@@ -90,14 +101,22 @@ def reference(docs: list[dict[str, Any]], q: SearchQuery) -> tuple[int, list[str
         full, initials = pinyin_forms(d["name"])
         fields = [d["name"], d["sku"], d["spec"], d["supplier"], full, initials]
         compact = "".join(needle.split())
-        return any(needle in f.casefold() or (compact.isascii() and compact.isalnum()
-                                             and compact in f.casefold()) for f in fields)
+        return any(
+            needle in f.casefold()
+            or (compact.isascii() and compact.isalnum() and compact in f.casefold())
+            for f in fields
+        )
 
-    hits = [d for d in docs if not d.get("deleted") and text_hit(d)
-            and (q.category is None or d["category"].casefold() == q.category.casefold())
-            and (q.supplier is None or d["supplier"].casefold() == q.supplier.casefold())
-            and (q.min_price is None or d["price"] >= q.min_price)
-            and (q.max_price is None or d["price"] <= q.max_price)]
+    hits = [
+        d
+        for d in docs
+        if not d.get("deleted")
+        and text_hit(d)
+        and (q.category is None or d["category"].casefold() == q.category.casefold())
+        and (q.supplier is None or d["supplier"].casefold() == q.supplier.casefold())
+        and (q.min_price is None or d["price"] >= q.min_price)
+        and (q.max_price is None or d["price"] <= q.max_price)
+    ]
     sort = q.sort.lstrip("-")
     doc_ids = {d["id"]: int(d["id"][1:]) for d in docs}
 
@@ -111,16 +130,24 @@ def reference(docs: list[dict[str, Any]], q: SearchQuery) -> tuple[int, list[str
 
     hits.sort(key=key, reverse=q.sort.startswith("-"))
     first = (q.page - 1) * q.per_page
-    return len(hits), [d["id"] for d in hits[first:first + q.per_page]]
+    return len(hits), [d["id"] for d in hits[first : first + q.per_page]]
 
 
 product = st.builds(
     lambda name, sku, cat, sup, spec, price, day, deleted: {
-        "name": name, "sku": sku, "category": cat, "supplier": sup, "spec": spec,
-        "price": price, "updated_at": f"2025-02-{day:02d}", "deleted": deleted},
+        "name": name,
+        "sku": sku,
+        "category": cat,
+        "supplier": sup,
+        "spec": spec,
+        "price": price,
+        "updated_at": f"2025-02-{day:02d}",
+        "deleted": deleted,
+    },
     # A small pool of words, so that equal names (ties in the sort) are common.
-    st.lists(st.sampled_from(["螺丝刀", "扳手", "银行", "Drill", "drill", "A4"]), min_size=1,
-             max_size=2).map("".join),
+    st.lists(
+        st.sampled_from(["螺丝刀", "扳手", "银行", "Drill", "drill", "A4"]), min_size=1, max_size=2
+    ).map("".join),
     st.text(alphabet="abcAB-12", max_size=6),
     st.sampled_from(["", "五金", "Tools", "tools"]),
     st.sampled_from(["", "上海五金", "ACME"]),
@@ -131,7 +158,9 @@ product = st.builds(
 )
 query = st.builds(
     SearchQuery,
-    q=st.sampled_from(["", "lsd", "luosi", "LUO SI", "扳手", "a", "sku", "ph2", "上海", "tools", "zz", "-1"]),
+    q=st.sampled_from(
+        ["", "lsd", "luosi", "LUO SI", "扳手", "a", "sku", "ph2", "上海", "tools", "zz", "-1"]
+    ),
     category=st.sampled_from([None, "五金", "TOOLS"]),
     supplier=st.sampled_from([None, "acme"]),
     min_price=st.sampled_from([None, 0, 1000]),
@@ -143,10 +172,16 @@ query = st.builds(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(product, max_size=25), st.lists(query, min_size=1, max_size=4),
-       st.lists(st.tuples(st.integers(0, 24), product), max_size=4))
-def test_index_matches_reference(products: list[dict[str, Any]], queries: list[SearchQuery],
-                                 edits: list[tuple[int, dict[str, Any]]]) -> None:
+@given(
+    st.lists(product, max_size=25),
+    st.lists(query, min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 24), product), max_size=4),
+)
+def test_index_matches_reference(
+    products: list[dict[str, Any]],
+    queries: list[SearchQuery],
+    edits: list[tuple[int, dict[str, Any]]],
+) -> None:
     docs = {i + 1: {"id": f"p{i + 1}", **p} for i, p in enumerate(products)}
     store = FakeStore(docs)
     index = ProductIndex()
@@ -211,8 +246,12 @@ def test_rollback_leaves_index_right(tmp_path: Path) -> None:
 
 
 def test_facets_count_case_insensitively() -> None:
-    docs = {1: _doc(1, category="Tools"), 2: _doc(2, category="tools"), 3: _doc(3, category="五金"),
-            4: _doc(4, category="")}
+    docs = {
+        1: _doc(1, category="Tools"),
+        2: _doc(2, category="tools"),
+        3: _doc(3, category="五金"),
+        4: _doc(4, category=""),
+    }
     index = ProductIndex()
     index.sync(FakeStore(docs))  # type: ignore[arg-type]
     f = index.facets()

@@ -26,8 +26,12 @@ from localapp.store.storage import DB_NAME
 
 
 def child(script: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_data_survives_reopen_and_utf8_is_kept_unescaped(data_dir: Path) -> None:
@@ -37,7 +41,8 @@ def test_data_survives_reopen_and_utf8_is_kept_unescaped(data_dir: Path) -> None
         store.table("products").update({"price_cents": 1300}, where("sku") == "LSD-1")
     with Store.open(data_dir) as store:
         assert store.table("products").all() == [
-            {"sku": "LSD-1", "name": "螺丝刀", "price_cents": 1300}]
+            {"sku": "LSD-1", "name": "螺丝刀", "price_cents": 1300}
+        ]
     assert "螺丝刀".encode() in (data_dir / DB_NAME).read_bytes()
 
 
@@ -151,15 +156,19 @@ def _good_store_with_backup(data_dir: Path) -> Path:
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
-def test_damaged_data_file_is_refused_untouched_with_a_way_back(data_dir: Path,
-                                                                damage: str) -> None:
+def test_damaged_data_file_is_refused_untouched_with_a_way_back(
+    data_dir: Path, damage: str
+) -> None:
     backup = _good_store_with_backup(data_dir)
     with Store.open(data_dir) as store:
         store.storage.compact()
     path = data_dir / DB_NAME
     good = path.read_bytes()
-    bad = {"garbage": b"\x00\x01not json at all", "truncated": good[: len(good) // 2],
-           "empty": b""}[damage]
+    bad = {
+        "garbage": b"\x00\x01not json at all",
+        "truncated": good[: len(good) // 2],
+        "empty": b"",
+    }[damage]
     path.write_bytes(bad)
     with pytest.raises(StoreCorrupt) as exc:
         Store.open(data_dir)
@@ -227,8 +236,12 @@ def test_file_mode_is_kept_across_rewrites(data_dir: Path) -> None:
 
 
 def test_old_schema_is_migrated_after_a_backup(data_dir: Path) -> None:
-    old = {"format": "localapp-store", "schema": 0, "generation": 4,
-           "tables": {"t": {"1": {"v": 1}}}}
+    old = {
+        "format": "localapp-store",
+        "schema": 0,
+        "generation": 4,
+        "tables": {"t": {"1": {"v": 1}}},
+    }
     (data_dir / DB_NAME).write_bytes(orjson.dumps(old))
     with Store.open(data_dir) as store:
         assert store.info()["schema"] == migrations.LATEST
@@ -237,8 +250,12 @@ def test_old_schema_is_migrated_after_a_backup(data_dir: Path) -> None:
 
 
 def test_newer_schema_is_refused(data_dir: Path) -> None:
-    newer = {"format": "localapp-store", "schema": migrations.LATEST + 1, "generation": 1,
-             "tables": {}}
+    newer = {
+        "format": "localapp-store",
+        "schema": migrations.LATEST + 1,
+        "generation": 1,
+        "tables": {},
+    }
     (data_dir / DB_NAME).write_bytes(orjson.dumps(newer))
     with pytest.raises(StoreError, match="newer version"):
         Store.open(data_dir)
@@ -259,7 +276,8 @@ def test_restore_into_a_damaged_store_keeps_the_damaged_files(data_dir: Path) ->
     backup = _good_store_with_backup(data_dir)
     (data_dir / DB_NAME).write_bytes(b"{ broken")
     kept = Store.restore_into(data_dir, backup)
-    assert [p.read_bytes() for p in kept if p.name.startswith(f"{DB_NAME}.damaged")][0] == \
-        b"{ broken"
+    assert [p.read_bytes() for p in kept if p.name.startswith(f"{DB_NAME}.damaged")][
+        0
+    ] == b"{ broken"
     with Store.open(data_dir) as store:
         assert store.table("projects").all() == [{"name": "上线准备"}]

@@ -26,10 +26,10 @@ def product(s: Server, pid: str) -> dict:
 
 
 def test_an_edit_made_on_one_device_appears_on_the_other(
-        synced_desktops: tuple[Server, Server], hub: Server) -> None:
+    synced_desktops: tuple[Server, Server], hub: Server
+) -> None:
     a, b = synced_desktops
-    r = a.request("POST", "/api/products", {"sku": "M8-40", "name": "六角螺栓 M8×40",
-                                            "price": 125})
+    r = a.request("POST", "/api/products", {"sku": "M8-40", "name": "六角螺栓 M8×40", "price": 125})
     assert r.status == 201, r.body
     pid = r.json()["product"]["id"]
     assert a.request("GET", "/api/sync/status").json()["pending"] >= 1
@@ -49,10 +49,12 @@ def test_an_edit_made_on_one_device_appears_on_the_other(
 
 
 def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
-        synced_desktops: tuple[Server, Server]) -> None:
+    synced_desktops: tuple[Server, Server],
+) -> None:
     a, b = synced_desktops
-    pid = a.request("POST", "/api/products", {"sku": "P1", "name": "水泥", "price": 3000}
-                    ).json()["product"]["id"]
+    pid = a.request("POST", "/api/products", {"sku": "P1", "name": "水泥", "price": 3000}).json()[
+        "product"
+    ]["id"]
     sync(a)
     sync(b)
     assert a.request("PATCH", f"/api/products/{pid}", {"name": "水泥 42.5"}).status == 200
@@ -65,12 +67,23 @@ def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
     items = a.request("GET", "/api/sync/conflicts").json()["items"]
     losing = [c for c in items if c["id"] == pid and c["field"] == "name"]
     assert len(losing) == 1 and {losing[0]["value"], losing[0]["current"]} == {
-        "水泥 42.5", "水泥 32.5"}
+        "水泥 42.5",
+        "水泥 32.5",
+    }
     assert a.request("GET", "/api/sync/status").json()["conflicts"] == 1
     c = losing[0]
-    r = a.request("POST", "/api/sync/conflicts/resolve",
-                  {"table": c["table"], "id": c["id"], "s": c["s"], "kind": c["kind"],
-                   "field": c["field"], "action": "use"})
+    r = a.request(
+        "POST",
+        "/api/sync/conflicts/resolve",
+        {
+            "table": c["table"],
+            "id": c["id"],
+            "s": c["s"],
+            "kind": c["kind"],
+            "field": c["field"],
+            "action": "use",
+        },
+    )
     assert r.status == 200, r.body
     assert product(a, pid)["name"] == c["value"]
     sync(a)
@@ -80,10 +93,12 @@ def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
 
 
 def test_edit_against_delete_is_surfaced_and_can_restore(
-        synced_desktops: tuple[Server, Server]) -> None:
+    synced_desktops: tuple[Server, Server],
+) -> None:
     a, b = synced_desktops
-    pid = a.request("POST", "/api/products", {"sku": "D1", "name": "旧货", "price": 100}
-                    ).json()["product"]["id"]
+    pid = a.request("POST", "/api/products", {"sku": "D1", "name": "旧货", "price": 100}).json()[
+        "product"
+    ]["id"]
     sync(a)
     sync(b)
     assert a.request("DELETE", f"/api/products/{pid}").status == 200
@@ -105,8 +120,7 @@ def test_edit_against_delete_is_surfaced_and_can_restore(
     assert product(a, pid)["price"] == 150
 
 
-def test_bad_settings_and_an_unreachable_server_are_clear_and_block_nothing(
-        tmp_path: Path) -> None:
+def test_bad_settings_and_an_unreachable_server_are_clear_and_block_nothing(tmp_path: Path) -> None:
     s = start_server(tmp_path / "solo")
     try:
         r = s.request("PUT", "/api/sync/settings", {"url": "ftp://x", "interval": 1})
@@ -115,18 +129,25 @@ def test_bad_settings_and_an_unreachable_server_are_clear_and_block_nothing(
         assert set(fields) >= {"url", "interval", "token"}
         r = s.request("POST", "/api/sync/run")
         assert r.status == 409 and r.json()["error"]["code"] == "sync_not_configured"
-        r = s.request("PUT", "/api/sync/settings",
-                      {"url": "http://127.0.0.1:9", "token": "la_nothing", "interval": 60})
+        r = s.request(
+            "PUT",
+            "/api/sync/settings",
+            {"url": "http://127.0.0.1:9", "token": "la_nothing", "interval": 60},
+        )
         assert r.status == 200
-        assert s.request("POST", "/api/products", {"sku": "X", "name": "离线", "price": 1}
-                         ).status == 201
+        assert (
+            s.request("POST", "/api/products", {"sku": "X", "name": "离线", "price": 1}).status
+            == 201
+        )
         r = s.request("POST", "/api/sync/run")
         assert r.status == 503 and r.json()["error"]["code"] == "sync_unreachable"
         status = s.request("GET", "/api/sync/status").json()
         assert status["error"]["code"] == "sync_unreachable" and status["pending"] >= 1
         # editing goes on while offline
-        assert s.request("POST", "/api/products", {"sku": "Y", "name": "照常", "price": 1}
-                         ).status == 201
+        assert (
+            s.request("POST", "/api/products", {"sku": "Y", "name": "照常", "price": 1}).status
+            == 201
+        )
         token_file = s.data_dir / "sync-token"
         assert token_file.stat().st_mode & 0o077 == 0
         assert "la_nothing" not in json.dumps(s.request("GET", "/api/sync/settings").json())
@@ -135,7 +156,8 @@ def test_bad_settings_and_an_unreachable_server_are_clear_and_block_nothing(
 
 
 def test_a_picture_added_on_one_device_is_fetched_on_the_other_when_shown(
-        synced_desktops: tuple[Server, Server], hub: Server) -> None:
+    synced_desktops: tuple[Server, Server], hub: Server
+) -> None:
     import io
 
     from PIL import Image
@@ -144,8 +166,9 @@ def test_a_picture_added_on_one_device_is_fetched_on_the_other_when_shown(
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
     png = buf.getvalue()
-    pid = a.request("POST", "/api/products", {"sku": "IMG1", "name": "红砖", "price": 50}
-                    ).json()["product"]["id"]
+    pid = a.request("POST", "/api/products", {"sku": "IMG1", "name": "红砖", "price": 50}).json()[
+        "product"
+    ]["id"]
     r = upload(a, f"/api/products/{pid}/images", "brick.png", png, ctype="image/png")
     assert r.status == 201, r.body
     key = r.json()["image"]["key"]

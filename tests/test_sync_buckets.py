@@ -34,8 +34,12 @@ def bucket_env(config: BucketConfig) -> dict[str, str]:
     from s3 import DUMMY  # imported once pytest has loaded it as a plugin
 
     assert config.endpoint is not None
-    return {**DUMMY, "LOCALAPP_S3_BUCKET": config.bucket,
-            "LOCALAPP_S3_ENDPOINT": config.endpoint, "LOCALAPP_S3_REGION": "us-east-1"}
+    return {
+        **DUMMY,
+        "LOCALAPP_S3_BUCKET": config.bucket,
+        "LOCALAPP_S3_ENDPOINT": config.endpoint,
+        "LOCALAPP_S3_REGION": "us-east-1",
+    }
 
 
 def sync(device: Server) -> dict[str, Any]:
@@ -142,11 +146,15 @@ def test_an_edit_on_one_instance_reaches_the_other(fleet: Fleet) -> None:
     pid = create_product(two, "I2-1", "镀锌管", 4200)
     eventually(lambda: pid in products(one), "instance one lists a product made on two")
     assert two.request("PATCH", f"/api/products/{pid}", {"name": "镀锌管 DN50"}).status == 200
-    eventually(lambda: products(one)[pid]["name"] == "镀锌管 DN50",
-               "instance one shows the edit made on two")
+    eventually(
+        lambda: products(one)[pid]["name"] == "镀锌管 DN50",
+        "instance one shows the edit made on two",
+    )
     assert one.request("DELETE", f"/api/products/{pid}").status == 200
-    eventually(lambda: two.request("GET", f"/api/products/{pid}").status == 404,
-               "instance two sees the delete made on one")
+    eventually(
+        lambda: two.request("GET", f"/api/products/{pid}").status == 404,
+        "instance two sees the delete made on one",
+    )
     # a device pulling from either instance gets the same outcome
     d = fleet.device("d", one)
     sync(d)
@@ -159,8 +167,11 @@ def test_writes_to_both_instances_at_once_lose_nothing(fleet: Fleet) -> None:
     a, b = fleet.device("a", one), fleet.device("b", two)
     per_writer = 15
     # the devices' offline edits, pushed while the instances take web edits
-    device_made = {create_product(d, f"{tag}-{i}", f"{tag} 材料 {i}", i + 1): f"{tag} 材料 {i}"
-                   for d, tag in ((a, "DA"), (b, "DB")) for i in range(per_writer)}
+    device_made = {
+        create_product(d, f"{tag}-{i}", f"{tag} 材料 {i}", i + 1): f"{tag} 材料 {i}"
+        for d, tag in ((a, "DA"), (b, "DB"))
+        for i in range(per_writer)
+    }
     made: dict[str, str] = {}
     problems: list[str] = []
     lock = threading.Lock()
@@ -170,8 +181,9 @@ def test_writes_to_both_instances_at_once_lose_nothing(fleet: Fleet) -> None:
         start.wait(timeout=30)
         for i in range(per_writer):
             name = f"{tag} 螺母 {i}"
-            r = instance.request("POST", "/api/products",
-                                 {"sku": f"{tag}-{i}", "name": name, "price": i + 1})
+            r = instance.request(
+                "POST", "/api/products", {"sku": f"{tag}-{i}", "name": name, "price": i + 1}
+            )
             with lock:
                 if r.status == 201:
                     made[r.json()["product"]["id"]] = name  # type: ignore[index]
@@ -185,10 +197,12 @@ def test_writes_to_both_instances_at_once_lose_nothing(fleet: Fleet) -> None:
             with lock:
                 problems.append(f"{tag} sync: {r.status} {r.body[:200]!r}")
 
-    threads = [threading.Thread(target=write, args=(one, "W1")),
-               threading.Thread(target=write, args=(two, "W2")),
-               threading.Thread(target=push, args=(a, "a")),
-               threading.Thread(target=push, args=(b, "b"))]
+    threads = [
+        threading.Thread(target=write, args=(one, "W1")),
+        threading.Thread(target=write, args=(two, "W2")),
+        threading.Thread(target=push, args=(a, "a")),
+        threading.Thread(target=push, args=(b, "b")),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -198,8 +212,10 @@ def test_writes_to_both_instances_at_once_lose_nothing(fleet: Fleet) -> None:
     assert len(made) == 2 * per_writer
     expected = {**made, **device_made}
     for s in (one, two):
-        eventually(lambda s=s: expected.keys() <= products(s).keys(),
-                   f"{s.url} lists every product written anywhere")
+        eventually(
+            lambda s=s: expected.keys() <= products(s).keys(),
+            f"{s.url} lists every product written anywhere",
+        )
         shown = products(s)
         assert {pid: shown[pid]["name"] for pid in expected} == expected
     for d in (a, b):
@@ -245,7 +261,8 @@ def product_total(s: Server) -> int:
 
 
 def test_an_instance_and_a_desktop_start_from_a_snapshot_of_several_pages(
-        tmp_path: Path, config: BucketConfig) -> None:
+    tmp_path: Path, config: BucketConfig
+) -> None:
     """2,508 products in a snapshot: three pages of 1,000 for an instance's
     catch-up and for a desktop's pull. A new instance with an empty data dir
     must serve them all, and a new desktop must get them all; both hung
@@ -261,8 +278,11 @@ def test_an_instance_and_a_desktop_start_from_a_snapshot_of_several_pages(
         sync(a)  # (the background round may have sent some of them already)
         assert a.request("GET", "/api/sync/status").json()["pending"] == 0
         listed = config.client().list_objects_v2
-        eventually(lambda: listed(Bucket=config.bucket, Prefix="snapshots/").get("KeyCount", 0),
-                   "instance one writes a snapshot", timeout=60)
+        eventually(
+            lambda: listed(Bucket=config.bucket, Prefix="snapshots/").get("KeyCount", 0),
+            "instance one writes a snapshot",
+            timeout=60,
+        )
         one.stop()
         fleet.servers.remove(one)
 
@@ -311,19 +331,22 @@ def test_files_put_on_one_instance_are_served_by_the_other(fleet: Fleet) -> None
     digest = hashlib.sha256(data).hexdigest()
     missing = two.request("GET", f"/api/sync/blobs/{digest}")
     assert missing.status == 404, missing.body
-    r = one.request("PUT", f"/api/sync/blobs/{digest}", data,
-                    {"Content-Type": "application/octet-stream"})
+    r = one.request(
+        "PUT", f"/api/sync/blobs/{digest}", data, {"Content-Type": "application/octet-stream"}
+    )
     assert r.status == 200, r.body
     # a second upload of the same bytes (another device) is fine
-    r = two.request("PUT", f"/api/sync/blobs/{digest}", data,
-                    {"Content-Type": "application/octet-stream"})
+    r = two.request(
+        "PUT", f"/api/sync/blobs/{digest}", data, {"Content-Type": "application/octet-stream"}
+    )
     assert r.status == 200, r.body
     got = two.request("GET", f"/api/sync/blobs/{digest}")
     assert got.status == 200 and got.body == data
     # bytes that do not match their name are refused, and nothing is stored
     other = hashlib.sha256(b"other").hexdigest()
-    r = one.request("PUT", f"/api/sync/blobs/{other}", data,
-                    {"Content-Type": "application/octet-stream"})
+    r = one.request(
+        "PUT", f"/api/sync/blobs/{other}", data, {"Content-Type": "application/octet-stream"}
+    )
     assert r.status == 400, r.body
     assert two.request("GET", f"/api/sync/blobs/{other}").status == 404
     # without a token nothing is served
@@ -335,16 +358,33 @@ def test_a_malformed_push_is_refused_before_it_reaches_the_log(fleet: Fleet) -> 
     later pull and catch-up fail, for every device and instance. So it is
     refused whole, with a 400 naming the record, and nothing is stored."""
     one, two = fleet.instance("one"), fleet.instance("two")
-    good = {"id": "g1", "table": "products", "deleted": None, "_acked": {}, "_conflicts": [],
-            "fields": {"name": {"v": "好", "s": "1764500000000-00000-dev1"}}}
-    bad = {**good, "id": "b1", "fields": {"name": {"v": "坏", "s": "1764500000000-00000-dev1"},
-                                          "price": {"v": 1, "s": "0-bad"}}}
+    good = {
+        "id": "g1",
+        "table": "products",
+        "deleted": None,
+        "_acked": {},
+        "_conflicts": [],
+        "fields": {"name": {"v": "好", "s": "1764500000000-00000-dev1"}},
+    }
+    bad = {
+        **good,
+        "id": "b1",
+        "fields": {
+            "name": {"v": "坏", "s": "1764500000000-00000-dev1"},
+            "price": {"v": 1, "s": "0-bad"},
+        },
+    }
     auth = {"Authorization": f"Bearer {one.token}"}
     for junk in (bad, {**good, "fields": [1, 2]}, {"table": "products"}):
-        r = one.request("POST", "/api/sync/push",
-                        {"batch": "junk", "replica": "dev1", "records": [good, junk]}, auth)
+        r = one.request(
+            "POST",
+            "/api/sync/push",
+            {"batch": "junk", "replica": "dev1", "records": [good, junk]},
+            auth,
+        )
         assert r.status == 400, r.body
         assert "Record 2" in r.json()["error"]["message"]
+
     # nothing of the refused batch was stored; pulls and catch-ups go on
     def pulled_products() -> list[str]:
         r = two.request("GET", "/api/sync/pull")
@@ -352,12 +392,15 @@ def test_a_malformed_push_is_refused_before_it_reaches_the_log(fleet: Fleet) -> 
         return [x["id"] for x in r.json()["records"] if x["table"] == "products"]
 
     assert pulled_products() == []
-    r = one.request("POST", "/api/sync/push",
-                    {"batch": "fine", "replica": "dev1", "records": [good]}, auth)
+    r = one.request(
+        "POST", "/api/sync/push", {"batch": "fine", "replica": "dev1", "records": [good]}, auth
+    )
     assert r.status == 200, r.body
     assert pulled_products() == ["g1"]
-    eventually(lambda: two.request("GET", "/api/products/g1").status == 200,
-               "instance two shows the good record")
+    eventually(
+        lambda: two.request("GET", "/api/products/g1").status == 200,
+        "instance two shows the good record",
+    )
 
 
 def test_a_device_token_works_on_every_instance_and_after_a_cold_start(fleet: Fleet) -> None:
@@ -385,18 +428,25 @@ def test_a_device_token_works_on_every_instance_and_after_a_cold_start(fleet: Fl
 def test_signed_in_on_one_instance_is_signed_in_on_all(fleet: Fleet) -> None:
     """Behind a FaaS front end each request may reach another instance."""
     one, two = fleet.instance("one"), fleet.instance("two")
-    r = one.request("POST", "/api/login", {"username": "admin", "password": "admin-test-pw"},
-                    auth=False)
+    r = one.request(
+        "POST", "/api/login", {"username": "admin", "password": "admin-test-pw"}, auth=False
+    )
     assert r.status == 200, r.body
     cookie = r.headers["set-cookie"].split(";", 1)[0]
     csrf = r.json()["csrf"]
     seen = two.request("GET", "/api/session", headers={"Cookie": cookie}, auth=False).json()
     assert seen["authenticated"] and seen["user"]["name"] == "admin"
-    made = two.request("POST", "/api/projects", {"name": "登录后"},
-                       headers={"Cookie": cookie, "X-CSRF-Token": csrf}, auth=False)
+    made = two.request(
+        "POST",
+        "/api/projects",
+        {"name": "登录后"},
+        headers={"Cookie": cookie, "X-CSRF-Token": csrf},
+        auth=False,
+    )
     assert made.status == 201, made.body
-    out = two.request("POST", "/api/logout", headers={"Cookie": cookie, "X-CSRF-Token": csrf},
-                      auth=False)
+    out = two.request(
+        "POST", "/api/logout", headers={"Cookie": cookie, "X-CSRF-Token": csrf}, auth=False
+    )
     assert out.status == 200, out.body
     after = one.request("GET", "/api/session", headers={"Cookie": cookie}, auth=False).json()
     assert not after["authenticated"], "signed out everywhere (this instance had not cached it)"
@@ -407,14 +457,20 @@ def test_no_admin_password_is_made_up_into_a_deployments_log(fleet: Fleet) -> No
     one = fleet.instance("one")
     log = one.log()
     assert "password:" not in log and "LOCALAPP_ADMIN_PASSWORD" in log, log
-    r = one.request("POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"},
-                    auth=False)
+    r = one.request(
+        "POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"}, auth=False
+    )
     assert r.status == 401
-    made = subprocess.run(localapp_cmd("user", "passwd", "admin", "--data-dir",
-                                       str(fleet.tmp / "laptop")),
-                          input="chosen-pw-1\n", capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **fleet.env})
+    made = subprocess.run(
+        localapp_cmd("user", "passwd", "admin", "--data-dir", str(fleet.tmp / "laptop")),
+        input="chosen-pw-1\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **fleet.env},
+    )
     assert made.returncode == 0 and "Created the account admin" in made.stdout, made.stderr
-    r = one.request("POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"},
-                    auth=False)
+    r = one.request(
+        "POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"}, auth=False
+    )
     assert r.status == 200, r.body

@@ -27,9 +27,11 @@ from localapp.sync.log import Bucket, ChangeLog
 
 pytest_plugins = ["s3"]
 
-ROLE = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.role-key-id",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "role-secret-a8f3e1",
-        "ALIBABA_CLOUD_SECURITY_TOKEN": "role-token-CAIS-77d0"}
+ROLE = {
+    "ALIBABA_CLOUD_ACCESS_KEY_ID": "STS.role-key-id",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": "role-secret-a8f3e1",
+    "ALIBABA_CLOUD_SECURITY_TOKEN": "role-token-CAIS-77d0",
+}
 SECRETS = ("role-secret-a8f3e1", "user-secret-5b9c2d")
 
 
@@ -45,8 +47,12 @@ def no_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def moto_env(s3_url: str, **more: str) -> dict[str, str]:
-    return {"LOCALAPP_S3_BUCKET": f"cfg-{uuid.uuid4().hex[:12]}",
-            "LOCALAPP_S3_ENDPOINT": s3_url, "LOCALAPP_S3_REGION": "us-east-1", **more}
+    return {
+        "LOCALAPP_S3_BUCKET": f"cfg-{uuid.uuid4().hex[:12]}",
+        "LOCALAPP_S3_ENDPOINT": s3_url,
+        "LOCALAPP_S3_REGION": "us-east-1",
+        **more,
+    }
 
 
 class Wire:
@@ -62,8 +68,10 @@ class Wire:
         return self.answer(request) if self.answer else None
 
     def headers(self, i: int = -1) -> dict[str, str]:
-        return {k.lower(): v.decode() if isinstance(v, bytes) else str(v)
-                for k, v in self.sent[i].headers.items()}
+        return {
+            k.lower(): v.decode() if isinstance(v, bytes) else str(v)
+            for k, v in self.sent[i].headers.items()
+        }
 
 
 def http_error(status: int, code: str) -> Any:
@@ -80,6 +88,7 @@ def ok(request: Any) -> Any:
 
 # -- Function Compute's role keys ----------------------------------------------
 
+
 @pytest.mark.usefixtures("no_aws_credentials")
 def test_function_compute_role_keys_alone_reach_the_bucket(s3_url: str) -> None:
     config = BucketConfig.from_env(moto_env(s3_url, **ROLE))
@@ -89,8 +98,9 @@ def test_function_compute_role_keys_alone_reach_the_bucket(s3_url: str) -> None:
     bucket.client.create_bucket(Bucket=config.bucket)
 
     assert bucket.put_if_absent("log/00000000000000000001.json", b'{"n": 1}', "application/json")
-    assert not bucket.put_if_absent("log/00000000000000000001.json", b'{"n": 2}',
-                                    "application/json")
+    assert not bucket.put_if_absent(
+        "log/00000000000000000001.json", b'{"n": 2}', "application/json"
+    )
     assert bucket.get("log/00000000000000000001.json") == b'{"n": 1}'
     assert ChangeLog(bucket).append([{"id": "a"}], batch_id="b1") == 2  # numbers go on
 
@@ -107,22 +117,37 @@ def test_function_compute_role_keys_alone_reach_the_bucket(s3_url: str) -> None:
 
 
 def test_explicit_keys_win_over_the_role_and_half_a_pair_is_refused() -> None:
-    both = BucketConfig.from_env({"OSS_BUCKET": "b", "OSS_ACCESS_KEY": "user-key",
-                                  "OSS_SECRET_KEY": "user-secret-5b9c2d", **ROLE})
+    both = BucketConfig.from_env(
+        {
+            "OSS_BUCKET": "b",
+            "OSS_ACCESS_KEY": "user-key",
+            "OSS_SECRET_KEY": "user-secret-5b9c2d",
+            **ROLE,
+        }
+    )
     assert both is not None
-    assert (both.access_key, both.secret_key, both.session_token) == \
-        ("user-key", "user-secret-5b9c2d", None)
+    assert (both.access_key, both.secret_key, both.session_token) == (
+        "user-key",
+        "user-secret-5b9c2d",
+        None,
+    )
 
     role = BucketConfig.from_env({"OSS_BUCKET": "b", **ROLE})
     assert role is not None
-    assert (role.access_key, role.secret_key, role.session_token) == \
-        ("STS.role-key-id", "role-secret-a8f3e1", "role-token-CAIS-77d0")
+    assert (role.access_key, role.secret_key, role.session_token) == (
+        "STS.role-key-id",
+        "role-secret-a8f3e1",
+        "role-token-CAIS-77d0",
+    )
 
     none = BucketConfig.from_env({"OSS_BUCKET": "b"})
     assert none is not None and none.access_key is None  # boto3's own chain decides
 
-    for half in ({"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "role-secret-a8f3e1"},
-                 {"OSS_ACCESS_KEY": "user-key"}, {"OSS_SECRET_KEY": "user-secret-5b9c2d"}):
+    for half in (
+        {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "role-secret-a8f3e1"},
+        {"OSS_ACCESS_KEY": "user-key"},
+        {"OSS_SECRET_KEY": "user-secret-5b9c2d"},
+    ):
         with pytest.raises(SyncConfigError) as e:
             BucketConfig.from_env({"OSS_BUCKET": "b", **half})
         assert "must be set together" in e.value.message
@@ -131,9 +156,11 @@ def test_explicit_keys_win_over_the_role_and_half_a_pair_is_refused() -> None:
 
 # -- keys never show -------------------------------------------------------------
 
+
 @pytest.mark.usefixtures("no_aws_credentials")
-def test_keys_stay_out_of_repr_errors_and_logs(s3_url: str,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_keys_stay_out_of_repr_errors_and_logs(
+    s3_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)  # botocore's most talkative level
     config = BucketConfig.from_env(moto_env(s3_url, **ROLE))
     assert config is not None
@@ -151,14 +178,22 @@ def test_keys_stay_out_of_repr_errors_and_logs(s3_url: str,
     errors.append(e.value)
     refused = Bucket(config.client(), config.bucket)
     refused.client.meta.events.register(
-        "before-send.s3", lambda **_: http_error(403, "SignatureDoesNotMatch"))
+        "before-send.s3", lambda **_: http_error(403, "SignatureDoesNotMatch")
+    )
     with pytest.raises(StorageDenied) as e:
         refused.get("k")
     errors.append(e.value)
 
     for error in errors:
-        text = " ".join([str(error), error.message, error.title, json.dumps(error.to_dict()),
-                         repr(error.__cause__)])
+        text = " ".join(
+            [
+                str(error),
+                error.message,
+                error.title,
+                json.dumps(error.to_dict()),
+                repr(error.__cause__),
+            ]
+        )
         assert not any(v in text for v in ROLE.values()), text
     logged = caplog.text
     assert logged  # botocore did log at DEBUG
@@ -184,16 +219,19 @@ def test_log_level_debug_does_not_print_the_role_token(s3_url: str) -> None:
 
 # -- Aliyun OSS through its S3-compatible API ------------------------------------
 
+
 @pytest.mark.usefixtures("no_aws_credentials")
-@pytest.mark.parametrize("endpoint", [
-    "oss-cn-hangzhou.aliyuncs.com",                      # as the OSS console shows it
-    "oss-cn-hangzhou-internal.aliyuncs.com",
-    "https://s3.oss-cn-hangzhou.aliyuncs.com",           # Aliyun's S3-compatible names
-    "s3.oss-cn-hangzhou-internal.aliyuncs.com",
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "oss-cn-hangzhou.aliyuncs.com",  # as the OSS console shows it
+        "oss-cn-hangzhou-internal.aliyuncs.com",
+        "https://s3.oss-cn-hangzhou.aliyuncs.com",  # Aliyun's S3-compatible names
+        "s3.oss-cn-hangzhou-internal.aliyuncs.com",
+    ],
+)
 def test_oss_requests_are_ones_oss_accepts(endpoint: str) -> None:
-    config = BucketConfig.from_env({"OSS_BUCKET": "my-localapp", "OSS_ENDPOINT": endpoint,
-                                    **ROLE})
+    config = BucketConfig.from_env({"OSS_BUCKET": "my-localapp", "OSS_ENDPOINT": endpoint, **ROLE})
     assert config is not None
     bucket = Bucket.from_config(config)
     wire = Wire(bucket.client)
@@ -222,9 +260,14 @@ def test_oss_requests_are_ones_oss_accepts(endpoint: str) -> None:
 
 @pytest.mark.usefixtures("no_aws_credentials")
 def test_oss_refusing_to_overwrite_counts_as_taken() -> None:
-    config = BucketConfig.from_env({"OSS_BUCKET": "my-localapp",
-                                    "OSS_ENDPOINT": "s3.oss-cn-shanghai-internal.aliyuncs.com",
-                                    "LOCALAPP_S3_REGION": "cn-shanghai", **ROLE})
+    config = BucketConfig.from_env(
+        {
+            "OSS_BUCKET": "my-localapp",
+            "OSS_ENDPOINT": "s3.oss-cn-shanghai-internal.aliyuncs.com",
+            "LOCALAPP_S3_REGION": "cn-shanghai",
+            **ROLE,
+        }
+    )
     assert config is not None
     bucket = Bucket.from_config(config)
     wire = Wire(bucket.client)
@@ -238,18 +281,26 @@ def test_oss_refusing_to_overwrite_counts_as_taken() -> None:
     wire.answer = lambda request: http_error(409, "ConditionalRequestConflict")
     with pytest.raises(SyncError):
         Bucket(bucket.client, "my-localapp", conflict_retries=0).put_if_absent(
-            "k", b"x", "text/plain")
+            "k", b"x", "text/plain"
+        )
 
 
 @pytest.mark.usefixtures("no_aws_credentials")
-@pytest.mark.parametrize(("endpoint", "chunked"), [
-    ("https://minio.example.internal:9000", False),  # other S3-compatible stores
-    ("https://s3.oss-cn-beijing.aliyuncs.com", False),
-    (None, True),                                    # AWS keeps botocore's checksums
-])
+@pytest.mark.parametrize(
+    ("endpoint", "chunked"),
+    [
+        ("https://minio.example.internal:9000", False),  # other S3-compatible stores
+        ("https://s3.oss-cn-beijing.aliyuncs.com", False),
+        (None, True),  # AWS keeps botocore's checksums
+    ],
+)
 def test_uploads_are_plain_except_to_aws(endpoint: str | None, chunked: bool) -> None:
-    env = {"LOCALAPP_S3_BUCKET": "b", "LOCALAPP_S3_REGION": "eu-west-1",
-           "OSS_ACCESS_KEY": "user-key", "OSS_SECRET_KEY": "user-secret-5b9c2d"}
+    env = {
+        "LOCALAPP_S3_BUCKET": "b",
+        "LOCALAPP_S3_REGION": "eu-west-1",
+        "OSS_ACCESS_KEY": "user-key",
+        "OSS_SECRET_KEY": "user-secret-5b9c2d",
+    }
     if endpoint:
         env["LOCALAPP_S3_ENDPOINT"] = endpoint
     config = BucketConfig.from_env(env)
@@ -263,9 +314,11 @@ def test_uploads_are_plain_except_to_aws(endpoint: str | None, chunked: bool) ->
 
 # -- builds without boto3 ----------------------------------------------------------
 
+
 @pytest.mark.parametrize("frozen", [True, False])
-def test_a_program_without_boto3_says_what_to_do(frozen: bool,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_program_without_boto3_says_what_to_do(
+    frozen: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` raises ImportError
     if frozen:
         monkeypatch.setattr(sys, "frozen", True, raising=False)

@@ -26,8 +26,18 @@ def test_stamp_is_fixed_width_and_round_trips() -> None:
     assert hlc.replica_of(s) == "desk1"
 
 
-@pytest.mark.parametrize("bad", ["", "123-00001-a", "1700000000123-1-a", "1700000000123-00001-",
-                                 "1700000000123-00001-a b", "1700000000123-00001-a-b", 42])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "123-00001-a",
+        "1700000000123-1-a",
+        "1700000000123-00001-",
+        "1700000000123-00001-a b",
+        "1700000000123-00001-a-b",
+        42,
+    ],
+)
 def test_malformed_stamps_are_refused(bad: object) -> None:
     with pytest.raises(BadStamp) as e:
         hlc.parse(bad)  # type: ignore[arg-type]

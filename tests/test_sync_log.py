@@ -47,14 +47,21 @@ def read_all(log: ChangeLog) -> tuple[list[dict[str, Any]], str]:
 
 # -- configuration -----------------------------------------------------------
 
+
 def test_config_from_env_names_and_aliases() -> None:
     assert BucketConfig.from_env({}) is None
-    cfg = BucketConfig.from_env({"LOCALAPP_S3_BUCKET": "mine", "OSS_BUCKET": "seed",
-                                 "OSS_ENDPOINT": "oss-cn-hangzhou.aliyuncs.com",
-                                 "LOCALAPP_S3_REGION": "cn-hangzhou"})
+    cfg = BucketConfig.from_env(
+        {
+            "LOCALAPP_S3_BUCKET": "mine",
+            "OSS_BUCKET": "seed",
+            "OSS_ENDPOINT": "oss-cn-hangzhou.aliyuncs.com",
+            "LOCALAPP_S3_REGION": "cn-hangzhou",
+        }
+    )
     assert cfg == BucketConfig("mine", "https://oss-cn-hangzhou.aliyuncs.com", "cn-hangzhou")
-    only_seed = BucketConfig.from_env({"OSS_BUCKET": "seed", "OSS_ACCESS_KEY": "k",
-                                       "OSS_SECRET_KEY": "s"})
+    only_seed = BucketConfig.from_env(
+        {"OSS_BUCKET": "seed", "OSS_ACCESS_KEY": "k", "OSS_SECRET_KEY": "s"}
+    )
     assert only_seed == BucketConfig("seed", None, None, "k", "s")
     with pytest.raises(SyncConfigError) as e:
         BucketConfig.from_env({"OSS_ENDPOINT": "https://x.example"})
@@ -67,6 +74,7 @@ def test_config_from_env_names_and_aliases() -> None:
 
 # -- the test server itself --------------------------------------------------
 
+
 def test_moto_refuses_to_overwrite_with_412(config: BucketConfig) -> None:
     """Everything below relies on this: put-if-absent on an existing key is 412."""
     b = bucket(config)
@@ -76,6 +84,7 @@ def test_moto_refuses_to_overwrite_with_412(config: BucketConfig) -> None:
 
 
 # -- the change log ----------------------------------------------------------
+
 
 def test_append_then_read_in_pages_resumes_from_the_cursor(config: BucketConfig) -> None:
     log = ChangeLog(bucket(config), page_size=2)
@@ -133,6 +142,7 @@ def test_two_concurrent_writers_lose_nothing(config: BucketConfig) -> None:
 
 # -- blobs -------------------------------------------------------------------
 
+
 def test_blobs_are_stored_once_by_content_and_checked_on_read(config: BucketConfig) -> None:
     blobs = BlobStore(bucket(config))
     data = b"\x89PNG fake image bytes"
@@ -154,6 +164,7 @@ def test_blobs_are_stored_once_by_content_and_checked_on_read(config: BucketConf
 
 # -- faults --------------------------------------------------------------------
 
+
 class _Raw:
     def __init__(self, body: bytes) -> None:
         self.body = body
@@ -165,10 +176,11 @@ class _Raw:
 def _error(status: int, code: str) -> Any:
     from botocore.awsrequest import AWSResponse
 
-    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-            f"<Message>injected by the test</Message></Error>").encode()
-    return AWSResponse("http://127.0.0.1/", status, {"Content-Type": "application/xml"},
-                       _Raw(body))
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+        f"<Message>injected by the test</Message></Error>"
+    ).encode()
+    return AWSResponse("http://127.0.0.1/", status, {"Content-Type": "application/xml"}, _Raw(body))
 
 
 def inject(b: Bucket, status: int, code: str, times: int, *, send_first: bool = False) -> list[int]:
@@ -191,7 +203,8 @@ def inject(b: Bucket, status: int, code: str, times: int, *, send_first: bool = 
 
 
 def test_409_conditional_conflict_is_retried_a_bounded_number_of_times(
-        config: BucketConfig) -> None:
+    config: BucketConfig,
+) -> None:
     b = bucket(config, conflict_retries=4)
     calls = inject(b, 409, "ConditionalRequestConflict", times=2)
     log = ChangeLog(b)
@@ -231,13 +244,15 @@ def test_a_lost_answer_does_not_write_the_batch_twice(config: BucketConfig) -> N
 
 
 def test_missing_bucket_and_unreachable_endpoint_become_our_errors(
-        config: BucketConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    config: BucketConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gone = Bucket(config.client(), "no-such-bucket-here", sleep=no_sleep)
     with pytest.raises(StorageDenied) as e:
         ChangeLog(gone).append([{"id": "x"}])
     assert "does not exist" in e.value.message and e.value.title
-    dead = BucketConfig(config.bucket, f"http://127.0.0.1:{free_port()}", "us-east-1",
-                        "testing", "testing")
+    dead = BucketConfig(
+        config.bucket, f"http://127.0.0.1:{free_port()}", "us-east-1", "testing", "testing"
+    )
     with pytest.raises(StorageUnavailable) as e2:
         ChangeLog(Bucket.from_config(dead, sleep=no_sleep)).read_since(None)
     assert "will try again" in e2.value.message
@@ -246,12 +261,20 @@ def test_missing_bucket_and_unreachable_endpoint_become_our_errors(
 
 # -- pulling from the bucket in pages (BucketRemote) ----------------------------
 
+
 def _records(prefix: str, n: int, *, note: str = "") -> list[dict[str, Any]]:
     stamp = "1732363200000-00001-desk1"
-    return [{"id": f"{prefix}{i}", "table": "products", "deleted": None, "_acked": {},
-             "_conflicts": [], "fields": {"name": {"v": f"螺栓 {i}", "s": stamp},
-                                          "notes": {"v": note, "s": stamp}}}
-            for i in range(n)]
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "table": "products",
+            "deleted": None,
+            "_acked": {},
+            "_conflicts": [],
+            "fields": {"name": {"v": f"螺栓 {i}", "s": stamp}, "notes": {"v": note, "s": stamp}},
+        }
+        for i in range(n)
+    ]
 
 
 def pull_all(remote: Any, limit: int) -> tuple[list[list[dict[str, Any]]], str]:
@@ -266,7 +289,8 @@ def pull_all(remote: Any, limit: int) -> tuple[list[list[dict[str, Any]]], str]:
 
 
 def test_pull_pages_hold_at_most_limit_records_even_inside_a_large_batch(
-        config: BucketConfig) -> None:
+    config: BucketConfig,
+) -> None:
     """A device asking for 300 records a page gets 300, although batches of
     500 were pushed: the cursor can point inside a batch. Every record arrives
     once, and a record repeated across batches arrives merged."""
@@ -283,7 +307,8 @@ def test_pull_pages_hold_at_most_limit_records_even_inside_a_large_batch(
     ids = [r["id"] for page in pages for r in page]
     assert len(ids) == len(set(ids)) + 1  # p0 is in both batches (two pages here)
     assert {r["id"] for page in pages for r in page} == {f"p{i}" for i in range(500)} | {
-        f"q{i}" for i in range(449)}
+        f"q{i}" for i in range(449)
+    }
     assert reader.pull(cursor, 300) == ([], cursor, False)
     # p0 arrives merged when both of its entries are on one page
     whole, _ = pull_all(BucketRemote(bucket(config)), 5000)

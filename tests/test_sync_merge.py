@@ -39,8 +39,9 @@ class Replica:
         self.made: list[dict[str, Any]] = []
 
     def _write(self, rid: str, **kw: Any) -> dict[str, Any]:
-        change = make_change(self.records.get(rid), table="tasks", id=rid,
-                             stamp=self.clock.now(), **kw)
+        change = make_change(
+            self.records.get(rid), table="tasks", id=rid, stamp=self.clock.now(), **kw
+        )
         return self.apply(change)
 
     def apply(self, change: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +101,7 @@ def kinds(rec: dict[str, Any]) -> list[tuple[str, Any]]:
 
 # -- table-driven: one case per kind of concurrent history ------------------
 
+
 def _concurrent_same_field(a: Replica, b: Replica, wall: list[float]) -> None:
     a.edit("t1", name="from a")
     wall[0] += 0.001
@@ -155,25 +157,33 @@ def _two_deletes_one_saw_the_edit(a: Replica, b: Replica, wall: list[float]) -> 
 
 CASES = [
     # (history, expected values, deleted?, expected conflicts)
-    (_concurrent_same_field, {"name": "from b", "price": 1}, False,
-     [("field", "name", "from a")]),
+    (_concurrent_same_field, {"name": "from b", "price": 1}, False, [("field", "name", "from a")]),
     (_concurrent_other_fields, {"name": "from a", "price": 2}, False, []),
     (_sequential, {"name": "from b", "price": 1}, False, []),
-    (_delete_then_older_edit, {"name": "start", "price": 5}, True,
-     [("edit_vs_delete", "price", 5)]),
-    (_delete_then_newer_edit, {"name": "start", "price": 5}, True,
-     [("edit_vs_delete", "price", 5)]),
+    (
+        _delete_then_older_edit,
+        {"name": "start", "price": 5},
+        True,
+        [("edit_vs_delete", "price", 5)],
+    ),
+    (
+        _delete_then_newer_edit,
+        {"name": "start", "price": 5},
+        True,
+        [("edit_vs_delete", "price", 5)],
+    ),
     (_delete_after_seeing_edit, {"name": "start", "price": 5}, True, []),
     (_delete_vs_restore, {"name": "start", "price": 1}, True, [("delete", None, False)]),
-    (_two_deletes_one_saw_the_edit, {"name": "start", "price": 5}, True,
-     [("delete", None, True)]),
+    (_two_deletes_one_saw_the_edit, {"name": "start", "price": 5}, True, [("delete", None, True)]),
 ]
 
 
-@pytest.mark.parametrize("history,expect,deleted,conflicts", CASES,
-                         ids=[c[0].__name__.strip("_") for c in CASES])
-def test_merge_cases(history: Any, expect: dict[str, Any], deleted: bool,
-                     conflicts: list[tuple[str, Any, Any]]) -> None:
+@pytest.mark.parametrize(
+    "history,expect,deleted,conflicts", CASES, ids=[c[0].__name__.strip("_") for c in CASES]
+)
+def test_merge_cases(
+    history: Any, expect: dict[str, Any], deleted: bool, conflicts: list[tuple[str, Any, Any]]
+) -> None:
     a, b, wall = pair()
     history(a, b, wall)
     rec = both(a, b)
@@ -197,7 +207,8 @@ def test_an_ordinary_edit_leaves_an_open_conflict_open() -> None:
 
 @pytest.mark.parametrize("action,expect", [(resolve, "from a"), (dismiss, "from b")])
 def test_use_this_version_and_keep_current_close_the_conflict_everywhere(
-        action: Any, expect: str) -> None:
+    action: Any, expect: str
+) -> None:
     a, b, wall = pair()
     _concurrent_same_field(a, b, wall)
     rec = both(a, b)
@@ -242,8 +253,10 @@ def test_duplicates_and_replays_change_nothing() -> None:
 def test_merge_lists_conflicts_with_table_and_id_and_keeps_tables_apart() -> None:
     a, b, wall = pair()
     _concurrent_same_field(a, b, wall)
-    other = apply_change(None, make_change(None, table="projects", id="t1",
-                                           stamp=a.clock.now(), fields={"name": "p"}))
+    other = apply_change(
+        None,
+        make_change(None, table="projects", id="t1", stamp=a.clock.now(), fields={"name": "p"}),
+    )
     merged, conflicts = merge([a.get("t1"), other], [b.get("t1")])
     assert [(r["table"], r["id"]) for r in merged] == [("projects", "t1"), ("tasks", "t1")]
     assert [(c["table"], c["id"], c["v"]) for c in conflicts] == [("tasks", "t1", "from a")]
@@ -266,21 +279,32 @@ IDS = ("t1", "t2")
 FIELDS = ("name", "price")
 
 op = st.one_of(
-    st.tuples(st.just("edit"), st.sampled_from(REPLICAS), st.sampled_from(IDS),
-              st.sampled_from(FIELDS), st.integers(0, 9)),
+    st.tuples(
+        st.just("edit"),
+        st.sampled_from(REPLICAS),
+        st.sampled_from(IDS),
+        st.sampled_from(FIELDS),
+        st.integers(0, 9),
+    ),
     st.tuples(st.just("delete"), st.sampled_from(REPLICAS), st.sampled_from(IDS)),
     st.tuples(st.just("restore"), st.sampled_from(REPLICAS), st.sampled_from(IDS)),
-    st.tuples(st.just("resolve"), st.sampled_from(REPLICAS), st.sampled_from(IDS),
-              st.integers(0, 5), st.booleans()),
+    st.tuples(
+        st.just("resolve"),
+        st.sampled_from(REPLICAS),
+        st.sampled_from(IDS),
+        st.integers(0, 5),
+        st.booleans(),
+    ),
     st.tuples(st.just("sync"), st.sampled_from(REPLICAS), st.sampled_from(REPLICAS)),
     st.tuples(st.just("sync"), st.sampled_from(REPLICAS), st.sampled_from(REPLICAS)),
     st.tuples(st.just("tick"), st.integers(0, 3000)),
 )
-PROPS = settings(max_examples=150, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def run(ops: list[tuple[Any, ...]], *, offline: bool = False) -> tuple[dict[str, Replica], list[float]]:
+def run(
+    ops: list[tuple[Any, ...]], *, offline: bool = False
+) -> tuple[dict[str, Replica], list[float]]:
     wall = [T0]
     reps = {name: Replica(name, wall) for name in REPLICAS}
     for rid in IDS:  # every record starts on every replica
@@ -328,7 +352,8 @@ def test_merge_is_commutative_associative_idempotent(ops: list[tuple[Any, ...]])
 @PROPS
 @given(st.lists(op, max_size=60), st.randoms(use_true_random=False))
 def test_replicas_converge_whatever_the_order_and_duplicates(
-        ops: list[tuple[Any, ...]], rnd: random.Random) -> None:
+    ops: list[tuple[Any, ...]], rnd: random.Random
+) -> None:
     reps, _ = run(ops)
     everything = merge(*states(reps)[:2])[0]
     everything = merge(everything, states(reps)[2])[0]
@@ -357,8 +382,9 @@ def test_every_edit_is_the_winner_or_kept_unless_someone_saw_it(ops: list[tuple[
         for change in rep.made:
             rec = final[change["id"]]
             for name in change["fields"]:
-                kept = {rec["fields"][name]["s"]} | {c["s"] for c in rec["_conflicts"]
-                                                      if c.get("field") == name}
+                kept = {rec["fields"][name]["s"]} | {
+                    c["s"] for c in rec["_conflicts"] if c.get("field") == name
+                }
                 assert change["stamp"] in kept | set(rec["_acked"].get(name, ()))
 
 
@@ -368,7 +394,7 @@ def test_offline_edits_are_all_visible_after_sync(ops: list[tuple[Any, ...]]) ->
     """No replica syncs until the end: every replica's last edit of a field is
     the winner or a conflict, and a delete surfaces every edit it never saw."""
     reps, _ = run(ops, offline=True)
-    creations = reps["a"].made[:len(IDS)]
+    creations = reps["a"].made[: len(IDS)]
     final = {r["id"]: r for r in merge(merge(*states(reps)[:2])[0], states(reps)[2])[0]}
     for rep in reps.values():
         last: dict[tuple[str, str], dict[str, Any]] = {}
@@ -379,13 +405,19 @@ def test_offline_edits_are_all_visible_after_sync(ops: list[tuple[Any, ...]]) ->
             rec = final[rid]
             if any(change is c for c in creations):
                 continue  # the shared creation, seen by everyone before they edited
-            shown = {(c["kind"], c["v"]) for c in rec["_conflicts"] if c.get("field") == name
-                     and c["s"] == change["stamp"]}
+            shown = {
+                (c["kind"], c["v"])
+                for c in rec["_conflicts"]
+                if c.get("field") == name and c["s"] == change["stamp"]
+            }
             is_winner = rec["fields"][name]["s"] == change["stamp"]
             assert is_winner or ("field", change["fields"][name]) in shown
             # Unless this replica itself deleted the record after the edit (and
             # did not restore it), the winning delete never saw the edit.
-            own = [c["deleted"] for c in rep.made
-                   if c["id"] == rid and "deleted" in c and c["stamp"] > change["stamp"]]
+            own = [
+                c["deleted"]
+                for c in rep.made
+                if c["id"] == rid and "deleted" in c and c["stamp"] > change["stamp"]
+            ]
             if is_deleted(rec) and not (own and own[-1]):
                 assert ("edit_vs_delete", change["fields"][name]) in shown

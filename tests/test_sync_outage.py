@@ -32,6 +32,7 @@ from localapp.sync.log import Bucket, ChangeLog
 pytest_plugins = ["s3"]
 pytestmark = pytest.mark.slow
 
+
 @pytest.fixture
 def gate(s3_url: str) -> Iterator[FaultProxy]:
     """The bucket as seen through a proxy that can be shut (`gate.shut = True`)."""
@@ -45,9 +46,15 @@ def gate(s3_url: str) -> Iterator[FaultProxy]:
 def instance(path: Path, config: BucketConfig, endpoint: str) -> Server:
     from s3 import DUMMY  # imported once pytest has loaded it as a plugin
 
-    return start_server(path, env={**DUMMY, "LOCALAPP_S3_BUCKET": config.bucket,
-                                   "LOCALAPP_S3_ENDPOINT": endpoint,
-                                   "LOCALAPP_S3_REGION": "us-east-1"})
+    return start_server(
+        path,
+        env={
+            **DUMMY,
+            "LOCALAPP_S3_BUCKET": config.bucket,
+            "LOCALAPP_S3_ENDPOINT": endpoint,
+            "LOCALAPP_S3_REGION": "us-east-1",
+        },
+    )
 
 
 def in_bucket(config: BucketConfig, pid: str) -> int:
@@ -85,7 +92,8 @@ def product_names(s: Server) -> list[str]:
 
 
 def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
-        tmp_path: Path, config: BucketConfig, gate: FaultProxy) -> None:
+    tmp_path: Path, config: BucketConfig, gate: FaultProxy
+) -> None:
     one = instance(tmp_path / "one", config, gate.url)
     try:
         r = one.request("POST", "/api/products", {"sku": "G-1", "name": "闸阀", "price": 10})
@@ -100,8 +108,12 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
         error = r.json()["error"]  # type: ignore[index]
         assert error["code"] == "not_durable"
         assert error["title"]
-        for words in ("saved on this server", "as soon as the storage is back",
-                      "no need to enter it again", "restarts"):
+        for words in (
+            "saved on this server",
+            "as soon as the storage is back",
+            "no need to enter it again",
+            "restarts",
+        ):
             assert words in error["message"], error["message"]
         assert gate.injected["drop"] > 0
         assert took < 20, took  # a bounded wait, not a hang
@@ -114,15 +126,19 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
         r = one.request("GET", "/api/sync/status")
         assert r.status == 200 and r.json()["pending"] >= 1  # type: ignore[index]
 
-        pid = next(p["id"] for p in one.request("GET", "/api/products?per_page=500")
-                   .json()["items"] if p["name"] == "停电时录入")  # type: ignore[index]
+        pid = next(
+            p["id"]
+            for p in one.request("GET", "/api/products?per_page=500").json()["items"]
+            if p["name"] == "停电时录入"
+        )  # type: ignore[index]
         assert in_bucket(config, pid) == 0
 
         # storage back: the instance sends it by itself, once
         gate.shut = False
-        eventually(lambda: health(one)["sync"]["unflushed"] == 0
-                   and health(one)["sync"]["error"] is None,
-                   "the waiting edit was sent once the bucket was back")
+        eventually(
+            lambda: health(one)["sync"]["unflushed"] == 0 and health(one)["sync"]["error"] is None,
+            "the waiting edit was sent once the bucket was back",
+        )
         assert in_bucket(config, pid) == 1
 
         # another instance, started on the bucket afterwards, shows it once
@@ -137,7 +153,8 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
 
 
 def test_a_refused_write_keeps_its_own_answer_during_an_outage(
-        tmp_path: Path, config: BucketConfig, gate: FaultProxy) -> None:
+    tmp_path: Path, config: BucketConfig, gate: FaultProxy
+) -> None:
     """Only writes that recorded changes wait for the bucket: a write refused
     for its input still says why, at once, while the storage is down."""
     one = instance(tmp_path / "one", config, gate.url)

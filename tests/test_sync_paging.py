@@ -48,9 +48,17 @@ def shared_bucket(s3_url: str) -> Iterator[BucketConfig]:
 
 def record(rid: str, size: int, version: int = 0) -> dict[str, Any]:
     stamp = STAMP if not version else f"17323632{version:05d}-00000-desk1"
-    return {"id": rid, "table": "products", "deleted": None, "_acked": {}, "_conflicts": [],
-            "fields": {"name": {"v": f"螺栓 {rid} v{version}", "s": stamp},
-                       "notes": {"v": "备" * size, "s": stamp}}}
+    return {
+        "id": rid,
+        "table": "products",
+        "deleted": None,
+        "_acked": {},
+        "_conflicts": [],
+        "fields": {
+            "name": {"v": f"螺栓 {rid} v{version}", "s": stamp},
+            "notes": {"v": "备" * size, "s": stamp},
+        },
+    }
 
 
 def cursor_order(cursor: str | None) -> tuple[int, int, int]:
@@ -77,15 +85,16 @@ def walk(remote: BucketRemote, limit: int) -> list[tuple[list[dict[str, Any]], s
     raise AssertionError(f"still paging after {MAX_PULLS} pulls: the cursor loops")
 
 
-def build(config: BucketConfig, rng: random.Random, snapshot_size: int,
-          batch_sizes: list[int]) -> tuple[Bucket, list[dict[str, Any]], list[dict[str, Any]]]:
+def build(
+    config: BucketConfig, rng: random.Random, snapshot_size: int, batch_sizes: list[int]
+) -> tuple[Bucket, list[dict[str, Any]], list[dict[str, Any]]]:
     """A bucket with 2 log batches, a snapshot as of them, then `batch_sizes` more
     batches (new records and later versions of snapshot ones)."""
     bucket = Bucket.from_config(config, prefix=f"t{uuid.uuid4().hex[:10]}/")
     writer = BucketRemote(bucket)
     snap = [record(f"s{i:05d}", rng.choice((0, 5, 40, 300))) for i in range(snapshot_size)]
     writer.push("before1", "desk1", snap[: snapshot_size // 2] or [record("x", 1)])
-    writer.push("before2", "desk1", snap[snapshot_size // 2:] or [record("x", 2)])
+    writer.push("before2", "desk1", snap[snapshot_size // 2 :] or [record("x", 2)])
     assert writer.write_snapshot(2, snap)
     entries: list[dict[str, Any]] = []
     for b, size in enumerate(batch_sizes):
@@ -100,16 +109,26 @@ def build(config: BucketConfig, rng: random.Random, snapshot_size: int,
     return bucket, snap, entries
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(snapshot_size=st.integers(0, 2500),
-       batch_sizes=st.lists(st.integers(1, 700), max_size=4),
-       limit=st.one_of(st.integers(1, 40), st.integers(41, 3000)),
-       max_bytes=st.sampled_from([1, 700, 20_000, 300_000, 3_000_000]),
-       seed=st.integers(0, 2**16))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    snapshot_size=st.integers(0, 2500),
+    batch_sizes=st.lists(st.integers(1, 700), max_size=4),
+    limit=st.one_of(st.integers(1, 40), st.integers(41, 3000)),
+    max_bytes=st.sampled_from([1, 700, 20_000, 300_000, 3_000_000]),
+    seed=st.integers(0, 2**16),
+)
 def test_pages_of_a_snapshot_and_its_log_are_exactly_its_records(
-        shared_bucket: BucketConfig, snapshot_size: int, batch_sizes: list[int], limit: int,
-        max_bytes: int, seed: int) -> None:
+    shared_bucket: BucketConfig,
+    snapshot_size: int,
+    batch_sizes: list[int],
+    limit: int,
+    max_bytes: int,
+    seed: int,
+) -> None:
     bucket, snap, entries = build(shared_bucket, random.Random(seed), snapshot_size, batch_sizes)
     reader = BucketRemote(bucket, max_page_bytes=max_bytes)  # a cold instance
     pages = walk(reader, limit)
@@ -118,7 +137,7 @@ def test_pages_of_a_snapshot_and_its_log_are_exactly_its_records(
     # the B cursor of the snapshot's own point (its last page)
     split = next((i for i, (_, cur) in enumerate(pages) if cur[0] == "B"), len(pages) - 1)
     in_snapshot = [r for records, _ in pages[: split + 1] for r in records]
-    in_log = [r for records, _ in pages[split + 1:] for r in records]
+    in_log = [r for records, _ in pages[split + 1 :] for r in records]
     assert in_snapshot == snap, "the snapshot's pages are not exactly its records"
     assert cursor_order(pages[split][1]) == (1, 2, 0)
 

@@ -64,6 +64,7 @@ pytest_plugins = ["s3"]
 
 pytestmark = pytest.mark.slow
 
+
 @pytest.fixture(scope="module")
 def proxy(s3_url: str) -> Iterator[FaultProxy]:
     p = FaultProxy(s3_url)
@@ -78,8 +79,9 @@ def proxy(s3_url: str) -> Iterator[FaultProxy]:
 
 def new_bucket(s3_url: str) -> str:
     name = f"prop-{uuid.uuid4().hex[:12]}"
-    BucketConfig(name, s3_url, "us-east-1", "testing", "testing").client() \
-        .create_bucket(Bucket=name)
+    BucketConfig(name, s3_url, "us-east-1", "testing", "testing").client().create_bucket(
+        Bucket=name
+    )
     return name
 
 
@@ -87,10 +89,14 @@ def start_instances(root: Path, proxy: FaultProxy, bucket: str, n: int = 2) -> l
     """`n` instances on one bucket, reaching S3 through the proxy; started at once."""
     from s3 import DUMMY
 
-    env = {**DUMMY, "LOCALAPP_S3_BUCKET": bucket, "LOCALAPP_S3_ENDPOINT": proxy.url,
-           "LOCALAPP_S3_REGION": "us-east-1",
-           # snapshots every few batches, so they are written (under faults) and read
-           "LOCALAPP_SYNC_SNAPSHOT_EVERY": "4"}
+    env = {
+        **DUMMY,
+        "LOCALAPP_S3_BUCKET": bucket,
+        "LOCALAPP_S3_ENDPOINT": proxy.url,
+        "LOCALAPP_S3_REGION": "us-east-1",
+        # snapshots every few batches, so they are written (under faults) and read
+        "LOCALAPP_SYNC_SNAPSHOT_EVERY": "4",
+    }
     out: list[Server | BaseException | None] = [None] * n
 
     def start(i: int) -> None:
@@ -171,8 +177,7 @@ class Dying:
 EXPECTED_FAILURE = re.compile(r"sync (bucket|log|storage)|sync manifest", re.IGNORECASE)
 
 
-def sync_once(node: Node, instance: Server, die: str | None,
-              failures: list[str]) -> Summary | None:
+def sync_once(node: Node, instance: Server, die: str | None, failures: list[str]) -> Summary | None:
     """One round; None when it failed (a fault) or the device died."""
     assert instance.token is not None
     remote = Dying(HttpRemote(instance.url, instance.token, timeout=60), die)
@@ -188,8 +193,9 @@ def sync_once(node: Node, instance: Server, die: str | None,
     return None
 
 
-def sync_until_quiet(nodes: list[Node], instances: list[Server], failures: list[str],
-                     rng: random.Random) -> None:
+def sync_until_quiet(
+    nodes: list[Node], instances: list[Server], failures: list[str], rng: random.Random
+) -> None:
     """Rounds over every device until a whole pass moves nothing; bounded."""
     for _ in range(12):
         quiet = True
@@ -212,7 +218,8 @@ def sync_until_quiet(nodes: list[Node], instances: list[Server], failures: list[
 NAMES = ["螺栓", "螺母", "垫片 M8", "扳手"]
 PRICES = [100, 250, 999]
 EDITS: list[tuple[str, Any]] = [
-    *(("name", v) for v in NAMES), *(("price", v) for v in PRICES),
+    *(("name", v) for v in NAMES),
+    *(("price", v) for v in PRICES),
     *(("category", v) for v in ["五金", "电料", ""]),
     *(("tags", v) for v in [[], ["常用"], ["常用", "进口"]]),
     *(("notes", v) for v in ["", "急", "第二行\n备注"]),
@@ -265,9 +272,14 @@ def edit(node: Node, ledger: Ledger, index: int, f: str, value: Any) -> None:
     after = node.record(pid)
     assert _canon(after["fields"][f]["v"]) == _canon(value) and after["fields"][f]["s"] > shown["s"]
     # the writer had the winner on screen, and versions equal to it look the same
-    ledger.replaced[(pid, f)] |= {shown["s"], *(
-        c["s"] for c in before["_conflicts"]
-        if c["kind"] == "field" and c["field"] == f and _canon(c["v"]) == _canon(shown["v"]))}
+    ledger.replaced[(pid, f)] |= {
+        shown["s"],
+        *(
+            c["s"]
+            for c in before["_conflicts"]
+            if c["kind"] == "field" and c["field"] == f and _canon(c["v"]) == _canon(shown["v"])
+        ),
+    }
     ledger.writes.append((pid, f, value, after["fields"][f]["s"]))
 
 
@@ -307,8 +319,11 @@ def shown_products(node: Node) -> dict[str, dict[str, Any]]:
     live = set(live_ids(node))
     with node.store.reading():
         docs = [dict(d) for d in node.store.table("products").all()]
-    shown = {str(d["id"]): {k: v for k, v in d.items() if k not in LOCAL_FIELDS}
-             for d in docs if not d.get("deleted")}
+    shown = {
+        str(d["id"]): {k: v for k, v in d.items() if k not in LOCAL_FIELDS}
+        for d in docs
+        if not d.get("deleted")
+    }
     assert shown.keys() == live  # the catalogue's index agrees with the documents
     return shown
 
@@ -342,12 +357,16 @@ def check_nothing_lost(final: dict[tuple[str, str], dict[str, Any]], ledger: Led
         rec = final[("products", pid)]
         if f == DELETED:
             kept = (rec["deleted"] is not None and rec["deleted"]["s"] == stamp) or any(
-                c["kind"] == "delete" and c["s"] == stamp for c in rec["_conflicts"])
+                c["kind"] == "delete" and c["s"] == stamp for c in rec["_conflicts"]
+            )
         else:
             kept = rec["fields"].get(f) == {"v": value, "s": stamp} or any(
-                c["kind"] in ("field", "edit_vs_delete") and c.get("field") == f
-                and c["s"] == stamp and _canon(c["v"]) == _canon(value)
-                for c in rec["_conflicts"])
+                c["kind"] in ("field", "edit_vs_delete")
+                and c.get("field") == f
+                and c["s"] == stamp
+                and _canon(c["v"]) == _canon(value)
+                for c in rec["_conflicts"]
+            )
         assert kept, f"lost: {f}={value!r} ({stamp}) of product {pid}: {json.dumps(rec)}"
     for pid in ledger.deleted:
         assert merge.is_deleted(final[("products", pid)]), f"product {pid} came back"
@@ -375,39 +394,53 @@ op = st.one_of(
     new_product,
     # which live product (by position): few, so devices often pick the same one
     # the name half the time, so that devices often edit the same field at once
-    st.tuples(st.just("edit"), st.integers(0, 2),
-              st.one_of(st.integers(0, len(NAMES) - 1), st.integers(0, len(EDITS) - 1))),
+    st.tuples(
+        st.just("edit"),
+        st.integers(0, 2),
+        st.one_of(st.integers(0, len(NAMES) - 1), st.integers(0, len(EDITS) - 1)),
+    ),
     st.tuples(st.just("delete"), st.integers(0, 2)),
 )
-phase = st.fixed_dictionaries({
-    # every device syncs first, so the edits that follow are concurrent on shared products
-    "share": st.booleans(),
-    "ops": st.lists(st.lists(op, min_size=1, max_size=6), min_size=3, max_size=3),
-    # (device, instance, where it dies or None)
-    "syncs": st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from(KILLS)),
-                      max_size=6),
-})
-plan = st.fixed_dictionaries({
-    "devices": st.integers(2, 3),
-    # products every device has before the phases (made on each, then synced)
-    "start": st.lists(st.lists(new_product, min_size=1, max_size=3), min_size=3, max_size=3),
-    "phases": st.lists(phase, min_size=1, max_size=3),
-    "fault_rate": st.sampled_from([0.05, 0.15, 0.25]),
-    # a device that joins at the end, starting from the newest snapshot
-    "late": st.booleans(),
-    "seed": st.integers(0, 2**32 - 1),
-})
+phase = st.fixed_dictionaries(
+    {
+        # every device syncs first, so the edits that follow are concurrent on shared products
+        "share": st.booleans(),
+        "ops": st.lists(st.lists(op, min_size=1, max_size=6), min_size=3, max_size=3),
+        # (device, instance, where it dies or None)
+        "syncs": st.lists(
+            st.tuples(st.integers(0, 2), st.integers(0, 1), st.sampled_from(KILLS)), max_size=6
+        ),
+    }
+)
+plan = st.fixed_dictionaries(
+    {
+        "devices": st.integers(2, 3),
+        # products every device has before the phases (made on each, then synced)
+        "start": st.lists(st.lists(new_product, min_size=1, max_size=3), min_size=3, max_size=3),
+        "phases": st.lists(phase, min_size=1, max_size=3),
+        "fault_rate": st.sampled_from([0.05, 0.15, 0.25]),
+        # a device that joins at the end, starting from the newest snapshot
+        "late": st.booleans(),
+        "seed": st.integers(0, 2**32 - 1),
+    }
+)
 
 
 #: examples per run; SYNC_PROPERTY_EXAMPLES=100 for a longer hunt (about 9 s an example)
 EXAMPLES = int(os.environ.get("SYNC_PROPERTY_EXAMPLES") or 12)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=False, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=False,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(plan=plan)
-def test_devices_converge_and_lose_nothing(plan: dict[str, Any], s3_url: str,
-                                           proxy: FaultProxy) -> None:
+def test_devices_converge_and_lose_nothing(
+    plan: dict[str, Any], s3_url: str, proxy: FaultProxy
+) -> None:
     root = Path(tempfile.mkdtemp(prefix="sync-prop-"))
     proxy.faults(0.0, 0)
     bucket = new_bucket(s3_url)
@@ -443,10 +476,16 @@ def test_devices_converge_and_lose_nothing(plan: dict[str, Any], s3_url: str,
         kinds = {f"{t} {c['kind']}" for (t, _), r in final.items() for c in r["_conflicts"]}
         for kind in sorted(kinds):
             event(f"conflict kind: {kind}")
-        snapshots = BucketConfig(bucket, s3_url, "us-east-1", "testing", "testing").client() \
-            .list_objects_v2(Bucket=bucket, Prefix="snapshots/").get("KeyCount", 0)
-        event(f"snapshots written: {'some' if snapshots else 'none'}"
-              f"{', a device joined late' if plan['late'] else ''}")
+        snapshots = (
+            BucketConfig(bucket, s3_url, "us-east-1", "testing", "testing")
+            .client()
+            .list_objects_v2(Bucket=bucket, Prefix="snapshots/")
+            .get("KeyCount", 0)
+        )
+        event(
+            f"snapshots written: {'some' if snapshots else 'none'}"
+            f"{', a device joined late' if plan['late'] else ''}"
+        )
         check_instances(instances, nodes)
     finally:
         proxy.faults(0.0, 0)
@@ -457,8 +496,9 @@ def test_devices_converge_and_lose_nothing(plan: dict[str, Any], s3_url: str,
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_every_fault_kind_on_bucket_writes_loses_nothing(s3_url: str, proxy: FaultProxy,
-                                                         tmp_path: Path) -> None:
+def test_every_fault_kind_on_bucket_writes_loses_nothing(
+    s3_url: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
     """Each fault kind forced onto the log and marker writes in turn, with a
     device dying after its push landed: all converge, nothing is lost."""
     proxy.faults(0.0, 0)
@@ -483,8 +523,7 @@ def test_every_fault_kind_on_bucket_writes_loses_nothing(s3_url: str, proxy: Fau
         edit(nodes[0], ledger, 1, "price", 12345)
         # 409 six times in a row outlasts the retries: that push fails, and is
         # sent again later with the same batch id
-        proxy.forced = ["409", "500", "drop", "lost_answer", "409", "lost_answer",
-                        *["409"] * 6]
+        proxy.forced = ["409", "500", "drop", "lost_answer", "409", "lost_answer", *["409"] * 6]
         sync_once(nodes[0], instances[1], "after_push", failures)
         sync_once(nodes[1], instances[0], None, failures)
         for _ in range(10):
@@ -499,9 +538,14 @@ def test_every_fault_kind_on_bucket_writes_loses_nothing(s3_url: str, proxy: Fau
         injected = proxy.injected - before
         assert set(injected) == set(FAULTS), injected
         # the two concurrent renames: one won, the other is kept as a conflict
-        names = [(r["fields"]["name"]["v"], [c["v"] for c in r["_conflicts"]
-                                             if c.get("field") == "name"])
-                 for (t, _), r in final.items() if t == "products"]
+        names = [
+            (
+                r["fields"]["name"]["v"],
+                [c["v"] for c in r["_conflicts"] if c.get("field") == "name"],
+            )
+            for (t, _), r in final.items()
+            if t == "products"
+        ]
         assert any({winner, *losers} == {"甲改", "乙改"} for winner, losers in names), names
         # 6 x 409 made one push fail once, said as such
         assert failures and all(EXPECTED_FAILURE.search(m) for m in failures)
@@ -529,28 +573,59 @@ def test_the_proxy_passes_requests_through_untouched(proxy: FaultProxy, s3_url: 
 
 # -- the quick path for a record's canonical form --------------------------------------------
 
-stamps = st.builds(lambda ms, c, r: f"{ms:013d}-{c:05d}-{r}", st.integers(0, 2 * 10**12),
-                   st.integers(0, 3), st.sampled_from(["a", "b", "seed"]))
-values = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=3),
-                   st.lists(st.integers(0, 2), max_size=2))
+stamps = st.builds(
+    lambda ms, c, r: f"{ms:013d}-{c:05d}-{r}",
+    st.integers(0, 2 * 10**12),
+    st.integers(0, 3),
+    st.sampled_from(["a", "b", "seed"]),
+)
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.text(max_size=3),
+    st.lists(st.integers(0, 2), max_size=2),
+)
 cell = st.fixed_dictionaries({"v": values, "s": stamps})
-odd_cell = st.one_of(cell, st.fixed_dictionaries({"v": values}),  # no stamp
-                     st.fixed_dictionaries({"v": values, "s": st.just("yesterday")}),
-                     st.fixed_dictionaries({"v": values, "s": stamps, "x": values}),
-                     st.integers())
+odd_cell = st.one_of(
+    cell,
+    st.fixed_dictionaries({"v": values}),  # no stamp
+    st.fixed_dictionaries({"v": values, "s": st.just("yesterday")}),
+    st.fixed_dictionaries({"v": values, "s": stamps, "x": values}),
+    st.integers(),
+)
 records = st.fixed_dictionaries(
-    {"id": st.sampled_from(["p1", 2]),
-     "fields": st.dictionaries(st.sampled_from(["name", "price", "tags"]),
-                               st.one_of(cell, cell, odd_cell), max_size=3)},
-    optional={"table": st.just("products"),  # required: absent is refused
-              "deleted": st.one_of(st.none(), st.fixed_dictionaries(
-                  {"v": st.booleans(), "s": stamps, "seen": st.lists(stamps, max_size=2)})),
-              "_acked": st.one_of(st.just({}), st.dictionaries(
-                  st.sampled_from(["name", "_deleted"]), st.lists(stamps, max_size=2),
-                  max_size=1)),
-              "_conflicts": st.one_of(st.just([]), st.lists(st.fixed_dictionaries(
-                  {"kind": st.just("field"), "field": st.just("name"), "v": values,
-                   "s": stamps}), max_size=2))})
+    {
+        "id": st.sampled_from(["p1", 2]),
+        "fields": st.dictionaries(
+            st.sampled_from(["name", "price", "tags"]), st.one_of(cell, cell, odd_cell), max_size=3
+        ),
+    },
+    optional={
+        "table": st.just("products"),  # required: absent is refused
+        "deleted": st.one_of(
+            st.none(),
+            st.fixed_dictionaries(
+                {"v": st.booleans(), "s": stamps, "seen": st.lists(stamps, max_size=2)}
+            ),
+        ),
+        "_acked": st.one_of(
+            st.just({}),
+            st.dictionaries(
+                st.sampled_from(["name", "_deleted"]), st.lists(stamps, max_size=2), max_size=1
+            ),
+        ),
+        "_conflicts": st.one_of(
+            st.just([]),
+            st.lists(
+                st.fixed_dictionaries(
+                    {"kind": st.just("field"), "field": st.just("name"), "v": values, "s": stamps}
+                ),
+                max_size=2,
+            ),
+        ),
+    },
+)
 
 
 def _outcome(fn: Any, rec: dict[str, Any]) -> Any:
@@ -581,8 +656,10 @@ def test_the_outbox_sends_oldest_first_and_an_edit_made_in_flight_again(tmp_path
     other = Node(tmp_path / "device")  # a second process (`localapp sync`) on the same dir
     try:
         before = node.replica.pending()
-        ids = [node.catalogue.create({"sku": f"O-{i}", "name": f"件 {i}", "price": i + 1})["id"]
-               for i in range(25)]
+        ids = [
+            node.catalogue.create({"sku": f"O-{i}", "name": f"件 {i}", "price": i + 1})["id"]
+            for i in range(25)
+        ]
         assert node.replica.pending() == other.replica.pending() == before + 25
         if before:  # records the store had before the products: out of the way
             first = node.replica.take_batch(before)

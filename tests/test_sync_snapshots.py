@@ -46,8 +46,17 @@ def bucket(config: BucketConfig, **kw: Any) -> Bucket:
 
 def recs(upto: int, n: int = 2) -> list[dict[str, Any]]:
     """Stand-in records that say which snapshot they came from."""
-    return [{"id": f"r{i}", "table": "tasks", "fields": {"upto": {"v": upto, "s": "x"}},
-             "deleted": None, "_acked": {}, "_conflicts": []} for i in range(n)]
+    return [
+        {
+            "id": f"r{i}",
+            "table": "tasks",
+            "fields": {"upto": {"v": upto, "s": "x"}},
+            "deleted": None,
+            "_acked": {},
+            "_conflicts": [],
+        }
+        for i in range(n)
+    ]
 
 
 def raw_put(config: BucketConfig, key: str, body: bytes) -> None:
@@ -86,6 +95,7 @@ def crash(_: int) -> None:
 
 
 # -- basics ----------------------------------------------------------------------
+
 
 def test_should_snapshot_and_keys() -> None:
     assert not should_snapshot(199, 0)
@@ -140,6 +150,7 @@ def test_bucket_compare_and_swap(config: BucketConfig) -> None:
 
 # -- the point of it: snapshot + log tail == whole log ----------------------------
 
+
 class Device:
     """A replica making offline edits on its own view, catching up now and then."""
 
@@ -169,12 +180,14 @@ class Device:
             decide = merge.resolve if rng.random() < 0.5 else merge.dismiss
             change = decide(rec, i, self.clock.now())
         elif rec is not None and roll < 0.35:
-            change = merge.make_change(rec, table=table, id=rid, stamp=self.clock.now(),
-                                       deleted=not merge.is_deleted(rec))
+            change = merge.make_change(
+                rec, table=table, id=rid, stamp=self.clock.now(), deleted=not merge.is_deleted(rec)
+            )
         else:
             field = rng.choice(["name", "price", "note"])
-            change = merge.make_change(rec, table=table, id=rid, stamp=self.clock.now(),
-                                       fields={field: rng.randrange(4)})
+            change = merge.make_change(
+                rec, table=table, id=rid, stamp=self.clock.now(), fields={field: rng.randrange(4)}
+            )
         self.view[(table, rid)] = merge.apply_change(rec, change)
         return change
 
@@ -197,9 +210,9 @@ def build_log(changelog: ChangeLog, batches: int, seed: int) -> list[list[dict[s
     return written
 
 
-def fold(changes: list[dict[str, Any]],
-         into: dict[tuple[str, str], dict[str, Any]] | None = None
-         ) -> dict[tuple[str, str], dict[str, Any]]:
+def fold(
+    changes: list[dict[str, Any]], into: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     out = dict(into or {})
     for c in changes:
         key = (c["table"], c["id"])
@@ -207,8 +220,7 @@ def fold(changes: list[dict[str, Any]],
     return out
 
 
-def test_snapshot_plus_log_after_it_equals_replaying_the_whole_log(
-        config: BucketConfig) -> None:
+def test_snapshot_plus_log_after_it_equals_replaying_the_whole_log(config: BucketConfig) -> None:
     changelog = ChangeLog(bucket(config), page_size=7)
     batches = build_log(changelog, 60, seed=6)
     whole, _ = merge.merge(fold([c for b in batches for c in b]).values(), [])
@@ -265,8 +277,8 @@ def test_restore_reads_logs_of_records_too(config: BucketConfig) -> None:
 
 # -- racing writers ------------------------------------------------------------------
 
-def test_two_writers_race_on_the_manifest_and_it_only_moves_forward(
-        config: BucketConfig) -> None:
+
+def test_two_writers_race_on_the_manifest_and_it_only_moves_forward(config: BucketConfig) -> None:
     plans = {"w1": list(range(10, 301, 10)), "w2": list(range(15, 316, 15))}  # both hit 30, 60..
     results: dict[str, list[Written]] = {"w1": [], "w2": []}
     seen: list[int] = []
@@ -335,15 +347,15 @@ def test_stale_if_match_412_rereads_and_never_moves_back(config: BucketConfig) -
     # Another instance moves it to 600 under us while we go for 700: 412,
     # re-read, and our second compare-and-swap wins.
     eager = SnapshotStore(bucket(config), sleep=no_sleep)
-    calls2 = on_manifest_put(eager.bucket,
-                             lambda n: other.write(600, recs(600)) if n == 1 else None)
+    calls2 = on_manifest_put(
+        eager.bucket, lambda n: other.write(600, recs(600)) if n == 1 else None
+    )
     assert eager.write(700, recs(700)).current is True
     assert len(calls2) == 2
     assert SnapshotStore(bucket(config)).latest() == (700, recs(700))
 
 
-def test_a_manifest_that_keeps_changing_gives_up_after_bounded_tries(
-        config: BucketConfig) -> None:
+def test_a_manifest_that_keeps_changing_gives_up_after_bounded_tries(config: BucketConfig) -> None:
     store = SnapshotStore(bucket(config), sleep=no_sleep, cas_retries=3)
     store.write(1, recs(1))
     other = bucket(config)
@@ -352,8 +364,11 @@ def test_a_manifest_that_keeps_changing_gives_up_after_bounded_tries(
 
     def meddle(_: int) -> None:
         bump[0] += 1
-        other.client.put_object(Bucket=config.bucket, Key=MANIFEST_KEY, Body=orjson.dumps(
-            {"snapshot": snapshot_key(1), "upto": 1, "updated_at": str(bump[0])}))
+        other.client.put_object(
+            Bucket=config.bucket,
+            Key=MANIFEST_KEY,
+            Body=orjson.dumps({"snapshot": snapshot_key(1), "upto": 1, "updated_at": str(bump[0])}),
+        )
 
     contended = SnapshotStore(bucket(config), sleep=no_sleep, cas_retries=3)
     calls = on_manifest_put(contended.bucket, meddle)
@@ -367,8 +382,10 @@ def test_a_manifest_that_keeps_changing_gives_up_after_bounded_tries(
 
 # -- damage and fallbacks -------------------------------------------------------------
 
+
 def test_damaged_or_missing_snapshot_falls_back_to_an_older_one(
-        config: BucketConfig, caplog: pytest.LogCaptureFixture) -> None:
+    config: BucketConfig, caplog: pytest.LogCaptureFixture
+) -> None:
     store = SnapshotStore(bucket(config), keep=5)
     for upto in (100, 200, 300):
         store.write(upto, recs(upto))
@@ -381,10 +398,16 @@ def test_damaged_or_missing_snapshot_falls_back_to_an_older_one(
 
     raw_put(config, snapshot_key(200), gzip.compress(b"{not json"))
     assert store.latest() == (100, recs(100))
-    raw_put(config, snapshot_key(100), gzip.compress(orjson.dumps(
-        {"format": 1, "upto": 99, "records": []})))  # parses, but is not what its name says
-    raw_put(config, snapshot_key(50), gzip.compress(orjson.dumps(
-        {"format": 2, "upto": 50, "records": []})))  # a later version's layout
+    raw_put(
+        config,
+        snapshot_key(100),
+        gzip.compress(orjson.dumps({"format": 1, "upto": 99, "records": []})),
+    )  # parses, but is not what its name says
+    raw_put(
+        config,
+        snapshot_key(50),
+        gzip.compress(orjson.dumps({"format": 2, "upto": 50, "records": []})),
+    )  # a later version's layout
     assert store.latest() == (0, [])  # nothing usable: replay the whole log
     assert "has format 2" in caplog.text
 
@@ -403,7 +426,8 @@ def test_damaged_or_missing_snapshot_falls_back_to_an_older_one(
 
 
 def test_missing_or_damaged_manifest_never_raises(
-        config: BucketConfig, caplog: pytest.LogCaptureFixture) -> None:
+    config: BucketConfig, caplog: pytest.LogCaptureFixture
+) -> None:
     store = SnapshotStore(bucket(config))
     # a snapshot without a manifest (its writer died before the swap) is found
     crashed = SnapshotStore(bucket(config))
@@ -429,8 +453,10 @@ def test_missing_or_damaged_manifest_never_raises(
 
 # -- pruning ---------------------------------------------------------------------------
 
+
 def test_pruning_keeps_the_newest_k_after_the_manifest_moved_past_them(
-        config: BucketConfig) -> None:
+    config: BucketConfig,
+) -> None:
     store = SnapshotStore(bucket(config), keep=3)
     for upto in range(100, 701, 100):
         store.write(upto, recs(upto))
@@ -457,12 +483,14 @@ def test_pruning_keeps_the_newest_k_after_the_manifest_moved_past_them(
 
 
 def test_pruning_refused_by_the_bucket_does_not_fail_the_write(
-        config: BucketConfig, caplog: pytest.LogCaptureFixture) -> None:
+    config: BucketConfig, caplog: pytest.LogCaptureFixture
+) -> None:
     from s3 import http_error  # here: importing it at the top would load s3 before pytest_plugins
 
     store = SnapshotStore(bucket(config), keep=1)
     store.bucket.client.meta.events.register(
-        "before-send.s3.DeleteObject", lambda **_: http_error(403, "AccessDenied"))
+        "before-send.s3.DeleteObject", lambda **_: http_error(403, "AccessDenied")
+    )
     caplog.set_level(logging.WARNING, logger="localapp.sync.snapshots")
     store.write(1, recs(1))
     assert store.write(2, recs(2)).current is True
@@ -472,12 +500,28 @@ def test_pruning_refused_by_the_bucket_does_not_fail_the_write(
 
 # -- size ---------------------------------------------------------------------------------
 
+
 def test_ten_thousand_records_write_and_load(config: BucketConfig) -> None:
     clock = hlc.Clock("desk1", now=lambda: T0)
-    records = [merge.apply_change(None, merge.make_change(
-        None, table="products", id=f"p{i:05d}", stamp=clock.now(),
-        fields={"name": f"Product {i}", "price": i * 1.25, "unit": "m2",
-                "image": f"{i:064x}", "tags": ["a", "b"]})) for i in range(10_000)]
+    records = [
+        merge.apply_change(
+            None,
+            merge.make_change(
+                None,
+                table="products",
+                id=f"p{i:05d}",
+                stamp=clock.now(),
+                fields={
+                    "name": f"Product {i}",
+                    "price": i * 1.25,
+                    "unit": "m2",
+                    "image": f"{i:064x}",
+                    "tags": ["a", "b"],
+                },
+            ),
+        )
+        for i in range(10_000)
+    ]
     store = SnapshotStore(bucket(config))
     t0 = time.perf_counter()
     store.write(10_000, records)
@@ -486,14 +530,18 @@ def test_ten_thousand_records_write_and_load(config: BucketConfig) -> None:
     t2 = time.perf_counter()
     assert upto == 10_000 and loaded == records
     size = len(bucket(config).get(snapshot_key(10_000)) or b"")
-    print(f"\n10,000 records: snapshot {size / 1e6:.2f} MB gzipped, "
-          f"write {t1 - t0:.3f} s, load {t2 - t1:.3f} s")
+    print(
+        f"\n10,000 records: snapshot {size / 1e6:.2f} MB gzipped, "
+        f"write {t1 - t0:.3f} s, load {t2 - t1:.3f} s"
+    )
 
 
 # -- an instance writes them by itself ---------------------------------------------
 
+
 def test_an_instance_taking_only_pushes_writes_snapshots_of_exactly_the_log(
-        config: BucketConfig, tmp_path: Any) -> None:
+    config: BucketConfig, tmp_path: Any
+) -> None:
     """Pushes are answered without reading the log back; the background reads it
     and writes a snapshot when one is due. The snapshot holds exactly what the
     log holds up to its number, and a cold start from it misses nothing."""
@@ -505,15 +553,28 @@ def test_an_instance_taking_only_pushes_writes_snapshots_of_exactly_the_log(
     keeper = Background(service).start()
     try:
         for b in range(7):
-            batch = [{"id": f"p{b}-{i}", "table": "products", "deleted": None, "_acked": {},
-                      "_conflicts": [], "fields": {"name": {
-                          "v": f"第{b}批 {i}", "s": hlc.encode(1_700_000_000_000 + b, i, "desk")}}}
-                     for i in range(4)]
+            batch = [
+                {
+                    "id": f"p{b}-{i}",
+                    "table": "products",
+                    "deleted": None,
+                    "_acked": {},
+                    "_conflicts": [],
+                    "fields": {
+                        "name": {
+                            "v": f"第{b}批 {i}",
+                            "s": hlc.encode(1_700_000_000_000 + b, i, "desk"),
+                        }
+                    },
+                }
+                for i in range(4)
+            ]
             assert service.push(f"batch{b}", "desk", batch)["duplicate"] is False
         snaps = SnapshotStore(bucket(config))
         deadline = time.monotonic() + 30
-        while (snaps.manifest() is None or snaps.manifest().upto < 6) \
-                and time.monotonic() < deadline:
+        while (
+            snaps.manifest() is None or snaps.manifest().upto < 6
+        ) and time.monotonic() < deadline:
             time.sleep(0.1)
         manifest = snaps.manifest()
         assert manifest is not None and manifest.upto >= 6
@@ -525,12 +586,14 @@ def test_an_instance_taking_only_pushes_writes_snapshots_of_exactly_the_log(
             changes, cursor = changelog.read_since(cursor)
             for c in changes:
                 key = (c["table"], c["id"])
-                folded[key] = merge.merge_record(folded[key], c) if key in folded \
-                    else merge.normalize(c)
+                folded[key] = (
+                    merge.merge_record(folded[key], c) if key in folded else merge.normalize(c)
+                )
         assert int(cursor or 0) == upto
         canon = [orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in records]
-        assert sorted(canon) == sorted(orjson.dumps(r, option=orjson.OPT_SORT_KEYS)
-                                       for r in folded.values())
+        assert sorted(canon) == sorted(
+            orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in folded.values()
+        )
         # a cold start from the snapshot plus the log after it has every product
         everything, _ = restore(snaps, ChangeLog(bucket(config)))
         names = {r["id"] for r in everything if r["table"] == "products"}

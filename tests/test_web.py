@@ -52,8 +52,9 @@ def assert_json_error(res: Response, status: int, code: str | None = None) -> di
 
 def login(server: Server, password: str = PASSWORD) -> tuple[str, str, Response]:
     """Sign in like the browser does; returns (cookie value, csrf token, response)."""
-    res = server.request("POST", "/api/login", {"username": "admin", "password": password},
-                         auth=False)
+    res = server.request(
+        "POST", "/api/login", {"username": "admin", "password": password}, auth=False
+    )
     assert res.status == 200, res.body
     cookie = SimpleCookie(res.headers["set-cookie"])["localapp_session"].value
     return cookie, res.json()["csrf"], res  # type: ignore[index]
@@ -83,8 +84,11 @@ def test_metrics_count_requests_by_route_rule(srv: Server) -> None:
     assert res.status == 200
     assert res.headers["content-type"].startswith("text/plain")
     text = res.body.decode()
-    assert re.search(r'localapp_http_requests_total\{method="GET",route="/health",'
-                     r'status="200"\} [1-9]', text)
+    assert re.search(
+        r'localapp_http_requests_total\{method="GET",route="/health",'
+        r'status="200"\} [1-9]',
+        text,
+    )
     # Labelled by the route's rule, never by the raw path.
     assert 'route="/<filepath:uifile>",status="200"' in text
     assert "/css/app.css" not in text
@@ -103,50 +107,75 @@ def test_unknown_routes_and_methods_are_json(srv: Server) -> None:
     assert_json_error(srv.request("GET", "/api/no-such-thing"), 404, "not_found")
     assert_json_error(srv.request("POST", "/api/no-such-thing", {}), 404, "not_found")
     assert_json_error(srv.request("GET", "/no-such-page.html", auth=False), 404, "not_found")
-    err = assert_json_error(srv.request("DELETE", "/health", auth=False), 405,
-                            "method_not_allowed")
+    err = assert_json_error(srv.request("DELETE", "/health", auth=False), 405, "method_not_allowed")
     assert "GET" in err["message"]
     assert_json_error(srv.request("POST", "/metrics", b"", auth=False), 405)
 
 
 def test_bad_json_bodies_get_400_and_other_types_415(srv: Server) -> None:
     url = "/api/login"
-    assert_json_error(srv.request("POST", url, b"{not json",
-                                  {"Content-Type": "application/json"}, auth=False),
-                      400, "invalid")
-    assert_json_error(srv.request("POST", url, b"[1, 2]",
-                                  {"Content-Type": "application/json"}, auth=False),
-                      400, "invalid")
-    err = assert_json_error(srv.request("POST", url, {"username": "admin"}, auth=False),
-                            400, "invalid")
+    assert_json_error(
+        srv.request("POST", url, b"{not json", {"Content-Type": "application/json"}, auth=False),
+        400,
+        "invalid",
+    )
+    assert_json_error(
+        srv.request("POST", url, b"[1, 2]", {"Content-Type": "application/json"}, auth=False),
+        400,
+        "invalid",
+    )
+    err = assert_json_error(
+        srv.request("POST", url, {"username": "admin"}, auth=False), 400, "invalid"
+    )
     assert err["fields"] == {"password": "required"}
-    assert_json_error(srv.request("POST", url, b"username=admin&password=x",
-                                  {"Content-Type": "application/x-www-form-urlencoded"},
-                                  auth=False), 415, "unsupported_type")
+    assert_json_error(
+        srv.request(
+            "POST",
+            url,
+            b"username=admin&password=x",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            auth=False,
+        ),
+        415,
+        "unsupported_type",
+    )
 
 
 def test_bodies_over_the_limit_get_413(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data", env={"MAX_CONTENT_LENGTH": "4096"})
     try:
         big = json.dumps({"username": "admin", "password": "x" * 5000}).encode()
-        err = assert_json_error(server.request("POST", "/api/login", big,
-                                               {"Content-Type": "application/json"},
-                                               auth=False), 413, "too_large")
+        err = assert_json_error(
+            server.request(
+                "POST", "/api/login", big, {"Content-Type": "application/json"}, auth=False
+            ),
+            413,
+            "too_large",
+        )
         assert "4096" in err["message"]
         # A chunked body has no Content-Length up front; it is capped too.
         host, port = urlsplit(server.url).hostname, urlsplit(server.url).port
         conn = http.client.HTTPConnection(host, port, timeout=10)
         try:
-            conn.request("POST", "/api/login", body=iter([b"x" * 3000, b"y" * 3000]),
-                         headers={"Content-Type": "application/json"}, encode_chunked=True)
+            conn.request(
+                "POST",
+                "/api/login",
+                body=iter([b"x" * 3000, b"y" * 3000]),
+                headers={"Content-Type": "application/json"},
+                encode_chunked=True,
+            )
             res = conn.getresponse()
-            assert_json_error(Response(res.status, {k.lower(): v for k, v in res.getheaders()},
-                                       res.read()), 413, "too_large")
+            assert_json_error(
+                Response(res.status, {k.lower(): v for k, v in res.getheaders()}, res.read()),
+                413,
+                "too_large",
+            )
         finally:
             conn.close()
         # Under the limit the same route works.
-        ok = server.request("POST", "/api/login", {"username": "admin", "password": PASSWORD},
-                            auth=False)
+        ok = server.request(
+            "POST", "/api/login", {"username": "admin", "password": PASSWORD}, auth=False
+        )
         assert ok.status == 200
     finally:
         server.stop()
@@ -173,35 +202,49 @@ def test_server_failure_is_500_without_traceback(tmp_path: Path) -> None:
 
 
 def test_unauthenticated_write_is_401(srv: Server) -> None:
-    err = assert_json_error(srv.request("POST", "/api/logout", {}, auth=False), 401,
-                            "unauthorized")
+    err = assert_json_error(srv.request("POST", "/api/logout", {}, auth=False), 401, "unauthorized")
     assert "Bearer" in err["message"]
-    assert_json_error(srv.request("POST", "/api/logout", {},
-                                  {"Authorization": "Bearer la_not-a-real-token"}, auth=False),
-                      401, "bad_token")
-    assert_json_error(srv.request("POST", "/api/logout", {},
-                                  {"Authorization": "Basic YWRtaW46eA=="}, auth=False), 401)
+    assert_json_error(
+        srv.request(
+            "POST", "/api/logout", {}, {"Authorization": "Bearer la_not-a-real-token"}, auth=False
+        ),
+        401,
+        "bad_token",
+    )
+    assert_json_error(
+        srv.request("POST", "/api/logout", {}, {"Authorization": "Basic YWRtaW46eA=="}, auth=False),
+        401,
+    )
 
 
 def test_bearer_token_works_without_csrf(srv: Server) -> None:
     res = srv.request("GET", "/api/session")
-    assert res.json() == {"authenticated": True, "mode": "server", "version": __version__,
-                          "public_read": False, "user": {"name": "admin"}, "csrf": None}
+    assert res.json() == {
+        "authenticated": True,
+        "mode": "server",
+        "version": __version__,
+        "public_read": False,
+        "user": {"name": "admin"},
+        "csrf": None,
+    }
     # A write with the token alone (no cookie, no CSRF header) is accepted.
     assert srv.request("POST", "/api/logout", {}).status == 200
 
 
 def test_login_sets_a_strict_httponly_cookie_and_csrf_guards_writes(srv: Server) -> None:
-    assert_json_error(srv.request("POST", "/api/login",
-                                  {"username": "admin", "password": "wrong-password"},
-                                  auth=False), 401, "bad_credentials")
+    assert_json_error(
+        srv.request(
+            "POST", "/api/login", {"username": "admin", "password": "wrong-password"}, auth=False
+        ),
+        401,
+        "bad_credentials",
+    )
     cookie, csrf, res = login(srv)
     header = res.headers["set-cookie"]
     assert "HttpOnly" in header and "SameSite=strict" in header.replace("Strict", "strict")
     assert "Path=/" in header
     # Only the hash of the session id is on disk.
-    on_disk = b"".join(p.read_bytes() for p in srv.data_dir.glob("localapp.json*")
-                       if p.is_file())
+    on_disk = b"".join(p.read_bytes() for p in srv.data_dir.glob("localapp.json*") if p.is_file())
     assert cookie.encode() not in on_disk
     assert hashlib.sha256(cookie.encode()).hexdigest().encode() in on_disk
 
@@ -210,32 +253,34 @@ def test_login_sets_a_strict_httponly_cookie_and_csrf_guards_writes(srv: Server)
     assert session["authenticated"] and session["user"] == {"name": "admin"}  # type: ignore[index]
     assert session["csrf"] == csrf  # type: ignore[index]
 
-    assert_json_error(srv.request("POST", "/api/logout", {}, jar, auth=False), 403,
-                      "csrf_failed")
-    assert_json_error(srv.request("POST", "/api/logout", {}, {**jar, "X-CSRF-Token": "nope"},
-                                  auth=False), 403, "csrf_failed")
+    assert_json_error(srv.request("POST", "/api/logout", {}, jar, auth=False), 403, "csrf_failed")
+    assert_json_error(
+        srv.request("POST", "/api/logout", {}, {**jar, "X-CSRF-Token": "nope"}, auth=False),
+        403,
+        "csrf_failed",
+    )
     out = srv.request("POST", "/api/logout", {}, {**jar, "X-CSRF-Token": csrf}, auth=False)
     assert out.status == 200 and "localapp_session=" in out.headers["set-cookie"]
     # Signed out: the old cookie no longer counts.
     after = srv.request("GET", "/api/session", headers=jar, auth=False).json()
     assert after["authenticated"] is False  # type: ignore[index]
-    assert_json_error(srv.request("POST", "/api/logout", {}, {**jar, "X-CSRF-Token": csrf},
-                                  auth=False), 401)
+    assert_json_error(
+        srv.request("POST", "/api/logout", {}, {**jar, "X-CSRF-Token": csrf}, auth=False), 401
+    )
 
 
 def test_revoked_token_gets_401_while_the_server_runs(srv: Server) -> None:
-    made = run_cli("token", "create", "short-lived", "--data-dir", str(srv.data_dir),
-                   env=srv.env)
+    made = run_cli("token", "create", "short-lived", "--data-dir", str(srv.data_dir), env=srv.env)
     assert made.returncode == 0, made.stderr
     token = made.stdout.strip().splitlines()[-1]
     bearer = {"Authorization": f"Bearer {token}"}
-    assert srv.request("GET", "/api/session", headers=bearer, auth=False).json()[
-        "authenticated"] is True  # type: ignore[index]
-    gone = run_cli("token", "revoke", "short-lived", "--data-dir", str(srv.data_dir),
-                   env=srv.env)
+    assert (
+        srv.request("GET", "/api/session", headers=bearer, auth=False).json()["authenticated"]
+        is True
+    )  # type: ignore[index]
+    gone = run_cli("token", "revoke", "short-lived", "--data-dir", str(srv.data_dir), env=srv.env)
     assert gone.returncode == 0, gone.stderr
-    assert_json_error(srv.request("POST", "/api/logout", {}, bearer, auth=False), 401,
-                      "bad_token")
+    assert_json_error(srv.request("POST", "/api/logout", {}, bearer, auth=False), 401, "bad_token")
 
 
 def test_public_read_allows_anonymous_get_but_not_writes(tmp_path: Path) -> None:
@@ -250,8 +295,7 @@ def test_public_read_allows_anonymous_get_but_not_writes(tmp_path: Path) -> None
         assert res.status == 200, res.body
         session = server.request("GET", "/api/session", auth=False).json()
         assert session["public_read"] is True and session["authenticated"] is False  # type: ignore[index]
-        assert_json_error(server.request("POST", "/api/projects", {"name": "x"},
-                                         auth=False), 401)
+        assert_json_error(server.request("POST", "/api/projects", {"name": "x"}, auth=False), 401)
         assert_json_error(server.request("POST", "/api/logout", {}, auth=False), 401)
     finally:
         server.stop()
@@ -285,24 +329,37 @@ def test_ui_files_are_served_with_their_types_and_nothing_else(srv: Server) -> N
     index = srv.request("GET", "/", auth=False)
     assert index.status == 200 and index.headers["content-type"].startswith("text/html")
     assert "项目排期".encode() in index.body
-    types = {"/login.html": "text/html", "/css/app.css": "text/css",
-             "/js/api.js": "text/javascript", "/i18n/zh-CN.json": "application/json"}
+    types = {
+        "/login.html": "text/html",
+        "/css/app.css": "text/css",
+        "/js/api.js": "text/javascript",
+        "/i18n/zh-CN.json": "application/json",
+    }
     for path, ctype in types.items():
         res = srv.request("GET", path, auth=False)
         assert res.status == 200, path
         assert res.headers["content-type"].startswith(ctype), (path, res.headers)
     assert json.loads(srv.request("GET", "/i18n/en.json", auth=False).body)["nav.schedule"]
-    for path in ("/__init__.py", "/../pyproject.toml", "/css/../../pyproject.toml",
-                 "/%2e%2e/%2e%2e/pyproject.toml", "/.hidden.js"):
+    for path in (
+        "/__init__.py",
+        "/../pyproject.toml",
+        "/css/../../pyproject.toml",
+        "/%2e%2e/%2e%2e/pyproject.toml",
+        "/.hidden.js",
+    ):
         res = srv.request("GET", path, auth=False)
         assert res.status in (403, 404), (path, res.status)
-        assert b"[project]" not in res.body and b"\"\"\"" not in res.body
+        assert b"[project]" not in res.body and b'"""' not in res.body
 
 
 def test_one_log_line_per_request_without_secrets(srv: Server) -> None:
     cookie, csrf, _ = login(srv)
-    srv.request("GET", "/api/session?token=query-secret-value", auth=False,
-                headers={"Cookie": f"localapp_session={cookie}", "X-CSRF-Token": csrf})
+    srv.request(
+        "GET",
+        "/api/session?token=query-secret-value",
+        auth=False,
+        headers={"Cookie": f"localapp_session={cookie}", "X-CSRF-Token": csrf},
+    )
     log = srv.log()
     assert re.search(r"INFO localapp\.http: POST /api/login 200 \d+\.\dms", log), log
     assert re.search(r"INFO localapp\.http: GET /api/session 200 \d+\.\dms", log)
@@ -319,4 +376,3 @@ def test_log_level_warning_hides_request_lines(tmp_path: Path) -> None:
         assert "localapp.http" not in server.log()
     finally:
         server.stop()
-

@@ -24,9 +24,21 @@ def xvfb() -> Iterator[str]:
     """Run Xvfb for the block; yields its DISPLAY value (e.g. ':3')."""
     binary = require_tool("Xvfb")
     read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([binary, "-displayfd", str(write_fd), "-screen", "0",
-                             f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"], pass_fds=(write_fd,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            binary,
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{WIDTH}x{HEIGHT}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write_fd)
     try:
         number = b""
@@ -47,15 +59,24 @@ def require_gui(display: str) -> None:
     """Fail (CI) or skip unless pywebview can open a window on `display`."""
     probe = subprocess.run(
         [sys.executable, "-c", "from localapp import desktop; print(desktop.gui_problem())"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "DISPLAY": display})
-    require(probe.stdout.strip() == "None",
-            f"no GUI backend for the window: {probe.stdout.strip()} {probe.stderr[-500:]}")
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DISPLAY": display},
+    )
+    require(
+        probe.stdout.strip() == "None",
+        f"no GUI backend for the window: {probe.stdout.strip()} {probe.stderr[-500:]}",
+    )
 
 
 def window_env(display: str) -> dict[str, str]:
     """The environment for a window process on `display`."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"WAYLAND_DISPLAY", "PORT", "FC_SERVER_PORT", "BROWSER", "PYWEBVIEW_GUI"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"WAYLAND_DISPLAY", "PORT", "FC_SERVER_PORT", "BROWSER", "PYWEBVIEW_GUI"}
+    }
     # NO_AT_BRIDGE: no accessibility bus on a bare Xvfb; GTK would warn about it.
     env.update(DISPLAY=display, LOG_LEVEL="INFO", NO_AT_BRIDGE="1")
     return env
@@ -84,8 +105,9 @@ def looks_drawn(path: os.PathLike[str] | str) -> None:
     assert problem is None, problem
 
 
-def capture_drawn(path: os.PathLike[str] | str, env: dict[str, str] | None = None,
-                  timeout: float = 30) -> None:
+def capture_drawn(
+    path: os.PathLike[str] | str, env: dict[str, str] | None = None, timeout: float = 30
+) -> None:
     """Screenshot the X screen into `path` once it shows a painted page.
 
     A window whose page has rendered reaches the X screen a moment later, and
@@ -94,8 +116,7 @@ def capture_drawn(path: os.PathLike[str] | str, env: dict[str, str] | None = Non
     """
     deadline = time.monotonic() + timeout
     while True:
-        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30,
-                       env=env)
+        subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30, env=env)
         problem = drawn_problem(path)
         if problem is None:
             return

@@ -30,12 +30,16 @@ __all__ = ["Store", "StoreTable"]
 def _damaged_message(data_dir: Path, problem: str) -> str:
     good = backups.newest_good(data_dir)
     if good:
-        hint = (f"The newest good backup is {good}. To go back to it, run:\n"
-                f"    localapp restore {good} --data-dir {data_dir}")
+        hint = (
+            f"The newest good backup is {good}. To go back to it, run:\n"
+            f"    localapp restore {good} --data-dir {data_dir}"
+        )
     else:
         hint = "No good backup was found in " + str(backups.backup_dir(data_dir)) + "."
-    return (f"The data file cannot be opened: {problem}.\n"
-            f"Nothing has been changed or overwritten.\n{hint}")
+    return (
+        f"The data file cannot be opened: {problem}.\n"
+        f"Nothing has been changed or overwritten.\n{hint}"
+    )
 
 
 class Store:
@@ -48,12 +52,14 @@ class Store:
         self.db = StoreDB(storage)
 
     @classmethod
-    def open(cls, data_dir: Path, *, backup_keep: int = 10,
-             compact_min_bytes: int | None = None) -> Store:
+    def open(
+        cls, data_dir: Path, *, backup_keep: int = 10, compact_min_bytes: int | None = None
+    ) -> Store:
         data_dir = Path(data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = ({} if compact_min_bytes is None
-                                  else {"compact_min_bytes": compact_min_bytes})
+        kwargs: dict[str, Any] = (
+            {} if compact_min_bytes is None else {"compact_min_bytes": compact_min_bytes}
+        )
         try:
             storage = JournalStorage(data_dir, **kwargs)
         except Damaged as exc:
@@ -73,7 +79,8 @@ class Store:
                 raise StoreError(
                     f"{self.storage.path} was written by a newer version of localapp "
                     f"(schema {schema}; this program knows up to {migrations.LATEST}). "
-                    "Install the newer version; nothing has been changed.")
+                    "Install the newer version; nothing has been changed."
+                )
             steps = migrations.pending(schema)
             if not steps:
                 return
@@ -122,8 +129,10 @@ class Store:
         except OSError as exc:
             raise StoreError(f"Cannot read {path}: {exc.strerror}") from None
         if schema > migrations.LATEST:
-            raise StoreError(f"{path} was written by a newer version of localapp "
-                             f"(schema {schema}); nothing has been changed.")
+            raise StoreError(
+                f"{path} was written by a newer version of localapp "
+                f"(schema {schema}); nothing has been changed."
+            )
         with self.storage.locked():
             before = self.backup(reason="before-restore")
             for _version, _what, fn in migrations.pending(schema):

@@ -37,7 +37,7 @@ def write_backup(data_dir: Path, data: bytes, reason: str, keep: int) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = d / f"{PREFIX}{stamp}-{reason}.json"
     atomic_write(path, data)
-    for old in list_backups(data_dir)[max(1, keep):]:
+    for old in list_backups(data_dir)[max(1, keep) :]:
         with contextlib.suppress(OSError):
             old.unlink()
     return path

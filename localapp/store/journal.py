@@ -55,7 +55,7 @@ def parse_header(data: bytes) -> tuple[int | None, int]:
     if not line.startswith(MAGIC):
         raise JournalDamaged("the journal's first line is not a localapp journal header")
     try:
-        return int(line[len(MAGIC):]), nl + 1
+        return int(line[len(MAGIC) :]), nl + 1
     except ValueError:
         raise JournalDamaged("the journal header has no valid generation number") from None
 
@@ -72,7 +72,7 @@ def parse_records(data: bytes, start: int) -> tuple[list[dict[str, Any]], int, b
         line = data[pos:nl]
         record = _decode(line)
         if record is None:
-            if data.find(b"\n", nl + 1) < 0 and not data[nl + 1:].strip():
+            if data.find(b"\n", nl + 1) < 0 and not data[nl + 1 :].strip():
                 # The damaged line is the last one: a torn final write.
                 return records, pos, True
             raise JournalDamaged(f"journal line at byte {pos} fails its checksum")

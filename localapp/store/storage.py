@@ -181,8 +181,9 @@ class TableView(MutableMapping[int, Any]):
 class JournalStorage(Storage):
     """TinyDB storage over a snapshot plus journal, safe across processes."""
 
-    def __init__(self, directory: Path, name: str = DB_NAME,
-                 compact_min_bytes: int = COMPACT_MIN_BYTES) -> None:
+    def __init__(
+        self, directory: Path, name: str = DB_NAME, compact_min_bytes: int = COMPACT_MIN_BYTES
+    ) -> None:
         self.directory = Path(directory)
         self.path = self.directory / name
         self.journal_path = self.directory / f"{name}.journal"
@@ -311,9 +312,11 @@ class JournalStorage(Storage):
                     gc.freeze()
                     self._j_off = good_end
                     if torn:
-                        log.warning("Ignoring an unfinished last write in %s (a crash "
-                                    "before it was saved); it will be cleaned up",
-                                    self.journal_path)
+                        log.warning(
+                            "Ignoring an unfinished last write in %s (a crash "
+                            "before it was saved); it will be cleaned up",
+                            self.journal_path,
+                        )
                     for record in records:
                         self._apply(record, notify=False)
             except journal.JournalDamaged as exc:
@@ -456,13 +459,14 @@ class JournalStorage(Storage):
                 os.ftruncate(fd, self._j_off)  # drop a torn write left by a crash
             view = memoryview(line)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.fdatasync(fd)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._j_off)
-            raise StoreError(f"Could not save the change to {self.journal_path}: "
-                             f"{exc.strerror or exc}") from None
+            raise StoreError(
+                f"Could not save the change to {self.journal_path}: {exc.strerror or exc}"
+            ) from None
         self._j_off += len(line)
         if self._j_off > max(self.compact_min_bytes, (self._snap_id or (0, 0, 0))[2] // 4):
             self.compact()
@@ -549,8 +553,13 @@ class JournalStorage(Storage):
                 st = os.stat(p)
                 size += st.st_size
                 last = max(last or 0.0, st.st_mtime)
-        return {"path": str(self.path), "size_bytes": size, "last_write": last,
-                "schema": self.schema, "generation": self.generation}
+        return {
+            "path": str(self.path),
+            "size_bytes": size,
+            "last_write": last,
+            "schema": self.schema,
+            "generation": self.generation,
+        }
 
     def sync_dir(self) -> None:
         fsync_dir(self.directory)

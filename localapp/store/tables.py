@@ -31,8 +31,9 @@ class StoreTable(Table):
     document_class = StoredDocument
     _storage: JournalStorage
 
-    def __init__(self, storage: JournalStorage, name: str, cache_size: int = 0,
-                 persist_empty: bool = False) -> None:
+    def __init__(
+        self, storage: JournalStorage, name: str, cache_size: int = 0, persist_empty: bool = False
+    ) -> None:
         super().__init__(storage, name, cache_size=0, persist_empty=persist_empty)
 
     def _get_next_id(self) -> int:

@@ -52,25 +52,39 @@ ROUTE_MODULES: list[str] = [
 # (MAX_CONTENT_LENGTH) is checked before any body is read.
 MEMFILE_MAX = 1024 * 1024
 
-_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css",
-          ".json": "application/json", ".svg": "image/svg+xml", ".woff2": "font/woff2",
-          ".webp": "image/webp"}
+_TYPES = {
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".webp": "image/webp",
+}
 
 
 def _default_ui_dir() -> Path:
     root = ui_root()
     if not isinstance(root, Path):
-        raise TypeError("The UI files are not on the filesystem here; pass ui_dir= from "
-                        "importlib.resources.as_file(paths.ui_root()).")
+        raise TypeError(
+            "The UI files are not on the filesystem here; pass ui_dir= from "
+            "importlib.resources.as_file(paths.ui_root())."
+        )
     return root
 
 
-def create_app(settings: Settings, store: Store, services: Services, *, data: Location,
-               uploads: Location,
-               ui_dir: Path | None = None,
-               route_modules: list[str] | None = None,
-               desktop: DesktopGuard | None = None,
-               accounts: Directory) -> bottle.Bottle:
+def create_app(
+    settings: Settings,
+    store: Store,
+    services: Services,
+    *,
+    data: Location,
+    uploads: Location,
+    ui_dir: Path | None = None,
+    route_modules: list[str] | None = None,
+    desktop: DesktopGuard | None = None,
+    accounts: Directory,
+) -> bottle.Bottle:
     """Build the app. Nothing is started; the caller serves it.
 
     `desktop` puts the app in desktop mode: every request must pass that
@@ -93,9 +107,16 @@ def create_app(settings: Settings, store: Store, services: Services, *, data: Lo
     app.config["catchall"] = True
     # Our ErrorPlugin does what bottle's JSON and template plugins would.
     app.uninstall(True)
-    ctx = AppContext(settings=settings, store=store, data=data, uploads=uploads,
-                     ui_dir=ui_dir or _default_ui_dir(), metrics=Metrics(store),
-                     accounts=accounts, services=services)
+    ctx = AppContext(
+        settings=settings,
+        store=store,
+        data=data,
+        uploads=uploads,
+        ui_dir=ui_dir or _default_ui_dir(),
+        metrics=Metrics(store),
+        accounts=accounts,
+        services=services,
+    )
     app.config["localapp.ctx"] = ctx
     app.default_error_handler = json_error_page
     # First installed = outermost: errors wrap auth, auth wraps injection.

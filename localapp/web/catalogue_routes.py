@@ -62,15 +62,21 @@ def _upload(max_bytes: int, field: str = "file") -> tuple[bytes, str | None]:
     if ctype != "multipart/form-data":
         raise errors.UnsupportedType(
             f"Send the file as multipart/form-data in a field named {field!r}, not "
-            f"{ctype or 'no type'}.", fields={field: "multipart/form-data expected"})
+            f"{ctype or 'no type'}.",
+            fields={field: "multipart/form-data expected"},
+        )
     upload = bottle.request.files.get(field)
     if upload is None:
-        raise errors.ValidationError(f"Choose a file to upload (form field {field!r}).",
-                                     fields={field: "required"})
+        raise errors.ValidationError(
+            f"Choose a file to upload (form field {field!r}).", fields={field: "required"}
+        )
     data = upload.file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise errors.TooLarge(f"The file is larger than {max_bytes} bytes.",
-                              fields={field: "too large"}, extra={"limit": max_bytes})
+        raise errors.TooLarge(
+            f"The file is larger than {max_bytes} bytes.",
+            fields={field: "too large"},
+            extra={"limit": max_bytes},
+        )
     return data, upload.raw_filename
 
 
@@ -150,14 +156,17 @@ def _read_image(parts: Parts, key: str, thumb: bool) -> tuple[Path, str]:
 def _send_image(parts: Parts, key: str, thumb: bool) -> bottle.HTTPResponse:
     path, ctype = _read_image(parts, key, thumb)
     etag = f'"{key.split(".", 1)[0]}{"-thumb" if thumb else ""}"'
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "Content-Type": ctype,
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "ETag": etag,
+        "Cache-Control": IMMUTABLE,
+        "Content-Type": ctype,
+        "X-Content-Type-Options": "nosniff",
+    }
     match = bottle.request.get_header("If-None-Match") or ""
     if etag in {m.strip() for m in match.split(",")}:
         return bottle.HTTPResponse(status=304, **headers)
     body = path.read_bytes()
-    return bottle.HTTPResponse(body, status=200, **{**headers,
-                                                     "Content-Length": str(len(body))})
+    return bottle.HTTPResponse(body, status=200, **{**headers, "Content-Length": str(len(body))})
 
 
 def get_image(parts: Parts, key: str) -> bottle.HTTPResponse:
@@ -174,8 +183,12 @@ def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
 def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
     data, name = _upload(parts.max_bytes)
     override = imports.parse_override(_form("mapping") or None, imports.PRODUCT_FIELDS)
-    options = ImportOptions(commit=not _flag("dry_run"), skip_errors=_flag("skip_errors"),
-                            by=user.name, file_name=display_name(name, "import"))
+    options = ImportOptions(
+        commit=not _flag("dry_run"),
+        skip_errors=_flag("skip_errors"),
+        by=user.name,
+        file_name=display_name(name, "import"),
+    )
     return parts.catalogue.import_file(data, options, override)
 
 
@@ -208,8 +221,7 @@ def order_file(parts: Parts, id: str) -> bottle.HTTPResponse:
         if not info.get("key") or parts.fetch(f"orders/{info['key']}") is None:
             raise
         source = parts.orders.source(id)
-    return attachment(source.path.read_bytes(), source.content_type, source.name,
-                      source.fallback)
+    return attachment(source.path.read_bytes(), source.content_type, source.name, source.fallback)
 
 
 def delete_order(parts: Parts, id: str) -> dict[str, Any]:
@@ -222,9 +234,14 @@ def statistics(parts: Parts) -> dict[str, Any]:
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
     services = ctx.services
-    parts = Parts(catalogue=services.catalogue, images=services.images,
-                  orders=services.orders, statistics=services.statistics,
-                  max_bytes=ctx.settings.max_content_length, fetch=services.sync.fetch_file)
+    parts = Parts(
+        catalogue=services.catalogue,
+        images=services.images,
+        orders=services.orders,
+        statistics=services.statistics,
+        max_bytes=ctx.settings.max_content_length,
+        fetch=services.sync.fetch_file,
+    )
     routes: list[tuple[str, str, Any]] = [
         ("/api/products", "GET", list_products),
         ("/api/products", "POST", create_product),

@@ -14,8 +14,26 @@ from .plugins import SESSION_COOKIE, json_body
 
 # Only these kinds of file are served from ui/; anything else there (the
 # package's __init__.py, caches) stays private.
-UI_TYPES = frozenset({".html", ".css", ".js", ".mjs", ".json", ".svg", ".png", ".jpg",
-                      ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2", ".ttf", ".map"})
+UI_TYPES = frozenset(
+    {
+        ".html",
+        ".css",
+        ".js",
+        ".mjs",
+        ".json",
+        ".svg",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".ico",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".map",
+    }
+)
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
@@ -38,9 +56,12 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.get("/api/session", auth=False)
     def session(user: auth.Principal | None) -> dict[str, Any]:
-        body: dict[str, Any] = {"authenticated": user is not None, "mode": ctx.mode,
-                                "version": ctx.version,
-                                "public_read": ctx.settings.public_read}
+        body: dict[str, Any] = {
+            "authenticated": user is not None,
+            "mode": ctx.mode,
+            "version": ctx.version,
+            "public_read": ctx.settings.public_read,
+        }
         if user is not None:
             body["user"] = {"name": user.name}
             body["csrf"] = user.csrf
@@ -50,16 +71,25 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     def login() -> dict[str, Any]:
         data = json_body()
         name, password = data.get("username"), data.get("password")
-        missing = {k: "required" for k, v in (("username", name), ("password", password))
-                   if not isinstance(v, str) or not v}
+        missing = {
+            k: "required"
+            for k, v in (("username", name), ("password", password))
+            if not isinstance(v, str) or not v
+        }
         if missing:
             raise errors.ValidationError("Enter a user name and a password.", fields=missing)
         assert isinstance(name, str) and isinstance(password, str)
         user = auth.authenticate_password(ctx.accounts, name.strip(), password)
         new = auth.start_session(ctx.accounts, user.name)
         bottle.response.set_cookie(
-            SESSION_COOKIE, new.cookie, path="/", httponly=True, samesite="strict",
-            max_age=auth.SESSION_TTL, secure=bottle.request.urlparts.scheme == "https")
+            SESSION_COOKIE,
+            new.cookie,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            max_age=auth.SESSION_TTL,
+            secure=bottle.request.urlparts.scheme == "https",
+        )
         return {"authenticated": True, "user": {"name": new.user}, "csrf": new.csrf}
 
     @app.post("/api/logout")
@@ -67,8 +97,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         cookie = bottle.request.get_cookie(SESSION_COOKIE)
         if cookie:
             auth.end_session(ctx.accounts, cookie)
-        bottle.response.delete_cookie(SESSION_COOKIE, path="/", httponly=True,
-                                      samesite="strict")
+        bottle.response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return {"authenticated": False}
 
     @app.get("/api/kinds")

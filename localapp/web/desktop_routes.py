@@ -33,10 +33,13 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         if not (guard.take_token(token) or guard.has_secret()):
             raise errors.Forbidden(
                 "This link was already used, or is not from this start of localapp. Use the "
-                "localapp window, or start localapp again for a new link.", code="link_used")
+                "localapp window, or start localapp again for a new link.",
+                code="link_used",
+            )
         # No max_age: a session cookie, gone when the window or browser closes.
-        bottle.response.set_cookie(SECRET_COOKIE, guard.secret, path="/", httponly=True,
-                                   samesite="strict")
+        bottle.response.set_cookie(
+            SECRET_COOKIE, guard.secret, path="/", httponly=True, samesite="strict"
+        )
         bottle.response.set_header("Cache-Control", "no-store")
         # 303 to / so the token leaves the address bar and a reload does not reuse it.
         bottle.redirect("/", 303)

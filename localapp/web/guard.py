@@ -111,23 +111,28 @@ class DesktopGuard:
         if request.get_header("Host") not in self._hosts:
             raise errors.Forbidden(
                 "This is localapp's private desktop server; it only answers its own window.",
-                code="bad_host")
+                code="bad_host",
+            )
         path, method = request.path, request.method
         if (path, method) in ((OPEN_PATH, "GET"), (OPEN_PATH, "HEAD"), (RAISE_PATH, "POST")):
             return  # these routes check their own proof
         if not self.has_secret():
             raise errors.AuthRequired(
                 "This is localapp's private desktop server. Use the localapp window, or the "
-                "link localapp printed when it started.", code="desktop_locked")
+                "link localapp printed when it started.",
+                code="desktop_locked",
+            )
         if method not in SAFE_METHODS:
             origin = request.get_header("Origin")
             if origin is not None and origin not in self._origins:
-                raise errors.Forbidden("Requests from other web pages are refused.",
-                                       code="bad_origin")
+                raise errors.Forbidden(
+                    "Requests from other web pages are refused.", code="bad_origin"
+                )
             if not _same(request.get_header(CSRF_HEADER), self.csrf):
                 raise errors.Forbidden(
-                    f"The {CSRF_HEADER} header is missing or wrong. Reload the page and try "
-                    "again.", code="csrf_failed")
+                    f"The {CSRF_HEADER} header is missing or wrong. Reload the page and try again.",
+                    code="csrf_failed",
+                )
         request.environ[GUARD_PASSED] = True
 
     def install(self, app: bottle.Bottle) -> None:

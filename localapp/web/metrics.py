@@ -28,12 +28,16 @@ class _StoreCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         info: dict[str, Any] = self.store.info()
-        yield GaugeMetricFamily("localapp_store_size_bytes",
-                                "Size of the data file and its journal in bytes",
-                                value=info["size_bytes"])
-        yield GaugeMetricFamily("localapp_store_last_write_timestamp_seconds",
-                                "Unix time of the last write to the data file (0: never)",
-                                value=info["last_write"] or 0)
+        yield GaugeMetricFamily(
+            "localapp_store_size_bytes",
+            "Size of the data file and its journal in bytes",
+            value=info["size_bytes"],
+        )
+        yield GaugeMetricFamily(
+            "localapp_store_last_write_timestamp_seconds",
+            "Unix time of the last write to the data file (0: never)",
+            value=info["last_write"] or 0,
+        )
 
 
 class Metrics:
@@ -41,13 +45,19 @@ class Metrics:
 
     def __init__(self, store: Store) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("localapp_http_requests", "HTTP requests by route and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("localapp_http_request_duration_seconds",
-                                 "Time to answer an HTTP request", ["route"],
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
-                                          10),
-                                 registry=self.registry)
+        self.requests = Counter(
+            "localapp_http_requests",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "localapp_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
         self.registry.register(_StoreCollector(store))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:

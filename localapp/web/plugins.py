@@ -61,9 +61,11 @@ _STATUS_CODES = {
 }
 _SERVER_ERROR = "Something went wrong on the server. The details are in the server log."
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def dumps(data: Any) -> bytes:
@@ -122,18 +124,22 @@ def json_body(allow_list: bool = False) -> Any:
     Bodies over MAX_CONTENT_LENGTH were refused before this is called.
     """
     ctype = (bottle.request.content_type or "").split(";")[0].strip().lower()
-    if ctype != "application/json" and not (ctype.startswith("application/")
-                                             and ctype.endswith("+json")):
+    if ctype != "application/json" and not (
+        ctype.startswith("application/") and ctype.endswith("+json")
+    ):
         raise errors.UnsupportedType(
-            f"Send this as JSON (Content-Type: application/json), not {ctype or 'no type'}.")
+            f"Send this as JSON (Content-Type: application/json), not {ctype or 'no type'}."
+        )
     ctx = bottle.request.app.config.get("localapp.ctx")
     limit = ctx.settings.max_content_length if ctx else None
     # The hook checked Content-Length; this also bounds a body that came
     # without one (chunked, on a server that does not de-chunk for us).
     raw = bottle.request.body.read(-1 if limit is None else limit + 1)
     if limit is not None and len(raw) > limit:
-        raise errors.TooLarge(f"The request is larger than {limit} bytes, the most this "
-                              "server accepts.", extra={"limit": limit})
+        raise errors.TooLarge(
+            f"The request is larger than {limit} bytes, the most this server accepts.",
+            extra={"limit": limit},
+        )
     if not raw.strip():
         raise errors.ValidationError("The request needs a JSON body.")
     try:
@@ -161,8 +167,14 @@ class ErrorPlugin:
                 raise  # static files, redirects, bottle's own errors
             except errors.AppError as exc:
                 if exc.status >= 500:
-                    log.error("%s on %s %s: %s", type(exc).__name__, bottle.request.method,
-                              route.rule, exc.message, exc_info=exc)
+                    log.error(
+                        "%s on %s %s: %s",
+                        type(exc).__name__,
+                        bottle.request.method,
+                        route.rule,
+                        exc.message,
+                        exc_info=exc,
+                    )
                 return error_response(exc)
             except Exception:
                 log.exception("Unhandled error in %s %s", bottle.request.method, route.rule)
@@ -200,8 +212,9 @@ class AuthPlugin:
                 if self.ctx.settings.public_read and bottle.request.method in ("GET", "HEAD"):
                     user = auth.ANONYMOUS
                 else:
-                    raise errors.AuthRequired("Sign in, or send an API token "
-                                              "(Authorization: Bearer <token>).")
+                    raise errors.AuthRequired(
+                        "Sign in, or send an API token (Authorization: Bearer <token>)."
+                    )
             if inject:
                 kwargs["user"] = user
             return callback(*args, **kwargs)
@@ -235,11 +248,15 @@ class AuthPlugin:
         user = auth.session_principal(accounts, cookie)
         if user is None:
             return None
-        if strict and bottle.request.method not in SAFE_METHODS and not auth.csrf_ok(
-                user, bottle.request.get_header(CSRF_HEADER)):
+        if (
+            strict
+            and bottle.request.method not in SAFE_METHODS
+            and not auth.csrf_ok(user, bottle.request.get_header(CSRF_HEADER))
+        ):
             raise errors.Forbidden(
                 f"The {CSRF_HEADER} header is missing or wrong. Reload the page and try again.",
-                code="csrf_failed")
+                code="csrf_failed",
+            )
         return user
 
 
@@ -276,9 +293,12 @@ def install_hooks(app: bottle.Bottle, ctx: AppContext) -> None:
         if length > limit:
             # Refuse before anything reads the body. waitress has passed the
             # Content-Length for chunked bodies too, once it has de-chunked them.
-            raise error_response(errors.TooLarge(
-                f"The request is {length} bytes; the most this server accepts is {limit} bytes.",
-                extra={"limit": limit}))
+            raise error_response(
+                errors.TooLarge(
+                    f"The request is {length} bytes; the most this server accepts is {limit} bytes.",
+                    extra={"limit": limit},
+                )
+            )
 
     @app.hook("after_request")
     def _finish() -> None:
@@ -299,5 +319,6 @@ def install_hooks(app: bottle.Bottle, ctx: AppContext) -> None:
         ctx.metrics.observe(bottle.request.method, rule, status, seconds)
         # The path only: query strings may hold search text or other values
         # nobody should find in a log file.
-        access_log.info("%s %s %d %.1fms", bottle.request.method, _clean_path(path), status,
-                        seconds * 1000)
+        access_log.info(
+            "%s %s %d %.1fms", bottle.request.method, _clean_path(path), status, seconds * 1000
+        )

@@ -26,8 +26,10 @@ def list_problems(problems: Problems) -> dict[str, Any]:
     # ?limit=0 asks for the counts alone (the top bar polls them).
     raw = query_params().get("limit", "").strip()
     if raw and not (raw.isdigit() and int(raw) <= LIST_LIMIT):
-        raise errors.ValidationError(f"limit must be a whole number from 0 to {LIST_LIMIT}.",
-                                     fields={"limit": f"must be from 0 to {LIST_LIMIT}"})
+        raise errors.ValidationError(
+            f"limit must be a whole number from 0 to {LIST_LIMIT}.",
+            fields={"limit": f"must be from 0 to {LIST_LIMIT}"},
+        )
     return problems.listing(int(raw) if raw else LIST_LIMIT)
 
 

@@ -37,7 +37,8 @@ def if_match() -> int | None:
     if not value.isdigit() or len(value) > 15:
         raise errors.ValidationError(
             "If-Match must hold the record's revision number (its rev), e.g. If-Match: 3",
-            fields={"If-Match": "must be a revision number"})
+            fields={"If-Match": "must be a revision number"},
+        )
     return int(value)
 
 
@@ -80,14 +81,19 @@ def _ascii(text: str) -> str:
     return " ".join(folded.split())[:150]
 
 
-def attachment(body: bytes, content_type: str, filename: str,
-               fallback: str = "download") -> bottle.HTTPResponse:
+def attachment(
+    body: bytes, content_type: str, filename: str, fallback: str = "download"
+) -> bottle.HTTPResponse:
     """A download under `filename` (cleaned; see content_disposition)."""
-    return bottle.HTTPResponse(body, status=200, **{
-        "Content-Type": content_type,
-        "Content-Disposition": content_disposition(filename, fallback),
-        "Content-Length": str(len(body)),
-    })
+    return bottle.HTTPResponse(
+        body,
+        status=200,
+        **{
+            "Content-Type": content_type,
+            "Content-Disposition": content_disposition(filename, fallback),
+            "Content-Length": str(len(body)),
+        },
+    )
 
 
 def with_etag(record: dict[str, Any]) -> dict[str, Any]:

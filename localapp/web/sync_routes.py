@@ -48,13 +48,17 @@ def push(ctx: AppContext) -> dict[str, Any]:
 def _push(ctx: AppContext) -> dict[str, Any]:
     data = json_body()
     batch, replica, records = data.get("batch"), data.get("replica"), data.get("records")
-    fields = {k: "required" for k, v in (("batch", batch), ("replica", replica))
-              if not isinstance(v, str) or not v}
+    fields = {
+        k: "required"
+        for k, v in (("batch", batch), ("replica", replica))
+        if not isinstance(v, str) or not v
+    }
     if not isinstance(records, list):
         fields["records"] = "must be a list"
     if fields:
-        raise errors.ValidationError("A push needs a batch id, a replica id and records.",
-                                     fields=fields)
+        raise errors.ValidationError(
+            "A push needs a batch id, a replica id and records.", fields=fields
+        )
     return _service(ctx).push(str(batch), str(replica), records)
 
 
@@ -62,8 +66,9 @@ def pull(ctx: AppContext) -> dict[str, Any]:
     params = query_params()
     raw = params.get("limit") or str(DEFAULT_PULL_LIMIT)
     if not raw.isdigit():
-        raise errors.ValidationError("limit must be a whole number.",
-                                     fields={"limit": "not a number"})
+        raise errors.ValidationError(
+            "limit must be a whole number.", fields={"limit": "not a number"}
+        )
     with gc_paused():
         return _service(ctx).pull(params.get("since") or None, int(raw))
 
@@ -86,8 +91,12 @@ def get_blob(ctx: AppContext, sha256: str) -> bottle.HTTPResponse:
     data = _service(ctx).get_blob(_digest(sha256))
     if data is None:
         raise errors.NotFound("The sync server does not have this file (yet).")
-    return bottle.HTTPResponse(data, status=200, Content_Type="application/octet-stream",
-                               Cache_Control="private, max-age=31536000, immutable")
+    return bottle.HTTPResponse(
+        data,
+        status=200,
+        Content_Type="application/octet-stream",
+        Cache_Control="private, max-age=31536000, immutable",
+    )
 
 
 def status(ctx: AppContext) -> dict[str, Any]:
@@ -110,8 +119,9 @@ def put_settings(ctx: AppContext) -> dict[str, Any]:
     if isinstance(interval, str) and interval.strip().isdigit():
         interval = int(interval)
     token = data.get("token")
-    return _service(ctx).configure(url=data.get("url"), token=token if token else None,
-                                   interval=interval)
+    return _service(ctx).configure(
+        url=data.get("url"), token=token if token else None, interval=interval
+    )
 
 
 def conflicts(ctx: AppContext) -> dict[str, Any]:
@@ -125,14 +135,16 @@ def resolve(ctx: AppContext) -> dict[str, Any]:
 def _catch_up(ctx: AppContext) -> None:
     """Bucket mode: a read under /api first catches up with the log."""
     path = bottle.request.path
-    if not path.startswith("/api/") or path.startswith("/api/sync/") \
-            or bottle.request.method not in SAFE_METHODS:
+    if (
+        not path.startswith("/api/")
+        or path.startswith("/api/sync/")
+        or bottle.request.method not in SAFE_METHODS
+    ):
         return
     try:
         _service(ctx).catch_up()
     except SyncError as exc:
-        log.warning("Could not read the sync bucket; serving this instance's copy: %s",
-                    exc.message)
+        log.warning("Could not read the sync bucket; serving this instance's copy: %s", exc.message)
 
 
 class Durable:
@@ -148,8 +160,11 @@ class Durable:
         self.service = service
 
     def apply(self, callback: Callable[..., Any], route: bottle.Route) -> Callable[..., Any]:
-        if route.method in SAFE_METHODS or not route.rule.startswith("/api/") \
-                or route.rule.startswith("/api/sync/"):
+        if (
+            route.method in SAFE_METHODS
+            or not route.rule.startswith("/api/")
+            or route.rule.startswith("/api/sync/")
+        ):
             return callback
         service = self.service
 

@@ -65,9 +65,9 @@ def order_sheet(path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.append(["货号", "品名", "数量", "单价", "金额"])
-    ws.append(["SD-001", "十字螺丝刀", 10, 12.5, 125])     # matches the catalogue
-    ws.append(["WR-010", "活动扳手", 2, 33, 66])          # price differs (catalogue 35)
-    ws.append(["ZZ-999", "不存在的产品", 1, 5, 5])          # not in the catalogue
+    ws.append(["SD-001", "十字螺丝刀", 10, 12.5, 125])  # matches the catalogue
+    ws.append(["WR-010", "活动扳手", 2, 33, 66])  # price differs (catalogue 35)
+    ws.append(["ZZ-999", "不存在的产品", 1, 5, 5])  # not in the catalogue
     wb.save(path)
     return path
 
@@ -91,9 +91,12 @@ def shot(page: Any, artifacts: Path, name: str, full_page: bool = False) -> None
 
 def canvas_ink(page: Any, selector: str) -> int:
     """How many pixels of a canvas have been drawn on (alpha > 0)."""
-    return int(page.locator(selector).evaluate(
-        """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""))
+    return int(
+        page.locator(selector).evaluate(
+            """c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                  let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+        )
+    )
 
 
 def image_loaded(page: Any, selector: str) -> bool:
@@ -118,8 +121,9 @@ def seed_products(server: Server, tmp_path: Path) -> None:
 # -- tests --------------------------------------------------------------------------------
 
 
-def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: Path,
-                                          tmp_path: Path) -> None:
+def test_import_search_and_edit_a_product(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect
 
     sign_in(page, server, "#/catalogue")
@@ -136,7 +140,13 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     # 2. the columns: detected from the headers; 产地 is mapped to 备注 by hand.
     expect(page.locator("#cat-import")).to_have_attribute("data-step", "mapping")
     expect(page.locator(".cat-file-line")).to_contain_text(f"{PRICE_LIST_ROWS} 行数据")
-    for field, column in (("sku", "0"), ("name", "1"), ("price", "4"), ("supplier", "6"), ("notes", "")):
+    for field, column in (
+        ("sku", "0"),
+        ("name", "1"),
+        ("price", "4"),
+        ("supplier", "6"),
+        ("notes", ""),
+    ):
         expect(page.locator(f"#cat-map-{field}")).to_have_value(column)
     page.select_option("#cat-map-notes", label="H · 产地")
     # The same column for two fields is refused before anything is sent.
@@ -250,7 +260,8 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     page.fill("#cat-f-sku", "sd-002")
     page.click("#cat-save")
     expect(drawer.locator('[data-field="sku"] .cat-field-error')).to_have_text(
-        "此编码已被「一字螺丝刀」使用（不区分大小写）")
+        "此编码已被「一字螺丝刀」使用（不区分大小写）"
+    )
     expect(price_error).to_be_hidden()
     expect(page.locator("#cat-conflict")).to_be_hidden()
     page.fill("#cat-f-sku", "SD-001")
@@ -258,8 +269,13 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
 
     # Someone else saves first: the save is refused, the newer version is shown
     # and the user can load it.
-    api(server, "PATCH", f"/api/products/{product_id}", {"name": "十字螺丝刀（加长）"},
-        {"If-Match": str(stored["rev"])})
+    api(
+        server,
+        "PATCH",
+        f"/api/products/{product_id}",
+        {"name": "十字螺丝刀（加长）"},
+        {"If-Match": str(stored["rev"])},
+    )
     page.fill("#cat-f-spec", "PH2 x 150mm")
     page.click("#cat-save")
     conflict = page.locator("#cat-conflict")
@@ -272,7 +288,9 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     expect(drawer).to_have_count(0)
     # The table shows the new thumbnail.
     page.fill("#cat-search", "")
-    expect(page.locator(f'#cat-products tr[data-id="{product_id}"] img.cat-thumb-sm')).to_have_count(1)
+    expect(
+        page.locator(f'#cat-products tr[data-id="{product_id}"] img.cat-thumb-sm')
+    ).to_have_count(1)
 
     # Export: the link downloads the filtered products as xlsx.
     page.select_option("#cat-filter-category", value="五金工具")
@@ -282,7 +300,8 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     download = page.request.get(f"{server.url}/{href}")
     assert download.status == 200
     assert download.headers["content-type"].startswith(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(download.body())).active
@@ -301,8 +320,9 @@ def test_import_search_and_edit_a_product(page: Any, server: Server, artifacts: 
     no_unexpected_errors(page, allowed=("status of 409", "status of 400"))
 
 
-def test_orders_and_statistics_pages(page: Any, server: Server, artifacts: Path,
-                                     tmp_path: Path) -> None:
+def test_orders_and_statistics_pages(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect
 
     seed_products(server, tmp_path)
@@ -354,17 +374,29 @@ def test_orders_and_statistics_pages(page: Any, server: Server, artifacts: Path,
 
     # A price change appears on the page after a refresh.
     seeded = api(server, "GET", "/api/products?q=" + quote("订书机"))["items"][0]
-    api(server, "PATCH", f"/api/products/{seeded['id']}", {"price_decimal": "24.00"},
-        {"If-Match": str(seeded["rev"])})
+    api(
+        server,
+        "PATCH",
+        f"/api/products/{seeded['id']}",
+        {"price_decimal": "24.00"},
+        {"If-Match": str(seeded["rev"])},
+    )
     page.click("#stats-refresh")
-    wait_for(lambda: page.locator("#stats-chart-changes").count()
-             and canvas_ink(page, "#stats-chart-changes") > 500, "the price changes chart")
+    wait_for(
+        lambda: (
+            page.locator("#stats-chart-changes").count()
+            and canvas_ink(page, "#stats-chart-changes") > 500
+        ),
+        "the price changes chart",
+    )
 
     # English: the same page, every label switched.
     page.click("#lang-switch")
     expect(page.locator(".stats-head h1")).to_have_text("Statistics")
     expect(page.locator('[data-chart="months"] h2')).to_have_text("Order totals by month")
-    wait_for(lambda: canvas_ink(page, "#stats-chart-top") > 1000, "the top products chart in English")
+    wait_for(
+        lambda: canvas_ink(page, "#stats-chart-top") > 1000, "the top products chart in English"
+    )
     shot(page, artifacts, "stats-en", full_page=True)
     page.goto(f"{server.url}/#/catalogue")
     expect(page.locator("#cat-summary")).to_have_text(f"{len(PRODUCTS)} products")

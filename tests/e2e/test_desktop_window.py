@@ -44,20 +44,28 @@ def display() -> Iterator[str]:
         yield value
 
 
-def _drive(display: str, data_dir: Path, shot: Path,
-           *extra: str) -> tuple[dict[str, object], subprocess.CompletedProcess[str]]:
-    done = subprocess.run([sys.executable, str(DRIVER), str(data_dir), str(shot), *extra],
-                          capture_output=True, text=True, timeout=120, env=window_env(display),
-                          cwd=ROOT, stdin=subprocess.DEVNULL)
+def _drive(
+    display: str, data_dir: Path, shot: Path, *extra: str
+) -> tuple[dict[str, object], subprocess.CompletedProcess[str]]:
+    done = subprocess.run(
+        [sys.executable, str(DRIVER), str(data_dir), str(shot), *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=window_env(display),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert lines, f"the window never reported (exit {done.returncode}):\n{done.stderr[-3000:]}"
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT ") :])
     assert "error" not in result, f"{result['error']}\n{done.stderr[-3000:]}"
     return result, done
 
 
-def test_window_shows_the_app_and_closes_cleanly(display: str, tmp_path: Path,
-                                                 artifacts: Path) -> None:
+def test_window_shows_the_app_and_closes_cleanly(
+    display: str, tmp_path: Path, artifacts: Path
+) -> None:
     data_dir = tmp_path / "data"
     shot = artifacts / "desktop-window-zh.png"
     shot.unlink(missing_ok=True)
@@ -92,8 +100,9 @@ def test_window_shows_the_app_and_closes_cleanly(display: str, tmp_path: Path,
     assert done2.returncode == 0
 
 
-def test_export_asks_where_to_save_with_the_native_dialog(display: str, tmp_path: Path,
-                                                         artifacts: Path) -> None:
+def test_export_asks_where_to_save_with_the_native_dialog(
+    display: str, tmp_path: Path, artifacts: Path
+) -> None:
     require_tool("xdotool")
     target = tmp_path / "chosen" / "projects.json"
     target.parent.mkdir()
@@ -110,15 +119,20 @@ def test_export_asks_where_to_save_with_the_native_dialog(display: str, tmp_path
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
 
 
-def test_localapp_opens_the_window_and_a_second_launch_raises_it(display: str, tmp_path: Path,
-                                                                 artifacts: Path) -> None:
+def test_localapp_opens_the_window_and_a_second_launch_raises_it(
+    display: str, tmp_path: Path, artifacts: Path
+) -> None:
     xdotool = require_tool("xdotool")
     data_dir = tmp_path / "data"
     log_path = tmp_path / "first.log"
     with open(log_path, "wb") as log:
-        first = subprocess.Popen(localapp_cmd("--data-dir", str(data_dir)), stdout=log,
-                                 stderr=subprocess.STDOUT, env=window_env(display),
-                                 stdin=subprocess.DEVNULL)
+        first = subprocess.Popen(
+            localapp_cmd("--data-dir", str(data_dir)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=window_env(display),
+            stdin=subprocess.DEVNULL,
+        )
     try:
         deadline = time.monotonic() + 60
         # The page's own script asking for the session means the window rendered it.
@@ -126,15 +140,24 @@ def test_localapp_opens_the_window_and_a_second_launch_raises_it(display: str, t
             assert first.poll() is None, log_path.read_text(errors="replace")
             assert time.monotonic() < deadline, log_path.read_text(errors="replace")
             time.sleep(0.1)
-        windows = subprocess.run([xdotool, "search", "--name", "^localapp$"],
-                                 capture_output=True, text=True, timeout=30,
-                                 env=window_env(display)).stdout.split()
+        windows = subprocess.run(
+            [xdotool, "search", "--name", "^localapp$"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=window_env(display),
+        ).stdout.split()
         assert windows, "no X window titled localapp"
         capture_drawn(artifacts / "desktop-command-zh.png", window_env(display))
 
-        second = subprocess.run(localapp_cmd("--data-dir", str(data_dir)), capture_output=True,
-                                text=True, timeout=60, env=window_env(display),
-                                stdin=subprocess.DEVNULL)
+        second = subprocess.run(
+            localapp_cmd("--data-dir", str(data_dir)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=window_env(display),
+            stdin=subprocess.DEVNULL,
+        )
         assert second.returncode == 3, second.stderr
         assert "already running" in second.stderr
         assert "brought its window to the front" in second.stderr

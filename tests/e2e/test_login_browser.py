@@ -32,8 +32,9 @@ def ui_server(tmp_path: Path) -> Iterator[Server]:
         s.stop()
 
 
-def test_sign_in_see_chinese_shell_switch_to_english(browser_page: object, ui_server: Server,
-                                                     artifacts: Path) -> None:
+def test_sign_in_see_chinese_shell_switch_to_english(
+    browser_page: object, ui_server: Server, artifacts: Path
+) -> None:
     from playwright.sync_api import Page, expect
 
     page = browser_page

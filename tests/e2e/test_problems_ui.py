@@ -40,36 +40,64 @@ def background_asleep(server: Server) -> bool:
 
 
 def test_problems_are_counted_explained_and_fixed_in_the_panel(
-        page: Any, server: Server, hub: Server, artifacts: Path) -> None:
+    page: Any, server: Server, hub: Server, artifacts: Path
+) -> None:
     from playwright.sync_api import expect
 
     desk = server
     out = run_cli("token", "create", "desk", "--data-dir", str(hub.data_dir), env=hub.env)
     assert out.returncode == 0, out.stderr
-    api(desk, "PUT", "/api/sync/settings", {"url": hub.url, "token": out.stdout.strip().splitlines()[-1],
-                                           "interval": 3600})
+    api(
+        desk,
+        "PUT",
+        "/api/sync/settings",
+        {"url": hub.url, "token": out.stdout.strip().splitlines()[-1], "interval": 3600},
+    )
     project = api(desk, "POST", "/api/projects", {"name": "新仓库", "owner": "王伟"})
-    api(desk, "POST", "/api/tasks", {"project_id": project["id"], "name": "打地基",
-                                     "start": "2025-03-03", "end": "2025-03-07"})
+    api(
+        desk,
+        "POST",
+        "/api/tasks",
+        {"project_id": project["id"], "name": "打地基", "start": "2025-03-03", "end": "2025-03-07"},
+    )
     api(desk, "POST", "/api/sync/run", {})
     wait_for(lambda: background_asleep(desk), "the background sync to wait for its interval", 20)
 
     # Offline on both sides.
-    pipes = api(hub, "POST", "/api/tasks", {"project_id": project["id"], "name": "铺设管道",
-                                            "start": "2025-03-10", "end": "2025-03-14"})
+    pipes = api(
+        hub,
+        "POST",
+        "/api/tasks",
+        {
+            "project_id": project["id"],
+            "name": "铺设管道",
+            "start": "2025-03-10",
+            "end": "2025-03-14",
+        },
+    )
     api(desk, "DELETE", f"/api/projects/{project['id']}?cascade=1")
-    api(desk, "POST", "/api/products", {"sku": "A100", "name": "膨胀螺栓 M8", "price": 80,
-                                        "supplier": "宁波紧固件"})
-    theirs = api(hub, "POST", "/api/products", {"sku": "a100", "name": "膨胀螺丝 M8",
-                                                "price": 95, "supplier": "永康工具"})
+    api(
+        desk,
+        "POST",
+        "/api/products",
+        {"sku": "A100", "name": "膨胀螺栓 M8", "price": 80, "supplier": "宁波紧固件"},
+    )
+    theirs = api(
+        hub,
+        "POST",
+        "/api/products",
+        {"sku": "a100", "name": "膨胀螺丝 M8", "price": 95, "supplier": "永康工具"},
+    )
     api(desk, "POST", "/api/sync/run", {})
 
     sign_in(page, desk, "#/catalogue")
     badge = page.locator("#sync-conflicts")
     expect(badge).to_have_text("2 个数据问题")
     expect(badge).to_have_attribute("title", "查看并处理冲突和数据问题")
-    page.screenshot(path=str(artifacts / "problems-topbar.png"),
-                    clip={"x": 0, "y": 0, "width": 1440, "height": 64})
+    page.screenshot(
+        path=str(artifacts / "problems-topbar.png"),
+        clip={"x": 0, "y": 0, "width": 1440, "height": 64},
+    )
 
     badge.click()
     panel = page.locator("dialog.sync-conflicts-dialog")
@@ -80,7 +108,8 @@ def test_problems_are_counted_explained_and_fixed_in_the_panel(
     expect(orphan.locator(".sync-problem-kind")).to_have_text("项目已删除")
     expect(orphan.locator("h3")).to_have_text("新仓库")
     expect(orphan.locator(".sync-note")).to_have_text(
-        "项目「新仓库」已在一台设备上删除，而另一台设备同时在其中添加或修改了 1 个任务。排期中看不到这个任务。")
+        "项目「新仓库」已在一台设备上删除，而另一台设备同时在其中添加或修改了 1 个任务。排期中看不到这个任务。"
+    )
     expect(orphan.locator(".sync-problem-record")).to_contain_text("铺设管道")
     expect(orphan.locator(".sync-problem-detail")).to_have_text("2025-03-10 至 2025-03-14")
     expect(orphan.get_by_role("button", name="删除这个任务")).to_be_visible()
@@ -122,7 +151,9 @@ def test_problems_are_counted_explained_and_fixed_in_the_panel(
     expect(sku).to_be_focused()
     sku.fill("A100")
     row.get_by_role("button", name="保存").click()
-    expect(row.locator(".sync-field-error")).to_have_text("此编码已被「膨胀螺栓 M8」使用（不区分大小写）")
+    expect(row.locator(".sync-field-error")).to_have_text(
+        "此编码已被「膨胀螺栓 M8」使用（不区分大小写）"
+    )
     expect(sku).to_have_attribute("aria-invalid", "true")
     shot(page, artifacts, "sku-taken")
     sku.fill("A100-YK")
@@ -138,7 +169,9 @@ def test_problems_are_counted_explained_and_fixed_in_the_panel(
     # The fixes are ordinary edits: the next sync takes them to the hub.
     api(desk, "POST", "/api/sync/run", {})
     assert api(hub, "GET", "/api/problems")["total"] == 0
-    assert api(hub, "GET", f"/api/products/{theirs['product']['id']}")["product"]["sku"] == "A100-YK"
+    assert (
+        api(hub, "GET", f"/api/products/{theirs['product']['id']}")["product"]["sku"] == "A100-YK"
+    )
     assert project["id"] in [p["id"] for p in api(hub, "GET", "/api/projects")["items"]]
     # the browser logs the refused SKU (409)
     no_unexpected_errors(page, allowed=("status of 409",))

@@ -40,15 +40,48 @@ def sign_in(page: Any, server: Server) -> None:
 
 def seed(server: Server, name: str = "官网改版") -> tuple[dict, list[dict]]:
     project = api(server, "POST", "/api/projects", {"name": name, "owner": "王伟"})
-    first = api(server, "POST", "/api/tasks", {
-        "project_id": project["id"], "name": "接口开发", "type_id": "1", "start": day(-2),
-        "end": day(3), "assignee": "李娜", "progress": 40})
-    second = api(server, "POST", "/api/tasks", {
-        "project_id": project["id"], "name": "联调测试", "type_id": "2", "start": day(4),
-        "end": day(7), "assignee": "张强", "depends_on": [first["id"]]})
-    launch = api(server, "POST", "/api/tasks", {
-        "project_id": project["id"], "name": "正式上线", "type_id": "6", "start": day(9),
-        "end": day(9), "milestone": True, "depends_on": [second["id"]]})
+    first = api(
+        server,
+        "POST",
+        "/api/tasks",
+        {
+            "project_id": project["id"],
+            "name": "接口开发",
+            "type_id": "1",
+            "start": day(-2),
+            "end": day(3),
+            "assignee": "李娜",
+            "progress": 40,
+        },
+    )
+    second = api(
+        server,
+        "POST",
+        "/api/tasks",
+        {
+            "project_id": project["id"],
+            "name": "联调测试",
+            "type_id": "2",
+            "start": day(4),
+            "end": day(7),
+            "assignee": "张强",
+            "depends_on": [first["id"]],
+        },
+    )
+    launch = api(
+        server,
+        "POST",
+        "/api/tasks",
+        {
+            "project_id": project["id"],
+            "name": "正式上线",
+            "type_id": "6",
+            "start": day(9),
+            "end": day(9),
+            "milestone": True,
+            "depends_on": [second["id"]],
+        },
+    )
     return project, [first, second, launch]
 
 
@@ -105,7 +138,8 @@ def test_create_project_and_task_through_the_ui(page: Any, server: Server) -> No
 
     tasks = api(server, "GET", f"/api/tasks?project_id={project_id}")["items"]
     assert [(t["name"], t["start"], t["end"], t["type_id"], t["assignee"]) for t in tasks] == [
-        ("需求调研", day(1), day(5), "3", "赵敏")]
+        ("需求调研", day(1), day(5), "3", "赵敏")
+    ]
     created = bar(page, tasks[0]["id"])
     expect(created).to_be_visible()
     expect(created).to_have_attribute("data-start", day(1))
@@ -114,8 +148,9 @@ def test_create_project_and_task_through_the_ui(page: Any, server: Server) -> No
     no_unexpected_errors(page)
 
 
-def test_drag_bar_saves_dates_and_reload_keeps_them(page: Any, server: Server,
-                                                    artifacts: Path) -> None:
+def test_drag_bar_saves_dates_and_reload_keeps_them(
+    page: Any, server: Server, artifacts: Path
+) -> None:
     from playwright.sync_api import expect
 
     project, (first, second, launch) = seed(server)
@@ -149,12 +184,18 @@ def test_drag_bar_saves_dates_and_reload_keeps_them(page: Any, server: Server,
 
     # Another drag, then Ctrl+Z: the server is back at the dates kept above.
     drag_bar(page, second["id"], 2 * DAY_COLUMN_PX)
-    wait_for(lambda: api(server, "GET", f"/api/tasks/{second['id']}")["start"]
-             == shift(rec["start"], 2), "the second drag to be saved")
+    wait_for(
+        lambda: api(server, "GET", f"/api/tasks/{second['id']}")["start"] == shift(rec["start"], 2),
+        "the second drag to be saved",
+    )
     expect(page.locator("#sched-undo")).to_be_enabled()
     page.keyboard.press("Control+z")
-    back = wait_for(lambda: (r := api(server, "GET", f"/api/tasks/{second['id']}"))["start"]
-                    == rec["start"] and r, "the undo to reach the server")
+    back = wait_for(
+        lambda: (
+            (r := api(server, "GET", f"/api/tasks/{second['id']}"))["start"] == rec["start"] and r
+        ),
+        "the undo to reach the server",
+    )
     assert back["end"] == rec["end"]
     expect(moved_bar).to_have_attribute("data-start", rec["start"])
     no_unexpected_errors(page)
@@ -173,7 +214,9 @@ def test_click_edits_delete_key_deletes_and_ctrl_z_restores(page: Any, server: S
     box = bar(page, first["id"]).locator(".bar").bounding_box()
     line = page.locator(".current-highlight").bounding_box()
     assert line and box["x"] < line["x"] <= box["x"] + box["width"] / 2 <= line["x"] + 8, (
-        line, box)
+        line,
+        box,
+    )
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     dialog = page.locator("dialog[open]")
     expect(dialog.locator("h2")).to_have_text("编辑任务")
@@ -216,8 +259,12 @@ def test_refused_saves_are_shown_and_rolled_back(page: Any, server: Server) -> N
 
     # Someone else moves the task meanwhile: this page's drag carries a stale
     # If-Match rev, the server answers 409, and the chart shows the server's dates.
-    other = api(server, "PATCH", f"/api/tasks/{first['id']}",
-                {"start": shift(first["start"], -1), "end": shift(first["end"], -1)})
+    other = api(
+        server,
+        "PATCH",
+        f"/api/tasks/{first['id']}",
+        {"start": shift(first["start"], -1), "end": shift(first["end"], -1)},
+    )
     drag_bar(page, first["id"], 2 * DAY_COLUMN_PX)
     expect(page.locator(".toast-error")).to_contain_text("其他人修改")
     expect(page.locator(".sched-status")).to_have_attribute("data-state", "error")

@@ -27,9 +27,6 @@ from conftest import Server, device_token
 pytestmark = pytest.mark.browser
 
 
-
-
-
 def shot(page: Any, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"sync-{name}.png"))
 
@@ -49,8 +46,9 @@ def background_asleep(server: Server) -> bool:
     return datetime.fromisoformat(nxt.replace("Z", "+00:00")).timestamp() > time.time() + 600
 
 
-def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub: Server,
-                                                 artifacts: Path) -> None:
+def test_set_up_sync_run_it_and_settle_conflicts(
+    page: Any, server: Server, hub: Server, artifacts: Path
+) -> None:
     from playwright.sync_api import expect
 
     desk = server
@@ -78,7 +76,9 @@ def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub:
     page.fill("#sync-token", token)
     page.fill("#sync-interval", "5")
     page.click("#sync-save")
-    expect(dialog.locator('[data-field="interval"] .sync-field-error')).to_have_text("请输入不小于 10 的整数。")
+    expect(dialog.locator('[data-field="interval"] .sync-field-error')).to_have_text(
+        "请输入不小于 10 的整数。"
+    )
     # The server's reason, next to its field: a token with a space in it.
     page.fill("#sync-interval", "3600")
     page.fill("#sync-token", "not a token")
@@ -101,7 +101,9 @@ def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub:
     settings = api(desk, "GET", "/api/sync/settings")
     assert settings["url"] == hub.url and settings["token_set"] and settings["interval"] == 3600
     page.click("#sync-run")
-    expect(page.locator("#sync-toasts")).to_contain_text(re.compile(r"上传 \d+ · 下载 \d+ · 冲突 0"))
+    expect(page.locator("#sync-toasts")).to_contain_text(
+        re.compile(r"上传 \d+ · 下载 \d+ · 冲突 0")
+    )
     expect(dialog.locator(".sync-overview")).to_contain_text("上次同步")
     shot(page, artifacts, "settings-synced")
     page.keyboard.press("Escape")
@@ -110,17 +112,32 @@ def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub:
     expect(indicator).to_have_attribute("data-state", "ok")
     assert api(hub, "GET", f"/api/products/{drill_id}")["product"]["price"] == 25000
     assert api(hub, "GET", f"/api/products/{saw_id}")["product"]["name"] == "手锯"
-    page.screenshot(path=str(artifacts / "sync-topbar-ok.png"), clip={"x": 0, "y": 0, "width": 1440, "height": 64})
+    page.screenshot(
+        path=str(artifacts / "sync-topbar-ok.png"),
+        clip={"x": 0, "y": 0, "width": 1440, "height": 64},
+    )
 
     # Conflicts: the hub edits the drill's price and the saw, then the desktop
     # edits the drill's price (newer, so it wins here) and deletes the saw.
     wait_for(lambda: background_asleep(desk), "the background sync to wait for its interval", 20)
     hub_drill = api(hub, "GET", f"/api/products/{drill_id}")["product"]
-    api(hub, "PATCH", f"/api/products/{drill_id}", {"price": 27500}, {"If-Match": str(hub_drill["rev"])})
+    api(
+        hub,
+        "PATCH",
+        f"/api/products/{drill_id}",
+        {"price": 27500},
+        {"If-Match": str(hub_drill["rev"])},
+    )
     hub_saw = api(hub, "GET", f"/api/products/{saw_id}")["product"]
     api(hub, "PATCH", f"/api/products/{saw_id}", {"price": 3900}, {"If-Match": str(hub_saw["rev"])})
     desk_drill = api(desk, "GET", f"/api/products/{drill_id}")["product"]
-    api(desk, "PATCH", f"/api/products/{drill_id}", {"price": 26000}, {"If-Match": str(desk_drill["rev"])})
+    api(
+        desk,
+        "PATCH",
+        f"/api/products/{drill_id}",
+        {"price": 26000},
+        {"If-Match": str(desk_drill["rev"])},
+    )
     desk_saw = api(desk, "GET", f"/api/products/{saw_id}")["product"]
     api(desk, "DELETE", f"/api/products/{saw_id}", None, {"If-Match": str(desk_saw["rev"])})
     # Waiting changes show at the next poll (every 10 s).
@@ -133,8 +150,10 @@ def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub:
     page.keyboard.press("Escape")
     badge = page.locator("#sync-conflicts")
     expect(badge).to_have_text("2 处冲突")
-    page.screenshot(path=str(artifacts / "sync-topbar-conflicts.png"),
-                    clip={"x": 0, "y": 0, "width": 1440, "height": 64})
+    page.screenshot(
+        path=str(artifacts / "sync-topbar-conflicts.png"),
+        clip={"x": 0, "y": 0, "width": 1440, "height": 64},
+    )
 
     badge.click()
     panel = page.locator("dialog.sync-conflicts-dialog")
@@ -167,11 +186,15 @@ def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub:
     expect(panel).to_have_count(0)
     page.click("#lang-switch")
     expect(badge).to_have_text("1 conflict")
-    expect(indicator).to_have_text(re.compile(r"^(Synced · (just now|\d+ min ago)|\d+ changes? to sync)$"))
+    expect(indicator).to_have_text(
+        re.compile(r"^(Synced · (just now|\d+ min ago)|\d+ changes? to sync)$")
+    )
     badge.click()
     expect(panel.locator("h2")).to_have_text("Sync conflicts")
     expect(saw_box.locator(".sync-table")).to_have_text("Product")
-    expect(saw_box.locator(".sync-note")).to_have_text("This record was deleted, but another device changed it")
+    expect(saw_box.locator(".sync-note")).to_have_text(
+        "This record was deleted, but another device changed it"
+    )
     shot(page, artifacts, "conflicts-en")
     saw_box.get_by_role("button", name="Restore with this change").click()
     expect(panel.locator(".sync-empty")).to_contain_text("No conflicts to review.")
@@ -193,8 +216,9 @@ def test_set_up_sync_run_it_and_settle_conflicts(page: Any, server: Server, hub:
     no_unexpected_errors(page, allowed=("status of 400",))
 
 
-def test_offline_and_refused_token_are_shown_and_editing_goes_on(page: Any, server: Server,
-                                                                 hub: Server, artifacts: Path) -> None:
+def test_offline_and_refused_token_are_shown_and_editing_goes_on(
+    page: Any, server: Server, hub: Server, artifacts: Path
+) -> None:
     from conftest import free_port
     from playwright.sync_api import expect
 
@@ -234,7 +258,10 @@ def test_offline_and_refused_token_are_shown_and_editing_goes_on(page: Any, serv
     expect(indicator).to_have_text("同步令牌无效")
     expect(indicator).to_have_attribute("data-state", "error")
     assert "login" not in page.url
-    page.screenshot(path=str(artifacts / "sync-topbar-error.png"), clip={"x": 0, "y": 0, "width": 1440, "height": 64})
+    page.screenshot(
+        path=str(artifacts / "sync-topbar-error.png"),
+        clip={"x": 0, "y": 0, "width": 1440, "height": 64},
+    )
     no_unexpected_errors(page, allowed=("status of 503", "status of 401"))
 
 
@@ -245,13 +272,17 @@ def test_every_sync_string_is_in_both_languages() -> None:
 
     from conftest import ROOT
 
-    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "ui/js/sync").glob("*.js")))
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in sorted((ROOT / "ui/js/sync").glob("*.js"))
+    )
     plain = set(re.findall(r"\bt\('(sync\.[\w.]+)'", source))
     counted = set(re.findall(r"\bcount\('(sync\.[\w.]+)'", source))
     assert plain and counted
     wanted = plain | {f"{k}.{form}" for k in counted for form in ("one", "other")}
-    langs = {name: json.loads((ROOT / "ui/i18n" / f"{name}.json").read_text(encoding="utf-8"))
-             for name in ("zh-CN", "en")}
+    langs = {
+        name: json.loads((ROOT / "ui/i18n" / f"{name}.json").read_text(encoding="utf-8"))
+        for name in ("zh-CN", "en")
+    }
     for name, strings in langs.items():
         assert not wanted - set(strings), (name, sorted(wanted - set(strings)))
     zh, en = ({k for k in s if k.startswith("sync.")} for s in langs.values())

@@ -76,23 +76,26 @@ DIALOG_NAMES = "^(Save file|保存文件)$"
 
 
 def _x(*args: str) -> str:
-    return subprocess.run(["xdotool", *args], capture_output=True, text=True,
-                          timeout=30).stdout.strip()
+    return subprocess.run(
+        ["xdotool", *args], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
 
 
 def save_with_dialog(window: Any, target: Path, shot: Path) -> dict[str, Any]:
     """Start a download in the page, then type `target` into the native save dialog."""
     window.run_js(DOWNLOAD)
-    dialog = _poll(lambda: _x("search", "--name", DIALOG_NAMES).split(), 20,
-                   "no native save dialog appeared")[0]
+    dialog = _poll(
+        lambda: _x("search", "--name", DIALOG_NAMES).split(), 20, "no native save dialog appeared"
+    )[0]
     capture_drawn(shot)
     # No window manager under Xvfb: give the dialog the keyboard ourselves.
     _x("windowfocus", dialog)
     _x("key", "ctrl+a")
     _x("type", "--delay", "10", str(target))
     _x("key", "Return")
-    _poll(lambda: target.is_file() and target.stat().st_size > 0, 20,
-          f"nothing was saved to {target}")
+    _poll(
+        lambda: target.is_file() and target.stat().st_size > 0, 20, f"nothing was saved to {target}"
+    )
     _poll(lambda: not _x("search", "--name", DIALOG_NAMES), 10, "the dialog did not close")
     return {"dialog": True, "saved": target.read_text(encoding="utf-8")}
 
@@ -111,8 +114,7 @@ def main() -> int:
             if not window.events.loaded.wait(30):
                 raise TimeoutError("the page did not load within 30s")
             result["opened_size"] = [window.width, window.height]
-            result["page"] = _poll(lambda: window.run_js(READ_PAGE), 30,
-                                   "the page did not render")
+            result["page"] = _poll(lambda: window.run_js(READ_PAGE), 30, "the page did not render")
             # the page says when its first view has been painted (ui/js/app.js);
             # the X screen shows it a moment later, so the capture waits for that too
             _poll(lambda: window.run_js(PAINTED), 30, "the page never reported a paint")
@@ -123,8 +125,11 @@ def main() -> int:
             if args.resize:
                 w, h = (int(v) for v in args.resize.split("x"))
                 window.resize(w, h)
-                _poll(lambda: (window.width, window.height) == (w, h), 10,
-                      "the window did not take the new size")
+                _poll(
+                    lambda: (window.width, window.height) == (w, h),
+                    10,
+                    "the window did not take the new size",
+                )
                 time.sleep(0.3)  # the resized event reaches our tracker
                 result["resized_to"] = [window.width, window.height]
         except Exception as exc:  # reported to the test, which fails on it
