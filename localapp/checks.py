@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from . import errors
 
@@ -133,7 +133,22 @@ def text(
             raise Invalid("must not contain control characters", "control_characters")
         return value
 
+    return _described(check, {"type": ["string", "null"], "maxLength": max_len})
+
+
+#: the JSON Schema of what each check accepts (schema_of), for the API description
+_SCHEMAS: dict[Callable[[Any], Any], dict[str, Any]] = {}
+_Check = TypeVar("_Check", bound=Callable[[Any], Any])
+
+
+def _described(check: _Check, schema: dict[str, Any]) -> _Check:
+    _SCHEMAS[check] = schema
     return check
+
+
+def schema_of(check: Callable[[Any], Any] | None) -> dict[str, Any]:
+    """The JSON Schema of the values `check` accepts ({} when it says nothing)."""
+    return dict(_SCHEMAS.get(check, {})) if check is not None else {}
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -158,7 +173,7 @@ def date_text(*, required: bool) -> Callable[[Any], str | None]:
             raise Invalid(f"{value} is not a real date", "not_a_date") from None
         return value
 
-    return check
+    return _described(check, {"type": ["string", "null"], "format": "date"})
 
 
 def record_id(value: Any) -> str:
@@ -191,7 +206,7 @@ def ref(*, required: bool) -> Callable[[Any], str | None]:
             return None
         return record_id(value)
 
-    return check
+    return _described(check, {"type": ["string", "integer", "null"]})
 
 
 def ref_list(value: Any) -> list[str]:
@@ -236,7 +251,7 @@ def flag(default: bool) -> Callable[[Any], bool]:
             raise Invalid("must be true or false", "not_a_flag")
         return value
 
-    return check
+    return _described(check, {"type": ["boolean", "null"]})
 
 
 def colour(default: str) -> Callable[[Any], str]:
@@ -249,7 +264,7 @@ def colour(default: str) -> Callable[[Any], str]:
             raise Invalid("must be a colour written #rrggbb", "not_a_colour")
         return value.strip().lower()
 
-    return check
+    return _described(check, {"type": ["string", "null"], "pattern": _COLOR_RE.pattern})
 
 
 def currency(default: str) -> Callable[[Any], str]:
@@ -262,7 +277,7 @@ def currency(default: str) -> Callable[[Any], str]:
             raise Invalid("must be a 3-letter currency code such as CNY", "invalid_currency")
         return value.strip().upper()
 
-    return check
+    return _described(check, {"type": ["string", "null"], "maxLength": 3})
 
 
 def tags(value: Any) -> list[str]:
@@ -285,3 +300,8 @@ def tags(value: Any) -> list[str]:
     if len(out) > 50:
         raise Invalid("at most 50 tags", "too_many", max=50)
     return out
+
+
+_described(ref_list, {"type": ["array", "null"], "items": {"type": ["string", "integer"]}})
+_described(percent, {"type": ["integer", "null"], "minimum": 0, "maximum": 100})
+_described(tags, {"type": ["array", "string", "null"], "items": {"type": "string"}})

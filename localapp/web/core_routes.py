@@ -8,6 +8,7 @@ from typing import Any
 import bottle
 
 from .. import auth, errors, kinds
+from . import openapi
 from .context import AppContext
 from .metrics import CONTENT_TYPE
 from .plugins import SESSION_COOKIE, json_body
@@ -102,7 +103,13 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.get("/api/kinds")
     def record_kinds() -> dict[str, Any]:
+        """The record kinds and their fields, from the registry."""
         return {"kinds": [k.describe() for k in kinds.KINDS]}
+
+    @app.get("/api/openapi.json", auth=False)
+    def openapi_description() -> dict[str, Any]:
+        """This API as an OpenAPI 3.1 description."""
+        return openapi.describe(app)
 
     root = str(ctx.ui_dir)
 
