@@ -42,8 +42,8 @@ from common import print_table  # noqa: E402
 
 from localapp import imports  # noqa: E402
 from localapp.catalogue import Catalogue, ImportOptions  # noqa: E402
+from localapp.catalogue.search import SearchQuery, load_pinyin  # noqa: E402
 from localapp.records import gc_paused  # noqa: E402
-from localapp.search import SearchQuery, load_pinyin  # noqa: E402
 from localapp.store import Store  # noqa: E402
 
 GOAL_S = 5.0
@@ -281,8 +281,8 @@ def main() -> None:
         _, _, stats = domain_import(data, work / "profiled", profile=True)
         assert stats is not None
         parts = {
-            ("localapp/catalogue.py", "apply_import"): "= the whole commit (apply_import)",
-            ("localapp/catalogue.py", "make"): "catalogue: plan the rows (new/changed/same)",
+            ("localapp/catalogue/products.py", "apply_import"): "= the whole commit (apply_import)",
+            ("localapp/catalogue/products.py", "make"): "catalogue: plan the rows (new/changed/same)",
             (
                 "localapp/store/tables.py",
                 "insert_multiple",
@@ -291,7 +291,7 @@ def main() -> None:
                 "localapp/store/storage.py",
                 "_commit",
             ): "store: commit (journal encode + fdatasync + compaction)",
-            ("localapp/search.py", "absorb"): "search index: take the written documents",
+            ("localapp/catalogue/search.py", "absorb"): "search index: take the written documents",
         }
         cum: dict[str, float] = {}
         for (filename, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]

@@ -36,11 +36,11 @@ from common import median_ms, p95_ms, print_table, timed  # noqa: E402
 from tinydb import where  # noqa: E402
 
 from localapp.catalogue import Catalogue  # noqa: E402
-from localapp.orders import Orders  # noqa: E402
+from localapp.catalogue.orders import Orders  # noqa: E402
+from localapp.catalogue.search import fold  # noqa: E402
 from localapp.problems import Problems  # noqa: E402
 from localapp.records import gc_paused, write  # noqa: E402
 from localapp.schedule import PROJECTS, TASKS, Schedule  # noqa: E402
-from localapp.search import fold  # noqa: E402
 from localapp.store import Store  # noqa: E402
 
 DUPLICATES = 100

@@ -117,11 +117,11 @@ def build_services(
     building the web app.
     """
     from .catalogue import Catalogue
-    from .images import ImageStore
-    from .orders import Orders
+    from .catalogue.images import ImageStore
+    from .catalogue.orders import Orders
+    from .catalogue.statistics import Statistics
     from .problems import Problems
     from .schedule import Schedule
-    from .statistics import Statistics
     from .sync.service import SyncService
 
     schedule = Schedule.open(store)
@@ -153,7 +153,7 @@ def build_services(
 
 
 def _warm(catalogue: Any) -> None:
-    from .search import SearchQuery, load_pinyin
+    from .catalogue.search import SearchQuery, load_pinyin
 
     load_pinyin()
     try:

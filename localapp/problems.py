@@ -39,11 +39,11 @@ from typing import Any
 
 from . import errors
 from .catalogue import Catalogue
+from .catalogue.orders import ORDERS, Orders
+from .catalogue.search import fold
 from .money import cents_text
-from .orders import ORDERS, Orders
 from .records import gc_paused
 from .schedule import PROJECTS, TASKS, TYPES, Schedule, find_cycle, spec
-from .search import fold
 
 Doc = dict[str, Any]
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
-    from .images import ImageStore
-    from .orders import Orders
+    from .catalogue.images import ImageStore
+    from .catalogue.orders import Orders
+    from .catalogue.statistics import Statistics
     from .problems import Problems
     from .schedule import Schedule
-    from .statistics import Statistics
     from .sync.service import SyncService
 
 

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localapp import errors, imports
-from localapp.catalogue import Catalogue, ImportOptions
+from localapp import errors
+from localapp.catalogue import Catalogue, ImportOptions, imports
 from localapp.store import Store
 
 DATA = Path(__file__).parent / "data"

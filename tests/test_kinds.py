@@ -16,8 +16,10 @@ import pytest
 from conftest import ROOT, Server
 from openpyxl import load_workbook
 
-from localapp import checks, errors, exports, kinds, schedule
+from localapp import checks, errors, kinds, schedule
+from localapp.catalogue.exports import PRODUCT_COLUMNS
 from localapp.schedule import Schedule
+from localapp.schedule.export import tasks_xlsx
 from localapp.store import Store
 from localapp.sync import files, replica, service
 
@@ -112,9 +114,7 @@ def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
     # the export: a column headed by its label, with its values
     found = sched.tasks_for_export({"sort": "budget"})
     book = load_workbook(
-        BytesIO(
-            exports.tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names)
-        )
+        BytesIO(tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names))
     )
     rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][-1] == "schedule.csv.budget"  # no translation yet: the key shows
@@ -148,7 +148,7 @@ def test_exports_use_the_labels_the_ui_shows() -> None:
             "notes",
         )
     ]
-    assert [title for _f, title, _w in exports.PRODUCT_COLUMNS][:5] == [
+    assert [title for _f, title, _w in PRODUCT_COLUMNS][:5] == [
         "编码",
         "名称",
         "规格",

@@ -18,7 +18,7 @@ from conftest import Server
 
 from localapp import errors
 from localapp.catalogue import Catalogue
-from localapp.orders import Orders
+from localapp.catalogue.orders import Orders
 from localapp.problems import FixBlocked, ProblemGone, Problems
 from localapp.schedule import DEFAULT_TASK_TYPES, PROJECTS, TASKS, TYPES, Schedule
 from localapp.store import Store

@@ -24,13 +24,14 @@ from typing import Any
 
 import bottle
 
-from .. import errors, imports
+from .. import errors
 from ..auth import Principal
-from ..catalogue import Catalogue, ImportOptions, parse_list_params
-from ..exports import XLSX_TYPE, products_xlsx
-from ..images import ImageStore, display_name
-from ..orders import Orders
-from ..statistics import Statistics
+from ..catalogue import Catalogue, ImportOptions, imports, parse_list_params
+from ..catalogue.exports import products_xlsx
+from ..catalogue.images import ImageStore, display_name
+from ..catalogue.orders import Orders
+from ..catalogue.statistics import Statistics
+from ..sheets import XLSX_TYPE
 from .context import AppContext
 from .plugins import json_body
 from .requests import attachment, if_match, query_params

@@ -20,8 +20,9 @@ from typing import Any
 import bottle
 
 from ..auth import Principal
-from ..exports import XLSX_TYPE, tasks_xlsx
 from ..schedule import PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
+from ..schedule.export import tasks_xlsx
+from ..sheets import XLSX_TYPE
 from .context import AppContext
 from .plugins import json_body
 from .requests import attachment, if_match, query_params

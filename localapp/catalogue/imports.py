@@ -40,9 +40,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import errors, kinds, sheet_reader
-from .checks import Invalid, cell_text
-from .money import parse_money
+from .. import errors, kinds, sheet_reader
+from ..checks import Invalid, cell_text
+from ..money import parse_money
 from .search import fold
 
 MAX_ROWS = 200_000

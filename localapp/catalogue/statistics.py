@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .catalogue import PRODUCTS, Catalogue
-from .money import round_cents
+from ..money import round_cents
+from ..records import now_iso
 from .orders import ORDERS
-from .records import now_iso
+from .products import PRODUCTS, Catalogue
 
 TOP_PRODUCTS = 10
 PRICE_CHANGE_DAYS = 30

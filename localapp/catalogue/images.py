@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from . import errors
-from .store.files import atomic_write
+from .. import errors
+from ..store.files import atomic_write
 
 MAX_PIXELS = 40_000_000
 THUMB_SIZE = 320

@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import errors, imports, kinds, records
-from .checks import Invalid, invalid
+from .. import errors, kinds, records
+from ..checks import Invalid, invalid
+from ..money import MAX_CENTS, cents_text, parse_cents, parse_money
+from ..records import Doc, gc_paused, new_id, new_ids, now_iso, same, stamp_tombstone, write
+from ..store import Store
+from . import imports
 from .imports import ParsedProducts
-from .money import MAX_CENTS, cents_text, parse_cents, parse_money
-from .records import Doc, gc_paused, new_id, new_ids, now_iso, same, stamp_tombstone, write
 from .search import DEFAULT_SORT, SORTS, ProductIndex, SearchQuery, fold
-from .store import Store
 
 PRODUCTS = "products"
 IMAGES = "images"

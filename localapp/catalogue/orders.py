@@ -36,12 +36,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import errors, imports
-from .catalogue import Catalogue
-from .checks import Invalid, cell_text, invalid
+from .. import errors
+from ..checks import Invalid, cell_text, invalid
+from ..money import parse_money, round_cents, to_decimal
+from ..records import new_id, now_iso, stamp_tombstone, write
+from . import imports
 from .images import ImageStore, display_name, looks_like_image, write_atomic
-from .money import parse_money, round_cents, to_decimal
-from .records import new_id, now_iso, stamp_tombstone, write
+from .products import Catalogue
 from .search import fold
 
 ORDERS = "orders"

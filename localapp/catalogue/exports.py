@@ -1,0 +1,39 @@
+"""The catalogue's spreadsheet export (xlsx).
+
+Products use the Chinese headers the importer recognises (名称, 编码, 单价 ...),
+so an exported file can be edited in Excel and imported back unchanged.
+Prices are written as numbers in yuan with two decimals (exact: cents / 100
+as a Decimal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from .. import kinds
+from ..money import cents_text
+from ..sheets import Cell, text, write_sheet
+
+#: (field, header, column width): the kinds' exported fields with the labels the
+#: UI shows (and its CSV export writes), from the registry (kinds.py)
+PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.PRODUCT.export_columns()
+
+
+def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> bytes:
+    """The products as an xlsx file's bytes."""
+
+    def row(doc: dict[str, Any]) -> list[Cell]:
+        out: list[Cell] = []
+        for field, _title, _width in PRODUCT_COLUMNS:
+            value = doc.get(field)
+            if field == "price":
+                out.append(Decimal(cents_text(value)) if isinstance(value, int) else None)
+            elif field == "tags":
+                out.append("，".join(value or []))
+            else:
+                out.append(text(value))
+        return out
+
+    return write_sheet(sheet, PRODUCT_COLUMNS, (row(doc) for doc in products))

@@ -1,0 +1,45 @@
+"""The schedule's spreadsheet export (xlsx): tasks, with names instead of ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import kinds
+from ..sheets import Cell, text, write_sheet
+
+
+def tasks_xlsx(
+    tasks: Iterable[Mapping[str, Any]],
+    project_names: Mapping[str, str],
+    type_names: Mapping[str, str],
+    task_names: Mapping[str, str],
+    sheet: str = "任务",
+) -> bytes:
+    """Schedule tasks as an xlsx file's bytes, with names instead of ids.
+
+    The columns are the task kind's exported fields (kinds.py), each cell
+    written by the field's type: references by the name of what they refer
+    to, flags as 是, numbers as numbers, the rest as text.
+    """
+    names = {"projects": project_names, "task_types": type_names, "tasks": task_names}
+    columns = kinds.TASK.export_columns()
+    fields = [kinds.TASK.fields[name] for name, _title, _width in columns]
+
+    def cell(fld: kinds.Field, value: Any) -> Cell:
+        if fld.type == "ref":
+            return names[fld.ref or ""].get(value or "", text(value))
+        if fld.type == "refs":
+            return "，".join(names[fld.ref or ""].get(v, v) for v in value or [])
+        if fld.type == "bool":
+            return "是" if value else ""
+        if fld.type == "int":
+            return int(value or 0)
+        return text(value)
+
+    def row(task: Mapping[str, Any]) -> list[Cell]:
+        return [
+            cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns, strict=True)
+        ]
+
+    return write_sheet(sheet, columns, (row(t) for t in tasks))

@@ -1,0 +1,366 @@
+"""The schedule service: projects, tasks and task types over one open Store.
+
+`Schedule` lists (queries.py, from the in-memory mirror.py), reads, creates,
+changes and deletes records, each write checked field by field (fields.py)
+and against the rules between records (rules.py) inside one store
+transaction; the whole-document /api/data is data.py. `Schedule.setup()`
+runs ordered, idempotent upgrade steps recorded in the store; step 1 creates
+the seed's six default task types.
+
+Every multi-step write runs inside one `store.transaction()`; every read
+that looks at the mirror runs inside `store.reading()` (or a transaction),
+which is also what serialises threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import errors
+from ..checks import Invalid, record_id
+from ..records import Doc, new_id, now_iso, same, stamp_change, stamp_new, stamp_tombstone, write
+from ..store import Store
+from . import data as documents
+from .data import Plan
+from .fields import (
+    DATA_KEYS,
+    DEFAULT_TASK_TYPES,
+    KINDS,
+    META,
+    NOUNS,
+    PROJECTS,
+    TASKS,
+    TYPES,
+    clean_record,
+    content_of,
+    invalid_fields,
+    public,
+)
+from .mirror import Mirror
+from .queries import ListQuery, matches, parse_query, sort_records
+from .rules import cycle_through, label, reference_problems
+
+
+@dataclass
+class TaskExport:
+    """Tasks chosen for a spreadsheet, and id -> name maps to show instead of ids."""
+
+    tasks: list[Doc]
+    project_names: dict[str, str]
+    type_names: dict[str, str]
+    task_names: dict[str, str]
+
+
+# -- upgrades (the schedule's migration hook) ---------------------------------
+
+
+def _upgrade_default_types(sched: Schedule, m: Mirror, now: str) -> None:
+    if m.docs[TYPES]:
+        return  # the user (or an import) already made types: never add to them
+    write(
+        sched.store, TYPES, [stamp_new(t["id"], content_of(t), now) for t in DEFAULT_TASK_TYPES], {}
+    )
+
+
+#: (version it produces, what it does, function). Append only; never edit old steps.
+UPGRADES: list[tuple[int, str, Callable[[Schedule, Mirror, str], None]]] = [
+    (1, "create the six default task types", _upgrade_default_types),
+]
+
+
+class Schedule:
+    """The schedule over one open Store. Create one per Store and keep it."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.mirror = Mirror()
+        store.add_listener(self.mirror.changed)
+
+    @classmethod
+    def open(cls, store: Store) -> Schedule:
+        """A Schedule whose upgrades (default task types included) have run."""
+        sched = cls(store)
+        sched.setup()
+        return sched
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Mirror]:
+        with self.store.reading():
+            self.mirror.sync(self.store)
+            yield self.mirror
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Mirror]:
+        """The three tables (tombstones too) as they are now, to read only, under
+        the store's lock."""
+        with self._reading() as m:
+            yield m
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Mirror]:
+        """The three tables inside a store transaction: read, check, then write."""
+        with self.store.transaction():
+            self.mirror.sync(self.store)
+            yield self.mirror
+
+    def setup(self) -> int:
+        """Run pending upgrade steps once, even with several processes starting at once.
+
+        Returns the schedule data version. The steps and the version marker
+        are written in one transaction under the store's file lock, so a
+        second process sees the first one's result and does nothing.
+        """
+        with self.writing() as m:
+            table = self.store.table(META)
+            marker = next((d for d in table.all() if d.get("key") == "version"), None)
+            version = int(marker["value"]) if marker else 0
+            steps = [s for s in UPGRADES if s[0] > version]
+            if not steps:
+                return version
+            now = now_iso()
+            for _v, _what, fn in steps:
+                fn(self, m, now)
+                self.mirror.sync(self.store)
+            latest = steps[-1][0]
+            if marker is None:
+                table.insert({"key": "version", "value": latest, "updated_at": now})
+            else:
+                table.update({"value": latest, "updated_at": now}, doc_ids=[marker.doc_id])
+            return latest
+
+    # -- REST: read ------------------------------------------------------------
+
+    def list_records(self, kind: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """`{"items", "total", "page", "per_page"}` for a kind, filtered and paged."""
+        query = parse_query(kind, params or {})
+        with self._reading() as m:
+            hits = self._filtered(m, kind, query)
+            first = (query.page - 1) * query.per_page
+            items = [public(d) for d in hits[first : first + query.per_page]]
+        return {"items": items, "total": len(hits), "page": query.page, "per_page": query.per_page}
+
+    @staticmethod
+    def _filtered(m: Mirror, kind: str, query: ListQuery) -> list[Doc]:
+        if kind == TASKS and "project_id" in query.ids:
+            candidates = m.project_tasks(query.ids["project_id"])
+        else:
+            candidates = m.all_live(kind)
+        return sort_records(kind, [d for d in candidates if matches(kind, d, query)], query.sort)
+
+    def tasks_for_export(self, params: Mapping[str, str] | None = None) -> TaskExport:
+        """Every task the list filters select (no pages), with the names to show."""
+        query = parse_query(
+            TASKS, {k: v for k, v in (params or {}).items() if k not in ("page", "per_page")}
+        )
+        with self._reading() as m:
+            tasks = [public(d) for d in self._filtered(m, TASKS, query)]
+            names = {
+                kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
+                for kind in (PROJECTS, TYPES, TASKS)
+            }
+        return TaskExport(tasks, names[PROJECTS], names[TYPES], names[TASKS])
+
+    def get(self, kind: str, rid: str) -> Doc:
+        with self._reading() as m:
+            doc = m.live(kind, rid)
+            if doc is None:
+                raise self._not_found(kind, rid)
+            return public(doc)
+
+    @staticmethod
+    def _not_found(kind: str, rid: str) -> errors.NotFound:
+        return errors.NotFound(
+            f"There is no {NOUNS[kind]} with id {rid!r} (it may have been deleted)."
+        )
+
+    # -- REST: write -----------------------------------------------------------
+
+    def _check_refs(
+        self, m: Mirror, kind: str, rid: str, content: Doc, old: Mapping[str, Any] | None = None
+    ) -> dict[str, str]:
+        """The rules between records (rules.py) for one record about to be written;
+        with `old`, only what the edit adds is checked."""
+        if kind != TASKS:
+            return {}
+
+        def exists(k: str, r: str) -> bool:
+            return m.live(k, r) is not None
+
+        problems = reference_problems(rid, content, exists, old)
+        had = set((old or {}).get("depends_on") or ())
+        added = [d for d in content.get("depends_on") or [] if d not in had]
+        if added and "depends_on" not in problems:
+            # Only a new link can close a new cycle.
+            cycle = cycle_through(rid, added, m.deps_of)
+            if cycle:
+                names = {rid: content.get("name")}
+                path = [
+                    label(t, names.get(t) or (m.live(TASKS, t) or {}).get("name")) for t in cycle
+                ]
+                problems["depends_on"] = "would make a cycle: " + " → ".join(path)
+        return problems
+
+    def create(self, kind: str, data: Mapping[str, Any]) -> Doc:
+        """Create a record (201 in HTTP); an id may be given, else one is made."""
+        if not isinstance(data, Mapping):
+            raise errors.ValidationError(
+                "The body must be a JSON object", fields={"body": "must be a JSON object"}
+            )
+        with self.writing() as m:
+            problems: dict[str, str] = {}
+            rid = new_id()
+            if data.get("id") not in (None, ""):
+                try:
+                    rid = record_id(data["id"])
+                except Invalid as exc:
+                    problems["id"] = str(exc)
+            content, bad = clean_record(kind, data)
+            problems.update(bad)
+            if not problems:
+                problems.update(self._check_refs(m, kind, rid, content))
+            if problems:
+                raise invalid_fields(problems, f"The {NOUNS[kind]} was not saved")
+            found = m.find(kind, rid)
+            now = now_iso()
+            if found is None:
+                doc = stamp_new(rid, content, now)
+                write(self.store, kind, [doc], {})
+            elif not found[1].get("deleted"):
+                raise errors.Conflict(
+                    f"A {NOUNS[kind]} with id {rid!r} already exists",
+                    fields={"id": "already exists"},
+                    extra={"current": public(found[1])},
+                )
+            else:  # the id of a deleted record: bring it back as a new revision
+                doc = stamp_change(found[1], content, now)
+                write(self.store, kind, [], {found[0]: doc})
+            return public(doc)
+
+    def _check_rev(self, kind: str, doc: Doc, if_match: int | None) -> None:
+        if if_match is not None and int(doc.get("rev") or 0) != if_match:
+            raise errors.Conflict(
+                f"This {NOUNS[kind]} was changed by someone else (you have revision "
+                f"{if_match}, the current one is {doc.get('rev')}). Reload it and try again.",
+                fields={"rev": f"stale: current revision is {doc.get('rev')}"},
+                extra={"current": public(doc)},
+            )
+
+    def update(
+        self, kind: str, rid: str, data: Mapping[str, Any], *, if_match: int | None = None
+    ) -> Doc:
+        """Change some fields. `if_match` (the rev the client saw) guards against lost updates."""
+        if not isinstance(data, Mapping):
+            raise errors.ValidationError(
+                "The body must be a JSON object", fields={"body": "must be a JSON object"}
+            )
+        with self.writing() as m:
+            found = m.find(kind, rid)
+            if found is None or found[1].get("deleted"):
+                raise self._not_found(kind, rid)
+            doc_id, old = found
+            self._check_rev(kind, old, if_match)
+            problems: dict[str, str] = {}
+            if data.get("id") not in (None, ""):
+                try:
+                    if record_id(data["id"]) != rid:
+                        problems["id"] = "cannot be changed"
+                except Invalid as exc:
+                    problems["id"] = str(exc)
+            content, bad = clean_record(kind, data, base=old)
+            problems.update(bad)
+            if not problems:
+                problems.update(self._check_refs(m, kind, rid, content, old))
+            if problems:
+                raise invalid_fields(problems, f"The {NOUNS[kind]} was not saved")
+            if same(content, content_of(old)):
+                return public(old)  # nothing changed: no new revision
+            doc = stamp_change(old, content, now_iso())
+            write(self.store, kind, [], {doc_id: doc})
+            return public(doc)
+
+    def delete(
+        self, kind: str, rid: str, *, cascade: bool = False, if_match: int | None = None
+    ) -> dict[str, Any]:
+        """Tombstone a record; returns which ids were deleted and which tasks were edited.
+
+        A project with live tasks needs `cascade`; a task type used by live
+        tasks cannot be deleted (disable it instead); tasks that depended on
+        a deleted task lose that dependency in the same transaction.
+        """
+        with self.writing() as m:
+            found = m.find(kind, rid)
+            if found is None or found[1].get("deleted"):
+                raise self._not_found(kind, rid)
+            doc_id, doc = found
+            self._check_rev(kind, doc, if_match)
+            now = now_iso()
+            plan = Plan()
+            plan.replaces[kind][doc_id] = stamp_tombstone(doc, now)
+            gone_tasks: set[str] = {rid} if kind == TASKS else set()
+            if kind == PROJECTS:
+                tasks = m.project_tasks([rid])
+                if tasks and not cascade:
+                    raise errors.Conflict(
+                        f"Project {doc.get('name')!r} still has {len(tasks)} task(s). Delete "
+                        "or move them first, or delete with cascade=1 to delete them too.",
+                        fields={"cascade": f"{len(tasks)} live task(s) in this project"},
+                        extra={"tasks": len(tasks)},
+                    )
+                for t in tasks:
+                    plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = stamp_tombstone(t, now)
+                    gone_tasks.add(t["id"])
+            if kind == TYPES:
+                users = [t for t in m.all_live(TASKS) if t.get("type_id") == rid]
+                if users:
+                    raise errors.Conflict(
+                        f"Task type {doc.get('name')!r} is used by {len(users)} task(s). "
+                        "Disable it instead (enabled: false), or give those tasks another "
+                        "type first.",
+                        fields={"id": f"in use by {len(users)} task(s)"},
+                        extra={"tasks": len(users)},
+                    )
+            updated: list[str] = []
+            if gone_tasks:
+                for t in m.all_live(TASKS):
+                    deps = t.get("depends_on") or []
+                    if t["id"] in gone_tasks or not gone_tasks.intersection(deps):
+                        continue
+                    content = content_of(t)
+                    content["depends_on"] = [d for d in deps if d not in gone_tasks]
+                    plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = stamp_change(t, content, now)
+                    updated.append(t["id"])
+            for k in KINDS:
+                write(self.store, k, plan.inserts[k], plan.replaces[k])
+        deleted = {DATA_KEYS[k]: sorted(plan.ids(k, deleted=True)) for k in KINDS}
+        return {
+            "ok": True,
+            "deleted": {k: v for k, v in deleted.items() if v},
+            "updated": {"tasks": sorted(updated)} if updated else {},
+        }
+
+    # -- /api/data (data.py) ---------------------------------------------------------
+
+    def export_data(self) -> dict[str, Any]:
+        """The whole document the seed's clients read: collections, then extra keys."""
+        return documents.export_data(self)
+
+    def replace_data(
+        self, body: Any, *, by: str = "", reason: str = "POST /api/data"
+    ) -> str | None:
+        """Apply a seed-style whole-document POST; return the saved revision's id
+        (None when it changes nothing)."""
+        return documents.replace_data(self, body, by=by, reason=reason)
+
+    def list_revisions(self) -> dict[str, Any]:
+        """Saved pre-POST states, newest first."""
+        return documents.list_revisions(self)
+
+    def get_revision(self, rev_id: str) -> Doc:
+        return documents.get_revision(self, rev_id)
+
+    def restore_revision(self, rev_id: str, *, by: str = "") -> dict[str, Any]:
+        """Put /api/data back as it was before revision `rev_id`'s change."""
+        return documents.restore_revision(self, rev_id, by=by)
