@@ -281,8 +281,14 @@ def main() -> None:
         _, _, stats = domain_import(data, work / "profiled", profile=True)
         assert stats is not None
         parts = {
-            ("localapp/catalogue/products.py", "apply_import"): "= the whole commit (apply_import)",
-            ("localapp/catalogue/products.py", "make"): "catalogue: plan the rows (new/changed/same)",
+            (
+                "localapp/catalogue/importing.py",
+                "apply_import",
+            ): "= the whole commit (apply_import)",
+            (
+                "localapp/catalogue/importing.py",
+                "make",
+            ): "catalogue: plan the rows (new/changed/same)",
             (
                 "localapp/store/tables.py",
                 "insert_multiple",

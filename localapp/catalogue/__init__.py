@@ -3,7 +3,9 @@ imported from spreadsheets, and statistics.
 
 Plain Python over the Store (no bottle):
 
-- products.py    `Catalogue`: products, exact prices and price history, imports applied
+- fields.py      the product record: checks, price history, how the API shows it
+- products.py    `Catalogue`: list, search, read, create, change, delete; images
+- importing.py   a parsed price list applied: preview, then one transaction
 - search.py      the product search index (name, SKU, pinyin), kept current by a listener
 - imports.py     reading spreadsheets (xlsx, xls, csv) and mapping their columns
 - images.py      product and order pictures by content hash, checked by Pillow
@@ -15,6 +17,8 @@ The product's fields are declared in localapp/kinds.py; money is
 localapp/money.py.
 """
 
-from .products import PRODUCTS, Catalogue, ImportOptions, parse_list_params
+from .fields import PRODUCTS, parse_list_params
+from .importing import ImportOptions
+from .products import Catalogue
 
 __all__ = ["PRODUCTS", "Catalogue", "ImportOptions", "parse_list_params"]

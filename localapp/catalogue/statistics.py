@@ -14,8 +14,9 @@ from typing import Any
 
 from ..money import round_cents
 from ..records import now_iso
+from .fields import PRODUCTS
 from .orders import ORDERS
-from .products import PRODUCTS, Catalogue
+from .products import Catalogue
 
 TOP_PRODUCTS = 10
 PRICE_CHANGE_DAYS = 30
