@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from localapp import errors
-from localapp.catalogue import Catalogue, ImportOptions, imports
+from localapp.catalogue import Catalogue, ImportOptions, columns, imports
 from localapp.store import Store
 
 DATA = Path(__file__).parent / "data"
@@ -166,10 +166,10 @@ def test_override_mapping_by_header_or_index() -> None:
         parse(data, {"price": "价格"})
     assert "mapping.price" in exc.value.fields
     with pytest.raises(errors.ValidationError):
-        imports.parse_override('{"colour": "x"}', imports.PRODUCT_FIELDS)
+        columns.parse_override('{"colour": "x"}', imports.PRODUCT_FIELDS)
     with pytest.raises(errors.ValidationError):
-        imports.parse_override("[1]", imports.PRODUCT_FIELDS)
-    assert imports.parse_override('{"spec": null}', imports.PRODUCT_FIELDS) == {"spec": None}
+        columns.parse_override("[1]", imports.PRODUCT_FIELDS)
+    assert columns.parse_override('{"spec": null}', imports.PRODUCT_FIELDS) == {"spec": None}
 
 
 def test_header_matching_nothing_is_a_clear_error() -> None:

@@ -32,9 +32,7 @@ import io
 import itertools
 import logging
 import pickle
-import re
 import subprocess
-import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,16 +41,13 @@ from typing import Any
 from .. import errors, kinds, sheet_reader
 from ..checks import Invalid, cell_text
 from ..money import parse_money
-from .search import fold
+from .columns import HEADER_SEARCH_ROWS, ColumnMap, map_columns
 
 MAX_ROWS = 200_000
 #: Largest total uncompressed size of an xlsx. openpyxl writes 100,000 rows
 #: of 7 columns as 42 MB of XML; Excel's shared strings make it smaller.
 MAX_UNZIPPED = 256 * 1024 * 1024
 MAX_ZIP_MEMBERS = 5_000
-#: Where to look for the header row.
-HEADER_SEARCH_ROWS = 20
-MAX_COLUMNS = 200
 
 XLSX, XLS, CSV = "xlsx", "xls", "csv"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -362,180 +357,6 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
     while rows and not any(c.strip() for c in rows[-1]):
         rows.pop()
     return Table(CSV, "", rows)
-
-
-# -- columns ----------------------------------------------------------------------------
-
-_BRACKETED = re.compile(r"[(\[【].*?[)\]】]")
-
-
-def normalise_header(value: Any) -> str:
-    """A header as compared: 单价（元） and "Unit Price*" become 单价 and unitprice."""
-    text = unicodedata.normalize("NFKC", cell_text(value)).casefold()
-    text = _BRACKETED.sub("", text)
-    return re.sub(r"[\s*:：_\-./]", "", text)
-
-
-@dataclass
-class Column:
-    index: int
-    letter: str
-    header: str
-    field: str | None
-
-
-@dataclass
-class ColumnMap:
-    """Which column holds which field, and where the header row is."""
-
-    header_index: int  # index into Table.rows
-    header_row: int  # as Excel shows it
-    columns: list[Column]
-    fields: dict[str, int]  # field -> column index
-
-    def describe(self, all_fields: Sequence[str]) -> dict[str, Any]:
-        headers = {c.index: c.header for c in self.columns}
-        return {
-            "header_row": self.header_row,
-            "columns": [c.__dict__.copy() for c in self.columns],
-            "mapping": {
-                f: (headers.get(self.fields[f]) if f in self.fields else None) for f in all_fields
-            },
-            "fields": list(all_fields),
-        }
-
-
-def _score(row: Sequence[Any], synonyms: Mapping[str, tuple[str, ...]]) -> int:
-    lookup = {s: f for f, names in synonyms.items() for s in names}
-    return len({lookup[h] for h in map(normalise_header, row) if h in lookup})
-
-
-def parse_override(raw: Any, fields: Sequence[str]) -> dict[str, str | int | None]:
-    """The user's mapping {field: header text | column index | null}, checked."""
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, str | bytes):
-        import orjson
-
-        try:
-            raw = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise errors.ValidationError(
-                'mapping must be a JSON object such as {"name": "品名", "price": "单价"}.',
-                fields={"mapping": "not valid JSON"},
-            ) from None
-    if not isinstance(raw, dict):
-        raise errors.ValidationError(
-            'mapping must be a JSON object such as {"name": "品名", "price": "单价"}.',
-            fields={"mapping": "must be an object"},
-        )
-    problems: dict[str, str] = {}
-    out: dict[str, str | int | None] = {}
-    for key, value in raw.items():
-        if key not in fields:
-            problems[f"mapping.{key}"] = "unknown field; use one of " + ", ".join(fields)
-        elif value is None or (isinstance(value, str) and value.strip()):
-            out[key] = value
-        elif isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 16384:
-            out[key] = value
-        else:
-            problems[f"mapping.{key}"] = "must be a column header, a column number or null"
-    if problems:
-        raise errors.ValidationError("The column mapping is not valid.", fields=problems)
-    return out
-
-
-def map_columns(
-    table: Table,
-    synonyms: Mapping[str, tuple[str, ...]],
-    override: Mapping[str, str | int | None] | None = None,
-    required: Sequence[Sequence[str]] = (),
-) -> ColumnMap:
-    """Find the header row and map its columns to fields.
-
-    `required` lists groups of fields of which at least one must be mapped,
-    e.g. (("name", "sku"), ("price",)).
-    """
-    override = dict(override or {})
-    named = {fold(v) for v in override.values() if isinstance(v, str)}
-    best, best_score = None, 0
-    for i, row in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
-        if len(row) > MAX_COLUMNS and not any(cell_text(c).strip() for c in row[MAX_COLUMNS:]):
-            row = row[:MAX_COLUMNS]
-        score = _score(row, synonyms) + 2 * len(named & {fold(cell_text(c)) for c in row})
-        if score > best_score:
-            best, best_score = i, score
-    if best is None:
-        first = next(
-            (
-                i
-                for i, r in enumerate(table.rows[:HEADER_SEARCH_ROWS])
-                if any(cell_text(c).strip() for c in r)
-            ),
-            0,
-        )
-        if not any(isinstance(v, int) for v in override.values()):
-            seen = [cell_text(c).strip() for c in table.rows[first] if cell_text(c).strip()]
-            known = " / ".join(names[0] for names in synonyms.values())
-            raise errors.ValidationError(
-                "No column header was recognised. The first rows should hold headers such as "
-                f"{known}. Found: {', '.join(seen[:20]) or '(empty)'}. Choose the columns "
-                "yourself with a mapping.",
-                fields={"header": "no known column names"},
-                extra={"columns": seen[:MAX_COLUMNS]},
-            )
-        best = first
-    header = table.rows[best]
-    lookup = {s: f for f, names in synonyms.items() for s in names}
-    columns: list[Column] = []
-    fields: dict[str, int] = {}
-    for col, cell in enumerate(header[:MAX_COLUMNS]):
-        text = cell_text(cell).strip()
-        fld = lookup.get(normalise_header(cell))
-        if fld is not None and (fld in fields or fld in override):
-            fld = None  # the first column with a name wins; the user's choice wins over both
-        if fld is not None:
-            fields[fld] = col
-        columns.append(Column(col, table.letter(col), text, fld))
-    problems: dict[str, str] = {}
-    for fld, target in override.items():
-        if target is None:
-            continue
-        if isinstance(target, int):
-            col = target
-        else:
-            col = next((c.index for c in columns if fold(c.header) == fold(target)), -1)
-        if not 0 <= col < len(columns):
-            problems[f"mapping.{fld}"] = f"no column {target!r} in the header row"
-            continue
-        for other, index in list(fields.items()):
-            if index == col:
-                del fields[other]
-                columns[index].field = None
-        fields[fld] = col
-        columns[col].field = fld
-    for fld, target in override.items():
-        if target is None and fld in fields:
-            columns[fields.pop(fld)].field = None
-    if problems:
-        raise errors.ValidationError(
-            "The column mapping names columns the file does not have.",
-            fields=problems,
-            extra={"columns": [c.header for c in columns]},
-        )
-    for group in required:
-        if not any(f in fields for f in group):
-            names = " or ".join(f"{synonyms[f][0]}/{f}" for f in group)
-            raise errors.ValidationError(
-                f"The file has no {names} column. Found: "
-                f"{', '.join(c.header for c in columns if c.header) or '(no headers)'}.",
-                fields={
-                    "header": f"missing column: {' or '.join(group)}",
-                    **{f: "no column" for f in group},
-                },
-                extra={"columns": [c.header for c in columns]},
-            )
-    return ColumnMap(best, table.row_number(best), columns, fields)
 
 
 def _blank(row: Sequence[Any]) -> bool:

@@ -40,7 +40,7 @@ from .. import errors
 from ..checks import Invalid, cell_text, invalid
 from ..money import parse_money, round_cents, to_decimal
 from ..records import new_id, now_iso, stamp_tombstone, write
-from . import imports
+from . import columns, imports
 from .images import ImageStore, display_name, looks_like_image, write_atomic
 from .products import Catalogue
 from .search import fold
@@ -189,7 +189,7 @@ def parse_date(value: Any) -> str | None:
 
 
 def _info_key(text: str) -> str | None:
-    key = imports.normalise_header(text)
+    key = columns.normalise_header(text)
     return next((f for f, names in INFO_SYNONYMS.items() if key in names), None)
 
 
@@ -231,14 +231,14 @@ class Orders:
 
     # -- reading the file ---------------------------------------------------------
 
-    def parse_sheet(self, data: bytes) -> tuple[imports.Table, imports.ColumnMap, dict[str, Any]]:
+    def parse_sheet(self, data: bytes) -> tuple[imports.Table, columns.ColumnMap, dict[str, Any]]:
         table = imports.read_table(data, max_rows=MAX_LINES)
-        mapping = imports.map_columns(table, LINE_SYNONYMS, required=(("sku", "name"), ("qty",)))
+        mapping = columns.map_columns(table, LINE_SYNONYMS, required=(("sku", "name"), ("qty",)))
         info = read_info(table.rows[: mapping.header_index])
         return table, mapping, info
 
     def _lines(
-        self, table: imports.Table, mapping: imports.ColumnMap
+        self, table: imports.Table, mapping: columns.ColumnMap
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(lines, row errors); lines carry Decimal qty and stated values, unmatched."""
         lines: list[dict[str, Any]] = []
@@ -270,7 +270,7 @@ class Orders:
             filled = {f: v for f, v in stated.items() if cell_text(v).strip()}
             if not any(texts.values()) and not filled:
                 continue  # a blank row
-            first_words = {imports.normalise_header(c) for c in cells if cell_text(c).strip()}
+            first_words = {columns.normalise_header(c) for c in cells if cell_text(c).strip()}
             if first_words & _TOTAL_WORDS and "qty" not in filled:
                 continue  # a 合计 / total row under the lines
             if len(lines) >= MAX_LINES:

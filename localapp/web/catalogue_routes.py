@@ -26,7 +26,7 @@ import bottle
 
 from .. import errors
 from ..auth import Principal
-from ..catalogue import Catalogue, ImportOptions, imports, parse_list_params
+from ..catalogue import Catalogue, ImportOptions, columns, imports, parse_list_params
 from ..catalogue.exports import products_xlsx
 from ..catalogue.images import ImageStore, display_name
 from ..catalogue.orders import Orders
@@ -183,7 +183,7 @@ def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
 
 def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
     data, name = _upload(parts.max_bytes)
-    override = imports.parse_override(_form("mapping") or None, imports.PRODUCT_FIELDS)
+    override = columns.parse_override(_form("mapping") or None, imports.PRODUCT_FIELDS)
     options = ImportOptions(
         commit=not _flag("dry_run"),
         skip_errors=_flag("skip_errors"),
