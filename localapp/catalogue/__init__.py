@@ -7,9 +7,10 @@ Plain Python over the Store (no bottle):
 - products.py    `Catalogue`: list, search, read, create, change, delete; images
 - importing.py   a parsed price list applied: preview, then one transaction
 - search.py      the product search index (name, SKU, pinyin), kept current by a listener
-- imports.py     reading spreadsheets (xlsx, xls, csv) and mapping their columns
+- imports.py     reading spreadsheets (xlsx, xls, csv) into product rows; columns.py
+                 finds the header row and which column holds which field
 - images.py      product and order pictures by content hash, checked by Pillow
-- orders.py      orders from spreadsheets, matched to products
+- orders.py      orders from spreadsheets, matched to products; order_sheets.py reads them
 - statistics.py  /api/statistics
 - exports.py     the products spreadsheet (xlsx)
 

@@ -28,91 +28,26 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .. import errors
-from ..checks import Invalid, cell_text, invalid
-from ..money import parse_money, round_cents, to_decimal
+from ..checks import cell_text, invalid
+from ..money import round_cents
 from ..records import new_id, now_iso, stamp_tombstone, write
-from . import columns, imports
+from . import imports, order_sheets
 from .images import ImageStore, display_name, looks_like_image, write_atomic
+from .order_sheets import parse_date, qty_text
 from .products import Catalogue
 from .search import fold
 
 ORDERS = "orders"
-MAX_LINES = 10_000
-MAX_QTY = Decimal(10) ** 9
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
-
-_P = imports.PRODUCT_SYNONYMS
-LINE_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "sku": _P["sku"],
-    "name": _P["name"],
-    "qty": (
-        "数量",
-        "订购数量",
-        "订货数量",
-        "采购数量",
-        "件数",
-        "数目",
-        "qty",
-        "quantity",
-        "count",
-        "pcs",
-    ),
-    "unit_price": _P["price"],
-    "amount": (
-        "金额",
-        "小计",
-        "总价",
-        "总额",
-        "金额合计",
-        "amount",
-        "subtotal",
-        "lineamount",
-        "linetotal",
-        "total",
-    ),
-}
-LINE_FIELDS = tuple(LINE_SYNONYMS)
-INFO_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "number": (
-        "订单号",
-        "单号",
-        "订单编号",
-        "订单",
-        "采购单号",
-        "销售单号",
-        "单据编号",
-        "ordernumber",
-        "orderno",
-        "order",
-        "po",
-        "pono",
-        "number",
-    ),
-    "customer": (
-        "客户",
-        "客户名称",
-        "购买方",
-        "采购方",
-        "购货单位",
-        "收货人",
-        "customer",
-        "client",
-        "buyer",
-    ),
-    "date": ("日期", "订单日期", "下单日期", "制单日期", "date", "orderdate"),
-}
-_TOTAL_WORDS = {"合计", "总计", "小计", "共计", "total", "sum", "grandtotal"}
-_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _NUMBER_TEXT = re.compile(r"^[\w\-/#.]{1,60}$")
 #: A stored order file's key: its SHA-256 and its kind. Checked before the key
 #: becomes a path, since records may arrive from elsewhere (sync, a restore).
@@ -156,66 +91,6 @@ class SourceFile:
     fallback: str  # an ASCII name for clients that cannot read `name`
 
 
-def _qty(value: Any) -> Decimal:
-    qty = to_decimal(value)
-    if qty <= 0:
-        raise Invalid("must be more than 0", "not_positive")
-    if qty > MAX_QTY:
-        raise Invalid("is too large", "too_large")
-    if qty != qty.quantize(Decimal("0.000001")):
-        raise Invalid("has more than 6 decimal places", "too_many_decimals")
-    return qty
-
-
-def qty_text(qty: Decimal) -> str:
-    """2 -> "2", 2.50 -> "2.5": the exact quantity as stored."""
-    text = format(qty.normalize(), "f")
-    return text
-
-
-def parse_date(value: Any) -> str | None:
-    """A date cell or text (2025-03-01, 2025/3/1, 2025年3月1日) as YYYY-MM-DD, or None."""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    match = _DATE_TEXT.search(unicodedata.normalize("NFKC", cell_text(value)))
-    if not match:
-        return None
-    try:
-        return date(*(int(g) for g in match.groups())).isoformat()
-    except ValueError:
-        return None
-
-
-def _info_key(text: str) -> str | None:
-    key = columns.normalise_header(text)
-    return next((f for f, names in INFO_SYNONYMS.items() if key in names), None)
-
-
-def read_info(rows: list[list[Any]]) -> dict[str, Any]:
-    """Order number, customer and date from the cells above the line table."""
-    info: dict[str, Any] = {}
-    for row in rows:
-        cells = list(row)
-        for i, cell in enumerate(cells):
-            text = unicodedata.normalize("NFKC", cell_text(cell)).strip()
-            if not text:
-                continue
-            if ":" in text:
-                label, _, rest = text.partition(":")
-                key = _info_key(label)
-                if key and rest.strip() and key not in info:
-                    info[key] = rest.strip()
-                continue
-            key = _info_key(text)
-            if key and key not in info:
-                value = next((c for c in cells[i + 1 :] if cell_text(c).strip()), None)
-                if value is not None:
-                    info[key] = value
-    return info
-
-
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -228,77 +103,6 @@ class Orders:
         self.store = catalogue.store
         self.files = Path(uploads) / "orders"
         self.images = ImageStore(uploads)
-
-    # -- reading the file ---------------------------------------------------------
-
-    def parse_sheet(self, data: bytes) -> tuple[imports.Table, columns.ColumnMap, dict[str, Any]]:
-        table = imports.read_table(data, max_rows=MAX_LINES)
-        mapping = columns.map_columns(table, LINE_SYNONYMS, required=(("sku", "name"), ("qty",)))
-        info = read_info(table.rows[: mapping.header_index])
-        return table, mapping, info
-
-    def _lines(
-        self, table: imports.Table, mapping: columns.ColumnMap
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """(lines, row errors); lines carry Decimal qty and stated values, unmatched."""
-        lines: list[dict[str, Any]] = []
-        problems: list[dict[str, Any]] = []
-        headers = {c.index: c for c in mapping.columns}
-
-        def error(row: int, fld: str, reason: str, code: str) -> None:
-            col = headers.get(mapping.fields.get(fld, -1))
-            problems.append(
-                {
-                    "row": row,
-                    "column": col.header if col else fld,
-                    "letter": col.letter if col else None,
-                    "field": fld,
-                    "reason": reason,
-                    "code": code,
-                }
-            )
-
-        for offset, cells in enumerate(table.rows[mapping.header_index + 1 :]):
-            number = table.row_number(mapping.header_index + 1 + offset)
-
-            def cell(fld: str, cells: list[Any] = cells) -> Any:
-                col = mapping.fields.get(fld)
-                return cells[col] if col is not None and col < len(cells) else None
-
-            texts = {f: cell_text(cell(f)).strip() for f in ("sku", "name")}
-            stated = {f: cell(f) for f in ("qty", "unit_price", "amount")}
-            filled = {f: v for f, v in stated.items() if cell_text(v).strip()}
-            if not any(texts.values()) and not filled:
-                continue  # a blank row
-            first_words = {columns.normalise_header(c) for c in cells if cell_text(c).strip()}
-            if first_words & _TOTAL_WORDS and "qty" not in filled:
-                continue  # a 合计 / total row under the lines
-            if len(lines) >= MAX_LINES:
-                raise errors.TooLarge(
-                    f"An order can have at most {MAX_LINES:,} lines.",
-                    fields={"file": "too many lines"},
-                )
-            line: dict[str, Any] = {
-                "row": number,
-                "sku": texts["sku"][:100],
-                "name": texts["name"][:200],
-            }
-            ok = True
-            for fld, parse in (("qty", _qty), ("unit_price", parse_money), ("amount", parse_money)):
-                if fld not in filled:
-                    line[fld] = None
-                    continue
-                try:
-                    line[fld] = parse(filled[fld])
-                except Invalid as exc:
-                    ok = False
-                    error(number, fld, f"{fld.replace('_', ' ')} {exc.reason}", exc.code)
-            if ok and line["qty"] is None:
-                ok = False
-                error(number, "qty", "qty is required", "required")
-            if ok:
-                lines.append(line)
-        return lines, problems
 
     # -- creating -----------------------------------------------------------------
 
@@ -317,8 +121,8 @@ class Orders:
                 "An order must be an xlsx, xls or csv file, or a PNG/JPEG/GIF/WebP image.",
                 fields={"file": "not a spreadsheet or image"},
             )
-        table, mapping, info = self.parse_sheet(data)
-        lines, problems = self._lines(table, mapping)
+        table, mapping, info = order_sheets.parse_sheet(data)
+        lines, problems = order_sheets.read_lines(table, mapping)
         if problems:
             raise errors.ValidationError(
                 f"{len({p['row'] for p in problems})} line(s) of the order cannot be read; "
