@@ -42,7 +42,8 @@ from common import print_table  # noqa: E402
 
 from localapp import imports  # noqa: E402
 from localapp.catalogue import Catalogue, ImportOptions  # noqa: E402
-from localapp.catalogue.search import SearchQuery, load_pinyin  # noqa: E402
+from localapp.catalogue.pinyin import load_pinyin  # noqa: E402
+from localapp.catalogue.search import SearchQuery  # noqa: E402
 from localapp.records import gc_paused  # noqa: E402
 from localapp.store import Store  # noqa: E402
 

@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import median_ms, p95_ms, print_table, timed  # noqa: E402
 
 from localapp.catalogue import Catalogue  # noqa: E402
-from localapp.catalogue.search import SearchQuery, pinyin_forms  # noqa: E402
+from localapp.catalogue.pinyin import pinyin_forms  # noqa: E402
+from localapp.catalogue.search import SearchQuery  # noqa: E402
 from localapp.records import gc_paused, new_ids, now_iso, write  # noqa: E402
 from localapp.store import Store  # noqa: E402
 

@@ -153,7 +153,8 @@ def build_services(
 
 
 def _warm(catalogue: Any) -> None:
-    from .catalogue.search import SearchQuery, load_pinyin
+    from .catalogue.pinyin import load_pinyin
+    from .catalogue.search import SearchQuery
 
     load_pinyin()
     try:

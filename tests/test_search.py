@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from pypinyin import Style, lazy_pinyin
 
 from localapp.catalogue import Catalogue
-from localapp.catalogue.search import ProductIndex, SearchQuery, pinyin_forms
+from localapp.catalogue.pinyin import pinyin_forms
+from localapp.catalogue.search import ProductIndex, SearchQuery
 from localapp.store import Store
 
 WORDS = (

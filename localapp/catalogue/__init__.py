@@ -6,7 +6,8 @@ Plain Python over the Store (no bottle):
 - fields.py      the product record: checks, price history, how the API shows it
 - products.py    `Catalogue`: list, search, read, create, change, delete; images
 - importing.py   a parsed price list applied: preview, then one transaction
-- search.py      the product search index (name, SKU, pinyin), kept current by a listener
+- search.py      the product search index (name, SKU, pinyin), kept current by a listener;
+                 pinyin.py gives names their pinyin (螺丝刀: luosidao, lsd)
 - imports.py     reading spreadsheets (xlsx, xls, csv) into product rows; columns.py
                  finds the header row and which column holds which field
 - images.py      product and order pictures by content hash, checked by Pillow
