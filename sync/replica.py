@@ -52,6 +52,7 @@ import orjson
 
 from .. import kinds
 from ..records import gc_paused
+from ..store.api import StoreAPI
 from . import hlc, merge
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class Replica:
 
     def __init__(
         self,
-        store: Any,
+        store: StoreAPI,
         *,
         max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS,
         seeds: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
@@ -243,7 +244,7 @@ class Replica:
         self.storage.add_commit_hook(self._on_commit)
 
     @classmethod
-    def attach(cls, store: Any, **kwargs: Any) -> Replica:
+    def attach(cls, store: StoreAPI, **kwargs: Any) -> Replica:
         """A replica on `store`, after recording anything edited while none was attached."""
         replica = cls(store, **kwargs)
         replica.record_all()
@@ -360,7 +361,7 @@ class Replica:
             self._conflicted, self._dirty = set(), set()
             self._outbox = None
             self._sent = int(self._state().get("sent") or 0)
-            for key, doc in self.storage._tables.get(RECORDS, {}).items():
+            for key, doc in self.storage.documents(RECORDS).items():
                 tk = (doc["t"], doc["id"])
                 index[tk] = int(key)
                 self._note(tk, doc)
@@ -373,7 +374,7 @@ class Replica:
         if table not in self._docs:
             id_field = REPLICATED[table]
             ids: dict[str, int] = {}
-            for key, doc in self.storage._tables.get(table, {}).items():
+            for key, doc in self.storage.documents(table).items():
                 if doc.get(id_field) is not None:
                     ids[str(doc[id_field])] = int(key)
             self._docs[table] = ids
@@ -517,7 +518,7 @@ class Replica:
         made = 0
         with self._own_writes() as state:
             for table in REPLICATED:
-                for key in list(self.storage._tables.get(table, {})):
+                for key in list(self.storage.documents(table)):
                     doc = self.storage.document(table, key)
                     rid = doc.get(REPLICATED[table])
                     if rid is None:
@@ -617,9 +618,7 @@ class Replica:
         """Mark every record for pushing (a new upstream has none of them)."""
         with self.store.transaction(), self._lock:
             table = self.store.table(RECORDS)
-            keys = [
-                int(k) for k, d in self.storage._tables.get(RECORDS, {}).items() if not d.get("d")
-            ]
+            keys = [int(k) for k, d in self.storage.documents(RECORDS).items() if not d.get("d")]
             if keys:
                 table.update({"d": 1}, doc_ids=keys)
             state = self._state()
@@ -644,7 +643,7 @@ class Replica:
         """
         with gc_paused(), self.store.transaction():
             state = self._state()
-            rows = self.storage._tables.get(RECORDS, {})
+            rows = self.storage.documents(RECORDS)
             inflight = state.get("inflight")
             if inflight is None:
                 marked = self._lowest_marked(rows, limit, max_bytes)
@@ -699,7 +698,7 @@ class Replica:
                 return
             self._records_index()
             sent = max([int(state.get("sent") or 0), *inflight["keys"].values()])
-            rows = self.storage._tables.get(RECORDS, {})
+            rows = self.storage.documents(RECORDS)
             self._sent = state["sent"] = sent
             state["inflight"] = None
             self._save_state(state)
@@ -714,7 +713,7 @@ class Replica:
         """A pushed batch of records, applied once: (seq after it, whether it was a repeat)."""
         self.check_stamps(records)
         with self.store.transaction():
-            seen = self.storage._tables.get(BATCHES, {})
+            seen = self.storage.documents(BATCHES)
             for doc in seen.values():
                 if doc.get("b") == batch:
                     return int(doc["q"]), True
@@ -729,7 +728,7 @@ class Replica:
     def records_since(self, seq: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
         """Records changed after `seq`, oldest change first: (records, next seq, more)."""
         with self.store.reading():
-            rows = [d for d in self.storage._tables.get(RECORDS, {}).values() if d["q"] > seq]
+            rows = [d for d in self.storage.documents(RECORDS).values() if d["q"] > seq]
             rows.sort(key=lambda d: d["q"])
             page = rows[:limit]
             nxt = page[-1]["q"] if page else max(seq, int(self._state().get("seq") or 0))
@@ -745,13 +744,13 @@ class Replica:
             if self._dirty:
                 return None
             return self._state().get(cursor_key), orjson.loads(
-                orjson.dumps([d["r"] for d in self.storage._tables.get(RECORDS, {}).values()])
+                orjson.dumps([d["r"] for d in self.storage.documents(RECORDS).values()])
             )
 
     def all_records(self) -> list[dict[str, Any]]:
         with self.store.reading():
             return orjson.loads(
-                orjson.dumps([d["r"] for d in self.storage._tables.get(RECORDS, {}).values()])
+                orjson.dumps([d["r"] for d in self.storage.documents(RECORDS).values()])
             )
 
     # -- conflicts --------------------------------------------------------------------

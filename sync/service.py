@@ -37,6 +37,7 @@ from typing import Any
 
 from .. import kinds
 from ..errors import ValidationError
+from ..store.api import StoreAPI
 from . import files, rounds, snapshots
 from . import remote as remotes
 from .config import BucketConfig
@@ -114,7 +115,7 @@ def _checked(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
 class SyncService:
     def __init__(
         self,
-        store: Any,
+        store: StoreAPI,
         *,
         bucket: BucketConfig | None = None,
         uploads: Path | None = None,

@@ -33,9 +33,10 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -57,6 +58,8 @@ Tables = dict[str, dict[str, Any]]
 Listener = Callable[[str | None, set[str] | None], None]
 #: Called inside a transaction just before it is saved, with the documents it
 #: touched as (table, key, serialised before-value or None); may write more.
+_EMPTY: dict[str, Any] = {}
+
 CommitHook = Callable[[list[tuple[str, str, bytes | None]]], None]
 
 
@@ -357,6 +360,11 @@ class JournalStorage(Storage):
     def document(self, table: str, key: str) -> Any:
         """The stored document itself (not a copy: read it, never change it)."""
         return self._tables.get(table, {}).get(key)
+
+    def documents(self, table: str) -> Mapping[str, Any]:
+        """A table's stored documents by key, read-only and not copied (read them
+        under the store's lock, never change them)."""
+        return MappingProxyType(self._tables.get(table, _EMPTY))
 
     def _notify(self, table: str | None, keys: set[str] | None) -> None:
         for fn in self._listeners:
