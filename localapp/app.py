@@ -184,8 +184,8 @@ def _start_sync(services: Services, stack: contextlib.ExitStack) -> None:
     With a bucket, the instance first reads the bucket so that it serves
     everything from its first request, even with an empty /tmp.
     """
+    from .sync.background import Background
     from .sync.errors import SyncError
-    from .sync.service import Background
 
     service = services.sync
     if service.bucket is not None:

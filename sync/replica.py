@@ -45,15 +45,24 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-from .. import kinds
 from ..records import gc_paused
 from ..store.api import StoreAPI
 from . import hlc, merge
+from .values import (
+    LOCAL_FIELDS,
+    REPLICATED,
+    doc_values,
+    newest_stamp,
+    normal_form,
+    open_conflicts,
+    replicated_fields,
+    same,
+    stamp_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +71,6 @@ STATE = "sync_state"
 BATCHES = "sync_batches"
 SYNC_TABLES = frozenset({RECORDS, STATE, BATCHES})
 
-#: Replicated tables and the field that identifies a document across replicas.
-#: Declared with each kind (localapp/kinds.py).
-REPLICATED: dict[str, str] = kinds.replicated()
-#: Fields each replica keeps for itself.
-LOCAL_FIELDS = frozenset({"rev", "updated_at", "deleted", "deleted_at"})
-#: Fields whose losing versions are not shown as conflicts: `created_at` is
-#: written once (two devices seeding the same default record differ only
-#: there), and a product's `price_history` is a log whose versions are joined
-#: (see `_joined`) rather than chosen between.
-QUIET_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("quiet"))
-#: Fields holding lists of entries that are joined, never lost: the document
-#: gets every entry of every version, in time order.
-JOINED_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("joined"))
 #: The stamp of seed data (records every store creates alike, such as the six
 #: default task types): lower than any real edit, so a store that starts
 #: empty and seeds them again never outranks what people changed.
@@ -85,114 +81,6 @@ BATCHES_KEEP = 10_000
 
 def _new_replica_id() -> str:
     return "r" + uuid.uuid4().hex[:12]
-
-
-def stamp_time(stamp: str) -> str:
-    """A stamp's wall time as ISO 8601 UTC."""
-    ms = hlc.parse(stamp).wall_ms
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
-
-
-def newest_stamp(record: Mapping[str, Any]) -> str | None:
-    stamps = [c["s"] for c in record.get("fields", {}).values()]
-    if record.get("deleted"):
-        stamps.append(record["deleted"]["s"])
-    stamps += [c["s"] for c in record.get("_conflicts") or ()]
-    return max(stamps) if stamps else None
-
-
-def _joined(record: Mapping[str, Any], name: str, winner: Any) -> Any:
-    """Every entry of every version of a list field, oldest first, each once."""
-    versions = [winner] + [
-        c.get("v")
-        for c in record.get("_conflicts") or ()
-        if c["kind"] == "field" and c["field"] == name
-    ]
-    if not all(isinstance(v, list) for v in versions) or len(versions) == 1:
-        return winner
-    seen: dict[bytes, Any] = {}
-    for v in versions:
-        for entry in v:
-            seen.setdefault(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS), entry)
-    return sorted(seen.values(), key=lambda e: str(e.get("at", "")) if isinstance(e, dict) else "")
-
-
-def doc_values(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields a document shows for a record: the winners, lists joined."""
-    values = merge.values(record)
-    for name in JOINED_FIELDS & values.keys():
-        values[name] = _joined(record, name, values[name])
-    return values
-
-
-def _content(doc: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k not in LOCAL_FIELDS}
-
-
-def _same(a: Any, b: Any) -> bool:
-    return bool(
-        orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
-    )
-
-
-def normal_form(rec: Mapping[str, Any]) -> dict[str, Any]:
-    """`merge.normalize(rec)`, quicker for the common record: one version per
-    field, no delete, no acks, no conflicts (what a device pulls of records
-    made elsewhere). Raises like `merge.normalize` on a malformed record."""
-    fields = rec.get("fields")
-    if (
-        rec.get("deleted")
-        or rec.get("_acked")
-        or rec.get("_conflicts")
-        or type(fields) is not dict
-        or "id" not in rec
-        or "table" not in rec
-    ):
-        return merge.normalize(rec)
-    last = None
-    for cell in fields.values():
-        if type(cell) is not dict or len(cell) != 2 or "v" not in cell:
-            return merge.normalize(rec)
-        stamp = cell.get("s")
-        if stamp != last:  # a record's fields mostly share one stamp
-            if stamp is None:
-                return merge.normalize(rec)
-            hlc.parse(stamp)
-            last = stamp
-    # The cells are exactly {"v", "s"}: shared, not copied (neither side changes them).
-    return {
-        "id": str(rec["id"]),
-        "table": str(rec["table"]),
-        "fields": {k: fields[k] for k in sorted(fields)},
-        "deleted": None,
-        "_acked": {},
-        "_conflicts": [],
-    }
-
-
-def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]]:
-    """The conflicts a person must decide, with their index in `_conflicts`.
-
-    A losing version equal to what is shown is not a conflict to anyone (two
-    devices typed the same thing); it is closed by the next edit of the field.
-    """
-    out = []
-    fields = record.get("fields") or {}
-    for i, c in enumerate(record.get("_conflicts") or ()):
-        if c.get("field") in QUIET_FIELDS:
-            continue
-        if (
-            c["kind"] == "field"
-            and c["field"] in fields
-            and _same(c.get("v"), fields[c["field"]]["v"])
-        ):
-            continue
-        out.append((i, c))
-    return out
 
 
 class Replica:
@@ -475,10 +363,10 @@ class Replica:
             content: dict[str, Any] = {}
             deleted = True
         else:
-            content = _content(doc)
+            content = replicated_fields(doc)
             deleted = bool(doc.get("deleted"))
         shown = doc_values(record) if record else {}
-        fields = {k: v for k, v in content.items() if k not in shown or not _same(shown[k], v)}
+        fields = {k: v for k, v in content.items() if k not in shown or not same(shown[k], v)}
         was_deleted = merge.is_deleted(record) if record else False
         if record is None and deleted and doc is None:
             return 0
@@ -487,7 +375,7 @@ class Replica:
         stamp = self.clock.now()
         if record is None and not deleted:  # a new document: its record, directly
             seed = self.seeds.get((table, rid))
-            if seed is not None and all(_same(fields.get(k), v) for k, v in seed.items()):
+            if seed is not None and all(same(fields.get(k), v) for k, v in seed.items()):
                 stamp = SEED_STAMP
             self._put_record(
                 state,
@@ -526,7 +414,7 @@ class Replica:
                     rec_id = self._records_index().get((table, str(rid)))
                     if rec_id is not None:
                         rec = self.storage.document(RECORDS, str(rec_id))["r"]
-                        if _same(_content(doc), doc_values(rec)) and bool(
+                        if same(replicated_fields(doc), doc_values(rec)) and bool(
                             doc.get("deleted")
                         ) == merge.is_deleted(rec):
                             continue
@@ -595,10 +483,10 @@ class Replica:
                     if old is None:
                         new = normal_form(rec)  # same stamps: `newest` holds
                     else:
-                        if _same(old, rec):
+                        if same(old, rec):
                             continue  # had it already (merging is idempotent)
                         new = merge.merge_record(old, rec)
-                        if _same(old, new):
+                        if same(old, new):
                             continue
                         newest = newest_stamp(new)
                     self._put_record(state, new, local=False)

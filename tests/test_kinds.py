@@ -21,7 +21,7 @@ from localapp.catalogue.exports import PRODUCT_COLUMNS
 from localapp.schedule import Schedule
 from localapp.schedule.export import tasks_xlsx
 from localapp.store import Store
-from localapp.sync import files, replica, service
+from localapp.sync import files, service, values
 
 
 def translations(lang: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def test_every_declared_label_has_a_text_in_both_languages() -> None:
 
 
 def test_sync_policy_is_the_declared_one() -> None:
-    assert replica.REPLICATED == {
+    assert values.REPLICATED == {
         "projects": "id",
         "tasks": "id",
         "task_types": "id",
@@ -50,8 +50,8 @@ def test_sync_policy_is_the_declared_one() -> None:
         "images": "key",
         "orders": "id",
     }
-    assert replica.QUIET_FIELDS == {"created_at", "price_history"}
-    assert replica.JOINED_FIELDS == {"price_history"}
+    assert values.QUIET_FIELDS == {"created_at", "price_history"}
+    assert values.JOINED_FIELDS == {"price_history"}
     assert service._seeds()[("task_types", "6")]["name"] == "上线"
     assert schedule.DEFAULT_TASK_TYPES == [dict(t) for t in kinds.TASK_TYPE.seeds]
     order = {

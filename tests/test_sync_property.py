@@ -56,8 +56,9 @@ from localapp.store import Store
 from localapp.sync import merge
 from localapp.sync.config import BucketConfig
 from localapp.sync.remote import HttpRemote, SyncUnreachable
-from localapp.sync.replica import LOCAL_FIELDS, Replica, doc_values, normal_form
+from localapp.sync.replica import Replica
 from localapp.sync.rounds import Summary, run_round
+from localapp.sync.values import LOCAL_FIELDS, doc_values, normal_form
 
 # moto's S3 server, once per module (`s3_url`): tests/s3.py
 pytest_plugins = ["s3"]
@@ -638,7 +639,7 @@ def _outcome(fn: Any, rec: dict[str, Any]) -> Any:
 @settings(max_examples=300, deadline=None)
 @given(rec=records)
 def test_normal_form_is_merge_normalize(rec: dict[str, Any]) -> None:
-    """`replica.normal_form` (quick path for plain records, used for every record
+    """`values.normal_form` (quick path for plain records, used for every record
     pulled and every record pushed to a server) gives exactly `merge.normalize`,
     and refuses exactly what it refuses."""
     assert _outcome(normal_form, rec) == _outcome(merge.normalize, rec)

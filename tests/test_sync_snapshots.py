@@ -546,7 +546,8 @@ def test_an_instance_taking_only_pushes_writes_snapshots_of_exactly_the_log(
     and writes a snapshot when one is due. The snapshot holds exactly what the
     log holds up to its number, and a cold start from it misses nothing."""
     from localapp.store import Store
-    from localapp.sync.service import Background, SyncService
+    from localapp.sync.background import Background
+    from localapp.sync.service import SyncService
 
     store = Store.open(tmp_path / "instance")
     service = SyncService(store, bucket=config, uploads=tmp_path / "uploads", snapshot_every=3)
