@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from importlib import resources
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
@@ -389,20 +390,33 @@ def run_desktop(
             state.save(data.path)
             return 0
         stack.callback(server.close)
-        guard.on_raise = lambda: {"url": guard.open_url()}
-        inst.publish(guard.port or 0, "browser")
-        state.save(data.path)
-        _say(f"localapp is running at {guard.open_url()}", out)
-        _say("That link works once and only on this computer. Press Ctrl-C to stop.", out)
-        if open_browser:
-            desktop.open_browser(guard.open_url())
-        _stop_on_sigterm()
-        try:
-            server.run()
-        except KeyboardInterrupt:
-            pass
-        log.info("Stopped")
+        _serve_in_browser(server, guard, inst, state, data.path, out, open_browser)
     return 0
+
+
+def _serve_in_browser(
+    server: Any,
+    guard: Any,
+    inst: Any,
+    state: desktop.WindowState,
+    data_dir: Path,
+    out: TextIO | None,
+    open_browser: bool,
+) -> None:
+    """No window: print the one-time link, open the browser, serve until stopped."""
+    guard.on_raise = lambda: {"url": guard.open_url()}
+    inst.publish(guard.port or 0, "browser")
+    state.save(data_dir)
+    _say(f"localapp is running at {guard.open_url()}", out)
+    _say("That link works once and only on this computer. Press Ctrl-C to stop.", out)
+    if open_browser:
+        desktop.open_browser(guard.open_url())
+    _stop_on_sigterm()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    log.info("Stopped")
 
 
 def run_default(settings: Settings, out: TextIO = sys.stdout) -> int:

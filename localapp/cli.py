@@ -26,6 +26,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from . import __version__, app, auth, errors, logs, paths
 from .settings import Settings
@@ -75,6 +76,18 @@ def _parser() -> argparse.ArgumentParser:
         help="port on 127.0.0.1 (default: last time's if free, else any free one)",
     )
 
+    _add_account_commands(sub, common)
+
+    sub.add_parser("backup", parents=[common], help="write a backup and print its path")
+    restore = sub.add_parser("restore", parents=[common], help="replace the data with a backup")
+    restore.add_argument("file", type=Path)
+
+    _add_sync_command(sub, common)
+    return parser
+
+
+def _add_account_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`token create|revoke|list` and `user passwd`."""
     token = sub.add_parser("token", parents=[common], help="API tokens")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = tsub.add_parser(
@@ -93,10 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     passwd.add_argument("name")
 
-    sub.add_parser("backup", parents=[common], help="write a backup and print its path")
-    restore = sub.add_parser("restore", parents=[common], help="replace the data with a backup")
-    restore.add_argument("file", type=Path)
 
+def _add_sync_command(sub: Any, common: argparse.ArgumentParser) -> None:
+    """`sync` (a round now) and `sync setup|status|off`."""
     sync = sub.add_parser(
         "sync", parents=[common], help="sync with the server now (setup, status, off: see below)"
     )
@@ -116,7 +128,6 @@ def _parser() -> argparse.ArgumentParser:
     setup.add_argument("--region", help="the bucket's region")
     ssub.add_parser("status", parents=[common], help="last sync, pending changes, conflicts")
     ssub.add_parser("off", parents=[common], help="stop syncing (the data stays)")
-    return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -469,6 +469,15 @@ def parse_products(
             seen.setdefault(sku.casefold(), []).append(number)
         elif name:
             seen_names.setdefault(name.casefold(), []).append(number)
+    _flag_repeats(parsed, seen, seen_names)
+    return parsed
+
+
+def _flag_repeats(
+    parsed: ParsedProducts, seen: dict[str, list[int]], seen_names: dict[str, list[int]]
+) -> None:
+    """A row error on every row whose SKU (or, without one, name) another row has too."""
+    row_errors = parsed.row_errors
     for key, numbers, fld, code in (
         *((k, v, "sku", "duplicate_sku") for k, v in seen.items()),
         *((k, v, "name", "duplicate_name") for k, v in seen_names.items()),
@@ -488,4 +497,3 @@ def parse_products(
                     code,
                 )
             )
-    return parsed

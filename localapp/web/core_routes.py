@@ -38,8 +38,15 @@ UI_TYPES = frozenset(
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
+    _install_status(app, ctx)
+    _install_sign_in(app, ctx)
+    _install_ui(app, ctx)
+
+
+def _install_status(app: bottle.Bottle, ctx: AppContext) -> None:
     @app.get("/health")
     def health() -> dict[str, Any]:
+        """Liveness, mode, version and where the data is stored."""
         return {
             "status": "healthy",
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -53,10 +60,24 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.get("/metrics")
     def metrics() -> bottle.HTTPResponse:
+        """Prometheus metrics."""
         return bottle.HTTPResponse(ctx.metrics.render(), status=200, Content_Type=CONTENT_TYPE)
 
+    @app.get("/api/kinds")
+    def record_kinds() -> dict[str, Any]:
+        """The record kinds and their fields, from the registry."""
+        return {"kinds": [k.describe() for k in kinds.KINDS]}
+
+    @app.get("/api/openapi.json", auth=False)
+    def openapi_description() -> dict[str, Any]:
+        """This API as an OpenAPI 3.1 description."""
+        return openapi.describe(app)
+
+
+def _install_sign_in(app: bottle.Bottle, ctx: AppContext) -> None:
     @app.get("/api/session", auth=False)
     def session(user: auth.Principal | None) -> dict[str, Any]:
+        """Who is signed in, and the CSRF token."""
         body: dict[str, Any] = {
             "authenticated": user is not None,
             "mode": ctx.mode,
@@ -70,6 +91,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.post("/api/login", auth=False)
     def login() -> dict[str, Any]:
+        """Sign in with a user name and password."""
         data = json_body()
         name, password = data.get("username"), data.get("password")
         missing = {
@@ -95,26 +117,20 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.post("/api/logout")
     def logout() -> dict[str, Any]:
+        """Sign out."""
         cookie = bottle.request.get_cookie(SESSION_COOKIE)
         if cookie:
             auth.end_session(ctx.accounts, cookie)
         bottle.response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return {"authenticated": False}
 
-    @app.get("/api/kinds")
-    def record_kinds() -> dict[str, Any]:
-        """The record kinds and their fields, from the registry."""
-        return {"kinds": [k.describe() for k in kinds.KINDS]}
 
-    @app.get("/api/openapi.json", auth=False)
-    def openapi_description() -> dict[str, Any]:
-        """This API as an OpenAPI 3.1 description."""
-        return openapi.describe(app)
-
+def _install_ui(app: bottle.Bottle, ctx: AppContext) -> None:
     root = str(ctx.ui_dir)
 
     @app.get("/")
     def index() -> bottle.HTTPResponse:
+        """The app's page."""
         return _ui_file("index.html", root)
 
     # Everything outside /api/ may be a UI file; /api/ paths never are, so an
@@ -123,6 +139,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.get("/<filepath:uifile>")
     def ui_file(filepath: str) -> bottle.HTTPResponse:
+        """The other UI files."""
         return _ui_file(filepath, root)
 
 
