@@ -9,8 +9,7 @@ needs (no sandbox as root, no background networking on a closed network);
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -93,18 +92,6 @@ def api(
     res = server.request(method, path, body, headers)
     assert res.status < 300, (method, path, res.status, res.body[:500])
     return res.json()
-
-
-def wait_for(check: Callable[[], Any], what: str, timeout: float = 10) -> Any:
-    """Poll `check` until it returns something truthy; bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def no_unexpected_errors(page: Any, allowed: tuple[str, ...] = ()) -> None:

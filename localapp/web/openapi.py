@@ -6,7 +6,7 @@ missing from the description) and takes the request and record shapes from
 (`checks.schema_of`), so what the description says a field accepts is what
 the server checks. A route's summary is the first line of its handler's
 docstring. Served at `GET /api/openapi.json`; docs/api.md lists the same
-routes (tests/test_openapi.py holds the two together).
+routes (tests/http/test_openapi.py holds the two together).
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from browser import api, no_unexpected_errors, sign_in, wait_for
+from browser import api, no_unexpected_errors, sign_in
 from conftest import Server, upload
+from polling import wait_for
 
 pytestmark = pytest.mark.browser
 

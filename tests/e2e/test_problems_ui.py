@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import api, no_unexpected_errors, sign_in, wait_for
+from browser import api, no_unexpected_errors, sign_in
 from conftest import Server, run_cli
+from polling import wait_for
 
 pytestmark = pytest.mark.browser
 

@@ -16,9 +16,10 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from browser import api, no_unexpected_errors, wait_for
+from browser import api, no_unexpected_errors
 from browser import sign_in as _sign_in
 from conftest import Server
+from polling import wait_for
 
 DAY_COLUMN_PX = 34  # the Day zoom's column width (ui/js/schedule/chart.js)
 

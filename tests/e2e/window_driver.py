@@ -27,6 +27,7 @@ from localapp import app, logs
 from localapp.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/: xvfb_display
+from polling import wait_for  # noqa: E402
 from xvfb_display import capture_drawn  # noqa: E402
 
 READ_PAGE = """(() => {
@@ -52,16 +53,6 @@ READ_PAGE = """(() => {
 PAINTED = "document.documentElement.dataset.painted === 'yes' || null"
 
 
-def _poll(fn: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} within {timeout}s")
-
-
 DOWNLOAD = """(() => {
   const a = document.createElement('a');
   a.href = 'api/projects';
@@ -84,8 +75,8 @@ def _x(*args: str) -> str:
 def save_with_dialog(window: Any, target: Path, shot: Path) -> dict[str, Any]:
     """Start a download in the page, then type `target` into the native save dialog."""
     window.run_js(DOWNLOAD)
-    dialog = _poll(
-        lambda: _x("search", "--name", DIALOG_NAMES).split(), 20, "no native save dialog appeared"
+    dialog = wait_for(
+        lambda: _x("search", "--name", DIALOG_NAMES).split(), "a native save dialog", 20
     )[0]
     capture_drawn(shot)
     # No window manager under Xvfb: give the dialog the keyboard ourselves.
@@ -93,10 +84,10 @@ def save_with_dialog(window: Any, target: Path, shot: Path) -> dict[str, Any]:
     _x("key", "ctrl+a")
     _x("type", "--delay", "10", str(target))
     _x("key", "Return")
-    _poll(
-        lambda: target.is_file() and target.stat().st_size > 0, 20, f"nothing was saved to {target}"
+    wait_for(
+        lambda: target.is_file() and target.stat().st_size > 0, f"a file saved to {target}", 20
     )
-    _poll(lambda: not _x("search", "--name", DIALOG_NAMES), 10, "the dialog did not close")
+    wait_for(lambda: not _x("search", "--name", DIALOG_NAMES), "the dialog to close", 10)
     return {"dialog": True, "saved": target.read_text(encoding="utf-8")}
 
 
@@ -114,10 +105,10 @@ def main() -> int:
             if not window.events.loaded.wait(30):
                 raise TimeoutError("the page did not load within 30s")
             result["opened_size"] = [window.width, window.height]
-            result["page"] = _poll(lambda: window.run_js(READ_PAGE), 30, "the page did not render")
+            result["page"] = wait_for(lambda: window.run_js(READ_PAGE), "the page to render", 30)
             # the page says when its first view has been painted (ui/js/app.js);
             # the X screen shows it a moment later, so the capture waits for that too
-            _poll(lambda: window.run_js(PAINTED), 30, "the page never reported a paint")
+            wait_for(lambda: window.run_js(PAINTED), "the page to report a paint", 30)
             capture_drawn(args.shot)
             if args.save_as:
                 shot = args.shot.with_name(args.shot.stem + "-save-dialog.png")
@@ -125,10 +116,10 @@ def main() -> int:
             if args.resize:
                 w, h = (int(v) for v in args.resize.split("x"))
                 window.resize(w, h)
-                _poll(
+                wait_for(
                     lambda: (window.width, window.height) == (w, h),
+                    "the window to take the new size",
                     10,
-                    "the window did not take the new size",
                 )
                 time.sleep(0.3)  # the resized event reaches our tracker
                 result["resized_to"] = [window.width, window.height]

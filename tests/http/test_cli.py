@@ -136,7 +136,7 @@ def test_user_passwd_changes_the_admin_password(data_dir: Path) -> None:
 @pytest.mark.parametrize("env_name", ["PORT", "FC_SERVER_PORT"])
 def test_serve_without_port_flag_uses_the_port_from_the_env(data_dir: Path, env_name: str) -> None:
     # (`localapp` with no sub-command is the desktop app since issue 5; see
-    # tests/test_desktop_guard.py. The env ports are serve's.)
+    # tests/http/test_desktop_guard.py. The env ports are serve's.)
     port = free_port()
     log_path = data_dir.parent / "default.log"
     env = {**os.environ, **ENV, env_name: str(port)}

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import polling
 import pytest
 from conftest import Server, start_server
 from s3_proxy import FaultProxy
@@ -34,6 +35,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    """Reads catch up with the bucket at most every second or so: poll, bounded."""
+    return polling.wait_for(check, what, timeout, every=0.25)
+
+
 def gate(s3_url: str) -> Iterator[FaultProxy]:
     """The bucket as seen through a proxy that can be shut (`gate.shut = True`)."""
     g = FaultProxy(s3_url)
@@ -67,14 +73,6 @@ def in_bucket(config: BucketConfig, pid: str) -> int:
             return found
         found += sum(1 for c in changes if c["table"] == "products" and c["id"] == pid)
     raise AssertionError("the log never ended")
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.25)
 
 
 def health(s: Server) -> dict[str, Any]:
@@ -135,7 +133,7 @@ def test_an_edit_made_while_the_bucket_is_down_is_answered_503_and_sent_later(
 
         # storage back: the instance sends it by itself, once
         gate.shut = False
-        eventually(
+        wait_for(
             lambda: health(one)["sync"]["unflushed"] == 0 and health(one)["sync"]["error"] is None,
             "the waiting edit was sent once the bucket was back",
         )

@@ -17,6 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,7 @@ from localapp import errors
 from localapp.catalogue import Catalogue, ImportOptions, columns, imports
 from localapp.store import Store
 
-DATA = Path(__file__).parent / "data"
+DATA = ROOT / "tests" / "data"
 
 
 def xlsx(rows: list[list[Any]], title: str = "Sheet1") -> bytes:

@@ -14,11 +14,11 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import polling
 import pytest
 from conftest import Server, connect, localapp_cmd, run_cli, start_server, upload
 
@@ -27,6 +27,11 @@ from localapp.sync.config import BucketConfig
 # moto's S3 server (`s3_url`) and a fresh bucket per test (`config`): tests/s3.py
 pytest_plugins = ["s3"]
 pytestmark = pytest.mark.slow
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
+    """Reads catch up with the bucket at most every second or so: poll, bounded."""
+    return polling.wait_for(check, what, timeout, every=0.25)
 
 
 def bucket_env(config: BucketConfig) -> dict[str, str]:
@@ -72,15 +77,6 @@ def create_product(s: Server, sku: str, name: str, price: int) -> str:
     body = r.json()
     assert isinstance(body, dict)
     return str(body["product"]["id"])
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 15) -> None:
-    """Reads catch up with the bucket at most every couple of seconds: poll, bounded."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.25)
 
 
 class Fleet:
@@ -130,7 +126,7 @@ def test_a_push_to_one_instance_is_pulled_from_the_other(fleet: Fleet) -> None:
     assert {pid: seen[pid]["name"] for pid in made} == made
     assert "桥梁加固" in project_names(b)
     # instance 2 itself serves them too (its reads catch up with the bucket)
-    eventually(lambda: made.keys() <= products(two).keys(), "instance two lists a's products")
+    wait_for(lambda: made.keys() <= products(two).keys(), "instance two lists a's products")
     assert "桥梁加固" in project_names(two)
     # and b's edit goes the other way round: b -> two -> bucket -> one -> a
     pid = next(iter(made))
@@ -138,20 +134,20 @@ def test_a_push_to_one_instance_is_pulled_from_the_other(fleet: Fleet) -> None:
     sync(b)
     sync(a)
     assert products(a)[pid]["price"] == 999
-    eventually(lambda: products(one)[pid]["price"] == 999, "instance one shows b's edit")
+    wait_for(lambda: products(one)[pid]["price"] == 999, "instance one shows b's edit")
 
 
 def test_an_edit_on_one_instance_reaches_the_other(fleet: Fleet) -> None:
     one, two = fleet.instance("one"), fleet.instance("two")
     pid = create_product(two, "I2-1", "镀锌管", 4200)
-    eventually(lambda: pid in products(one), "instance one lists a product made on two")
+    wait_for(lambda: pid in products(one), "instance one lists a product made on two")
     assert two.request("PATCH", f"/api/products/{pid}", {"name": "镀锌管 DN50"}).status == 200
-    eventually(
+    wait_for(
         lambda: products(one)[pid]["name"] == "镀锌管 DN50",
         "instance one shows the edit made on two",
     )
     assert one.request("DELETE", f"/api/products/{pid}").status == 200
-    eventually(
+    wait_for(
         lambda: two.request("GET", f"/api/products/{pid}").status == 404,
         "instance two sees the delete made on one",
     )
@@ -212,7 +208,7 @@ def test_writes_to_both_instances_at_once_lose_nothing(fleet: Fleet) -> None:
     assert len(made) == 2 * per_writer
     expected = {**made, **device_made}
     for s in (one, two):
-        eventually(
+        wait_for(
             lambda s=s: expected.keys() <= products(s).keys(),
             f"{s.url} lists every product written anywhere",
         )
@@ -247,7 +243,7 @@ def test_an_instance_started_with_an_empty_dir_serves_everything_at_once(fleet: 
     assert again.request("GET", f"/api/products/{web}").json()["product"]["name"] == "网页录入"
     # and it goes on taking writes that reach the other instance and the devices
     later = create_product(again, "R-later", "重启后", 5)
-    eventually(lambda: later in products(two), "instance two lists a product made after restart")
+    wait_for(lambda: later in products(two), "instance two lists a product made after restart")
     sync(a)
     assert later in products(a)
 
@@ -278,7 +274,7 @@ def test_an_instance_and_a_desktop_start_from_a_snapshot_of_several_pages(
         sync(a)  # (the background round may have sent some of them already)
         assert a.request("GET", "/api/sync/status").json()["pending"] == 0
         listed = config.client().list_objects_v2
-        eventually(
+        wait_for(
             lambda: listed(Bucket=config.bucket, Prefix="snapshots/").get("KeyCount", 0),
             "instance one writes a snapshot",
             timeout=60,
@@ -397,7 +393,7 @@ def test_a_malformed_push_is_refused_before_it_reaches_the_log(fleet: Fleet) -> 
     )
     assert r.status == 200, r.body
     assert pulled_products() == ["g1"]
-    eventually(
+    wait_for(
         lambda: two.request("GET", "/api/products/g1").status == 200,
         "instance two shows the good record",
     )

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import openpyxl
 import pytest
-from conftest import Response, Server, multipart, start_server, upload
+from conftest import ROOT, Response, Server, multipart, start_server, upload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -301,7 +301,7 @@ def test_import_preview_commit_and_history(srv: Server) -> None:
 
 
 def test_import_legacy_xls(srv: Server) -> None:
-    data = (Path(__file__).parent / "data" / "products.xls").read_bytes()
+    data = (ROOT / "tests" / "data" / "products.xls").read_bytes()
     r = upload(srv, "/api/products/import?dry_run=1", "旧价格表.xls", data)
     assert r.status == 200, r.body
     assert body(r)["kind"] == "xls" and body(r)["header_row"] == 3
