@@ -34,12 +34,12 @@ pytest_plugins = ["s3"]
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
 def wait_for(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:
     """Reads catch up with the bucket at most every second or so: poll, bounded."""
     return polling.wait_for(check, what, timeout, every=0.25)
 
 
+@pytest.fixture
 def gate(s3_url: str) -> Iterator[FaultProxy]:
     """The bucket as seen through a proxy that can be shut (`gate.shut = True`)."""
     g = FaultProxy(s3_url)
