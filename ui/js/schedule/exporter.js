@@ -17,29 +17,34 @@ function csvCell(value, { text = true } = {}) {
   return s;
 }
 
-export function tasksCsv(tasks, { t, projectById, typeById, taskById }) {
-  const header = ['project', 'task', 'type', 'start', 'end', 'days', 'assignee', 'progress',
-    'milestone', 'dependsOn', 'notes', 'projectId', 'taskId']
-    .map((k) => csvCell(t(`schedule.csv.${k}`)));
-  const lines = [header.join(',')];
-  for (const task of tasks) {
-    const days = Math.round((Date.parse(task.end) - Date.parse(task.start)) / 86400000) + 1;
-    lines.push([
-      csvCell(projectById.get(task.project_id)?.name ?? ''),
-      csvCell(task.name),
-      csvCell(typeById.get(task.type_id)?.name ?? ''),
-      csvCell(task.start, { text: false }),
-      csvCell(task.end, { text: false }),
-      csvCell(days, { text: false }),
-      csvCell(task.assignee || ''),
-      csvCell(task.progress ?? 0, { text: false }),
-      csvCell(task.milestone ? t('schedule.csv.yes') : ''),
-      csvCell((task.depends_on || []).map((id) => taskById.get(id)?.name ?? id).join('; ')),
-      csvCell(task.notes || ''),
-      csvCell(task.project_id),
-      csvCell(task.id),
-    ].join(','));
+// The columns are the task kind's exported fields (GET /api/kinds, the same
+// ones and the same labels as the server's xlsx), each written by its type,
+// plus the working days after the end date and the ids for re-importing.
+export function tasksCsv(tasks, { t, kind, projectById, typeById, taskById }) {
+  const names = { projects: projectById, task_types: typeById, tasks: taskById };
+  const nameOf = (ref, id) => names[ref]?.get(id)?.name ?? id ?? '';
+  const cell = (f, value) => {
+    switch (f.type) {
+      case 'ref': return csvCell(nameOf(f.ref, value));
+      case 'refs': return csvCell((value || []).map((id) => nameOf(f.ref, id)).join('; '));
+      case 'bool': return csvCell(value ? t('schedule.csv.yes') : '');
+      case 'int': return csvCell(value ?? 0, { text: false });
+      case 'date': return csvCell(value, { text: false });
+      default: return csvCell(value ?? '');
+    }
+  };
+  const columns = [];
+  for (const f of kind.exported()) {
+    columns.push([t(f.label), (task) => cell(f, task[f.name])]);
+    if (f.name === 'end') {
+      columns.push([t('schedule.csv.days'), (task) => csvCell(
+        Math.round((Date.parse(task.end) - Date.parse(task.start)) / 86400000) + 1, { text: false })]);
+    }
   }
+  columns.push([t('schedule.csv.projectId'), (task) => csvCell(task.project_id)]);
+  columns.push([t('schedule.csv.taskId'), (task) => csvCell(task.id)]);
+  const lines = [columns.map(([title]) => csvCell(title)).join(',')];
+  for (const task of tasks) lines.push(columns.map(([, value]) => value(task)).join(','));
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
 

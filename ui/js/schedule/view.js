@@ -8,6 +8,7 @@
 // Gantt library draws everything it is given.
 
 import { showError } from '../api.js';
+import { kindOf } from '../kinds.js';
 import { currentLang } from '../i18n.js';
 import { Chart, loadGantt } from './chart.js';
 import { addDays, today } from './dates.js';
@@ -657,10 +658,17 @@ export class ScheduleView {
     return out;
   }
 
-  exportCsv() {
+  async exportCsv() {
     this.exportMenu.open = false;
+    let kind;
+    try {
+      kind = await kindOf('tasks');
+    } catch (err) {
+      showError(err);
+      return;
+    }
     const csv = tasksCsv(this.exportTasks(), {
-      t: this.t, projectById: data.projectById, typeById: data.typeById, taskById: data.taskById,
+      t: this.t, kind, projectById: data.projectById, typeById: data.typeById, taskById: data.taskById,
     });
     download(new Blob([csv], { type: 'text/csv;charset=utf-8' }), `schedule-tasks-${today()}.csv`);
   }
