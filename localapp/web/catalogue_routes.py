@@ -90,10 +90,12 @@ def _form(name: str) -> str:
 
 
 def list_products(parts: Parts) -> dict[str, Any]:
+    """List and search products (name, SKU, pinyin; filters, sort, pages)."""
     return parts.catalogue.list(query_params())
 
 
 def create_product(parts: Parts, user: Principal) -> dict[str, Any]:
+    """Create a product."""
     product = parts.catalogue.create(json_body(), by=user.name)
     bottle.response.status = 201
     bottle.response.set_header("Location", f"/api/products/{product['id']}")
@@ -101,23 +103,28 @@ def create_product(parts: Parts, user: Principal) -> dict[str, Any]:
 
 
 def get_product(parts: Parts, id: str) -> dict[str, Any]:
+    """One product with its price history."""
     return {"product": _with_etag(parts.catalogue.get(id))}
 
 
 def update_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
+    """Change a product (`If-Match` for safety)."""
     product = parts.catalogue.update(id, json_body(), if_match=if_match(), by=user.name)
     return {"product": _with_etag(product)}
 
 
 def delete_product(parts: Parts, id: str) -> dict[str, Any]:
+    """Delete a product."""
     return parts.catalogue.delete(id, if_match=if_match())
 
 
 def facets(parts: Parts) -> dict[str, Any]:
+    """Categories and suppliers with counts, for filters."""
     return parts.catalogue.facets()
 
 
 def export_products(parts: Parts) -> bottle.HTTPResponse:
+    """The products (same filters as the list) as a spreadsheet."""
     query = parse_list_params(query_params())
     body = products_xlsx(parts.catalogue.all_live(query))
     return attachment(body, XLSX_TYPE, f"products-{time.strftime('%Y%m%d-%H%M%S')}.xlsx")
@@ -127,6 +134,7 @@ def export_products(parts: Parts) -> bottle.HTTPResponse:
 
 
 def upload_image(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
+    """Add an image to a product (multipart)."""
     expected = if_match()
     parts.catalogue.get(id)  # 404 before any work on the file
     data, name = _upload(parts.max_bytes)
@@ -137,6 +145,7 @@ def upload_image(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
 
 
 def remove_image(parts: Parts, id: str, key: str, user: Principal) -> dict[str, Any]:
+    """Remove an image from a product."""
     product = parts.catalogue.remove_image(id, key, if_match=if_match(), by=user.name)
     return {"product": _with_etag(product)}
 
@@ -171,10 +180,12 @@ def _send_image(parts: Parts, key: str, thumb: bool) -> bottle.HTTPResponse:
 
 
 def get_image(parts: Parts, key: str) -> bottle.HTTPResponse:
+    """An image."""
     return _send_image(parts, key, thumb=False)
 
 
 def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
+    """An image's thumbnail (WebP)."""
     return _send_image(parts, key, thumb=True)
 
 
@@ -182,6 +193,7 @@ def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
 
 
 def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
+    """Import a price list (xlsx, xls, csv); `?dry_run=1` previews."""
     data, name = _upload(parts.max_bytes)
     override = columns.parse_override(_form("mapping") or None, imports.PRODUCT_FIELDS)
     options = ImportOptions(
@@ -197,10 +209,12 @@ def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
 
 
 def list_orders(parts: Parts) -> dict[str, Any]:
+    """List orders."""
     return parts.orders.list(query_params())
 
 
 def upload_order(parts: Parts, user: Principal) -> dict[str, Any]:
+    """Upload an order sheet or image (multipart)."""
     data, name = _upload(parts.max_bytes)
     fields = {k: _form(k) for k in ("number", "customer", "date")}
     order = parts.orders.upload(data, name, fields=fields, by=user.name)
@@ -210,6 +224,7 @@ def upload_order(parts: Parts, user: Principal) -> dict[str, Any]:
 
 
 def get_order(parts: Parts, id: str) -> dict[str, Any]:
+    """One order with its lines."""
     return {"order": parts.orders.get(id)}
 
 
@@ -226,10 +241,12 @@ def order_file(parts: Parts, id: str) -> bottle.HTTPResponse:
 
 
 def delete_order(parts: Parts, id: str) -> dict[str, Any]:
+    """Delete an order."""
     return parts.orders.delete(id)
 
 
 def statistics(parts: Parts) -> dict[str, Any]:
+    """Counts, orders by month, top products, price changes."""
     return parts.statistics.compute()
 
 

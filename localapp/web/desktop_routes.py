@@ -28,6 +28,7 @@ def _guard() -> DesktopGuard:
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
     @app.get(OPEN_PATH)
     def desktop_open() -> None:
+        """Desktop mode: trade the one-time link for the window's cookie."""
         guard = _guard()
         token = bottle.request.query.get("token") or ""
         if not (guard.take_token(token) or guard.has_secret()):
@@ -46,6 +47,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     @app.post(RAISE_PATH)
     def desktop_raise() -> dict[str, Any]:
+        """Desktop mode: a second start asks the running app to come forward."""
         guard = _guard()
         if not guard.raise_ok():
             raise errors.Forbidden("Wrong or missing raise secret.", code="forbidden")

@@ -23,6 +23,7 @@ from .requests import query_params
 
 
 def list_problems(problems: Problems) -> dict[str, Any]:
+    """Rules between records that merged edits broke (two products with one SKU, tasks of a deleted project …), with their fixes."""
     # ?limit=0 asks for the counts alone (the top bar polls them).
     raw = query_params().get("limit", "").strip()
     if raw and not (raw.isdigit() and int(raw) <= LIST_LIMIT):
@@ -34,6 +35,7 @@ def list_problems(problems: Problems) -> dict[str, Any]:
 
 
 def fix_problem(problems: Problems, user: Principal) -> dict[str, Any]:
+    """Apply one of a problem's fixes (an ordinary edit that syncs)."""
     return problems.fix(json_body(), by=user.name)
 
 

@@ -37,10 +37,12 @@ KIND_PATHS: dict[str, str] = {"projects": PROJECTS, "tasks": TASKS, "task-types"
 
 
 def list_records(sched: Schedule, kind: str) -> dict[str, Any]:
+    """List projects, tasks or task types, with filters and pages."""
     return sched.list_records(kind, query_params())
 
 
 def create_record(sched: Schedule, kind: str, path: str) -> dict[str, Any]:
+    """Create a project, task or task type."""
     record = sched.create(kind, json_body())
     bottle.response.status = 201
     bottle.response.set_header("Location", f"/api/{path}/{record['id']}")
@@ -48,18 +50,22 @@ def create_record(sched: Schedule, kind: str, path: str) -> dict[str, Any]:
 
 
 def get_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
+    """One project, task or task type."""
     return _with_etag(sched.get(kind, id))
 
 
 def update_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
+    """Change a project, task or task type (If-Match for safety)."""
     return _with_etag(sched.update(kind, id, json_body(), if_match=if_match()))
 
 
 def delete_record(sched: Schedule, kind: str, id: str) -> dict[str, Any]:
+    """Delete a project (?cascade=1 with its tasks), a task or a task type."""
     return sched.delete(kind, id, cascade=_flag("cascade"), if_match=if_match())
 
 
 def export_tasks(sched: Schedule) -> bottle.HTTPResponse:
+    """The tasks (same filters as the list) as a spreadsheet."""
     found = sched.tasks_for_export(query_params())
     body = tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names)
     return attachment(body, XLSX_TYPE, f"tasks-{time.strftime('%Y%m%d-%H%M%S')}.xlsx")
@@ -69,10 +75,12 @@ def export_tasks(sched: Schedule) -> bottle.HTTPResponse:
 
 
 def get_data(sched: Schedule) -> dict[str, Any]:
+    """The whole schedule as one document (the seed's API)."""
     return sched.export_data()
 
 
 def post_data(sched: Schedule, user: Principal) -> dict[str, Any]:
+    """Save the whole schedule document."""
     revision = sched.replace_data(json_body(), by=user.name)
     if revision is not None:
         bottle.response.set_header("X-Data-Revision", revision)
@@ -81,14 +89,17 @@ def post_data(sched: Schedule, user: Principal) -> dict[str, Any]:
 
 
 def list_revisions(sched: Schedule) -> dict[str, Any]:
+    """The saved states before each `POST /api/data`."""
     return sched.list_revisions()
 
 
 def get_revision(sched: Schedule, revision: str) -> dict[str, Any]:
+    """One saved state."""
     return sched.get_revision(revision)
 
 
 def restore_revision(sched: Schedule, revision: str, user: Principal) -> dict[str, Any]:
+    """Go back to a saved state."""
     return sched.restore_revision(revision, by=user.name)
 
 

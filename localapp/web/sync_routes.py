@@ -41,6 +41,7 @@ def _service(ctx: AppContext) -> SyncService:
 
 
 def push(ctx: AppContext) -> dict[str, Any]:
+    """Hub: a device's batch of records, applied once per batch id."""
     with gc_paused():  # a batch is thousands of small objects and no cycles
         return _push(ctx)
 
@@ -63,6 +64,7 @@ def _push(ctx: AppContext) -> dict[str, Any]:
 
 
 def pull(ctx: AppContext) -> dict[str, Any]:
+    """Hub: records changed after a cursor, in pages."""
     params = query_params()
     raw = params.get("limit") or str(DEFAULT_PULL_LIMIT)
     if not raw.isdigit():
@@ -80,6 +82,7 @@ def _digest(sha256: str) -> str:
 
 
 def put_blob(ctx: AppContext, sha256: str) -> dict[str, Any]:
+    """Hub: store a file by its content hash."""
     length = bottle.request.content_length
     if length > ctx.settings.max_content_length:
         raise errors.TooLarge("The file is larger than this server accepts.")
@@ -88,6 +91,7 @@ def put_blob(ctx: AppContext, sha256: str) -> dict[str, Any]:
 
 
 def get_blob(ctx: AppContext, sha256: str) -> bottle.HTTPResponse:
+    """Hub: a file by its content hash."""
     data = _service(ctx).get_blob(_digest(sha256))
     if data is None:
         raise errors.NotFound("The sync server does not have this file (yet).")
@@ -100,20 +104,24 @@ def get_blob(ctx: AppContext, sha256: str) -> bottle.HTTPResponse:
 
 
 def status(ctx: AppContext) -> dict[str, Any]:
+    """This device's sync: last sync, pending, conflicts, error."""
     return _service(ctx).status()
 
 
 def run_now(ctx: AppContext) -> dict[str, Any]:
+    """Sync now, one round."""
     service = _service(ctx)
     summary = service.run()
     return {"status": service.status(), "summary": summary.to_dict()}
 
 
 def get_settings(ctx: AppContext) -> dict[str, Any]:
+    """The server this device syncs with."""
     return _service(ctx).client_settings()
 
 
 def put_settings(ctx: AppContext) -> dict[str, Any]:
+    """Set or clear the server, token and interval."""
     data = json_body()
     interval = data.get("interval")
     if isinstance(interval, str) and interval.strip().isdigit():
@@ -125,10 +133,12 @@ def put_settings(ctx: AppContext) -> dict[str, Any]:
 
 
 def conflicts(ctx: AppContext) -> dict[str, Any]:
+    """The open conflicts, one entry per losing version."""
     return _service(ctx).conflicts()
 
 
 def resolve(ctx: AppContext) -> dict[str, Any]:
+    """ "use this version" or "keep current" for one conflict."""
     return _service(ctx).decide(json_body())
 
 

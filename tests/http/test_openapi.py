@@ -42,6 +42,14 @@ def test_the_description_and_docs_api_md_list_the_same_routes(server: Server) ->
     assert one["parameters"][0]["name"] == "id" and one["security"]
     assert "security" not in doc["paths"]["/api/login"]["post"]
     assert "security" not in doc["paths"]["/api/openapi.json"]["get"]
+    # every operation says what it does (its handler's docstring)
+    unsaid = [
+        f"{m.upper()} {p}"
+        for p, ops in doc["paths"].items()
+        for m, op in ops.items()
+        if not op["summary"]
+    ]
+    assert unsaid == []
 
 
 def test_record_schemas_come_from_the_registry_and_match_the_server(server: Server) -> None:
