@@ -8,6 +8,7 @@ the fast paths can never drift from what a user expects.
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +97,15 @@ def reference(docs: list[dict[str, Any]], q: SearchQuery) -> tuple[int, list[str
     """What a search must answer, computed the slow and obvious way."""
 
     def text_hit(d: dict[str, Any]) -> bool:
-        needle = q.q.casefold().strip()
-        if not needle:
-            return True
+        # Every word must be in some field (or the name's pinyin, or the SKU
+        # without its punctuation).
+        words = q.q.casefold().split()
         full, initials = pinyin_forms(d["name"])
-        fields = [d["name"], d["sku"], d["spec"], d["supplier"], full, initials]
-        compact = "".join(needle.split())
-        return any(
-            needle in f.casefold()
-            or (compact.isascii() and compact.isalnum() and compact in f.casefold())
-            for f in fields
-        )
+        fields = [d["name"], d["sku"], d["spec"], d["supplier"], d["category"], full, initials]
+        bare = re.sub(r"[\W_]+", "", d["sku"]).casefold()
+        if bare.isascii():
+            fields.append(bare)
+        return all(any(w in f.casefold() for f in fields) for w in words)
 
     hits = [
         d
@@ -160,7 +159,23 @@ product = st.builds(
 query = st.builds(
     SearchQuery,
     q=st.sampled_from(
-        ["", "lsd", "luosi", "LUO SI", "扳手", "a", "sku", "ph2", "上海", "tools", "zz", "-1"]
+        [
+            "",
+            "lsd",
+            "luosi",
+            "LUO SI",
+            "扳手",
+            "a",
+            "sku",
+            "ph2",
+            "上海",
+            "tools",
+            "zz",
+            "-1",
+            "扳手 五金",
+            "ab12",
+            "drill tools",
+        ]
     ),
     category=st.sampled_from([None, "五金", "TOOLS"]),
     supplier=st.sampled_from([None, "acme"]),
@@ -257,3 +272,24 @@ def test_facets_count_case_insensitively() -> None:
     index.sync(FakeStore(docs))  # type: ignore[arg-type]
     f = index.facets()
     assert f["category"] == [{"name": "Tools", "count": 2}, {"name": "五金", "count": 1}]
+
+
+def test_several_words_match_across_fields_and_skus_without_punctuation() -> None:
+    """What users type: a name and a category, or a SKU without its dash."""
+    index = ProductIndex()
+    docs = {
+        1: {"id": "p1", "name": "活动扳手", "sku": "SD-001", "category": "五金", "price": 1},
+        2: {"id": "p2", "name": "扭力扳手", "sku": "SD-002", "category": "汽修", "price": 2},
+        3: {"id": "p3", "name": "十字螺丝刀", "sku": "LS_7", "category": "五金", "price": 3},
+    }
+    index._apply(docs)
+
+    def found(q: str) -> list[str]:
+        return [d["id"] for d in index.search(SearchQuery(q=q))[1]]
+
+    assert found("扳手 五金") == ["p1"]
+    assert found("五金 扳手") == ["p1"]
+    assert found("sd001") == ["p1"] and found("SD 001") == ["p1"] and found("ls7") == ["p3"]
+    assert sorted(found("sd-00")) == ["p1", "p2"]
+    assert found("lsd") == ["p3"] and found("luo si dao") == ["p3"]  # pinyin as before
+    assert found("扳手 螺丝刀") == []
