@@ -191,6 +191,7 @@ def _start_sync(services: Services, stack: contextlib.ExitStack) -> None:
     service = services.sync
     if service.bucket is not None:
         try:
+            service.check_bucket()  # a store without conditional writes is refused
             service.catch_up(force=True)
         except SyncError as exc:
             log.warning("Could not read the sync bucket at start: %s", exc.message)

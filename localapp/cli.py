@@ -127,6 +127,11 @@ def _add_sync_command(sub: Any, common: argparse.ArgumentParser) -> None:
     setup.add_argument("--endpoint", help="the bucket's S3 endpoint URL")
     setup.add_argument("--region", help="the bucket's region")
     ssub.add_parser("status", parents=[common], help="last sync, pending changes, conflicts")
+    ssub.add_parser(
+        "check",
+        parents=[common],
+        help="try the sync bucket's conditional writes (LOCALAPP_S3_* / OSS_* settings)",
+    )
     ssub.add_parser("off", parents=[common], help="stop syncing (the data stays)")
 
 
@@ -231,9 +236,37 @@ def _print_status(status: dict[str, object]) -> None:
         print(f"error:     {error.get('title')}: {error.get('message')}")
 
 
+def _cmd_sync_check(settings: Settings) -> int:
+    """`localapp sync check`: does the bucket honour conditional writes?"""
+    from .sync.log import Bucket
+
+    if settings.bucket is None:
+        print("No sync bucket is set (LOCALAPP_S3_BUCKET or OSS_BUCKET).", file=sys.stderr)
+        return 2
+    found = Bucket.from_config(settings.bucket).probe()
+    for name, ok in found.items():
+        print(f"{name}: {'yes' if ok else 'NO'}")
+    if not found["put_if_absent"]:
+        print(
+            f"The sync bucket {settings.bucket.bucket!r} does not refuse a second create of one "
+            "object (If-None-Match). Server instances sharing it would lose edits; a server "
+            "refuses to write to it.",
+            file=sys.stderr,
+        )
+        return 2
+    if not found["compare_and_swap"]:
+        print(
+            "Without compare-and-swap (If-Match) the snapshot manifest stays at its first "
+            "snapshot; sync still loses nothing."
+        )
+    return 0
+
+
 def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     from .sync.service import SyncService
 
+    if args.sync_command == "check":
+        return _cmd_sync_check(settings)
     with app.open_store(settings) as opened:
         service = SyncService(opened.store)
         if args.sync_command == "setup":

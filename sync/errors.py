@@ -83,3 +83,11 @@ class LogContended(StorageUnavailable):
 
     code = "log_contended"
     title = "Sync storage is busy"
+
+
+class BucketUnsafe(SyncError):
+    """The object store does not honour conditional writes: sharing it loses edits."""
+
+    status = 503
+    code = "bucket_unsafe"
+    title = "Sync storage cannot be shared safely"

@@ -27,6 +27,7 @@ errors become our own (`errors.py`), each with a title and message.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import threading
 import time
@@ -46,6 +47,8 @@ from .errors import (
     SyncConfigError,
     SyncError,
 )
+
+log = logging.getLogger(__name__)
 
 LOG_DIR = "log/"
 BLOB_DIR = "blobs/sha256/"
@@ -230,6 +233,25 @@ class Bucket:
                 return
             raise convert(e, f"delete {key}", self.name) from e
 
+    def probe(self) -> dict[str, bool]:
+        """Whether this store honours conditional writes, tried on a probe key:
+        `put_if_absent` (a second create of one key is refused: what the log is
+        built on) and `compare_and_swap` (a write with a stale ETag is refused)."""
+        key = f"probe/{uuid.uuid4().hex}"
+        try:
+            self.put_if_absent(key, b"1", "text/plain")
+            absent = not self.put_if_absent(key, b"2", "text/plain")
+            current = self.get_with_etag(key)
+            cas = current is not None and not self.put_if_match(
+                key, b"3", "text/plain", '"00000000000000000000000000000000"'
+            )
+        finally:
+            try:
+                self.delete(key)
+            except SyncError:
+                log.warning("Could not remove the probe object %s from the sync bucket", key)
+        return {"put_if_absent": absent, "compare_and_swap": cas}
+
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.name, Key=self.prefix + key)
@@ -279,6 +301,10 @@ class ChangeLog:
         self._seen = 0
         self._cache: dict[int, bytes] = {}
         self._cache_lock = threading.Lock()
+        # One append at a time in this process, whatever the store: two threads
+        # must never race for the same next number (a store that ignored
+        # put-if-absent would keep only one of them).
+        self._append_lock = threading.Lock()
 
     @property
     def known_tail(self) -> int:
@@ -306,6 +332,10 @@ class ChangeLog:
         Retrying with the same `batch_id` after a lost answer does not write the
         batch twice as long as no other batch landed in between.
         """
+        with self._append_lock:
+            return self._append(changes, batch_id, replica)
+
+    def _append(self, changes: list[dict[str, Any]], batch_id: str | None, replica: str) -> int:
         batch_id = batch_id or uuid.uuid4().hex
         body = orjson.dumps({"batch": batch_id, "replica": replica, "changes": changes})
         n = self._next if self._next is not None else self.tail() + 1

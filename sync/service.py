@@ -41,7 +41,7 @@ from ..store.api import StoreAPI
 from . import files, rounds, snapshots
 from . import remote as remotes
 from .config import BucketConfig
-from .errors import StorageUnavailable, SyncError
+from .errors import BucketUnsafe, StorageUnavailable, SyncError
 from .log import Bucket
 from .replica import Replica
 from .values import normal_form, open_conflicts, stamp_time
@@ -146,6 +146,9 @@ class SyncService:
         #: set when the bucket housekeeping has work (Background waits on it)
         self.bucket_work = threading.Event()
         self.snapshot_every = snapshot_every
+        #: set when the bucket was found not to honour conditional writes: it is
+        #: then never written to (instances sharing it would overwrite each other)
+        self._refused: BucketUnsafe | None = None
         self.running = False
         self.next_attempt: str | None = None  # set by Background
 
@@ -163,6 +166,8 @@ class SyncService:
         if self.bucket is None:
             seq, duplicate = self.replica.receive(batch, checked)
             return {"ok": True, "number": seq, "duplicate": duplicate}
+        if self._refused is not None:
+            raise self._refused
         answer = self.bucket.push(batch, replica, checked)
         # Durable now. This instance's cache reads the batch on its next read
         # (or in the background when a snapshot is due), not before answering.
@@ -202,6 +207,10 @@ class SyncService:
                 and not self.replica.pending()
             ):
                 return
+        if self._refused is not None:
+            if force:
+                raise self._refused
+            return  # a read serves this instance's copy; /health says why
         with self._hub:
             bucket = self.bucket
             self._stale = False
@@ -229,6 +238,8 @@ class SyncService:
         if self.bucket is None:
             return
         bucket = self.bucket
+        if self._refused is not None:
+            raise self._refused
         failure: SyncError | None = None
         for attempt in range(FLUSH_TRIES):
             if attempt:
@@ -269,7 +280,7 @@ class SyncService:
         """Bucket housekeeping, run by `Background`: store edits that are still
         waiting here, and write a snapshot when one is due. Returns the seconds
         until it should run again (sooner if `bucket_work` is set)."""
-        if self.bucket is None:
+        if self.bucket is None or self._refused is not None:
             return TEND_EVERY
         wait = self._retry_at - time.monotonic()
         if wait > 0:
@@ -311,6 +322,27 @@ class SyncService:
             self.bucket.log.known_tail, self._snapshot_upto, self.snapshot_every
         )
 
+    def check_bucket(self) -> dict[str, bool] | None:
+        """Bucket mode: try the store's conditional writes on a probe object. A store
+        that ignores put-if-absent is refused for shared use: nothing is written
+        to it, and /health, the log and the UI say why. None without a bucket."""
+        if self.bucket is None:
+            return None
+        capabilities = self.bucket.bucket.probe()
+        if capabilities["put_if_absent"]:
+            self._refused = None
+        else:
+            self._refused = BucketUnsafe(
+                f"The sync storage {self.bucket.bucket.name!r} does not honour conditional "
+                "writes: a second create of one object was not refused (put-if-absent, "
+                "HTTP If-None-Match). Server instances sharing it would overwrite each "
+                "other's edits, so this server does not write to it. Use a store that "
+                "supports conditional writes (S3, Aliyun OSS, MinIO, R2, GCS); "
+                "`localapp sync check` tries one."
+            )
+            log.error("%s", self._refused.message)
+        return capabilities
+
     def health(self) -> dict[str, Any] | None:
         """Bucket mode: edits saved here but not yet in the bucket, and why."""
         if self.bucket is None:
@@ -319,7 +351,7 @@ class SyncService:
         return {
             "bucket": self.bucket.bucket.name,
             "unflushed": self.replica.pending(),
-            "error": self._bucket_error,
+            "error": error_dict(self._refused) if self._refused else self._bucket_error,
             "next_retry": None
             if wait <= 0
             else datetime.fromtimestamp(time.time() + wait, UTC)

@@ -2,8 +2,9 @@
 
 Tests point a bucket client (or a `localapp serve`) at `FaultProxy.url`
 instead of moto's, then make a fraction of requests fail (`faults`), force
-the next conditional writes to fail (`forced`), or shut it so that every
-connection is dropped unanswered (`shut`), as when the storage is down.
+the next conditional writes to fail (`forced`), shut it so that every
+connection is dropped unanswered (`shut`), as when the storage is down, or
+make it a store that ignores conditional writes (`ignore_conditions`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULTS = ("500", "409", "drop", "lost_answer")
+_CONDITIONS = {"if-none-match", "if-match", "x-oss-forbid-overwrite"}
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "proxy-connection"}
 
 
@@ -48,6 +50,9 @@ class FaultProxy:
         self.injected: Counter[str] = Counter()
         self.requests = 0
         self.shut = False
+        #: forward conditional writes without their conditions, as stores that
+        #: ignore If-None-Match / If-Match do (s3rver, some S3-compatible servers)
+        self.ignore_conditions = False
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
         self.server.daemon_threads = True
@@ -81,6 +86,8 @@ class FaultProxy:
         conn = HTTPConnection(self.host, self.port, timeout=30)
         try:
             hdrs = {k: v for k, v in headers.items() if k.lower() not in _HOP}
+            if self.ignore_conditions:
+                hdrs = {k: v for k, v in hdrs.items() if k.lower() not in _CONDITIONS}
             hdrs["Content-Length"] = str(len(body))
             conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()

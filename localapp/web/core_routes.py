@@ -47,15 +47,17 @@ def _install_status(app: bottle.Bottle, ctx: AppContext) -> None:
     @app.get("/health")
     def health() -> dict[str, Any]:
         """Liveness, mode, version and where the data is stored."""
+        sync = ctx.sync.health()
         return {
-            "status": "healthy",
+            # degraded: it serves, but the sync storage is failing or refused
+            "status": "degraded" if sync and sync.get("error") else "healthy",
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "mode": ctx.mode,
             "version": ctx.version,
             "storage": {"path": str(ctx.data.path), "durable": ctx.data.durable},
             "uploads": {"path": str(ctx.uploads.path), "durable": ctx.uploads.durable},
             # with a bucket: edits waiting on this instance for it (`unflushed`)
-            "sync": ctx.sync.health(),
+            "sync": sync,
         }
 
     @app.get("/metrics")
