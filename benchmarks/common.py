@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -41,3 +42,33 @@ def print_table(title: str, header: list[str], rows: list[list[object]]) -> None
         if i == 0:
             print(line)
     print(line)
+
+
+# -- a real `localapp serve` on 127.0.0.1 ------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mib(pid: int) -> float:
+    """A process's resident memory (VmRSS), in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def size_mib(path: Any) -> float:
+    """The bytes of a file, or of every file below a folder, in MiB."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_file():
+        return p.stat().st_size / 2**20
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20

@@ -1,0 +1,347 @@
+"""The catalogue at scale, on the path the user meets: a real `localapp serve` with
+its default settings, over HTTP on 127.0.0.1, fed a price list of N products.
+
+For each size it prints: the import of a 7-column UTF-8 CSV over HTTP, the
+first search after it, search p50 and p95 (page + total, five query kinds),
+one durable edit (PATCH) p50, the server's RSS, the data files' size, and
+after a restart: start to /health 200 and start to the first answered search.
+Beside them, stdlib sqlite3 with an FTS5 trigram index on the same rows in the
+same run (insert in one transaction, the same queries, its file size), and
+the ratio. The server runs sync as it does by default (every write recorded).
+
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000,100000] [--searches 20]
+
+Goals (issue 13) at 100,000 products: import <= 5 s, first search <= 0.3 s,
+restart to /health <= 0.8 s, to first search <= 1.5 s, RSS <= 300 MiB, data
+file <= 1.3 x the products' own JSON, search p50 <= 15 ms and <= 5 x FTS5,
+edit p50 <= 10 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import free_port, print_table, rss_mib, size_mib  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ["螺丝刀", "lsd", "WJ-0", "扳手 五金", "8寸"]
+NAMES = ["十字螺丝刀", "一字螺丝刀", "活动扳手", "尖嘴钳", "卷尺", "电钻", "角磨机", "水平尺"]
+CATEGORIES = ["五金", "工具", "量具", "电动工具"]
+
+
+def make_rows(n: int, seed: int = 3) -> list[list[str]]:
+    rng = random.Random(seed)
+    return [
+        [
+            f"WJ-{i:07d}",
+            f"{rng.choice(NAMES)} {i}",
+            rng.choice(["PH2×100mm", "8寸", "6寸", "5m", ""]),
+            rng.choice(["把", "个", "套"]),
+            f"{rng.randint(100, 99999) / 100:.2f}",
+            rng.choice(CATEGORIES),
+            rng.choice(["永康工具厂", "宁波五金", "上海量具"]),
+        ]
+        for i in range(n)
+    ]
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    head = "编码,名称,规格,单位,单价,分类,供应商\n"
+    return (head + "\n".join(",".join(r) for r in rows) + "\n").encode()
+
+
+class Serve:
+    """`localapp serve` on a free port of 127.0.0.1, with an API token."""
+
+    def __init__(self, data_dir: Path, token: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = {
+            **os.environ,
+            "LOCALAPP_ADMIN_PASSWORD": "bench-password",
+            "LOG_LEVEL": "WARNING",
+        }
+        cli = [sys.executable, "-m", "localapp"]
+        if token is None:
+            out = subprocess.run(
+                [*cli, "token", "create", "bench", "--data-dir", str(data_dir)],
+                capture_output=True,
+                text=True,
+                env=self.env,
+                check=True,
+                timeout=120,
+            )
+            token = out.stdout.strip().splitlines()[-1]
+        self.token = token
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [
+                *cli,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+        )
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, ctype: str = "application/json"
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.url + path, data=body, method=method)
+        req.add_header("Authorization", f"Bearer {self.token}")
+        if body is not None:
+            req.add_header("Content-Type", ctype)
+        try:
+            with urllib.request.urlopen(req, timeout=600) as r:
+                return int(r.status), bytes(r.read())
+        except urllib.error.HTTPError as e:
+            return int(e.code), bytes(e.read())
+
+    def until(self, path: str, deadline: float = 120) -> float:
+        """Seconds from the start until `path` answers 200 (polled every 5 ms)."""
+        while time.perf_counter() - self.started < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"localapp serve exited with {self.proc.returncode}")
+            try:
+                if self.request("GET", path)[0] == 200:
+                    return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.005)
+        raise RuntimeError(f"{path} did not answer within {deadline} s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def timed_ms(fn: Any, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return sorted(out)
+
+
+def search_path(q: str) -> str:
+    return "/api/products?" + urllib.parse.urlencode({"q": q, "per_page": 50})
+
+
+def ours(n: int, rows: list[list[str]], root: Path, searches: int) -> dict[str, float]:
+    data_dir = root / f"localapp-{n}"
+    server = Serve(data_dir)
+    out: dict[str, float] = {}
+    try:
+        server.until("/health")
+        body, boundary = csv_bytes(rows), uuid.uuid4().hex
+        form = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="p.csv"\r\n'
+                "Content-Type: text/csv\r\n\r\n"
+            ).encode()
+            + body
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        t0 = time.perf_counter()
+        status, answer = server.request(
+            "POST", "/api/products/import", form, f"multipart/form-data; boundary={boundary}"
+        )
+        out["import_s"] = time.perf_counter() - t0
+        if status != 200:
+            raise RuntimeError(f"import answered {status}: {answer[:300]!r}")
+        t0 = time.perf_counter()
+        server.request("GET", search_path("螺丝刀"))
+        out["first_search_s"] = time.perf_counter() - t0
+        samples = [
+            t
+            for q in QUERIES
+            for t in timed_ms(lambda q=q: server.request("GET", search_path(q)), searches)
+        ]
+        samples.sort()
+        out["search_p50_ms"] = samples[len(samples) // 2]
+        out["search_p95_ms"] = samples[int(len(samples) * 0.95)]
+        items = json.loads(server.request("GET", "/api/products?per_page=1")[1])["items"]
+        pid = items[0]["id"]
+        prices = iter(range(100, 100 + searches * 5))
+        edits = timed_ms(
+            lambda: server.request(
+                "PATCH", f"/api/products/{pid}", json.dumps({"price": next(prices)}).encode()
+            ),
+            searches * 5,
+        )
+        out["edit_p50_ms"] = edits[len(edits) // 2]
+        time.sleep(3)  # the background warm-up of the index settles
+        out["rss_mib"] = rss_mib(server.proc.pid)
+    finally:
+        server.stop()
+    files = [data_dir / "localapp.json", data_dir / "localapp.json.journal"]
+    out["file_mib"] = sum(size_mib(f) for f in files if f.exists())
+    out["products_json_mib"] = products_json_size(data_dir)
+    again = Serve(data_dir, server.token)
+    try:
+        out["restart_health_s"] = again.until("/health")
+        out["restart_search_s"] = again.until(search_path("螺丝刀"))
+    finally:
+        again.stop()
+    return out
+
+
+def products_json_size(data_dir: Path) -> float:
+    """The products' own JSON (one object per product, as stored), in MiB."""
+    sys.path.insert(0, str(ROOT))
+    from localapp.store import Store
+
+    with Store.open(data_dir) as store:
+        docs = [dict(d) for d in store.table("products").all()]
+    return len(json.dumps(docs, ensure_ascii=False).encode()) / 2**20
+
+
+def sqlite_fts(n: int, rows: list[list[str]], root: Path, searches: int) -> dict[str, float]:
+    path = root / f"sqlite-{n}.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(
+        "CREATE TABLE products(id INTEGER PRIMARY KEY, sku, name, spec, unit, price, category,"
+        " supplier)"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE fts USING fts5(sku, name, spec, category, supplier,"
+        " content='products', content_rowid='id', tokenize='trigram')"
+    )
+    t0 = time.perf_counter()
+    with db:
+        db.executemany(
+            "INSERT INTO products(sku, name, spec, unit, price, category, supplier)"
+            " VALUES (?,?,?,?,?,?,?)",
+            [(r[0], r[1], r[2], r[3], int(float(r[4]) * 100), r[5], r[6]) for r in rows],
+        )
+        db.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
+    out = {"import_s": time.perf_counter() - t0}
+
+    def search(q: str) -> None:
+        match = " AND ".join(f'"{w}"' for w in q.split() if len(w) >= 3) or None
+        if match:
+            sql = "SELECT p.* FROM fts JOIN products p ON p.id = fts.rowid WHERE fts MATCH ?"
+            db.execute(f"SELECT count(*) FROM ({sql})", (match,)).fetchone()
+            db.execute(sql + " ORDER BY p.name LIMIT 50", (match,)).fetchall()
+        else:  # trigram needs 3 characters: what FTS5 users fall back to
+            like = f"%{q}%"
+            cond = "name LIKE ? OR sku LIKE ? OR spec LIKE ?"
+            db.execute(f"SELECT count(*) FROM products WHERE {cond}", (like,) * 3).fetchone()
+            db.execute(
+                f"SELECT * FROM products WHERE {cond} ORDER BY name LIMIT 50", (like,) * 3
+            ).fetchall()
+
+    samples = sorted(t for q in QUERIES for t in timed_ms(lambda q=q: search(q), searches))
+    out["search_p50_ms"] = samples[len(samples) // 2]
+    out["search_p95_ms"] = samples[int(len(samples) * 0.95)]
+    db.close()
+    out["file_mib"] = size_mib(path)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--searches", type=int, default=20, help="repeats per query kind")
+    args = parser.parse_args()
+    table = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for n in (int(s) for s in args.sizes.split(",")):
+            rows = make_rows(n)
+            mine = ours(n, rows, root, args.searches)
+            base = sqlite_fts(n, rows, root, args.searches)
+
+            def ratio(
+                key: str, mine: dict[str, float] = mine, base: dict[str, float] = base
+            ) -> str:
+                return f"{mine[key] / base[key]:.1f}×" if base.get(key) else ""
+
+            table += [
+                [
+                    f"{n:,}",
+                    "import over HTTP (s)",
+                    f"{mine['import_s']:.2f}",
+                    f"{base['import_s']:.2f}",
+                    ratio("import_s"),
+                ],
+                [f"{n:,}", "first search after it (s)", f"{mine['first_search_s']:.2f}", "", ""],
+                [
+                    f"{n:,}",
+                    "search p50 (ms)",
+                    f"{mine['search_p50_ms']:.1f}",
+                    f"{base['search_p50_ms']:.1f}",
+                    ratio("search_p50_ms"),
+                ],
+                [
+                    f"{n:,}",
+                    "search p95 (ms)",
+                    f"{mine['search_p95_ms']:.1f}",
+                    f"{base['search_p95_ms']:.1f}",
+                    ratio("search_p95_ms"),
+                ],
+                [f"{n:,}", "edit (PATCH) p50 (ms)", f"{mine['edit_p50_ms']:.1f}", "", ""],
+                [f"{n:,}", "server RSS (MiB)", f"{mine['rss_mib']:.0f}", "", ""],
+                [
+                    f"{n:,}",
+                    "data file (MiB)",
+                    f"{mine['file_mib']:.1f}",
+                    f"{base['file_mib']:.1f}",
+                    ratio("file_mib"),
+                ],
+                [
+                    f"{n:,}",
+                    "  ÷ the products' own JSON",
+                    f"{mine['file_mib'] / mine['products_json_mib']:.2f}×",
+                    "",
+                    "",
+                ],
+                [f"{n:,}", "restart: to /health (s)", f"{mine['restart_health_s']:.2f}", "", ""],
+                [
+                    f"{n:,}",
+                    "restart: to first search (s)",
+                    f"{mine['restart_search_s']:.2f}",
+                    "",
+                    "",
+                ],
+            ]
+            print(f"{n:,} products measured", file=sys.stderr, flush=True)
+    print_table(
+        "The catalogue through `localapp serve` (defaults, over HTTP) beside sqlite3 FTS5 trigram",
+        ["products", "what", "localapp", "sqlite3", "ratio"],
+        table,
+    )
+
+
+if __name__ == "__main__":
+    main()
