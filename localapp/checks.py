@@ -136,6 +136,25 @@ def text(
     return _described(check, {"type": ["string", "null"], "maxLength": max_len})
 
 
+#: how deep JSON a client may nest in a value kept verbatim (the store's
+#: serialiser stops at 255 levels; people's data is far from either)
+MAX_DEPTH = 64
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether lists and objects nest in `value` more than `limit` levels (iterative)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            stack.extend(
+                (v, depth + 1) for v in (item.values() if isinstance(item, dict) else item)
+            )
+    return False
+
+
 #: the JSON Schema of what each check accepts (schema_of), for the API description
 _SCHEMAS: dict[Callable[[Any], Any], dict[str, Any]] = {}
 _Check = TypeVar("_Check", bound=Callable[[Any], Any])
@@ -193,6 +212,10 @@ def record_id(value: Any) -> str:
         raise Invalid("must be at most 100 characters", "too_long", max=100)
     if "/" in value:
         raise Invalid("must not contain '/'", "not_an_id")
+    if not value.isprintable():
+        # an id goes into URLs and the Location header: a control character
+        # there would fail after the record was stored
+        raise Invalid("must not contain control characters", "control_characters")
     return value
 
 

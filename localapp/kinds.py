@@ -36,6 +36,7 @@ from functools import cache
 from typing import Any
 
 from . import checks as c
+from .money import parse_cents
 
 __all__ = ["KINDS", "Field", "Kind", "by_table", "label_text", "replicated"]
 
@@ -106,6 +107,28 @@ class Kind:
     def checks(self) -> dict[str, Callable[[Any], Any]]:
         """{field: its check} of the fields a client may send."""
         return {n: f.check for n, f in self.fields.items() if f.check is not None}
+
+    def value_problem(self, name: str, value: Any) -> str | None:
+        """Why `value`, as stored (a sync push carries stored values), is not one
+        this field can hold; None when it can (or the field is not declared:
+        a newer version's field is kept as it is)."""
+        fld = self.fields.get(name)
+        if fld is None or value is None:
+            return None
+        try:
+            if fld.check is not None:
+                fld.check(value)
+            elif fld.type == "money":
+                parse_cents(value)
+            elif fld.type == "keys" and not (
+                isinstance(value, list) and all(isinstance(k, str) for k in value)
+            ):
+                return "must be a list of keys"
+            elif fld.type == "time" and not isinstance(value, str):
+                return "must be a time written as text"
+        except c.Invalid as exc:
+            return exc.reason
+        return None
 
     def describe(self) -> dict[str, Any]:
         """The kind as `GET /api/kinds` shows it."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .. import errors
-from ..checks import Invalid, record_id
+from ..checks import MAX_DEPTH, Invalid, record_id, too_deep
 from ..records import (
     Doc,
     new_id,
@@ -118,6 +118,13 @@ def _plan_replace(
 ) -> tuple[Plan, tuple[list[Doc], dict[int, Doc]]]:
     """What a whole-document POST writes, checked; raises ValidationError with
     fields such as `tasks[3].end` when any record or rule is broken."""
+    deep = {
+        str(k): f"is nested more than {MAX_DEPTH} levels deep"
+        for k, v in body.items()
+        if too_deep(v)
+    }
+    if deep:
+        raise invalid_fields(deep, "The data was not saved")
     posted, implicit_deps, listed, problems = _read_posted(m, body)
     # The rules between records hold for the state this POST leaves behind.
     # An invalid record still counts as listed, so its own error is not echoed

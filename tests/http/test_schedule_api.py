@@ -497,3 +497,32 @@ def test_tasks_export_xlsx_follows_the_filters(server: Server) -> None:
     ]
     assert rows[2][8] == "=1+1 设计"  # dependency shown by name, formula-like text stays text
     assert rows[1][6] == 40
+
+
+@pytest.mark.parametrize("path", ["/api/projects", "/api/task-types"])
+def test_an_id_with_a_control_character_is_refused_before_anything_is_stored(
+    server: Server, path: str
+) -> None:
+    """It used to be stored, then answered 500 (the Location header refused it),
+    and a retry got 409."""
+    before = server.request("GET", path).json()["total"]
+    for rid in ("a\u0000b", "tab\there", "new\nline"):
+        r = server.request("POST", path, {"name": "控制字符", "id": rid})
+        assert r.status == 400, (rid, r.body)
+        assert "id" in r.json()["error"]["fields"]
+    assert server.request("GET", path).json()["total"] == before
+
+
+def test_bad_input_is_a_400_never_a_500(server: Server) -> None:
+    """A whole-document POST with a key nested 300 deep, and sync settings with
+    a number for the address: clear 400s, and nothing is stored."""
+    deep: object = "底"
+    for _ in range(300):
+        deep = {"k": deep}
+    r = server.request("POST", "/api/data", {"projects": [], "notes": deep})
+    assert r.status == 400, r.body
+    assert "notes" in r.json()["error"]["fields"]
+    assert "notes" not in server.request("GET", "/api/data").json()
+    for body in ({"url": 5}, {"url": "https://example.com", "token": 7}, {"interval": "often"}):
+        r = server.request("PUT", "/api/sync/settings", body)
+        assert r.status == 400, (body, r.body)

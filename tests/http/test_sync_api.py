@@ -181,3 +181,42 @@ def test_a_picture_added_on_one_device_is_fetched_on_the_other_when_shown(
     r = b.request("GET", f"/api/images/{key}/thumb")
     assert r.status == 200 and r.headers["content-type"] == "image/webp"
     assert hub.request("GET", f"/api/images/{key}").body == png
+
+
+def test_a_pushed_record_is_checked_like_a_rest_edit(hub: Server) -> None:
+    """Values POST /api/products refuses are refused by a push too, with a 400
+    naming the record and the field, and nothing of the batch is stored."""
+    stamp = "1764500000000-00000-dev1"
+    good = {
+        "id": "ok1",
+        "table": "products",
+        "deleted": None,
+        "_acked": {},
+        "_conflicts": [],
+        "fields": {"name": {"v": "好螺丝", "s": stamp}, "price": {"v": 150, "s": stamp}},
+    }
+    bad = {
+        **good,
+        "id": "bad1",
+        "fields": {
+            "name": {"v": 12345, "s": stamp},
+            "price": {"v": "abc", "s": stamp},
+            "sku": {"v": ["x"], "s": stamp},
+        },
+    }
+    assert hub.request("POST", "/api/products", {"name": 12345, "price": "abc"}).status == 400
+    r = hub.request(
+        "POST", "/api/sync/push", {"batch": "b-bad", "replica": "dev1", "records": [good, bad]}
+    )
+    assert r.status == 400, r.body
+    error = r.json()["error"]
+    assert "products bad1" in error["message"]
+    assert {"records[2].name", "records[2].price", "records[2].sku"} <= set(error["fields"])
+    assert hub.request("GET", "/api/products/ok1").status == 404, "nothing of the batch stored"
+    pulled = hub.request("GET", "/api/sync/pull").json()["records"]
+    assert not [x for x in pulled if x["table"] == "products"]
+    r = hub.request(
+        "POST", "/api/sync/push", {"batch": "b-good", "replica": "dev1", "records": [good]}
+    )
+    assert r.status == 200, r.body
+    assert hub.request("GET", "/api/products/ok1").json()["product"]["name"] == "好螺丝"
