@@ -32,7 +32,8 @@ ENV_VARS: dict[str, str] = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO)",
     "MAX_CONTENT_LENGTH": "largest request body in bytes (default 16 MiB)",
     "LOCALAPP_ADMIN_PASSWORD": "password for the admin account created at first start",
-    "LOCALAPP_PUBLIC_READ": "1 lets anonymous users make GET requests under /api",
+    "LOCALAPP_PUBLIC_READ": "1 lets anonymous users look prices up (products, images, categories)",
+    "LOCALAPP_PUBLIC_READ_SCHEDULE": "1 also lets them read projects, tasks and task types",
     "LOCALAPP_BACKUP_KEEP": "how many rolling backups to keep (default 10)",
     "LOCALAPP_S3_BUCKET": "sync bucket: with it a server keeps its data in the bucket",
     "LOCALAPP_S3_ENDPOINT": "S3-compatible endpoint URL of the sync bucket",
@@ -86,6 +87,7 @@ class Settings:
     max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
     admin_password: str | None = field(default=None, repr=False)
     public_read: bool = False
+    public_read_schedule: bool = False
     backup_keep: int = DEFAULT_BACKUP_KEEP
     bucket: BucketConfig | None = field(default=None, repr=False)
     sync_max_drift: int = DEFAULT_MAX_DRIFT
@@ -114,6 +116,7 @@ class Settings:
             max_content_length=_int(env, "MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
             admin_password=env.get("LOCALAPP_ADMIN_PASSWORD") or None,
             public_read=_flag(env.get("LOCALAPP_PUBLIC_READ")),
+            public_read_schedule=_flag(env.get("LOCALAPP_PUBLIC_READ_SCHEDULE")),
             backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),
             bucket=_bucket(env),
             sync_max_drift=max(1, _int(env, "LOCALAPP_SYNC_MAX_DRIFT", DEFAULT_MAX_DRIFT)),

@@ -190,6 +190,30 @@ class ErrorPlugin:
         return wrapper
 
 
+#: What LOCALAPP_PUBLIC_READ opens to anonymous GETs: the price look-up only.
+PUBLIC_READ_ROUTES = frozenset(
+    {
+        "/api/products",
+        "/api/products/<id>",
+        "/api/products/facets",
+        "/api/images/<key>",
+        "/api/images/<key>/thumb",
+    }
+)
+#: What LOCALAPP_PUBLIC_READ_SCHEDULE opens besides (never sync, orders,
+#: revisions, exports or settings).
+PUBLIC_SCHEDULE_ROUTES = frozenset(
+    {
+        "/api/projects",
+        "/api/projects/<id>",
+        "/api/tasks",
+        "/api/tasks/<id>",
+        "/api/task-types",
+        "/api/task-types/<id>",
+    }
+)
+
+
 class AuthPlugin:
     """Sign-in for /api routes; injects `user` into handlers that ask."""
 
@@ -204,12 +228,17 @@ class AuthPlugin:
         inject = "user" in _wanted(route)
         if not (required or inject):
             return callback
+        settings = self.ctx.settings
+        public = settings.public_read and (
+            route.rule in PUBLIC_READ_ROUTES
+            or (settings.public_read_schedule and route.rule in PUBLIC_SCHEDULE_ROUTES)
+        )
 
         @functools.wraps(callback)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = self.identify(strict=required)
             if user is None and required:
-                if self.ctx.settings.public_read and bottle.request.method in ("GET", "HEAD"):
+                if public and bottle.request.method in ("GET", "HEAD"):
                     user = auth.ANONYMOUS
                 else:
                     raise errors.AuthRequired(

@@ -283,22 +283,52 @@ def test_revoked_token_gets_401_while_the_server_runs(srv: Server) -> None:
     assert_json_error(srv.request("POST", "/api/logout", {}, bearer, auth=False), 401, "bad_token")
 
 
-def test_public_read_allows_anonymous_get_but_not_writes(tmp_path: Path) -> None:
+def test_public_read_opens_the_price_look_up_only(tmp_path: Path) -> None:
+    """LOCALAPP_PUBLIC_READ is for looking prices up: products, their images and
+    categories. Sync, orders, revisions, exports and settings stay closed; the
+    schedule opens only with LOCALAPP_PUBLIC_READ_SCHEDULE; writes never."""
     closed = start_server(tmp_path / "closed", token=False)
     try:
-        assert_json_error(closed.request("GET", "/api/projects", auth=False), 401)
+        assert_json_error(closed.request("GET", "/api/products", auth=False), 401)
     finally:
         closed.stop()
     server = start_server(tmp_path / "open", env={"LOCALAPP_PUBLIC_READ": "1"}, token=False)
     try:
-        res = server.request("GET", "/api/projects", auth=False)
-        assert res.status == 200, res.body
+        for path in ("/api/products", "/api/products/facets"):
+            res = server.request("GET", path, auth=False)
+            assert res.status == 200, (path, res.body)
         session = server.request("GET", "/api/session", auth=False).json()
         assert session["public_read"] is True and session["authenticated"] is False  # type: ignore[index]
-        assert_json_error(server.request("POST", "/api/projects", {"name": "x"}, auth=False), 401)
+        for path in (
+            "/api/projects",
+            "/api/tasks",
+            "/api/sync/pull",
+            "/api/sync/status",
+            "/api/sync/settings",
+            "/api/orders",
+            "/api/data",
+            "/api/data/revisions",
+            "/api/products/export.xlsx",
+            "/api/tasks/export.xlsx",
+            "/api/problems",
+            "/api/statistics",
+        ):
+            assert_json_error(server.request("GET", path, auth=False), 401)
+        assert_json_error(server.request("POST", "/api/products", {"name": "x"}, auth=False), 401)
         assert_json_error(server.request("POST", "/api/logout", {}, auth=False), 401)
     finally:
         server.stop()
+    wider = start_server(
+        tmp_path / "wider",
+        env={"LOCALAPP_PUBLIC_READ": "1", "LOCALAPP_PUBLIC_READ_SCHEDULE": "1"},
+        token=False,
+    )
+    try:
+        assert wider.request("GET", "/api/projects", auth=False).status == 200
+        assert_json_error(wider.request("GET", "/api/data/revisions", auth=False), 401)
+        assert_json_error(wider.request("POST", "/api/projects", {"name": "x"}, auth=False), 401)
+    finally:
+        wider.stop()
 
 
 def test_admin_password_is_generated_and_printed_only_once(tmp_path: Path) -> None:
