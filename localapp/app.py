@@ -203,6 +203,16 @@ def _create_server(app: Any, host: str, port: int, settings: Settings) -> Any:
     """A waitress server bound to host:port (listening already; run() serves)."""
     import waitress  # only the server needs it
 
+    proxy: dict[str, Any] = {}
+    if settings.trusted_proxy and settings.mode != "desktop":
+        # Behind a TLS proxy (Function Compute's HTTPS gateway, nginx): believe
+        # its X-Forwarded-Proto, and only its, so a session cookie sent over
+        # HTTPS gets Secure. Everyone else's X-Forwarded-* headers are dropped.
+        proxy = {
+            "trusted_proxy": settings.trusted_proxy,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-proto"},
+        }
     return waitress.create_server(
         app,
         host=host,
@@ -212,6 +222,7 @@ def _create_server(app: Any, host: str, port: int, settings: Settings) -> Any:
         # Bodies over our limit get a JSON 413 from the app, which looks at
         # Content-Length first; waitress only stops absurd ones, unread.
         max_request_body_size=2 * settings.max_content_length + 1024 * 1024,
+        **proxy,
     )
 
 

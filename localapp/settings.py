@@ -34,6 +34,7 @@ ENV_VARS: dict[str, str] = {
     "LOCALAPP_ADMIN_PASSWORD": "password for the admin account created at first start",
     "LOCALAPP_PUBLIC_READ": "1 lets anonymous users look prices up (products, images, categories)",
     "LOCALAPP_PUBLIC_READ_SCHEDULE": "1 also lets them read projects, tasks and task types",
+    "LOCALAPP_TRUSTED_PROXY": "the TLS proxy whose X-Forwarded-Proto is believed (an address, or *)",
     "LOCALAPP_BACKUP_KEEP": "how many rolling backups to keep (default 10)",
     "LOCALAPP_S3_BUCKET": "sync bucket: with it a server keeps its data in the bucket",
     "LOCALAPP_S3_ENDPOINT": "S3-compatible endpoint URL of the sync bucket",
@@ -88,6 +89,7 @@ class Settings:
     admin_password: str | None = field(default=None, repr=False)
     public_read: bool = False
     public_read_schedule: bool = False
+    trusted_proxy: str | None = None
     backup_keep: int = DEFAULT_BACKUP_KEEP
     bucket: BucketConfig | None = field(default=None, repr=False)
     sync_max_drift: int = DEFAULT_MAX_DRIFT
@@ -117,6 +119,7 @@ class Settings:
             admin_password=env.get("LOCALAPP_ADMIN_PASSWORD") or None,
             public_read=_flag(env.get("LOCALAPP_PUBLIC_READ")),
             public_read_schedule=_flag(env.get("LOCALAPP_PUBLIC_READ_SCHEDULE")),
+            trusted_proxy=(env.get("LOCALAPP_TRUSTED_PROXY") or "").strip() or None,
             backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),
             bucket=_bucket(env),
             sync_max_drift=max(1, _int(env, "LOCALAPP_SYNC_MAX_DRIFT", DEFAULT_MAX_DRIFT)),

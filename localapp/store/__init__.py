@@ -66,6 +66,7 @@ class Store:
             raise StoreCorrupt(_damaged_message(data_dir, str(exc))) from None
         store = cls(storage, data_dir, backup_keep)
         try:
+            backups.remove_abandoned_temps(data_dir)
             store._migrate()
         except BaseException:
             store.close()

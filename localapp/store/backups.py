@@ -10,6 +10,7 @@ is damaged.
 from __future__ import annotations
 
 import contextlib
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,9 +32,31 @@ def list_backups(data_dir: Path) -> list[Path]:
     return sorted(d.glob(f"{PREFIX}*.json"), key=lambda p: p.name, reverse=True)
 
 
+#: a backup's temp file untouched this long was left by a killed `localapp backup`
+ABANDONED_AFTER_S = 60
+
+
+def remove_abandoned_temps(data_dir: Path) -> int:
+    """Delete the temp files of backups that were killed while being written
+    (a backup still being written touches its temp file all along); returns how
+    many. Run at open and before each backup, so they never pile up."""
+    d = backup_dir(data_dir)
+    if not d.is_dir():
+        return 0
+    removed = 0
+    now = time.time()
+    for path in d.glob(f".{PREFIX}*.tmp-*"):
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime > ABANDONED_AFTER_S:
+                path.unlink()
+                removed += 1
+    return removed
+
+
 def write_backup(data_dir: Path, data: bytes, reason: str, keep: int) -> Path:
     d = backup_dir(data_dir)
     d.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_temps(data_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = d / f"{PREFIX}{stamp}-{reason}.json"
     atomic_write(path, data)

@@ -406,3 +406,29 @@ def test_log_level_warning_hides_request_lines(tmp_path: Path) -> None:
         assert "localapp.http" not in server.log()
     finally:
         server.stop()
+
+
+def test_the_session_cookie_is_secure_behind_a_trusted_tls_proxy(tmp_path: Path) -> None:
+    """Behind Function Compute's HTTPS gateway the app sees plain HTTP with
+    X-Forwarded-Proto: https. From the proxy the operator named, that makes the
+    cookie Secure; from anyone else the header is not believed."""
+    body = {"username": "admin", "password": "admin-test-pw"}
+    https = {"X-Forwarded-Proto": "https"}
+    plain = start_server(tmp_path / "plain", token=False)
+    try:
+        r = plain.request("POST", "/api/login", body, headers=https, auth=False)
+        assert r.status == 200, r.body
+        assert "secure" not in r.headers["set-cookie"].lower(), "an untrusted header"
+    finally:
+        plain.stop()
+    proxied = start_server(
+        tmp_path / "proxied", env={"LOCALAPP_TRUSTED_PROXY": "127.0.0.1"}, token=False
+    )
+    try:
+        r = proxied.request("POST", "/api/login", body, headers=https, auth=False)
+        assert r.status == 200, r.body
+        assert "; secure" in r.headers["set-cookie"].lower()
+        r = proxied.request("POST", "/api/login", body, auth=False)
+        assert "secure" not in r.headers["set-cookie"].lower(), "plain HTTP stays plain"
+    finally:
+        proxied.stop()
