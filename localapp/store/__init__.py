@@ -64,6 +64,11 @@ class Store:
             storage = JournalStorage(data_dir, **kwargs)
         except Damaged as exc:
             raise StoreCorrupt(_damaged_message(data_dir, str(exc))) from None
+        except (IsADirectoryError, NotADirectoryError, PermissionError) as exc:
+            # A data file or journal that is a folder, or that cannot be read:
+            # damage like any other, refused untouched with the way back.
+            problem = f"{exc.filename or data_dir}: {exc.strerror or exc}"
+            raise StoreCorrupt(_damaged_message(data_dir, problem)) from None
         store = cls(storage, data_dir, backup_keep)
         try:
             backups.remove_abandoned_temps(data_dir)

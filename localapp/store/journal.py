@@ -10,8 +10,9 @@ Every further line is one committed transaction:
 
 A record is `{"at": <unix time>, "t": {table: {"s": {key: doc}, "d": [key]}}}`:
 documents set and keys deleted. A crash can leave only the last line torn
-(a single write that did not finish, never acknowledged); a bad line with
-good lines after it means the file was damaged and is reported as such.
+(a single write that did not finish, never acknowledged: no newline at its
+end); a complete line that fails its checksum, last or not, means the file
+was damaged and is reported as such, never cut off.
 """
 
 from __future__ import annotations
@@ -72,9 +73,9 @@ def parse_records(data: bytes, start: int) -> tuple[list[dict[str, Any]], int, b
         line = data[pos:nl]
         record = _decode(line)
         if record is None:
-            if data.find(b"\n", nl + 1) < 0 and not data[nl + 1 :].strip():
-                # The damaged line is the last one: a torn final write.
-                return records, pos, True
+            # A complete line (it ends with its newline) was written whole: if it
+            # fails its checksum the file was damaged, even as the last line.
+            # Only a line without its newline is a torn write.
             raise JournalDamaged(f"journal line at byte {pos} fails its checksum")
         records.append(record)
         pos = nl + 1

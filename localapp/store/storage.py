@@ -296,6 +296,20 @@ class JournalStorage(Storage):
             self._j_ino = os.stat(self.journal_path).st_ino
         except FileNotFoundError:
             data = b""
+        if self._j_ino is not None and not data:
+            # An empty journal (cut to 0 bytes by hand, a disk tool, a crash of
+            # the file system) holds nothing that can be read back. Appending to
+            # it without a header would make the next open fail: start it again.
+            log.warning(
+                "The journal %s is empty (%d bytes, no header): any edits it held "
+                "since the last snapshot are gone. It is started again; the data file "
+                "%s is intact.",
+                self.journal_path,
+                len(data),
+                self.path,
+            )
+            self._j_stale = True
+            data = b""
         if data:
             try:
                 jgen, start = journal.parse_header(data)

@@ -154,3 +154,20 @@ def test_serve_without_port_flag_uses_the_port_from_the_env(data_dir: Path, env_
         proc.terminate()
         assert proc.wait(timeout=20) == 0, log_path.read_text()
     assert "Stopped" in log_path.read_text(), "SIGTERM stops cleanly, closing the store"
+
+
+@pytest.mark.parametrize("name", ["localapp.json", "localapp.json.journal"])
+def test_a_data_file_that_is_a_folder_is_refused_with_the_way_back(
+    data_dir: Path, name: str
+) -> None:
+    """It exited 1 with a bare "[Errno 21] Is a directory"."""
+    assert cli("token", "create", "before", "--data-dir", str(data_dir)).returncode == 0
+    assert cli("backup", "--data-dir", str(data_dir)).returncode == 0
+    target = data_dir / name
+    target.unlink(missing_ok=True)
+    target.mkdir()
+    out = cli("token", "list", "--data-dir", str(data_dir))
+    assert out.returncode == 2, out.stderr
+    assert "Is a directory" in out.stderr and "Nothing has been changed" in out.stderr
+    assert "localapp restore" in out.stderr and "Traceback" not in out.stderr
+    assert target.is_dir()

@@ -318,3 +318,38 @@ def test_temp_files_of_killed_backups_are_removed_at_open_and_by_the_next_backup
         store.backup()
     assert not second.exists(), "removed by the next backup"
     assert len(backups.list_backups(data)) == 2
+
+
+def test_a_zero_length_journal_is_started_again_not_appended_to_headless(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 0-byte journal was accepted silently, new lines were appended without a
+    header and acknowledged, and the next open failed."""
+    with Store.open(data_dir) as store:
+        store.table("t").insert({"i": 0})
+        store.storage.compact()
+        store.table("t").insert({"i": 1})
+    jpath = data_dir / f"{DB_NAME}.journal"
+    jpath.write_bytes(b"")
+    with caplog.at_level("WARNING"), Store.open(data_dir) as store:
+        assert [d["i"] for d in store.table("t").all()] == [0]
+        store.table("t").insert({"i": 2})
+    assert "is empty" in caplog.text and "gone" in caplog.text
+    with Store.open(data_dir) as store:  # opens again, with what was acknowledged
+        assert [d["i"] for d in store.table("t").all()] == [0, 2]
+
+
+def test_a_damaged_complete_last_line_is_refused_not_cut_off(data_dir: Path) -> None:
+    """One flipped byte in the last (acknowledged, complete) journal line used to be
+    dropped as "an unfinished last write" and cut off at the next write."""
+    with Store.open(data_dir) as store:
+        for i in range(3):
+            store.table("t").insert({"i": i})
+    jpath = data_dir / f"{DB_NAME}.journal"
+    data = jpath.read_bytes()
+    assert data.endswith(b"\n")
+    flipped = data[:-3] + bytes([data[-3] ^ 0x01]) + data[-2:]
+    jpath.write_bytes(flipped)
+    with pytest.raises(StoreCorrupt, match="checksum"):
+        Store.open(data_dir)
+    assert jpath.read_bytes() == flipped, "never truncated"
