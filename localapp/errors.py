@@ -96,6 +96,14 @@ class StoreError(AppError):
     title = "Data store problem"
 
 
+class StoreFull(StoreError):
+    """The disk has no room for the change: it was not saved; it can be tried again."""
+
+    status = 507
+    code = "disk_full"
+    title = "Disk full"
+
+
 class StoreCorrupt(StoreError):
     """The data file or its journal is damaged; nothing was overwritten."""
 

@@ -17,6 +17,7 @@ place, so a reader never sees half a file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import re
@@ -161,8 +162,16 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that it appears whole or not at all, and survives a crash."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, data)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise errors.StoreFull(
+                f"The disk holding {path.parent} is full, so the file was not saved. "
+                "Free some space and try again."
+            ) from None
+        raise
 
 
 class ImageStore:

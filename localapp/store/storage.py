@@ -28,6 +28,7 @@ journal at commit and the undo log for a rollback.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import logging
 import os
@@ -43,7 +44,7 @@ import orjson
 import portalocker
 from tinydb.storages import Storage
 
-from ..errors import StoreError
+from ..errors import StoreError, StoreFull
 from . import journal
 from .files import atomic_write, fsync_dir, remove_stale_temps
 from .memory import gc_paused
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 
 FORMAT = "localapp-store"
 DB_NAME = "localapp.json"
+#: seconds before a compaction that failed is tried again
+COMPACT_RETRY_S = 30
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 
 Tables = dict[str, dict[str, Any]]
@@ -192,6 +195,11 @@ class JournalStorage(Storage):
         self.journal_path = self.directory / f"{name}.journal"
         self.lock_path = self.directory / f"{name}.lock"
         self.compact_min_bytes = compact_min_bytes
+        #: what is wrong with saving right now (a full disk, a compaction that
+        #: cannot run), for /health; None when all is well
+        self.problem: str | None = None
+        self.compact_problem: str | None = None
+        self._compact_retry_at = 0.0
         self._lock_file = open(self.lock_path, "a+b")  # noqa: SIM115 - held for life
         self._rlock = threading.RLock()
         self._depth = 0
@@ -486,12 +494,43 @@ class JournalStorage(Storage):
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._j_off)
+            self.problem = f"could not save to {self.journal_path}: {exc.strerror or exc}"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreFull(
+                    f"The disk holding {self.directory} is full, so the change was not "
+                    "saved. Free some space and try again: nothing else needs to be done."
+                ) from None
             raise StoreError(
                 f"Could not save the change to {self.journal_path}: {exc.strerror or exc}"
             ) from None
+        # Durable from here on: whatever happens next, the change is acknowledged.
         self._j_off += len(line)
-        if self._j_off > max(self.compact_min_bytes, (self._snap_id or (0, 0, 0))[2] // 4):
+        self.problem = self.compact_problem
+        if self._j_off > max(self.compact_min_bytes, (self._snap_id or (0, 0, 0))[2] // 4) and (
+            time.monotonic() >= self._compact_retry_at
+        ):
+            self._try_compact()
+
+    def _try_compact(self) -> None:
+        """Compact after a commit; a compaction that cannot run (a full disk: it
+        needs room for a whole new data file) is tried again later, and the
+        journal goes on taking writes meanwhile."""
+        try:
             self.compact()
+        except OSError as exc:
+            self.compact_problem = (
+                f"could not fold the journal into {self.path}: {exc.strerror or exc}"
+            )
+            self.problem = self.compact_problem
+            self._compact_retry_at = time.monotonic() + COMPACT_RETRY_S
+            log.warning(
+                "%s; the journal keeps the changes, tried again in %d s",
+                self.compact_problem,
+                COMPACT_RETRY_S,
+            )
+        else:
+            self.compact_problem = self.problem = None
+            self._compact_retry_at = 0.0
 
     def _rollback(self) -> None:
         txn = self._txn
@@ -546,6 +585,9 @@ class JournalStorage(Storage):
             st = os.stat(self.path)
             self._snap_id = (st.st_ino, st.st_mtime_ns, st.st_size)
             self.generation = gen
+            # The journal belongs to the old generation now: if starting it
+            # again fails, the next commit starts it (or fails, unacknowledged).
+            self._j_stale = True
             atomic_write(self.journal_path, journal.header(gen))
             self._j_ino = os.stat(self.journal_path).st_ino
             self._j_off = len(journal.header(gen))

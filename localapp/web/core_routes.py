@@ -48,13 +48,20 @@ def _install_status(app: bottle.Bottle, ctx: AppContext) -> None:
     def health() -> dict[str, Any]:
         """Liveness, mode, version and where the data is stored."""
         sync = ctx.sync.health()
+        problem = ctx.store.storage.problem
         return {
-            # degraded: it serves, but the sync storage is failing or refused
-            "status": "degraded" if sync and sync.get("error") else "healthy",
+            # degraded: it serves, but saving (a full disk) or the sync storage
+            # is failing, or the sync storage is refused
+            "status": "degraded" if problem or (sync and sync.get("error")) else "healthy",
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "mode": ctx.mode,
             "version": ctx.version,
-            "storage": {"path": str(ctx.data.path), "durable": ctx.data.durable},
+            "storage": {
+                "path": str(ctx.data.path),
+                "durable": ctx.data.durable,
+                # only when saving fails: a full disk, a compaction that cannot run
+                **({"problem": problem} if problem else {}),
+            },
             "uploads": {"path": str(ctx.uploads.path), "durable": ctx.uploads.durable},
             # with a bucket: edits waiting on this instance for it (`unflushed`)
             "sync": sync,
