@@ -47,6 +47,18 @@ class AppError(Exception):
         return {"error": body}
 
 
+class TooManyAttempts(AppError):
+    """Too many failed sign-ins: wait `retry_after` seconds (sent as Retry-After)."""
+
+    status = 429
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class ValidationError(AppError):
     status = 400
     code = "invalid"

@@ -12,6 +12,7 @@ from ..auth import Directory
 from ..paths import Location
 from ..settings import Settings
 from ..store import Store
+from ..throttle import LoginThrottle
 from .metrics import Metrics
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class AppContext:
     accounts: Directory
     #: the domain services, built by the composition root (app.build_services)
     services: Services
+    #: failed sign-ins per account and address (throttle.py)
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     version: str = __version__
     started: float = field(default_factory=time.time)
 

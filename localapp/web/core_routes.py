@@ -111,7 +111,14 @@ def _install_sign_in(app: bottle.Bottle, ctx: AppContext) -> None:
         if missing:
             raise errors.ValidationError("Enter a user name and a password.", fields=missing)
         assert isinstance(name, str) and isinstance(password, str)
-        user = auth.authenticate_password(ctx.accounts, name.strip(), password)
+        address = str(bottle.request.environ.get("REMOTE_ADDR") or "")
+        ctx.throttle.check(name, address)  # 429 before any password work
+        try:
+            user = auth.authenticate_password(ctx.accounts, name.strip(), password)
+        except errors.AuthRequired:
+            ctx.throttle.failed(name, address)
+            raise
+        ctx.throttle.succeeded(name, address)
         new = auth.start_session(ctx.accounts, user.name)
         bottle.response.set_cookie(
             SESSION_COOKIE,

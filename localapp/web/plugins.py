@@ -77,6 +77,8 @@ def error_response(exc: errors.AppError) -> bottle.HTTPResponse:
     headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="localapp"'
+    if isinstance(exc, errors.TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
     return bottle.HTTPResponse(dumps(exc.to_dict()), status=exc.status, **headers)
 
 

@@ -245,3 +245,56 @@ def test_a_password_changes_on_a_store_without_compare_and_swap(config: BucketCo
     auth.set_password(at, "li", "password-456")
     assert auth.authenticate_password(at, "li", "password-456").name == "li"
     assert auth.session_principal(at, session.cookie) is None
+
+
+def test_failed_sign_ins_are_throttled_per_account_and_address(tmp_path: Path) -> None:
+    """250 wrong passwords at 27 a second met no brake. Now, after five free
+    failures, each one makes the account wait twice as long: 429 with
+    Retry-After, before the password is checked, and a log line."""
+    import time
+
+    from conftest import start_server
+
+    server = start_server(tmp_path / "data", token=False)
+    try:
+
+        def attempt(password: str, user: str = "admin") -> Any:
+            return server.request(
+                "POST", "/api/login", {"username": user, "password": password}, auth=False
+            )
+
+        assert [attempt(f"wrong-{i}").status for i in range(6)] == [401] * 6
+        refused = attempt("admin-test-pw")  # the right one, but now it must wait
+        assert refused.status == 429, refused.body
+        assert refused.json()["error"]["code"] == "too_many_attempts"
+        wait = int(refused.headers["retry-after"])
+        assert 1 <= wait <= 2
+        # another name from the same address waits too (no guessing user names)
+        assert attempt("x", user="nobody").status == 429
+        time.sleep(wait + 0.2)
+        assert attempt("admin-test-pw").status == 200
+        assert attempt("wrong-again").status == 401, "a good sign-in clears the count"
+        assert "Sign-in throttled: account:admin failed 6 times" in server.log()
+    finally:
+        server.stop()
+
+
+def test_the_wait_doubles_and_stops_at_a_quarter_of_an_hour() -> None:
+    from localapp.errors import TooManyAttempts
+    from localapp.throttle import FREE_FAILURES, LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    waits = []
+    for _ in range(FREE_FAILURES + 12):
+        throttle.check("admin", "10.0.0.1")
+        throttle.failed("admin", "10.0.0.1")
+        try:
+            throttle.check("admin", "10.0.0.1")
+            waits.append(0)
+        except TooManyAttempts as exc:
+            waits.append(exc.retry_after)
+            now[0] += exc.retry_after
+    assert waits[:FREE_FAILURES] == [0] * FREE_FAILURES
+    assert waits[FREE_FAILURES : FREE_FAILURES + 5] == [1, 2, 4, 8, 16]
+    assert max(waits) == 900
