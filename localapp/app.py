@@ -96,6 +96,40 @@ def announce_admin(accounts: auth.Directory, settings: Settings, out: TextIO) ->
         log.info("The account %s exists", auth.ADMIN)
 
 
+def _announce_admin_or_wait(
+    accounts: auth.Directory, settings: Settings, out: TextIO, stack: contextlib.ExitStack
+) -> None:
+    """`announce_admin`, except that an unreachable sync bucket does not stop the
+    start (a FaaS cold start during an outage would crash-loop): it is tried
+    again in the background until the bucket answers, so the account exists then."""
+    from .sync.errors import StorageUnavailable
+
+    try:
+        announce_admin(accounts, settings, out)
+        return
+    except StorageUnavailable as exc:
+        log.warning(
+            "Could not reach the sync bucket for the accounts at start (%s); sign-ins "
+            "wait for it, the rest of the start goes on.",
+            exc.message,
+        )
+    stop = threading.Event()
+
+    def retry() -> None:
+        wait = 1.0
+        while not stop.wait(wait):
+            try:
+                announce_admin(accounts, settings, out)
+                return
+            except StorageUnavailable:
+                wait = min(60.0, wait * 2)
+
+    thread = threading.Thread(target=retry, name="accounts-retry", daemon=True)
+    thread.start()
+    stack.callback(thread.join, 5)
+    stack.callback(stop.set)
+
+
 def open_accounts(settings: Settings, store: Store) -> auth.Directory:
     """Where users, tokens and sessions are kept: the store, or the sync bucket if set.
 
@@ -191,10 +225,15 @@ def _start_sync(services: Services, stack: contextlib.ExitStack) -> None:
     service = services.sync
     if service.bucket is not None:
         try:
-            service.check_bucket()  # a store without conditional writes is refused
+            # probes the store first (one without conditional writes is refused),
+            # then reads it; unreachable, the instance starts all the same
             service.catch_up(force=True)
         except SyncError as exc:
-            log.warning("Could not read the sync bucket at start: %s", exc.message)
+            log.warning(
+                "Could not read the sync bucket at start: %s. This instance serves what "
+                "it holds; /health says degraded until the bucket answers.",
+                exc.message,
+            )
     background = Background(service).start()
     stack.callback(background.stop)
 
@@ -234,7 +273,7 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         opened = stack.enter_context(open_store(settings))
         uploads = paths.upload_location(settings.upload_dir, opened.data)
         accounts = open_accounts(settings, opened.store)
-        announce_admin(accounts, settings, out)
+        _announce_admin_or_wait(accounts, settings, out, stack)
         ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
         services = build_services(settings, opened.store, uploads, stack)
         app = create_app(

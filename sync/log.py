@@ -238,8 +238,8 @@ class Bucket:
         `put_if_absent` (a second create of one key is refused: what the log is
         built on) and `compare_and_swap` (a write with a stale ETag is refused)."""
         key = f"probe/{uuid.uuid4().hex}"
+        self.put_if_absent(key, b"1", "text/plain")  # unreachable: raises, nothing to undo
         try:
-            self.put_if_absent(key, b"1", "text/plain")
             absent = not self.put_if_absent(key, b"2", "text/plain")
             current = self.get_with_etag(key)
             cas = current is not None and not self.put_if_match(

@@ -181,6 +181,8 @@ class SyncService:
         #: set when the bucket was found not to honour conditional writes: it is
         #: then never written to (instances sharing it would overwrite each other)
         self._refused: BucketUnsafe | None = None
+        #: whether the probe has run (it cannot while the bucket is unreachable)
+        self._probed = False
         self.running = False
         self.next_attempt: str | None = None  # set by Background
 
@@ -198,8 +200,7 @@ class SyncService:
         if self.bucket is None:
             seq, duplicate = self.replica.receive(batch, checked)
             return {"ok": True, "number": seq, "duplicate": duplicate}
-        if self._refused is not None:
-            raise self._refused
+        self._ensure_probed()
         answer = self.bucket.push(batch, replica, checked)
         # Durable now. This instance's cache reads the batch on its next read
         # (or in the background when a snapshot is due), not before answering.
@@ -247,6 +248,7 @@ class SyncService:
             bucket = self.bucket
             self._stale = False
             try:
+                self._ensure_probed()
                 rounds.run_round(
                     self.replica,
                     bucket,
@@ -278,11 +280,14 @@ class SyncService:
                 time.sleep(FLUSH_PAUSE)
             try:
                 with self._hub:
+                    self._ensure_probed()
                     rounds.push(
                         self.replica,
                         bucket,
                         before_push=lambda recs: files.upload(recs, self.uploads, bucket),
                     )
+            except BucketUnsafe:
+                raise  # refused for good, not a failure to retry
             except StorageUnavailable as exc:
                 failure = exc
                 continue
@@ -361,6 +366,7 @@ class SyncService:
         if self.bucket is None:
             return None
         capabilities = self.bucket.bucket.probe()
+        self._probed = True
         if capabilities["put_if_absent"]:
             self._refused = None
         else:
@@ -374,6 +380,14 @@ class SyncService:
             )
             log.error("%s", self._refused.message)
         return capabilities
+
+    def _ensure_probed(self) -> None:
+        """Probe the bucket before the first write to it (it may have been unreachable
+        at start), and refuse it from then on if it must be refused."""
+        if not self._probed:
+            self.check_bucket()
+        if self._refused is not None:
+            raise self._refused
 
     def health(self) -> dict[str, Any] | None:
         """Bucket mode: edits saved here but not yet in the bucket, and why."""

@@ -168,3 +168,34 @@ def test_a_refused_write_keeps_its_own_answer_during_an_outage(
     finally:
         gate.shut = False
         one.stop()
+
+
+def test_an_instance_starts_while_the_bucket_is_down_and_recovers_by_itself(
+    tmp_path: Path, config: BucketConfig, gate: FaultProxy
+) -> None:
+    """It used to exit 1 at start (while its message said "local editing goes on"):
+    a FaaS cold start during an outage crash-looped. Now it listens, /health says
+    degraded, and once the bucket answers it signs people in and takes edits."""
+    from s3 import DUMMY
+
+    gate.shut = True
+    env = {
+        **DUMMY,
+        "LOCALAPP_S3_BUCKET": config.bucket,
+        "LOCALAPP_S3_ENDPOINT": gate.url,
+        "LOCALAPP_S3_REGION": "us-east-1",
+    }
+    server = start_server(tmp_path / "cold", env=env, token=False)
+    try:
+        body = health(server)
+        assert body["status"] == "degraded"
+        assert body["sync"]["error"]["code"] == "storage_unavailable"
+        assert "Could not read the sync bucket at start" in server.log()
+        gate.shut = False
+        wait_for(lambda: health(server)["status"] == "healthy", "the bucket to be read")
+        r = server.request(
+            "POST", "/api/login", {"username": "admin", "password": "admin-test-pw"}, auth=False
+        )
+        assert r.status == 200, r.body
+    finally:
+        server.stop()
