@@ -78,7 +78,15 @@ export function errorTitle(error) {
   return error.title || t('sync.status.error');
 }
 
+// The longer words for an error: in Chinese the translation of its code (the
+// server's detail is English), in English the server's own title and message.
 export function errorDetail(error) {
   if (!error) return '';
+  if (currentLang() !== 'en' && error.code && has(`error.${error.code}`)) {
+    // Shown under its title: without the title's words again at its start.
+    const text = t(`error.${error.code}`);
+    const title = errorTitle(error);
+    return text.startsWith(title) ? text.slice(title.length).replace(/^[。，,.\s]+/, '') : text;
+  }
   return [error.title, error.message].filter(Boolean).join(' — ');
 }

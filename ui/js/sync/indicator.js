@@ -5,6 +5,7 @@
 // two products with one SKU). describe() decides what to show; render() only
 // draws it.
 
+import { errorText } from '../api.js';
 import { t } from '../i18n.js';
 import { add, h, spinner } from './dom.js';
 import { ago, count, dateTime, errorDetail, errorTitle } from './format.js';
@@ -27,7 +28,7 @@ function describeSync({ status, failure, running }, now) {
     if (!failure || failure.status === 404 || failure.status === 401) {
       return { state: 'unknown', text: '', title: '', conflicts: 0 };
     }
-    return { state: 'offline', text: t('sync.status.unknown'), title: failure.message || '', conflicts: 0 };
+    return { state: 'offline', text: t('sync.status.unknown'), title: errorText(failure), conflicts: 0 };
   }
   const conflicts = Number(status.conflicts) || 0;
   const pending = Number(status.pending) || 0;

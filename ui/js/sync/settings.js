@@ -4,9 +4,9 @@
 // server's reasons for refusing a field are shown under that field.
 
 import { api } from '../api.js';
-import { has, t } from '../i18n.js';
+import { currentLang, has, t } from '../i18n.js';
 import { h, openDialog, spinner, toast } from './dom.js';
-import { count, dateTime, errorTitle } from './format.js';
+import { count, dateTime, errorDetail, errorTitle } from './format.js';
 import { refresh, runNow, setStatus, snapshot, subscribe } from './state.js';
 
 const MIN_INTERVAL = 10;
@@ -93,8 +93,9 @@ export async function openSettings({ onOpenConflicts } = {}) {
     problem.hidden = !error;
     if (!error) return;
     problem.append(h('strong', { text: errorTitle(error) }));
-    const detail = error.message || '';
-    if (detail) problem.append(h('span', { text: detail }));
+    // In Chinese the translated detail (the server's message is English).
+    const detail = currentLang() === 'en' ? error.message || '' : errorDetail(error);
+    if (detail && detail !== errorTitle(error)) problem.append(h('span', { text: detail }));
   }
 
   function renderOverview(snap) {
@@ -204,7 +205,7 @@ export async function openSettings({ onOpenConflicts } = {}) {
       const error = err.body && (err.body.title || err.body.message) ? err.body : { code: err.code, message: err.message };
       localError = error;
       showProblem(error);
-      toast(errorTitle(error), { kind: 'error', detail: error.message || '', ms: 8000 });
+      toast(errorTitle(error), { kind: 'error', detail: errorDetail(error), ms: 8000 });
     }
   }
 
