@@ -31,6 +31,46 @@ _RECORD_BODIES = {
     "/api/products": "products",
 }
 
+_TEXT = {"type": "string"}
+#: the JSON bodies of the other routes that take one: (method, path) -> schema
+_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/login"): {
+        "type": "object",
+        "required": ["username", "password"],
+        "properties": {"username": _TEXT, "password": _TEXT},
+    },
+    ("PUT", "/api/sync/settings"): {
+        "type": "object",
+        "properties": {
+            "url": {"type": ["string", "null"]},
+            "token": {"type": ["string", "null"]},
+            "interval": {"type": ["integer", "string", "null"]},
+        },
+    },
+    ("POST", "/api/sync/push"): {
+        "type": "object",
+        "required": ["batch", "replica", "records"],
+        "properties": {
+            "batch": _TEXT,
+            "replica": _TEXT,
+            "records": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    ("POST", "/api/sync/conflicts/resolve"): {"type": "object"},
+    ("POST", "/api/problems/fix"): {
+        "type": "object",
+        "required": ["problem", "action"],
+        "properties": {"problem": _TEXT, "action": _TEXT},
+    },
+    ("POST", "/api/data"): {
+        "type": "object",
+        "properties": {
+            key: {"type": "array", "items": {"type": "object"}}
+            for key in ("projects", "tasks", "taskTypes")
+        },
+    },
+}
+
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -101,12 +141,12 @@ def _operation(route: bottle.Route, path: str) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     table = _RECORD_BODIES.get(path.removesuffix("/{id}"))
+    body: dict[str, Any] | None = _BODIES.get((route.method, path))
     if table and route.method in ("POST", "PATCH") and not path.endswith("/import"):
         ref = f"#/components/schemas/{_name(table)}{'' if route.method == 'POST' else 'Change'}"
-        op["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": ref}}},
-        }
+        body = {"$ref": ref}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     if route.config.get("auth") is not False:
         op["security"] = [{"bearer": []}, {"session": []}]
     return op

@@ -138,7 +138,7 @@ def conflicts(ctx: AppContext) -> dict[str, Any]:
 
 
 def resolve(ctx: AppContext) -> dict[str, Any]:
-    """ "use this version" or "keep current" for one conflict."""
+    """Use this version, or keep the current one, for one conflict."""
     return _service(ctx).decide(json_body())
 
 
