@@ -116,6 +116,14 @@ class StoreFull(StoreError):
     title = "Disk full"
 
 
+class StoreUnwritable(StoreError):
+    """The data file cannot be written (permissions, a read-only or locked file)."""
+
+    status = 503
+    code = "store_unwritable"
+    title = "Data file cannot be written"
+
+
 class StoreCorrupt(StoreError):
     """The data file or its journal is damaged; nothing was overwritten."""
 

@@ -44,7 +44,7 @@ import orjson
 import portalocker
 from tinydb.storages import Storage
 
-from ..errors import StoreError, StoreFull
+from ..errors import StoreError, StoreFull, StoreUnwritable
 from . import journal
 from .files import atomic_write, fsync_dir, remove_stale_temps
 from .memory import gc_paused
@@ -483,8 +483,9 @@ class JournalStorage(Storage):
         if not changes:
             return
         line = journal.encode({"at": time.time(), "t": changes})
-        fd = self._journal_fd()
+        fd = -1
         try:
+            fd = self._journal_fd()
             if os.fstat(fd).st_size != self._j_off:
                 os.ftruncate(fd, self._j_off)  # drop a torn write left by a crash
             view = memoryview(line)
@@ -492,16 +493,18 @@ class JournalStorage(Storage):
                 view = view[os.write(fd, view) :]
             os.fdatasync(fd)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, self._j_off)
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, self._j_off)
             self.problem = f"could not save to {self.journal_path}: {exc.strerror or exc}"
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise StoreFull(
                     f"The disk holding {self.directory} is full, so the change was not "
                     "saved. Free some space and try again: nothing else needs to be done."
                 ) from None
-            raise StoreError(
-                f"Could not save the change to {self.journal_path}: {exc.strerror or exc}"
+            raise StoreUnwritable(
+                f"The change could not be saved to {self.journal_path} ({exc.strerror or exc}). "
+                "Reading goes on; check that the data folder and its files can be written."
             ) from None
         # Durable from here on: whatever happens next, the change is acknowledged.
         self._j_off += len(line)
