@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from .service import RETRY_LONGEST, TEND_EVERY, SyncService, error_dict
+from .errors import error_dict
+from .service import RETRY_LONGEST, TEND_EVERY, SyncService
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,8 @@ and the CLI show them like every other error of the app.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import AppError
 
 
@@ -91,3 +93,22 @@ class BucketUnsafe(SyncError):
     status = 503
     code = "bucket_unsafe"
     title = "Sync storage cannot be shared safely"
+
+
+class NotDurable(StorageUnavailable):
+    """A web write was saved on this instance but could not be stored in the bucket."""
+
+    code = "not_durable"
+    title = "Saved on this server only, for now"
+
+
+def error_dict(exc: BaseException) -> dict[str, Any]:
+    """An error as the status and /health show it: {code, title, message}."""
+    if isinstance(exc, SyncError):
+        return {"code": exc.code, "title": exc.title, "message": exc.message}
+    return {
+        "code": "sync_error",
+        "title": "Sync failed",
+        "message": f"Sync stopped on an unexpected error ({type(exc).__name__}). "
+        "Local editing goes on; see the log for details.",
+    }

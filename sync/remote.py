@@ -286,7 +286,7 @@ def _records_of(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A page's log entries as records, one per (table, id), sorted by them.
 
     Servers append whole records, already checked and in canonical form
-    (`service._checked`): a record that appears once on the page is passed on
+    (`incoming.checked`): a record that appears once on the page is passed on
     as it is. Only repeats, and changes (entries with a `stamp`, written by
     `ChangeLog.append` users), are folded together.
     """

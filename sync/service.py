@@ -38,13 +38,13 @@ from typing import Any
 from .. import kinds
 from ..errors import ValidationError
 from ..store.api import StoreAPI
-from . import files, rounds, snapshots
+from . import files, incoming, rounds, snapshots
 from . import remote as remotes
 from .config import BucketConfig
-from .errors import BucketUnsafe, StorageUnavailable, SyncError
+from .errors import BucketUnsafe, NotDurable, StorageUnavailable, SyncError, error_dict
 from .log import Bucket
 from .replica import Replica
-from .values import normal_form, open_conflicts, stamp_time
+from .values import open_conflicts, stamp_time
 
 log = logging.getLogger(__name__)
 
@@ -66,83 +66,14 @@ RETRY_LONGEST = 60.0
 TEND_EVERY = 60.0
 
 
-class NotDurable(StorageUnavailable):
-    """A web write was saved on this instance but could not be stored in the bucket."""
-
-    code = "not_durable"
-    title = "Saved on this server only, for now"
-
-
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def error_dict(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, SyncError):
-        return {"code": exc.code, "title": exc.title, "message": exc.message}
-    return {
-        "code": "sync_error",
-        "title": "Sync failed",
-        "message": f"Sync stopped on an unexpected error ({type(exc).__name__}). "
-        "Local editing goes on; see the log for details.",
-    }
 
 
 def _seeds() -> dict[tuple[str, str], dict[str, Any]]:
     """Records every store creates alike (the six default task types), as declared
     with their kinds."""
     return {(k.table, t[k.key]): dict(t) for k in kinds.KINDS for t in k.seeds}
-
-
-def _checked(records: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A pushed batch's records in canonical form, their values checked by the
-    record-kind registry like the REST API's; one bad record refuses the batch.
-
-    Checked before anything is stored: in the bucket log (never rewritten) a
-    malformed record would make every later pull and catch-up fail, and a
-    value the REST API refuses (a name that is a number, a price that is not)
-    must not reach every device another way.
-    """
-    out = []
-    for i, rec in enumerate(records, 1):
-        try:
-            record = normal_form(rec)
-        except (SyncError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            why = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
-            raise ValidationError(
-                f"Record {i} of the batch is not a valid sync record ({why}).",
-                fields={"records": f"record {i}: {why}"},
-            ) from None
-        problems = _value_problems(record)
-        if problems:
-            where = f"record {i} ({record['table']} {record['id']})"
-            raise ValidationError(
-                f"The batch was not stored: {where} has values the server refuses: "
-                + "; ".join(f"{name} {why}" for name, why in problems.items()),
-                fields={f"records[{i}].{name}": why for name, why in problems.items()},
-            )
-        out.append(record)
-    return out
-
-
-def _value_problems(record: Mapping[str, Any]) -> dict[str, str]:
-    """{field: why} for the values (winning and losing) of a record of a declared kind."""
-    try:
-        kind = kinds.by_table(str(record.get("table")))
-    except KeyError:
-        return {}
-    problems: dict[str, str] = {}
-    versions = [(name, cell.get("v")) for name, cell in (record.get("fields") or {}).items()]
-    versions += [
-        (c.get("field"), c.get("v"))
-        for c in record.get("_conflicts") or ()
-        if c.get("kind") == "field"
-    ]
-    for name, value in versions:
-        why = kind.value_problem(str(name), value)
-        if why and name not in problems:
-            problems[str(name)] = why
-    return problems
 
 
 class SyncService:
@@ -195,7 +126,7 @@ class SyncService:
                 "`records` must be a list of sync records.",
                 fields={"records": "not a list of records"},
             )
-        checked = _checked(records)
+        checked = incoming.checked(records)
         self.replica.check_stamps(checked)
         if self.bucket is None:
             seq, duplicate = self.replica.receive(batch, checked)
