@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import free_port, print_table, rss_mib, size_mib  # noqa: E402
+from common import Serve, print_table, rss_mib, size_mib  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ["螺丝刀", "lsd", "WJ-0", "扳手 五金", "8寸"]
@@ -64,82 +62,6 @@ def make_rows(n: int, seed: int = 3) -> list[list[str]]:
 def csv_bytes(rows: list[list[str]]) -> bytes:
     head = "编码,名称,规格,单位,单价,分类,供应商\n"
     return (head + "\n".join(",".join(r) for r in rows) + "\n").encode()
-
-
-class Serve:
-    """`localapp serve` on a free port of 127.0.0.1, with an API token."""
-
-    def __init__(self, data_dir: Path, token: str | None = None) -> None:
-        self.data_dir = data_dir
-        self.env = {
-            **os.environ,
-            "LOCALAPP_ADMIN_PASSWORD": "bench-password",
-            "LOG_LEVEL": "WARNING",
-        }
-        cli = [sys.executable, "-m", "localapp"]
-        if token is None:
-            out = subprocess.run(
-                [*cli, "token", "create", "bench", "--data-dir", str(data_dir)],
-                capture_output=True,
-                text=True,
-                env=self.env,
-                check=True,
-                timeout=120,
-            )
-            token = out.stdout.strip().splitlines()[-1]
-        self.token = token
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [
-                *cli,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=self.env,
-        )
-
-    def request(
-        self, method: str, path: str, body: bytes | None = None, ctype: str = "application/json"
-    ) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.url + path, data=body, method=method)
-        req.add_header("Authorization", f"Bearer {self.token}")
-        if body is not None:
-            req.add_header("Content-Type", ctype)
-        try:
-            with urllib.request.urlopen(req, timeout=600) as r:
-                return int(r.status), bytes(r.read())
-        except urllib.error.HTTPError as e:
-            return int(e.code), bytes(e.read())
-
-    def until(self, path: str, deadline: float = 120) -> float:
-        """Seconds from the start until `path` answers 200 (polled every 5 ms)."""
-        while time.perf_counter() - self.started < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"localapp serve exited with {self.proc.returncode}")
-            try:
-                if self.request("GET", path)[0] == 200:
-                    return time.perf_counter() - self.started
-            except OSError:
-                pass
-            time.sleep(0.005)
-        raise RuntimeError(f"{path} did not answer within {deadline} s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
 
 
 def timed_ms(fn: Any, n: int) -> list[float]:

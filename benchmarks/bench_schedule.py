@@ -20,12 +20,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +30,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from localapp.schedule import TASKS, Schedule
-from localapp.store import Store
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import Serve  # noqa: E402
+
+from localapp.schedule import TASKS, Schedule  # noqa: E402
+from localapp.store import Store  # noqa: E402
 
 GOAL_MS = 20.0
 
@@ -142,74 +143,23 @@ def sqlite_list(db: sqlite3.Connection, pid: str) -> list[dict[str, Any]]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LiveServer:
-    """`localapp serve` on the benchmark's data dir, with an API token."""
+class LiveServer(Serve):
+    """`localapp serve` on the benchmark's data dir, read over one kept-alive
+    connection (as a browser does), so the figure is the server's, not connects'."""
 
     def __init__(self, data_dir: Path) -> None:
-        env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "bench-pw", "LOG_LEVEL": "WARNING"}
-        cmd = [sys.executable, "-m", "localapp"]
-        out = subprocess.run(
-            [*cmd, "token", "create", "bench", "--data-dir", str(data_dir)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=True,
-        )
-        self.token = out.stdout.strip().splitlines()[-1]
-        self.port = free_port()
-        self.log = open(data_dir.parent / "server.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                *cmd,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("the server exited; see " + self.log.name)
-            try:
-                if self.get("/health")[0] == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                self.conn.close()
-                del self.conn  # a failed connect leaves the connection unusable
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("the server did not answer /health within 60 s")
+        super().__init__(data_dir)
+        try:
+            self.until("/health", 60)
+        except RuntimeError:
+            self.stop()
+            raise
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
 
     def get(self, path: str) -> tuple[int, Any]:
-        if not hasattr(self, "conn"):
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         self.conn.request("GET", path, headers={"Authorization": f"Bearer {self.token}"})
         res = self.conn.getresponse()
-        data = res.read()
-        return res.status, json.loads(data)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
-        self.log.close()
+        return res.status, json.loads(res.read())
 
 
 def main() -> int:

@@ -6,9 +6,15 @@ and report ratios, because this machine is shared and noisy.
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -72,3 +78,80 @@ def size_mib(path: Any) -> float:
     if p.is_file():
         return p.stat().st_size / 2**20
     return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) / 2**20
+
+
+class Serve:
+    """`localapp serve` (this interpreter's) on a free port of 127.0.0.1, with an API
+    token; `until` waits for a path to answer 200, `request` sends one."""
+
+    def __init__(self, data_dir: Path, token: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.env = {
+            **os.environ,
+            "LOCALAPP_ADMIN_PASSWORD": "bench-password",
+            "LOG_LEVEL": "WARNING",
+        }
+        cli = [sys.executable, "-m", "localapp"]
+        if token is None:
+            out = subprocess.run(
+                [*cli, "token", "create", "bench", "--data-dir", str(data_dir)],
+                capture_output=True,
+                text=True,
+                env=self.env,
+                check=True,
+                timeout=120,
+            )
+            token = out.stdout.strip().splitlines()[-1]
+        self.token = token
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [
+                *cli,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+        )
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, ctype: str = "application/json"
+    ) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.url + path, data=body, method=method)
+        req.add_header("Authorization", f"Bearer {self.token}")
+        if body is not None:
+            req.add_header("Content-Type", ctype)
+        try:
+            with urllib.request.urlopen(req, timeout=600) as r:
+                return int(r.status), bytes(r.read())
+        except urllib.error.HTTPError as e:
+            return int(e.code), bytes(e.read())
+
+    def until(self, path: str, deadline: float = 120) -> float:
+        """Seconds from the start until `path` answers 200 (polled every 5 ms)."""
+        while time.perf_counter() - self.started < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"localapp serve exited with {self.proc.returncode}")
+            try:
+                if self.request("GET", path)[0] == 200:
+                    return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.005)
+        raise RuntimeError(f"{path} did not answer within {deadline} s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
