@@ -268,7 +268,8 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     if args.sync_command == "check":
         return _cmd_sync_check(settings)
     with app.open_store(settings) as opened:
-        service = SyncService(opened.store)
+        # records writes only once sync is set up here (setup starts it)
+        service = SyncService(opened.store, record_always=False)
         if args.sync_command == "setup":
             token = args.token
             if token is None:

@@ -92,6 +92,7 @@ class Replica:
         *,
         max_drift_ms: int = hlc.DEFAULT_MAX_DRIFT_MS,
         seeds: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+        recording: bool = True,
     ) -> None:
         self.store = store
         #: (table, id) -> the seed's values; a first record equal to them gets SEED_STAMP
@@ -129,17 +130,30 @@ class Replica:
         self.replica_id: str = state["replica"]
         self.clock = hlc.Clock(self.replica_id, max_drift_ms=max_drift_ms, last=state.get("clock"))
         store.add_listener(self._on_change)
-        self.storage.add_commit_hook(self._on_commit)
+        #: whether local writes are recorded (a desktop that never set up sync
+        #: records nothing: its records cost no more than the data itself)
+        self.recording = False
+        if recording:
+            self.start_recording()
 
     @classmethod
     def attach(cls, store: StoreAPI, **kwargs: Any) -> Replica:
         """A replica on `store`, after recording anything edited while none was attached."""
-        replica = cls(store, **kwargs)
-        replica.record_all()
-        return replica
+        return cls(store, **kwargs)
+
+    def start_recording(self) -> int:
+        """Record every local write from now on, and stamp once what was written
+        while nothing was recorded (all of it, the first time); how many records."""
+        if self.recording:
+            return 0
+        self.storage.add_commit_hook(self._on_commit)
+        self.recording = True
+        return self.record_all()
 
     def detach(self) -> None:
-        self.storage.remove_commit_hook(self._on_commit)
+        if self.recording:
+            self.storage.remove_commit_hook(self._on_commit)
+            self.recording = False
 
     # -- the state document ----------------------------------------------------
 

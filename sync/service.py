@@ -85,10 +85,17 @@ class SyncService:
         uploads: Path | None = None,
         max_drift_ms: int | None = None,
         snapshot_every: int = snapshots.SNAPSHOT_EVERY,
+        record_always: bool = True,
     ) -> None:
+        """`record_always=False` (the desktop app): local writes are recorded only
+        once sync is set up; until then a record costs nothing extra, and setting
+        sync up stamps what exists once. A server records always: it is a hub
+        devices may sync with at any time, or keeps its truth in a bucket."""
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
-        self.replica = Replica.attach(store, seeds=_seeds(), **kwargs)
+        self.replica = Replica(store, seeds=_seeds(), recording=False, **kwargs)
+        if record_always or bucket is not None or self.replica.state().get("url"):
+            self.replica.start_recording()
         self.token_path = Path(store.data_dir) / TOKEN_FILE
         self.uploads = uploads or Path(store.data_dir) / "uploads"
         self.blob_dir = self.uploads / "blobs"
@@ -515,6 +522,8 @@ class SyncService:
             values.update(url=url or None, cursor=None, error=None, last_ok=None, inflight=None)
         if values:
             self.replica.update_state(**values)
+        if url:
+            self.replica.start_recording()  # a desktop setting sync up for the first time
         if url and values.get("url"):
             self.replica.mark_all()
         if token is not None:
