@@ -391,6 +391,9 @@ class Replica:
             seed = self.seeds.get((table, rid))
             if seed is not None and all(same(fields.get(k), v) for k, v in seed.items()):
                 stamp = SEED_STAMP
+            # A seed record is made alike by every store: it is never pushed, so
+            # a start that made only the seeds sends nothing.
+            local = stamp != SEED_STAMP
             self._put_record(
                 state,
                 {
@@ -401,7 +404,7 @@ class Replica:
                     "_conflicts": [],
                     "fields": {k: {"v": fields[k], "s": stamp} for k in sorted(fields)},
                 },
-                local=True,
+                local=local,
             )
             return 1
         change = merge.make_change(

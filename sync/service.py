@@ -70,7 +70,7 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _seeds() -> dict[tuple[str, str], dict[str, Any]]:
+def seed_records() -> dict[tuple[str, str], dict[str, Any]]:
     """Records every store creates alike (the six default task types), as declared
     with their kinds."""
     return {(k.table, t[k.key]): dict(t) for k in kinds.KINDS for t in k.seeds}
@@ -93,7 +93,7 @@ class SyncService:
         devices may sync with at any time, or keeps its truth in a bucket."""
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
-        self.replica = Replica(store, seeds=_seeds(), recording=False, **kwargs)
+        self.replica = Replica(store, seeds=seed_records(), recording=False, **kwargs)
         if record_always or bucket is not None or self.replica.state().get("url"):
             self.replica.start_recording()
         self.token_path = Path(store.data_dir) / TOKEN_FILE

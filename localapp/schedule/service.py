@@ -60,10 +60,14 @@ class TaskExport:
 def _upgrade_default_types(sched: Schedule, m: Mirror, now: str) -> None:
     if m.docs[TYPES]:
         return  # the user (or an import) already made types: never add to them
-    write(
-        sched.store, TYPES, [stamp_new(t["id"], content_of(t), now) for t in DEFAULT_TASK_TYPES], {}
-    )
+    # Stamped with the seed's own time, not now: every store makes them alike, so
+    # they never need to be sent to other devices (sync/replica.py, SEED_STAMP).
+    seeded = [stamp_new(t["id"], content_of(t), SEED_TIME) for t in DEFAULT_TASK_TYPES]
+    write(sched.store, TYPES, seeded, {})
 
+
+#: When the six default task types are said to have been made, in every store.
+SEED_TIME = "2026-01-01T00:00:00.000Z"
 
 #: (version it produces, what it does, function). Append only; never edit old steps.
 UPGRADES: list[tuple[int, str, Callable[[Schedule, Mirror, str], None]]] = [

@@ -52,12 +52,14 @@ from hypothesis import strategies as st
 from s3_proxy import FAULTS, FaultProxy
 
 from localapp.catalogue import Catalogue
+from localapp.schedule import Schedule
 from localapp.store import Store
 from localapp.sync import merge
 from localapp.sync.config import BucketConfig
 from localapp.sync.remote import HttpRemote, SyncUnreachable
 from localapp.sync.replica import Replica
 from localapp.sync.rounds import Summary, run_round
+from localapp.sync.service import seed_records
 from localapp.sync.values import LOCAL_FIELDS, doc_values, normal_form
 
 # moto's S3 server, once per module (`s3_url`): tests/s3.py
@@ -129,7 +131,10 @@ class Node:
 
     def _open(self) -> None:
         self.store = Store.open(self.path)
-        self.replica = Replica.attach(self.store)
+        # as the app opens a data folder: the schedule makes the default task
+        # types (alike everywhere, never sent), then sync attaches
+        Schedule.open(self.store)
+        self.replica = Replica.attach(self.store, seeds=seed_records())
         self.catalogue = Catalogue(self.store)
 
     def restart(self) -> None:

@@ -52,7 +52,7 @@ def test_sync_policy_is_the_declared_one() -> None:
     }
     assert values.QUIET_FIELDS == {"created_at", "price_history"}
     assert values.JOINED_FIELDS == {"price_history"}
-    assert service._seeds()[("task_types", "6")]["name"] == "上线"
+    assert service.seed_records()[("task_types", "6")]["name"] == "上线"
     assert schedule.DEFAULT_TASK_TYPES == [dict(t) for t in kinds.TASK_TYPE.seeds]
     order = {
         "table": "orders",

@@ -470,3 +470,26 @@ def test_no_admin_password_is_made_up_into_a_deployments_log(fleet: Fleet) -> No
         "POST", "/api/login", {"username": "admin", "password": "chosen-pw-1"}, auth=False
     )
     assert r.status == 200, r.body
+
+
+def log_objects(config: BucketConfig) -> int:
+    listed = config.client().list_objects_v2(Bucket=config.bucket, Prefix="log/")
+    return int(listed.get("KeyCount", 0))
+
+
+def test_a_start_with_nothing_to_push_writes_nothing(fleet: Fleet, config: BucketConfig) -> None:
+    """Every cold start used to append a batch (the six default task types). They
+    are made alike by every store, so they are never sent: an instance that only
+    started, even with an empty data dir, leaves the log as it was."""
+    one = fleet.instance("one")
+    assert one.request("GET", "/api/task-types").status == 200
+    assert log_objects(config) == 0
+    data_dir = one.data_dir
+    one.stop()
+    fleet.servers.remove(one)
+    shutil.rmtree(data_dir)
+    again = fleet.instance("one")
+    assert len(task_types(again)) == 6
+    assert log_objects(config) == 0
+    create_product(again, "N-1", "有内容", 1)
+    assert log_objects(config) == 1

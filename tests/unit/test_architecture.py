@@ -12,7 +12,7 @@ MAX_FUNCTION_LINES = 80
 #: modules allowed over the limit for now, with the reason
 LARGER = {
     # the replication metadata is redesigned by the scale issue (13)
-    "sync/replica.py": 720,
+    "sync/replica.py": 740,
 }
 
 
