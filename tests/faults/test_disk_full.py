@@ -12,13 +12,15 @@ Bounded: at most MAX_WRITES attempts per case (LOCALAPP_FAULT_WRITES raises it).
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import require, start_server
+from conftest import require, start_server, upload
+from PIL import Image
 
 from localapp.errors import StoreFull
 from localapp.store import Store
@@ -101,6 +103,15 @@ def test_the_server_says_507_and_degraded_and_recovers_without_a_restart(
         assert health["status"] == "degraded" and "No space left" in health["storage"]["problem"]
         made = answers.count(201)
         assert server.request("GET", "/api/products?per_page=1").json()["total"] == made
+        # a picture on the full disk: the same clear 507, not a 500
+        pid = server.request("GET", "/api/products?per_page=1").json()["items"][0]["id"]
+        picture = io.BytesIO()
+        Image.effect_noise((400, 400), 90).convert("RGB").save(picture, "PNG")
+        r = upload(
+            server, f"/api/products/{pid}/images", "满盘.png", picture.getvalue(), ctype="image/png"
+        )
+        assert r.status == 507, r.body
+        assert r.json()["error"]["code"] == "disk_full"
         (small_disk / "ballast").unlink()
         r = server.request(
             "POST", "/api/products", {"sku": "AFTER", "name": "腾出空间", "price": 2}
