@@ -6,10 +6,11 @@ said healthy.)"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
-from conftest import require, require_tool, start_server
+from conftest import ROOT, require, require_tool, start_server
 
 
 def chattr(flag: str, path: Path) -> bool:
@@ -40,6 +41,46 @@ def test_an_unwritable_journal_is_said_and_recovered_from(tmp_path: Path) -> Non
         r = server.request("POST", "/api/products", {"sku": "W-2", "name": "又可写了", "price": 2})
         assert r.status == 201, r.body
         assert server.request("GET", "/health", auth=False).json()["status"] == "healthy"
+    finally:
+        chattr("-i", journal)
+        server.stop()
+
+
+def test_the_top_bar_says_when_nothing_can_be_saved(tmp_path: Path, page: object) -> None:
+    """The page shows what /health knows: a red 无法保存 in the top bar, with the
+    reason in Chinese on hover, until saving works again."""
+    from browser import sign_in
+    from playwright.sync_api import expect
+
+    server = start_server(tmp_path / "data")
+    journal = server.data_dir / "localapp.json.journal"
+    try:
+        sign_in(page, server, "#/catalogue")
+        badge = page.locator("#store-problem")  # type: ignore[attr-defined]
+        expect(badge).to_be_hidden()
+        require(chattr("+i", journal), "chattr +i does not work on this file system")
+        try:
+            r = server.request(
+                "POST", "/api/products", {"sku": "T-1", "name": "无法保存", "price": 1}
+            )
+            assert r.status == 503, r.body
+            page.reload()  # type: ignore[attr-defined]
+            expect(badge).to_have_text("无法保存")
+            expect(badge).to_have_attribute("title", re.compile("数据文件无法写入"))
+            page.screenshot(
+                path=str(ROOT / "tests" / "artifacts" / "store-problem.png"),  # type: ignore[attr-defined]
+                clip={"x": 0, "y": 0, "width": 1440, "height": 64},
+            )
+        finally:
+            chattr("-i", journal)
+        assert (
+            server.request(
+                "POST", "/api/products", {"sku": "T-2", "name": "好了", "price": 1}
+            ).status
+            == 201
+        )
+        page.reload()  # type: ignore[attr-defined]
+        expect(badge).to_be_hidden()
     finally:
         chattr("-i", journal)
         server.stop()

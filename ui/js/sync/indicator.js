@@ -73,7 +73,10 @@ export function createIndicator(slot, { onOpenSettings, onOpenConflicts }) {
   const button = h('button', { type: 'button', id: 'sync-status', class: 'btn btn-ghost sync-status', onclick: onOpenSettings },
     dot, text);
   const badge = h('button', { type: 'button', id: 'sync-conflicts', class: 'sync-badge', hidden: true, onclick: onOpenConflicts });
-  add(slot, button, badge);
+  // Saving fails (a full disk, a file that cannot be written) or the server's
+  // sync storage does: said in the top bar, in the user's language.
+  const storage = h('span', { id: 'store-problem', class: 'sync-badge sync-badge-problems', role: 'status', hidden: true });
+  add(slot, storage, button, badge);
 
   return function render(snap) {
     const view = describe(snap);
@@ -85,7 +88,11 @@ export function createIndicator(slot, { onOpenSettings, onOpenConflicts }) {
     button.setAttribute('aria-label', [view.text, t('sync.action.settings')].join(' · '));
     // Data problems show even where sync is not set up (a server that devices
     // sync with has them too); the badge then opens the same panel.
-    slot.hidden = view.state === 'unknown' && !view.problems;
+    const trouble = storageTrouble(snap.health);
+    storage.hidden = !trouble;
+    storage.textContent = trouble ? trouble.text : '';
+    storage.title = trouble ? trouble.title : '';
+    slot.hidden = view.state === 'unknown' && !view.problems && !trouble;
     badge.hidden = !view.conflicts && !view.problems;
     badge.textContent = [
       view.conflicts ? count('sync.conflicts.badge', view.conflicts) : '',
@@ -94,4 +101,18 @@ export function createIndicator(slot, { onOpenSettings, onOpenConflicts }) {
     badge.classList.toggle('sync-badge-problems', Boolean(view.problems));
     badge.title = view.problems ? t('sync.problems.open') : t('sync.conflicts.open');
   };
+}
+
+// What /health says is wrong with saving, in words: the disk is full, the data
+// file cannot be written, or the server's sync storage fails or is refused.
+function storageTrouble(health) {
+  if (!health || health.status !== 'degraded') return null;
+  const problem = health.storage?.problem;
+  if (problem) {
+    const code = /no space|disk quota/i.test(problem) ? 'disk_full' : 'store_unwritable';
+    return { text: t('health.storage'), title: t(`error.${code}`) };
+  }
+  const e = health.sync?.error;
+  if (e) return { text: t('health.syncStorage'), title: errorDetail(e) || errorTitle(e) };
+  return null;
 }

@@ -14,11 +14,12 @@ let status = null;
 let failure = null; // an ApiError when the status could not be read
 let runningHere = false;
 let problems = null; // {total, counts} from api/problems, null when not known
+let health = null; // GET /health: a failing disk or sync storage shows in the top bar
 let inflight = null;
 const listeners = new Set();
 
 export function snapshot() {
-  return { status, failure, running: runningHere || Boolean(status?.running), problems };
+  return { status, failure, running: runningHere || Boolean(status?.running), problems, health };
 }
 
 export function subscribe(fn) {
@@ -43,6 +44,13 @@ function pulledSince(prev, next) {
   return Number(next.last_summary?.pulled) || 0;
 }
 
+function readHealth() {
+  return fetch('health', { credentials: 'same-origin', cache: 'no-store' })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((h) => { health = h; })
+    .catch(() => { health = null; });
+}
+
 function readProblems() {
   return api.get('api/problems?limit=0', { quiet: true, noRedirect: true })
     .then((p) => { problems = { total: Number(p?.total) || 0, counts: p?.counts || {} }; })
@@ -59,7 +67,7 @@ export function refresh() {
       if (pulled) dataChanged({ pulled });
     })
     .catch((err) => { failure = err; });
-  inflight = Promise.all([read, readProblems()])
+  inflight = Promise.all([read, readProblems(), readHealth()])
     .finally(() => { inflight = null; notify(); })
     .then(() => status);
   return inflight;
