@@ -12,6 +12,7 @@ from typing import Any
 from ..catalogue.orders import ORDERS
 from ..money import cents_text
 from ..schedule import PROJECTS, TASKS, TYPES, Schedule, find_cycle
+from ..schedule.rules import broken_references
 from ..store import Store
 from .describe import (
     KINDS,
@@ -59,40 +60,55 @@ def schedule_problems(schedule: Schedule) -> list[Doc]:
 
 
 def _scan(m: Any) -> _Scan:
+    """Which live tasks refer to deleted records, by the schedule's own rule
+    (`rules.broken_references`), and the links between live tasks."""
     scan = _Scan()
     live, graph = scan.live, scan.graph  # locals: this loop runs over every task
-    dead_projects, dead_types = deleted_ids(m, PROJECTS), deleted_ids(m, TYPES)
+    dead = {kind: deleted_ids(m, kind) for kind in (PROJECTS, TYPES)}
+    alive = {PROJECTS: m.live_ids(PROJECTS), TYPES: m.live_ids(TYPES), TASKS: live}
     tasks = m.docs[TASKS]
-    dead_tasks: set[str] = set()
+    dead[TASKS] = set()
     for rid, i in m.ids[TASKS].items():
         doc = tasks[i]
         if doc.get("deleted"):
-            dead_tasks.add(rid)
+            dead[TASKS].add(rid)
         else:
             live[rid] = doc
+
+    def exists(kind: str, ref: str) -> bool:
+        return ref.__class__ is not str or ref in alive[kind]  # not an id: not a link
+
     for rid, doc in live.items():
-        pid = doc.get("project_id")
-        if pid.__class__ is str and pid in dead_projects:
-            scan.orphans.setdefault(pid, []).append(doc)
-        tid = doc.get("type_id")
-        if tid.__class__ is str and tid in dead_types:
-            scan.untyped.setdefault(tid, []).append(doc)
         deps = doc.get("depends_on")
-        if not deps or deps.__class__ is not list:
-            continue
+        if deps.__class__ is not list:
+            deps = []
         try:
-            if all(map(live.__contains__, deps)):  # the common case, looped in C
-                graph[rid] = deps
-                continue
+            links_live = all(map(live.__contains__, deps))  # the common case, looped in C
         except TypeError:  # an id that is not text: no link
-            pass
-        links = [d for d in deps if d.__class__ is str and d in live]
-        gone = [d for d in deps if d.__class__ is str and d in dead_tasks]
+            links_live = False
+        project, kind = doc.get("project_id"), doc.get("type_id")
+        if (
+            links_live
+            and project.__class__ is str
+            and project in alive[PROJECTS]
+            and (kind is None or (kind.__class__ is str and kind in alive[TYPES]))
+        ):
+            if deps:
+                graph[rid] = deps
+            continue
+        broken = broken_references(rid, doc, exists)
+        for gone_id in broken.get("project_id", ()):
+            if gone_id in dead[PROJECTS]:  # never seen here: its own change is on its way
+                scan.orphans.setdefault(gone_id, []).append(doc)
+        for gone_id in broken.get("type_id", ()):
+            if gone_id in dead[TYPES]:
+                scan.untyped.setdefault(gone_id, []).append(doc)
+        gone = [d for d in broken.get("depends_on", ()) if d in dead[TASKS]]
         if gone:
             scan.dangling[rid] = gone
+        links = [d for d in deps if d.__class__ is str and d in live]
         if links:
             graph[rid] = links
-
     return scan
 
 

@@ -19,33 +19,50 @@ from .fields import PROJECTS, TASKS, TYPES
 Exists = Callable[[str, str], bool]
 
 
-def reference_problems(
+def broken_references(
     rid: str, content: Mapping[str, Any], exists: Exists, old: Mapping[str, Any] | None = None
-) -> dict[str, str]:
-    """{field: reason} for a task's references that break the rules.
+) -> dict[str, list[str]]:
+    """{field: the ids it names that do not exist} for a task (`depends_on` also
+    names the task itself when it depends on itself).
 
     With `old` (the stored record, for an edit) only what the edit adds is
     checked: a project or type it sets, dependencies it adds. A reference
     that broke elsewhere (sync can join a task made on one device to a
-    project deleted on another, see problems.py) does not block editing
-    the rest of the record, or the fix itself.
+    project deleted on another: the data problems, localapp/problems/) does
+    not block editing the rest of the record, or the fix itself.
     """
-    problems: dict[str, str] = {}
+    broken: dict[str, list[str]] = {}
     before = old or {}
-    pid = content.get("project_id")
-    if pid is not None and pid != before.get("project_id") and not exists(PROJECTS, pid):
-        problems["project_id"] = f"project {pid} does not exist"
-    tid = content.get("type_id")
-    if tid is not None and tid != before.get("type_id") and not exists(TYPES, tid):
-        problems["type_id"] = f"task type {tid} does not exist"
+    for name, kind in (("project_id", PROJECTS), ("type_id", TYPES)):
+        ref = content.get(name)
+        if ref is not None and ref != before.get(name) and not exists(kind, ref):
+            broken[name] = [ref]
     had = set(before.get("depends_on") or ())
     added = [d for d in content.get("depends_on") or [] if d not in had]
     if rid in added:
-        problems["depends_on"] = "a task cannot depend on itself"
+        broken["depends_on"] = [rid]
     else:
         missing = [d for d in added if not exists(TASKS, d)]
         if missing:
-            problems["depends_on"] = "no such task: " + ", ".join(missing)
+            broken["depends_on"] = missing
+    return broken
+
+
+def reference_problems(
+    rid: str, content: Mapping[str, Any], exists: Exists, old: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """{field: reason} for a task's references that break the rules (see
+    `broken_references`)."""
+    problems: dict[str, str] = {}
+    for name, ids in broken_references(rid, content, exists, old).items():
+        if name == "project_id":
+            problems[name] = f"project {ids[0]} does not exist"
+        elif name == "type_id":
+            problems[name] = f"task type {ids[0]} does not exist"
+        elif ids == [rid]:
+            problems[name] = "a task cannot depend on itself"
+        else:
+            problems[name] = "no such task: " + ", ".join(ids)
     return problems
 
 
