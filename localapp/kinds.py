@@ -151,7 +151,13 @@ class Kind:
             "key": self.key,
             "synced": self.synced,
             "fields": {
-                n: {k: getattr(f, k) for k in shown if getattr(f, k) not in (None, False, 0, "")}
+                n: {
+                    **{
+                        k: getattr(f, k) for k in shown if getattr(f, k) not in (None, False, 0, "")
+                    },
+                    # a client may send it (it has a check): forms offer it
+                    **({"input": True} if f.check is not None else {}),
+                }
                 for n, f in self.fields.items()
             },
         }
@@ -323,18 +329,24 @@ PRODUCT = Kind(
     "products",
     "product",
     {
-        "sku": Field("text", "catalogue.field.sku", export=16, check=c.text(100), default=str),
+        "sku": Field(
+            "text", "catalogue.field.sku", search=True, export=16, check=c.text(100), default=str
+        ),
         "name": Field(
             "text",
             "catalogue.field.name",
+            search=True,
+            sort=True,
             export=32,
             check=c.text(200, required=True),
             required=True,
         ),
-        "spec": Field("text", "catalogue.field.spec", export=20, check=c.text(200), default=str),
+        "spec": Field(
+            "text", "catalogue.field.spec", search=True, export=20, check=c.text(200), default=str
+        ),
         "unit": Field("text", "catalogue.field.unit", export=8, check=c.text(20), default=str),
         # checked by the catalogue: cents, or `price_decimal` as text (catalogue.py)
-        "price": Field("money", "catalogue.field.price", export=12, required=True),
+        "price": Field("money", "catalogue.field.price", sort=True, export=12, required=True),
         "currency": Field(
             "currency",
             "catalogue.field.currency",
@@ -343,10 +355,22 @@ PRODUCT = Kind(
             default=lambda: DEFAULT_CURRENCY,
         ),
         "category": Field(
-            "text", "catalogue.field.category", export=14, check=c.text(100), default=str
+            "text",
+            "catalogue.field.category",
+            search=True,
+            filter="exact",
+            export=14,
+            check=c.text(100),
+            default=str,
         ),
         "supplier": Field(
-            "text", "catalogue.field.supplier", export=20, check=c.text(200), default=str
+            "text",
+            "catalogue.field.supplier",
+            search=True,
+            filter="exact",
+            export=20,
+            check=c.text(200),
+            default=str,
         ),
         "tags": Field("tags", "catalogue.field.tags", export=16, check=c.tags, default=list),
         "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
@@ -354,8 +378,9 @@ PRODUCT = Kind(
         "images": Field("keys", "catalogue.field.images", blob="images", default=list),
         # a log of every price, joined across devices rather than chosen between
         "price_history": Field("json", "catalogue.field.priceHistory", quiet=True, joined=True),
-        "created_at": _CREATED,
-        "updated_at": Field("time", "catalogue.field.updatedAt", export=24),
+        # the product search index (catalogue/search.py) sorts by these three only
+        "created_at": Field("time", "common.createdAt", quiet=True),
+        "updated_at": Field("time", "catalogue.field.updatedAt", sort=True, export=24),
     },
 )
 

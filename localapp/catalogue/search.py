@@ -40,12 +40,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..kinds import PRODUCT
 from .pinyin import pinyin_forms, pinyin_query
 
 SEP = "\x1f"  # joins searchable fields; queries never contain control characters
 
-SORTS: tuple[str, ...] = ("name", "price", "updated_at")
+#: What a product list sorts by, filters by (equal, ignoring case) and
+#: searches: the product's declaration (localapp/kinds.py) says which; this
+#: index says how, in `Entry.key`, `_Order.equal_mask` and `prepare`.
+SORTS: tuple[str, ...] = PRODUCT.names("sort")
+FILTERS: tuple[str, ...] = PRODUCT.names("filter")
+SEARCHED: tuple[str, ...] = PRODUCT.names("search")
 DEFAULT_SORT = "name"
+_KNOWN = {"sort": {"name", "price", "updated_at"}, "filter": {"category", "supplier"}}
+for _flag, _names in (("sort", SORTS), ("filter", FILTERS)):
+    if set(_names) - _KNOWN[_flag]:  # a declaration this index cannot serve: fail at start
+        raise RuntimeError(f"the product index cannot {_flag} by {set(_names) - _KNOWN[_flag]}")
+_OTHER_SEARCHED = tuple(n for n in SEARCHED if n != "name")  # the name is always searched
 
 #: Above this many changed documents a sync rebuilds the orders instead of
 #: patching them one entry at a time (a patch moves list tails: O(n) each).
@@ -107,18 +118,13 @@ def prepare(doc_id: int, doc: dict[str, Any]) -> Entry:
     if name.__class__ is not str:
         name = ""
     full, initials = pinyin_forms(name)
-    sku, spec, supplier = get("sku"), get("spec"), get("supplier")
-    category = get("category")
+    texts = [name]
+    for field in _OTHER_SEARCHED:
+        value = get(field)
+        texts.append(value if value.__class__ is str else "")
+    full_text = SEP.join(texts).casefold()
+    sku, supplier = get("sku"), get("supplier")
     sku = sku if sku.__class__ is str else ""
-    full_text = SEP.join(
-        (
-            name,
-            sku,
-            spec if spec.__class__ is str else "",
-            supplier if supplier.__class__ is str else "",
-            category if category.__class__ is str else "",
-        )
-    ).casefold()
     # An ASCII query can only match inside ASCII runs; keeping them apart as
     # a one-byte-per-character string makes those searches much cheaper.
     ascii_text = full_text if full_text.isascii() else SEP.join(_ASCII_RUNS.findall(full_text))
@@ -232,7 +238,7 @@ class _Order:
         if mask is None:
             if len(self.masks) > 64:
                 self.masks.clear()
-            column = self.category if name == "category" else self.supplier
+            column = getattr(self, name)  # a FILTERS field: one of the parallel lists
             mask = self.masks[(name, value)] = bytes(
                 map(operator.eq, column, itertools.repeat(value))
             )
@@ -513,7 +519,7 @@ class ProductIndex:
                 else:
                     keep = set(found)
                     hits = [i for i in hits if i in keep]
-        for name in ("category", "supplier"):
+        for name in FILTERS:
             value = getattr(query, name)
             if value is not None:
                 masks.append(order.equal_mask(name, fold(value)))

@@ -190,6 +190,14 @@ def test_import_search_and_edit_a_product(
     expect(rows).to_have_count(len(PRODUCTS))
     expect(page.locator("#cat-summary")).to_have_text(f"共 {len(PRODUCTS)} 个产品")
     shot(page, artifacts, "products")
+    # The headers that sort are the ones the product declaration marks
+    # sortable (GET /api/kinds), named by their declared labels.
+    kinds = {k["table"]: k for k in api(server, "GET", "/api/kinds")["kinds"]}
+    sortable = [n for n, f in kinds["products"]["fields"].items() if f.get("sort")]
+    expect(page.locator("button.cat-sort")).to_have_count(len(sortable))
+    shown = page.locator("button.cat-sort").evaluate_all("els => els.map(e => e.dataset.sort)")
+    assert sorted(shown) == sorted(sortable) == ["name", "price", "updated_at"]
+    expect(page.locator("th.col-updated_at")).to_contain_text("更新时间")
     # Sorting by price (header click), cheapest first, then dearest first.
     page.click('button.cat-sort[data-sort="price"]')
     expect(rows.first.locator(".col-name")).to_contain_text("签字笔")

@@ -126,6 +126,7 @@ def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
         "sort": True,
         "filter": "exact",
         "export": 10,
+        "input": True,
     }
 
 
@@ -171,6 +172,7 @@ def test_the_api_describes_the_kinds_and_lists_follow_them(server: Server) -> No
         "sort": True,
         "filter": "exact",
         "export": 12,
+        "input": True,
     }
     assert tasks["project_id"]["ref"] == "projects"
     # every declared sort is accepted by the list API, anything else is refused

@@ -4,6 +4,7 @@
 // index on the server, a few ms even at 100,000 products), so typing simply
 // asks again after a short pause; answers that arrive out of order are dropped.
 
+import { kindOf } from '../kinds.js';
 import { ProductDrawer } from './drawer.js';
 import { debounce, h, option } from './dom.js';
 import { dateTime, money, number, parseYuan } from './format.js';
@@ -34,6 +35,9 @@ export function listQuery(s = state, { paging = true } = {}) {
 function filtered(s = state) {
   return Boolean(s.q.trim() || s.category || s.supplier || s.min.trim() || s.max.trim());
 }
+
+// The table's columns, left to right (the picture first).
+const COLUMNS = ['image', 'sku', 'name', 'category', 'spec', 'unit', 'price', 'supplier', 'updated_at'];
 
 export class ProductsPage {
   constructor(ctx, openId) {
@@ -144,6 +148,8 @@ export class ProductsPage {
         h('div', { class: 'cat-table-foot' }, this.summary, this.pager)),
     );
     this.renderHead();
+    kindOf('products').then((kind) => { this.kind = kind; if (!this.dead) this.renderHead(); })
+      .catch(() => {}); // without the declaration the headers stay, unsorted; the list still loads
     this.updateExport();
     this.clearBtn.hidden = !filtered();
   }
@@ -163,12 +169,13 @@ export class ProductsPage {
 
   renderHead() {
     const t = this.t;
-    const cols = [
-      ['image', '', ''], ['sku', t('catalogue.field.sku'), ''], ['name', t('catalogue.field.name'), 'name'],
-      ['category', t('catalogue.field.category'), ''], ['spec', t('catalogue.field.spec'), ''],
-      ['unit', t('catalogue.field.unit'), ''], ['price', t('catalogue.field.price'), 'price'],
-      ['supplier', t('catalogue.field.supplier'), ''], ['updated_at', t('catalogue.field.updatedAt'), 'updated_at'],
-    ];
+    // The layout is the page's; each column's name and whether it sorts are
+    // the product declaration's (GET /api/kinds, localapp/kinds.py).
+    const cols = COLUMNS.map((key) => {
+      const field = this.kind?.field(key);
+      const label = key === 'image' ? '' : t(field?.label ?? `catalogue.field.${key.replace(/_(.)/g, (m, c) => c.toUpperCase())}`);
+      return [key, label, field?.sort ? key : ''];
+    });
     const desc = state.sort.startsWith('-');
     const current = state.sort.replace(/^-/, '');
     const row = h('tr');

@@ -111,7 +111,31 @@ function busy(button, on) {
 // task: the record to edit, or null to create; defaults: {project_id, start, end}
 // projects: [{id, name}] offered in the project list
 // tasksOf(projectId): tasks offered as dependencies
-export function taskDialog({ t, task, defaults = {}, projects, types, assignees, tasksOf, onSave, onDelete }) {
+// The task fields the dialog lays out itself; any other field the task
+// declaration lets a client send (GET /api/kinds: `input`) gets a plain
+// control after them, so a field added in localapp/kinds.py can be edited.
+const TASK_LAYOUT = new Set(['name', 'project_id', 'type_id', 'start', 'end', 'assignee', 'progress',
+  'milestone', 'depends_on', 'notes']);
+
+// A control for one declared field, and how to read its value back.
+function declaredControl(f, value) {
+  if (f.type === 'bool') {
+    const input = h('input', { name: f.name, type: 'checkbox', checked: Boolean(value) });
+    return { input, read: () => input.checked };
+  }
+  const kinds = { int: 'number', date: 'date' };
+  const input = h('input', { name: f.name, type: kinds[f.type] || 'text', autocomplete: 'off',
+    value: value == null ? '' : Array.isArray(value) ? value.join(', ') : String(value) });
+  const read = () => {
+    const raw = input.value.trim();
+    if (f.type === 'int') return raw === '' ? null : Number(raw);
+    if (f.type === 'tags') return raw.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+    return raw === '' && f.type !== 'text' ? null : raw;
+  };
+  return { input, read };
+}
+
+export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete }) {
   const v = task || { name: '', progress: 0, milestone: false, depends_on: [], assignee: '', notes: '',
     type_id: types.find((x) => x.enabled)?.id || null, ...defaults };
   const name = h('input', { name: 'name', required: true, maxlength: 200, value: v.name || '', autocomplete: 'off' });
@@ -144,6 +168,9 @@ export function taskDialog({ t, task, defaults = {}, projects, types, assignees,
   const notes = h('textarea', { name: 'notes', rows: 3, maxlength: 5000 });
   notes.value = v.notes || '';
 
+  const declared = (kind?.fields || []).filter((f) => f.input && !TASK_LAYOUT.has(f.name))
+    .map((f) => ({ f, ...declaredControl(f, v[f.name]) }));
+
   const error = h('p', { class: 'form-error', hidden: true, role: 'alert' });
   const form = h('form', { class: 'sched-form', novalidate: true },
     field(t('schedule.field.name'), name, 'name', 'span-2'),
@@ -156,6 +183,9 @@ export function taskDialog({ t, task, defaults = {}, projects, types, assignees,
     h('label', { class: 'sched-check span-2', dataset: { field: 'milestone' } }, milestone, h('span', { text: t('schedule.field.milestone') })),
     field(t('schedule.field.dependsOn'), deps, 'depends_on', 'span-2'),
     field(t('schedule.field.notes'), notes, 'notes', 'span-2'),
+    ...declared.map(({ f, input }) => (f.type === 'bool'
+      ? h('label', { class: 'sched-check span-2', dataset: { field: f.name } }, input, h('span', { text: t(f.label) }))
+      : field(t(f.label), input, f.name))),
     h('div', { class: 'span-2' }, error));
 
   const save = h('button', { type: 'button', class: 'btn btn-primary', text: t('schedule.action.save') });
@@ -182,6 +212,7 @@ export function taskDialog({ t, task, defaults = {}, projects, types, assignees,
       depends_on: [...deps.selectedOptions].map((o) => o.value),
       notes: notes.value,
     };
+    for (const { f, read: value } of declared) body[f.name] = value();
     const problems = {};
     if (!body.name) problems.name = 'required';
     if (!isDay(body.start)) problems.start = 'required';

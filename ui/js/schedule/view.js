@@ -55,6 +55,8 @@ export class ScheduleView {
     this.readonly = !this.session.authenticated;
     this.lang = currentLang();
     this.dead = false;
+    this.taskKind = null; // the task declaration, for the dialog's declared fields
+    kindOf('tasks').then((kind) => { this.taskKind = kind; }).catch(() => {});
     this.chart = null;
     this.selectedTask = null;
     this.onKey = (e) => this.keydown(e);
@@ -455,6 +457,7 @@ export class ScheduleView {
     if (!task) return;
     taskDialog({
       t: this.t,
+      kind: this.taskKind,
       task,
       projects: this.knownProjects(task.project_id),
       types: data.types,
@@ -492,6 +495,7 @@ export class ScheduleView {
     const start = defaults.start || today();
     taskDialog({
       t: this.t,
+      kind: this.taskKind,
       task: null,
       defaults: {
         project_id: defaults.project_id || state.selected[0] || projects[0].id,
