@@ -4,8 +4,9 @@ A query at 100,000 products must answer, with its total, in a few
 milliseconds. Scanning TinyDB documents field by field costs 70-300 ms, so
 every live product is prepared once into an `Entry`:
 
-- `full_text`: name, SKU, spec, supplier and category, case-folded and joined by a
-  separator that no query contains, so a match never spans two fields;
+- `full_text`: the searched fields (name, SKU, spec, category, supplier: `search` in
+  localapp/kinds.py), case-folded and joined by a separator that no query
+  contains, so a match never spans two fields;
 - `ascii_text`: the ASCII runs of those fields plus the full pinyin and the
   pinyin initials of the name (`luosidao`, `lsd` for 螺丝刀): what an ASCII
   query (pinyin, a SKU) can match, in one byte per character;
