@@ -40,8 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import print_table  # noqa: E402
 
-from localapp import imports  # noqa: E402
-from localapp.catalogue import Catalogue, ImportOptions  # noqa: E402
+from localapp.catalogue import Catalogue, ImportOptions, imports  # noqa: E402
 from localapp.catalogue.pinyin import load_pinyin  # noqa: E402
 from localapp.catalogue.search import SearchQuery  # noqa: E402
 from localapp.records import gc_paused  # noqa: E402
