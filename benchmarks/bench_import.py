@@ -28,17 +28,15 @@ import pstats
 import random
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import print_table  # noqa: E402
+from common import Serve, print_table  # noqa: E402
 
 from localapp.catalogue import Catalogue, ImportOptions, imports  # noqa: E402
 from localapp.catalogue.pinyin import load_pinyin  # noqa: E402
@@ -136,65 +134,27 @@ def multipart(name: str, data: bytes) -> tuple[bytes, str]:
 
 
 def http_import(data: bytes, work: Path) -> tuple[float, dict]:
-    data_dir = work / "http-data"
-    env = {**os.environ, "LOCALAPP_ADMIN_PASSWORD": "bench-pw"}
-    cmd = [sys.executable, "-m", "localapp"]
-    out = subprocess.run(
-        [*cmd, "token", "create", "bench", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    token = out.stdout.strip().splitlines()[-1]
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(work / "server.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [*cmd, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
+    log = work / "server.log"
+    # INFO: the server's own line for the import is read back below
+    server = Serve(work / "http-data", env={"LOG_LEVEL": "INFO"}, log=log)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
+        server.until("/health")
         # A real server has been up for a while before anyone imports: let its
         # start-up work (loading pypinyin's dictionaries) finish first.
         time.sleep(3)
         body, ctype = multipart("bench.xlsx", data)
         settle()
-        req = urllib.request.Request(
-            url + "/api/products/import",
-            data=body,
-            method="POST",
-            headers={"Content-Type": ctype, "Authorization": f"Bearer {token}"},
-        )
         t = time.perf_counter()
-        with urllib.request.urlopen(req, timeout=300) as r:
-            report = json.loads(r.read())
+        status, answer = server.request("POST", "/api/products/import", body, ctype)
         elapsed = time.perf_counter() - t
+        if status != 200:
+            raise RuntimeError(f"import answered {status}: {answer[:300]!r}")
         time.sleep(0.2)
-        logged = [
-            ln
-            for ln in (work / "server.log").read_text().splitlines()
-            if "POST /api/products/import" in ln
-        ]
+        logged = [ln for ln in log.read_text().splitlines() if "POST /api/products/import" in ln]
         print(f"(server log: {logged[-1].split('localapp.http: ')[-1] if logged else '?'})")
-        return elapsed, report
+        return elapsed, json.loads(answer)
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+        server.stop()
 
 
 def sqlite_baseline(parsed: imports.ParsedProducts, work: Path) -> float:

@@ -34,7 +34,6 @@ import json
 import os
 import pstats
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -48,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import print_table  # noqa: E402
+from common import Serve, free_port, print_table  # noqa: E402
 
 from localapp.store import Store  # noqa: E402
 from localapp.sync import rounds  # noqa: E402
@@ -66,12 +65,6 @@ DUMMY = {
     "AWS_CONFIG_FILE": "/dev/null",
     "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(url: str, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
@@ -118,30 +111,12 @@ def new_bucket(s3_url: str) -> BucketConfig:
     return config
 
 
-def start_server(data_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, str]:
-    """`localapp serve` on the bucket; returns (process, url, API token)."""
+def start_server(data_dir: Path, env: dict[str, str]) -> Serve:
+    """`localapp serve` on the bucket, with an API token, answering /health."""
     data_dir.mkdir(parents=True)
-    cli = [sys.executable, "-m", "localapp"]
-    out = subprocess.run(
-        [*cli, "token", "create", "bench", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    token = out.stdout.strip().splitlines()[-1]
-    port = free_port()
-    log = open(data_dir.parent / "server.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for(url + "/health", proc, "localapp serve")
-    return proc, url, token
+    server = Serve(data_dir, env=env, log=data_dir.parent / "server.log")
+    server.until("/health", 30)
+    return server
 
 
 def make_products(n: int) -> list[dict[str, Any]]:
@@ -217,18 +192,18 @@ def run_once(root: Path, s3_url: str, products: list[dict[str, Any]]) -> dict[st
         "LOCALAPP_S3_REGION": "us-east-1",
         "LOCALAPP_LOG_LEVEL": "WARNING",
     }
-    server, url, token = start_server(root / "server", env)
+    server = start_server(root / "server", env)
     try:
         a_store, a = device(root / "a")
         b_store, b = device(root / "b")
         try:
             recording = record_products(a_store, products)
             assert a.pending() == len(products), a.pending()
-            remote = CountingRemote(url, token, timeout=120)
+            remote = CountingRemote(server.url, server.token, timeout=120)
             t0 = time.perf_counter()
             pushed = rounds.push(a, remote)
             push_s = time.perf_counter() - t0
-            pull_remote = CountingRemote(url, token, timeout=120)
+            pull_remote = CountingRemote(server.url, server.token, timeout=120)
             t0 = time.perf_counter()
             pulled = rounds.pull(b, pull_remote)
             pull_s = time.perf_counter() - t0
@@ -243,7 +218,7 @@ def run_once(root: Path, s3_url: str, products: list[dict[str, Any]]) -> dict[st
             a_store.close()
             b_store.close()
     finally:
-        stop(server)
+        server.stop()
     return {
         "recording": recording,
         "push": push_s,

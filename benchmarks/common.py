@@ -84,12 +84,21 @@ class Serve:
     """`localapp serve` (this interpreter's) on a free port of 127.0.0.1, with an API
     token; `until` waits for a path to answer 200, `request` sends one."""
 
-    def __init__(self, data_dir: Path, token: str | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        token: str | None = None,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
+        """`env` adds to (or overrides) the environment; `log` keeps the server's
+        output in that file (else it is dropped, and LOG_LEVEL is WARNING)."""
         self.data_dir = data_dir
         self.env = {
             **os.environ,
             "LOCALAPP_ADMIN_PASSWORD": "bench-password",
             "LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
         cli = [sys.executable, "-m", "localapp"]
         if token is None:
@@ -106,6 +115,7 @@ class Serve:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started = time.perf_counter()
+        self._log = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed in stop
         self.proc = subprocess.Popen(
             [
                 *cli,
@@ -117,8 +127,8 @@ class Serve:
                 "--data-dir",
                 str(data_dir),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             env=self.env,
         )
 
@@ -155,3 +165,5 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        if not isinstance(self._log, int):
+            self._log.close()
