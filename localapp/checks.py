@@ -9,7 +9,7 @@ text field, `cell_text()` what a spreadsheet cell reads as. No domain names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Set
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -78,6 +78,24 @@ def invalid(
     more = f" (and {len(items) - 3} more)" if len(items) > 3 else ""
     body = {k: v for k, v in details.items() if k != "fields"}
     return errors.ValidationError(f"{what}: {first}{more}", fields=reasons, extra={**body, **extra})
+
+
+def list_params(
+    params: Mapping[str, str], allowed: Set[str], problems: dict[str, str]
+) -> Iterator[tuple[str, str]]:
+    """The parameters of a list request that ask for something, as (name,
+    stripped value). Names starting with `_` (cache busters such as jQuery's
+    `_=123`) and empty values (an empty form field: "no filter") are skipped;
+    an unknown name is noted in `problems`."""
+    for name, raw in params.items():
+        if name.startswith("_"):
+            continue
+        if name not in allowed:
+            problems[name] = "unknown parameter; use one of " + ", ".join(sorted(allowed))
+            continue
+        value = (raw or "").strip()
+        if value:
+            yield name, value
 
 
 def cell_text(value: Any) -> str:

@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import kinds, records
-from ..checks import Invalid, invalid
+from ..checks import Invalid, invalid, list_params
 from ..money import MAX_CENTS, cents_text, parse_cents, parse_money
 from ..records import Doc
-from .search import SORTS, SearchQuery
+from .search import FILTERS, SORTS, SearchQuery
 
 PRODUCTS = "products"
 IMAGES = "images"
@@ -179,24 +179,15 @@ def stamp_change(
 
 # -- list parameters -----------------------------------------------------------------
 
-LIST_PARAMS = frozenset(
-    {"q", "category", "supplier", "min_price", "max_price", "sort", "page", "per_page"}
-)
+#: `category` and `supplier` are the product's declared filters (search.FILTERS)
+LIST_PARAMS = frozenset({"q", "min_price", "max_price", "sort", "page", "per_page", *FILTERS})
 
 
 def parse_list_params(params: Mapping[str, str]) -> SearchQuery:
     """Query-string parameters as a SearchQuery, or per-parameter errors (400)."""
     query = SearchQuery()
     problems: dict[str, str] = {}
-    for name, raw in params.items():
-        if name.startswith("_"):
-            continue  # cache busters such as jQuery's _=123
-        if name not in LIST_PARAMS:
-            problems[name] = "unknown parameter; use one of " + ", ".join(sorted(LIST_PARAMS))
-            continue
-        value = (raw or "").strip()
-        if not value:
-            continue  # an empty form field means "no filter"
+    for name, value in list_params(params, LIST_PARAMS, problems):
         if name in {"page", "per_page"}:
             top = MAX_PER_PAGE if name == "per_page" else 10**7
             if not value.isdigit() or not 1 <= int(value) <= top:
@@ -217,7 +208,7 @@ def parse_list_params(params: Mapping[str, str]) -> SearchQuery:
             if len(value) > 200:
                 problems[name] = "must be at most 200 characters"
             query.q = value
-        else:  # category, supplier
+        else:  # a declared filter: category, supplier
             setattr(query, name, value)
     if (
         query.min_price is not None

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks import Invalid, date_text
+from ..checks import Invalid, date_text, list_params
 from ..records import Doc
 from .fields import DEFAULT_PER_PAGE, KIND, MAX_PER_PAGE, PROJECTS, TASKS, invalid_fields
 
@@ -75,15 +75,7 @@ def parse_query(kind: str, params: Mapping[str, str]) -> ListQuery:
     allowed = _COMMON_PARAMS | set(declared.names("filter")) | set(declared.aliases)
     sorts = set(declared.names("sort"))
     query.searched = declared.names("search")
-    for name, raw in params.items():
-        if name.startswith("_"):
-            continue  # cache busters such as jQuery's _=123
-        if name not in allowed:
-            problems[name] = "unknown parameter; use one of " + ", ".join(sorted(allowed))
-            continue
-        value = (raw or "").strip()
-        if not value:
-            continue  # an empty form field means "no filter"
+    for name, value in list_params(params, allowed, problems):
         try:
             if name in {"page", "per_page"}:
                 if not value.isdigit():
