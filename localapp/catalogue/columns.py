@@ -51,6 +51,19 @@ class ColumnMap:
     columns: list[Column]
     fields: dict[str, int]  # field -> column index
 
+    def row_error(self, row: int, fld: str, reason: str, code: str = "invalid") -> dict[str, Any]:
+        """A problem with `fld` in sheet row `row`, named by its column's header and letter."""
+        col = self.fields.get(fld)
+        column = self.columns[col] if col is not None else None  # columns[i].index == i
+        return {
+            "row": row,
+            "column": column.header if column else fld,
+            "letter": column.letter if column else None,
+            "field": fld,
+            "reason": reason,
+            "code": code,
+        }
+
     def describe(self, all_fields: Sequence[str]) -> dict[str, Any]:
         headers = {c.index: c.header for c in self.columns}
         return {

@@ -110,7 +110,7 @@ class ImportPlan:
         for name in ("name", "price"):
             if content[name] in (None, ""):
                 why = f"{name} is required for a new product"
-                return [rows.parsed.error(row.row, name, why, "required")]
+                return [rows.parsed.mapping.row_error(row.row, name, why, "required")]
         options = rows.options
         doc = stamp_new(
             rows.fresh_ids[n], content, rows.now, "import", options.by, options.file_name
@@ -232,7 +232,7 @@ class _Rows:
                     f"{len(matches)} products are named {row.values['name']!r}; give this "
                     "row a SKU to say which one"
                 )
-                return None, [self.parsed.error(row.row, "name", why, "ambiguous_name")]
+                return None, [self.parsed.mapping.row_error(row.row, "name", why, "ambiguous_name")]
             if matches:
                 found = (matches[0], self.index.docs[matches[0]])
         if found is not None:
@@ -241,7 +241,9 @@ class _Rows:
                 # A SKU row and a name row (or two name rows) hit one product.
                 why = f"this row and row {earlier} both match product {found[1].get('name')!r}"
                 field = "sku" if sku else "name"
-                return None, [self.parsed.error(row.row, field, why, "duplicate_product")]
+                return None, [
+                    self.parsed.mapping.row_error(row.row, field, why, "duplicate_product")
+                ]
         return found, []
 
     def _named(self, name: str) -> list[int]:

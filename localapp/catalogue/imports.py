@@ -385,18 +385,6 @@ class ParsedProducts:
     def mapped(self) -> set[str]:
         return set(self.mapping.fields)
 
-    def error(self, row: int, fld: str, reason: str, code: str = "invalid") -> dict[str, Any]:
-        col = self.mapping.fields.get(fld)
-        column = self.mapping.columns[col] if col is not None else None
-        return {
-            "row": row,
-            "column": column.header if column else fld,
-            "letter": column.letter if column else None,
-            "field": fld,
-            "reason": reason,
-            "code": code,
-        }
-
     def describe(self) -> dict[str, Any]:
         return {
             "sheet": self.table.sheet,
@@ -446,7 +434,9 @@ def parse_products(
             try:
                 values[fld] = check(raw if raw.__class__ is str else cell_text(raw))
             except Invalid as exc:
-                problems.append(parsed.error(number, fld, f"{fld} {exc.reason}", exc.code))
+                problems.append(
+                    parsed.mapping.row_error(number, fld, f"{fld} {exc.reason}", exc.code)
+                )
         if price_col is not None:
             raw = cells[price_col] if price_col < width else None
             try:
@@ -457,11 +447,13 @@ def parse_products(
                 reason = exc.reason
                 if exc.code == "not_a_number" and raw is not None:
                     reason = f"{cell_text(raw).strip()[:40]!r} is not a number"
-                problems.append(parsed.error(number, "price", f"price {reason}", exc.code))
+                problems.append(
+                    parsed.mapping.row_error(number, "price", f"price {reason}", exc.code)
+                )
         sku, name = values.get("sku"), values.get("name")
         if not sku and not name and not any(p["field"] in ("sku", "name") for p in problems):
             fld = "name" if "name" in mapping.fields else "sku"
-            problems.append(parsed.error(number, fld, f"{fld} is required", "required"))
+            problems.append(parsed.mapping.row_error(number, fld, f"{fld} is required", "required"))
         rows.append(ProductRow(number, values))
         if problems:
             row_errors.extend(problems)
@@ -490,7 +482,7 @@ def _flag_repeats(
             others = [str(n) for n in itertools.islice((n for n in numbers if n != number), 10)]
             more = " ..." if len(numbers) > 11 else ""
             row_errors.append(
-                parsed.error(
+                parsed.mapping.row_error(
                     number,
                     fld,
                     f"the same {what} {key!r} is also in row(s) {', '.join(others)}{more}",

@@ -162,20 +162,9 @@ def read_lines(
     """(lines, row errors); lines carry Decimal qty and stated values, unmatched."""
     lines: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
-    headers = {c.index: c for c in mapping.columns}
 
     def error(row: int, fld: str, reason: str, code: str) -> None:
-        col = headers.get(mapping.fields.get(fld, -1))
-        problems.append(
-            {
-                "row": row,
-                "column": col.header if col else fld,
-                "letter": col.letter if col else None,
-                "field": fld,
-                "reason": reason,
-                "code": code,
-            }
-        )
+        problems.append(mapping.row_error(row, fld, reason, code))
 
     for offset, cells in enumerate(table.rows[mapping.header_index + 1 :]):
         number = table.row_number(mapping.header_index + 1 + offset)

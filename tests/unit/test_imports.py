@@ -434,3 +434,17 @@ def test_fuzz_damaged_xls_gives_only_our_errors(flips: list[tuple[int, int]], cu
         data[at] = value
     _only_our_errors(bytes(data))
     _only_our_errors(bytes(data[:cut]))
+
+
+def test_an_order_sheet_row_error_names_its_column_and_letter() -> None:
+    from localapp.catalogue import order_sheets
+
+    table, mapping, _info = order_sheets.parse_sheet(
+        "编码,名称,数量\nSD-1,螺丝刀,abc\nSD-2,扳手,\n".encode()
+    )
+    lines, problems = order_sheets.read_lines(table, mapping)
+    assert lines == []
+    assert [(p["row"], p["column"], p["letter"], p["field"], p["code"]) for p in problems] == [
+        (2, "数量", "C", "qty", "not_a_number"),
+        (3, "数量", "C", "qty", "required"),
+    ]
