@@ -91,17 +91,12 @@ class Schedule:
         return sched
 
     @contextlib.contextmanager
-    def _reading(self) -> Iterator[Mirror]:
-        with self.store.reading():
-            self.mirror.sync(self.store)
-            yield self.mirror
-
-    @contextlib.contextmanager
     def reading(self) -> Iterator[Mirror]:
         """The three tables (tombstones too) as they are now, to read only, under
         the store's lock."""
-        with self._reading() as m:
-            yield m
+        with self.store.reading():
+            self.mirror.sync(self.store)
+            yield self.mirror
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[Mirror]:
@@ -140,7 +135,7 @@ class Schedule:
     def list_records(self, kind: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         """`{"items", "total", "page", "per_page"}` for a kind, filtered and paged."""
         query = parse_query(kind, params or {})
-        with self._reading() as m:
+        with self.reading() as m:
             hits = self._filtered(m, kind, query)
             first = (query.page - 1) * query.per_page
             items = [public(d) for d in hits[first : first + query.per_page]]
@@ -159,7 +154,7 @@ class Schedule:
         query = parse_query(
             TASKS, {k: v for k, v in (params or {}).items() if k not in ("page", "per_page")}
         )
-        with self._reading() as m:
+        with self.reading() as m:
             tasks = [public(d) for d in self._filtered(m, TASKS, query)]
             names = {
                 kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
@@ -168,7 +163,7 @@ class Schedule:
         return TaskExport(tasks, names[PROJECTS], names[TYPES], names[TASKS])
 
     def get(self, kind: str, rid: str) -> Doc:
-        with self._reading() as m:
+        with self.reading() as m:
             doc = m.live(kind, rid)
             if doc is None:
                 raise self._not_found(kind, rid)
