@@ -7,7 +7,8 @@ one durable edit (PATCH) p50, the server's RSS, the data files' size, and
 after a restart: start to /health 200 and start to the first answered search.
 Beside them, stdlib sqlite3 with an FTS5 trigram index on the same rows in the
 same run (insert in one transaction, the same queries, its file size), and
-the ratio. The server runs sync as it does by default (every write recorded).
+the ratio. The server runs as it does by default: with no device syncing with
+it, it keeps no sync records.
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 10000,100000] [--searches 20]
 

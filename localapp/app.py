@@ -168,9 +168,6 @@ def build_services(
         uploads=uploads.path,
         max_drift_ms=settings.sync_max_drift * 1000,
         snapshot_every=settings.sync_snapshot_every,
-        # the desktop records writes only once sync is set up (a server always:
-        # devices may sync with it, or it keeps its truth in a bucket)
-        record_always=settings.mode != "desktop",
     )
     stack.callback(sync.replica.detach)
     # pypinyin's dictionaries take about a second to load, and the index of

@@ -269,7 +269,7 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         return _cmd_sync_check(settings)
     with app.open_store(settings) as opened:
         # records writes only once sync is set up here (setup starts it)
-        service = SyncService(opened.store, record_always=False)
+        service = SyncService(opened.store)
         if args.sync_command == "setup":
             token = args.token
             if token is None:

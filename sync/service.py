@@ -85,16 +85,16 @@ class SyncService:
         uploads: Path | None = None,
         max_drift_ms: int | None = None,
         snapshot_every: int = snapshots.SNAPSHOT_EVERY,
-        record_always: bool = True,
     ) -> None:
-        """`record_always=False` (the desktop app): local writes are recorded only
-        once sync is set up; until then a record costs nothing extra, and setting
-        sync up stamps what exists once. A server records always: it is a hub
-        devices may sync with at any time, or keeps its truth in a bucket."""
+        """Local writes are recorded only once sync is in use: a desktop once sync
+        is set up on it, a server once a device first pushes or pulls (it is a
+        hub from then on), an instance with a bucket always. Until then a record
+        costs nothing extra; the first use stamps what exists, once."""
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
         self.replica = Replica(store, seeds=seed_records(), recording=False, **kwargs)
-        if record_always or bucket is not None or self.replica.state().get("url"):
+        state = self.replica.state()
+        if bucket is not None or state.get("url") or state.get("hub"):
             self.replica.start_recording()
         self.token_path = Path(store.data_dir) / TOKEN_FILE
         self.uploads = uploads or Path(store.data_dir) / "uploads"
@@ -136,6 +136,7 @@ class SyncService:
         checked = incoming.checked(records)
         self.replica.check_stamps(checked)
         if self.bucket is None:
+            self._become_hub()
             seq, duplicate = self.replica.receive(batch, checked)
             return {"ok": True, "number": seq, "duplicate": duplicate}
         self._ensure_probed()
@@ -147,12 +148,23 @@ class SyncService:
             self.bucket_work.set()
         return answer
 
+    def _become_hub(self) -> None:
+        """A device syncs with this server: record every write from now on (and
+        at every later start), stamping once what was written before."""
+        if self.replica.recording:
+            return
+        with self._hub:
+            if not self.replica.recording:
+                self.replica.update_state(hub=True)
+                self.replica.start_recording()
+
     def pull(self, since: str | None, limit: int) -> dict[str, Any]:
         limit = max(1, min(MAX_PULL_PAGE, limit))
         if self.bucket is not None:
             records, cursor, more = self.bucket.pull(since, limit)
         else:
             seq = remotes.parse_cursor(since, "L")
+            self._become_hub()
             records, nxt, more = self.replica.records_since(seq, limit)
             cursor = f"L{nxt}"
         return {"records": records, "cursor": cursor, "more": more}

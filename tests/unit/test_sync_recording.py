@@ -26,7 +26,7 @@ def test_a_desktop_without_sync_keeps_each_record_once_then_setup_stamps_them(
     with Store.open(data) as store:
         Schedule.open(store)
         catalogue = Catalogue(store)
-        service = SyncService(store, record_always=False)
+        service = SyncService(store)
         for i in range(300):
             catalogue.create(
                 {"sku": f"N-{i}", "name": f"不同步 {i}", "price": 100 + i, "notes": "备注" * 20}
@@ -45,8 +45,21 @@ def test_a_desktop_without_sync_keeps_each_record_once_then_setup_stamps_them(
         assert service.status()["pending"] == pending + 1, "and every later write is recorded"
 
 
-def test_a_server_records_every_write_from_the_start(tmp_path: Path) -> None:
-    with Store.open(tmp_path / "data") as store:
-        service = SyncService(store)  # record_always, as `localapp serve` runs it
+def test_a_server_records_from_the_first_device_sync_and_at_every_start_after(
+    tmp_path: Path,
+) -> None:
+    """`localapp serve` nobody syncs with keeps its records once too; the first
+    push or pull makes it a hub, which it stays after a restart."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        service = SyncService(store)
         Catalogue(store).create({"sku": "S-1", "name": "服务器", "price": 1})
-        assert service.status()["pending"] >= 1
+        assert store.table(RECORDS).all() == []
+        pulled = service.pull(None, 100)["records"]
+        assert [r["fields"]["sku"]["v"] for r in pulled if r["table"] == "products"] == ["S-1"]
+    with Store.open(data) as store:
+        service = SyncService(store)
+        Catalogue(store).create({"sku": "S-2", "name": "重启后", "price": 2})
+        pulled = service.pull(None, 100)["records"]
+        skus = {r["fields"]["sku"]["v"] for r in pulled if r["table"] == "products"}
+        assert skus == {"S-1", "S-2"}, "a hub records every write after a restart"

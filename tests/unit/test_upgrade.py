@@ -39,12 +39,13 @@ def test_a_data_folder_of_the_previous_main_opens_with_nothing_lost(tmp_path: Pa
         assert [h["price"] for h in history][-1] == 5555 and len(history) == 2
         kept = len(store.table(RECORDS).all())
         assert kept >= 10, "the sync records written by the old version are kept"
-        desktop = SyncService(store, record_always=False)  # never set up: records nothing new
+        desktop = SyncService(store)  # never set up: records nothing new
         pending = desktop.status()["pending"]  # the old version marked every write
         catalogue.create({"sku": "NEW-1", "name": "升级后", "price": 1})
         assert len(store.table(RECORDS).all()) == kept
         assert desktop.status()["pending"] == pending
     with Store.open(data) as store:
-        server = SyncService(store)  # a server records, reconciling what changed meanwhile
+        server = SyncService(store)
+        server.pull(None, 1)  # a device syncs: the server records, reconciling what changed
         assert server.status()["pending"] == pending + 1, "the desktop's new product is stamped"
         assert any(r["id"] for r in store.table(RECORDS).all())
