@@ -72,14 +72,13 @@ _ge: Callable[[Any, Any], Any] = operator.ge
 # -- the index -----------------------------------------------------------------
 
 
-class _Table(Protocol):
-    def all(self) -> list[Any]: ...
-
-    def get(self, *, doc_id: int) -> Any: ...
+class _Documents(Protocol):
+    def documents(self, table: str) -> Mapping[str, Any]: ...
 
 
 class _Store(Protocol):
-    def table(self, name: str) -> Any: ...
+    @property
+    def storage(self) -> _Documents: ...
 
 
 @dataclass(slots=True)
@@ -365,16 +364,18 @@ class ProductIndex:
         if pending is not None and not pending:
             return
         self._pending = set()
-        table = store.table(self.table)
+        # Read as stored, not through TinyDB (which deep-copies every document):
+        # `_slim` copies what the index keeps.
+        stored = store.storage.documents(self.table)
         if pending is None:
             self.docs, self.ids, self.skus, self._more_skus = {}, {}, {}, {}
             self.entries, self._unprepared = {}, set()
             self._orders.clear()
             self.version += 1
-            for doc in table.all():
-                self._put(doc.doc_id, _slim(doc), patch=False)
+            for key, doc in stored.items():
+                self._put(int(key), _slim(doc), patch=False)
             return
-        self._apply({doc_id: table.get(doc_id=doc_id) for doc_id in pending})
+        self._apply({doc_id: stored.get(str(doc_id)) for doc_id in pending})
 
     def absorb(self, written: Mapping[int, dict[str, Any]]) -> None:
         """Take documents this process just wrote, so `sync` need not read them back.
@@ -571,10 +572,9 @@ def _slim(doc: Any) -> dict[str, Any]:
 
     The history grows without bound and lists never show it; a single
     product's GET reads it from the store. A one-entry history (every
-    freshly imported product) is kept: copying 100,000 documents to drop it
-    would cost more than it saves.
+    freshly imported product) is kept, shared with the store's document.
     """
     history = doc.get("price_history")
     if history is None or (isinstance(history, list) and len(history) <= 1):
-        return doc if type(doc) is dict else dict(doc)
+        return dict(doc)  # a shallow copy: the store changes its own in place
     return {k: v for k, v in doc.items() if k != "price_history"}

@@ -65,32 +65,15 @@ def _doc(i: int, **fields: Any) -> dict[str, Any]:
     return base
 
 
-class FakeTable:
-    """The two table calls the index makes, over a plain dict (for pure index tests)."""
+class FakeStore:
+    """The part of a store the index reads: its documents by key, as stored."""
 
     def __init__(self, docs: dict[int, dict[str, Any]]) -> None:
         self.docs = docs
+        self.storage = self
 
-    def all(self) -> list[Any]:
-        return [_Doc(d, i) for i, d in self.docs.items()]
-
-    def get(self, *, doc_id: int) -> Any:
-        d = self.docs.get(doc_id)
-        return None if d is None else _Doc(d, doc_id)
-
-
-class _Doc(dict):  # type: ignore[type-arg]
-    def __init__(self, value: dict[str, Any], doc_id: int) -> None:
-        super().__init__(value)
-        self.doc_id = doc_id
-
-
-class FakeStore:
-    def __init__(self, docs: dict[int, dict[str, Any]]) -> None:
-        self.t = FakeTable(docs)
-
-    def table(self, name: str) -> FakeTable:
-        return self.t
+    def documents(self, table: str) -> dict[str, Any]:
+        return {str(i): d for i, d in self.docs.items()}
 
 
 def reference(docs: list[dict[str, Any]], q: SearchQuery) -> tuple[int, list[str]]:
