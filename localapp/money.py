@@ -58,8 +58,17 @@ def to_decimal(value: Any) -> Decimal:
         raise Invalid(f"{value.strip()[:40]!r} is not a number", "not_a_number") from None
 
 
+#: "12", "12.5", "12.50": most cells of a price list, read without Decimal.
+_PLAIN_AMOUNT = re.compile(r"(\d{1,13})(?:\.(\d{0,2}))?")
+
+
 def parse_money(value: Any) -> int:
     """An amount in major units (yuan: 12.5, "12.50", "¥1,299") as integer cents."""
+    if value.__class__ is str:
+        plain = _PLAIN_AMOUNT.fullmatch(value)
+        if plain is not None:
+            yuan, fen = plain.groups()
+            return int(yuan) * 100 + int((fen or "").ljust(2, "0"))
     amount = to_decimal(value)
     if amount < 0:
         raise Invalid("must not be negative", "negative")

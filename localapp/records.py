@@ -137,7 +137,10 @@ def write(
     table = store.table(table_name)
     written: dict[int, Doc] = {}
     if inserts:
-        written.update(zip(table.insert_multiple(inserts), inserts, strict=True))
+        # Fresh documents, never changed after this (records are copy-on-write):
+        # the store keeps them without a copy of each.
+        with store.storage.handover():
+            written.update(zip(table.insert_multiple(inserts), inserts, strict=True))
     if replaces:
         # TinyDB's updater is given documents, not their ids: find each by its record id.
         by_rid = {d["id"]: d for d in replaces.values()}

@@ -114,9 +114,12 @@ def snapshot_bytes(tables: Tables, schema: int, generation: int) -> bytes:
 class _Txn:
     """The undo log of one transaction."""
 
-    __slots__ = ("undo", "written", "op_keys", "fresh")
+    __slots__ = ("undo", "written", "op_keys", "fresh", "adopt")
 
     def __init__(self) -> None:
+        # Set while documents the caller hands over are stored (`handover`):
+        # kept as given instead of copied.
+        self.adopt = False
         self.undo: dict[tuple[str, str], bytes | None] = {}
         self.written: set[tuple[str, str]] = set()
         self.op_keys: set[str] = set()
@@ -160,7 +163,8 @@ class TableView(MutableMapping[int, Any]):
         except TypeError as exc:
             raise StoreError(f"This value cannot be stored: {exc}") from None
         self._txn.touch(self._name, k, self._raw.get(k), True)
-        self._raw[k] = orjson.loads(data)  # our own copy: the caller keeps theirs
+        # Our own copy, since the caller keeps theirs; unless handed over.
+        self._raw[k] = value if self._txn.adopt else orjson.loads(data)
         self._txn.fresh[(self._name, k)] = data
         self._storage._note_id(self._name, int(key))
 
@@ -436,6 +440,20 @@ class JournalStorage(Storage):
                 raise
             finally:
                 self._txn = None
+
+    @contextlib.contextmanager
+    def handover(self) -> Iterator[None]:
+        """A transaction whose stored documents are kept as given, not copied: for
+        a bulk write of fresh documents the caller never changes afterwards
+        (their nested lists and dicts are shared with the store)."""
+        with self.transaction():
+            txn = self._txn
+            assert txn is not None
+            outer, txn.adopt = txn.adopt, True
+            try:
+                yield
+            finally:
+                txn.adopt = outer
 
     def view(self, name: str) -> TableView:
         if self._txn is None:

@@ -6,6 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from localapp import errors
 from localapp.catalogue import Catalogue
@@ -43,6 +45,17 @@ def cat(tmp_path: Path) -> Catalogue:
 )
 def test_money_is_parsed_exactly(text: object, cents: int) -> None:
     assert parse_money(text) == cents
+
+
+@given(st.from_regex(r"\A[0-9]{1,13}(\.[0-9]{0,3})?\Z"))
+def test_plain_amounts_read_without_decimal_agree_with_decimal(text: str) -> None:
+    """A plain cell ("12.5") is read on a fast path; it must agree with Decimal."""
+    cents = Decimal(text) * 100
+    if cents != cents.to_integral_value():
+        with pytest.raises(Invalid):
+            parse_money(text)
+    else:
+        assert parse_money(text) == int(cents)
 
 
 @pytest.mark.parametrize(
