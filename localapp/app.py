@@ -10,6 +10,7 @@ import time.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import logging
 import signal
@@ -266,42 +267,93 @@ def _create_server(app: Any, host: str, port: int, settings: Settings) -> Any:
 
 
 def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
-    """Run the app headless on waitress until stopped. Returns an exit code."""
-    from .web import create_app
+    """Run the app headless on waitress until stopped. Returns an exit code.
 
+    It listens first and loads after (web/loading.py): a FaaS platform gives a
+    new instance a few seconds to listen, and a large data file or a sync
+    bucket takes longer to read. Until the app is built, /health and every
+    request answer 503 with what is being loaded. A start that fails (a
+    damaged data file) stops the server and raises here, as before.
+    """
+    from . import __version__
+    from .web.loading import Loading
+
+    gate = Loading(settings.mode, __version__)
     with contextlib.ExitStack() as stack:
-        opened = stack.enter_context(open_store(settings))
-        uploads = paths.upload_location(settings.upload_dir, opened.data)
-        accounts = open_accounts(settings, opened.store)
-        _announce_admin_or_wait(accounts, settings, out, stack)
-        ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
-        services = build_services(settings, opened.store, uploads, stack)
-        app = create_app(
-            settings,
-            opened.store,
-            services,
-            data=opened.data,
-            uploads=uploads,
-            ui_dir=ui_dir,
-            accounts=accounts,
-        )
-        _start_sync(services, stack)
-        server = _create_server(app, settings.host, settings.port, settings)
+        server = _create_server(gate, settings.host, settings.port, settings)
         stack.callback(server.close)
         _stop_on_sigterm()
-        port = getattr(server, "effective_port", settings.port)
-        log.info(
-            "localapp %s serving on %s (data: %s)",
-            settings.mode,
-            _url(settings.host, int(port)),
-            opened.data.path,
-        )
+        url = _url(settings.host, int(getattr(server, "effective_port", settings.port)))
+        log.info("localapp %s listening on %s, loading its data", settings.mode, url)
+        loader = stack.enter_context(_Loader(gate, settings, out, url))
         try:
             server.run()  # returns on Ctrl-C / SIGTERM, after the workers stop
         except KeyboardInterrupt:
             pass
+        loader.close()
         log.info("Stopped")
     return 0
+
+
+class _Loader:
+    """Opens the store and builds the app in a thread, while the gate answers 503.
+
+    Its ExitStack closes what it opened (sync rounds, threads, the store),
+    after the thread is done; a failure stops the server (the main thread is
+    interrupted) and is raised again by `close`.
+    """
+
+    def __init__(self, gate: Any, settings: Settings, out: TextIO, url: str) -> None:
+        self.gate, self.settings, self.out, self.url = gate, settings, out, url
+        self.stack = contextlib.ExitStack()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="load", daemon=True)
+
+    def __enter__(self) -> _Loader:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.join()
+        self.stack.close()
+
+    def close(self) -> None:
+        """Wait for the load, close what it opened, raise its failure if any."""
+        self.__exit__()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        from .web import create_app
+
+        settings, stack, gate = self.settings, self.stack, self.gate
+        try:
+            gate.step("store")
+            opened = stack.enter_context(open_store(settings))
+            uploads = paths.upload_location(settings.upload_dir, opened.data)
+            gate.step("accounts")
+            accounts = open_accounts(settings, opened.store)
+            _announce_admin_or_wait(accounts, settings, self.out, stack)
+            ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
+            gate.step("services")
+            services = build_services(settings, opened.store, uploads, stack)
+            app = create_app(
+                settings,
+                opened.store,
+                services,
+                data=opened.data,
+                uploads=uploads,
+                ui_dir=ui_dir,
+                accounts=accounts,
+            )
+            gate.step("sync")
+            _start_sync(services, stack)
+        except BaseException as exc:
+            self.error = exc
+            _thread.interrupt_main()  # server.run() returns; close() raises it
+            return
+        gate.ready(app)
+        log.info("localapp %s serving on %s (data: %s)", settings.mode, self.url, opened.data.path)
 
 
 # -- desktop ------------------------------------------------------------------------
