@@ -145,16 +145,18 @@ class Serve:
         except urllib.error.HTTPError as e:
             return int(e.code), bytes(e.read())
 
-    def until(self, path: str, deadline: float = 120) -> float:
-        """Seconds from the start until `path` answers 200 (polled every 5 ms)."""
+    def until(self, path: str, deadline: float = 120, *, status: int | None = 200) -> float:
+        """Seconds from the start until `path` answers 200 (with status=None: answers
+        at all, such as 503 while the server loads), polled every 5 ms."""
         while time.perf_counter() - self.started < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"localapp serve exited with {self.proc.returncode}")
             try:
-                if self.request("GET", path)[0] == 200:
-                    return time.perf_counter() - self.started
+                answer: int | None = self.request("GET", path)[0]
             except OSError:
-                pass
+                answer = None
+            if answer is not None and status in (None, answer):
+                return time.perf_counter() - self.started
             time.sleep(0.005)
         raise RuntimeError(f"{path} did not answer within {deadline} s")
 
