@@ -236,6 +236,20 @@ def _print_status(status: dict[str, object]) -> None:
         print(f"error:     {error.get('title')}: {error.get('message')}")
 
 
+def _print_bucket_usage(settings: Settings) -> None:
+    """What the sync bucket holds, by prefix (one LIST of the bucket)."""
+    from .sync.log import Bucket
+    from .sync.remote import BucketRemote
+
+    assert settings.bucket is not None
+    usage = BucketRemote(Bucket.from_config(settings.bucket)).usage()
+    print(f"bucket:    {settings.bucket.bucket}")
+    for prefix, slot in sorted(usage.items()):
+        print(f"  {prefix:<12} {slot['objects']:>8,} objects {slot['bytes']:>14,} bytes")
+    total = sum(s["objects"] for s in usage.values()), sum(s["bytes"] for s in usage.values())
+    print(f"  {'(all)':<12} {total[0]:>8,} objects {total[1]:>14,} bytes")
+
+
 def _cmd_sync_check(settings: Settings) -> int:
     """`localapp sync check`: does the bucket honour conditional writes?"""
     from .sync.log import Bucket
@@ -293,6 +307,8 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.sync_command == "status":
             _print_status(service.status())
+            if settings.bucket is not None:
+                _print_bucket_usage(settings)
             return 0
         print(
             f"Syncing with {service.client_settings()['url'] or '(not set up)'} ...",

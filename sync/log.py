@@ -33,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -68,7 +69,8 @@ def log_key(number: int) -> str:
     return f"{LOG_DIR}{number:0{NUMBER_DIGITS}d}.json"
 
 
-def _number_of(key: str) -> int:
+def number_of(key: str) -> int:
+    """The batch number of a log key."""
     return int(key.rsplit("/", 1)[-1].split(".", 1)[0])
 
 
@@ -266,6 +268,14 @@ class Bucket:
         self, under: str, *, after: str | None = None, limit: int | None = None
     ) -> Iterator[str]:
         """Keys below `under` in order, starting after `after`; at most `limit`."""
+        for key, _size, _modified in self.listing(under, after=after, limit=limit):
+            yield key
+
+    def listing(
+        self, under: str, *, after: str | None = None, limit: int | None = None
+    ) -> Iterator[tuple[str, int, datetime]]:
+        """(key, bytes, last modified) below `under` in key order, starting after
+        `after`; at most `limit`."""
         kwargs: dict[str, Any] = {"Bucket": self.name, "Prefix": self.prefix + under}
         if after is not None:
             kwargs["StartAfter"] = self.prefix + after
@@ -278,7 +288,7 @@ class Bucket:
             except Exception as e:
                 raise convert(e, f"list {under}", self.name) from e
             for item in page.get("Contents") or ():
-                yield item["Key"][len(self.prefix) :]
+                yield item["Key"][len(self.prefix) :], int(item["Size"]), item["LastModified"]
                 given += 1
             if not page.get("IsTruncated") or (limit is not None and given >= limit):
                 return
@@ -320,7 +330,7 @@ class ChangeLog:
         """The highest batch number in the log (0 when empty)."""
         last = after
         for key in self.bucket.keys(LOG_DIR, after=log_key(after) if after else None):
-            last = max(last, _number_of(key))
+            last = max(last, number_of(key))
         self._saw(last)
         return last
 
@@ -379,7 +389,7 @@ class ChangeLog:
     def numbers_after(self, after: int, limit: int) -> list[int]:
         """The numbers of up to `limit` log entries after number `after`, in order."""
         keys = self.bucket.keys(LOG_DIR, after=log_key(after) if after else None, limit=limit)
-        numbers = [_number_of(key) for key in keys]
+        numbers = [number_of(key) for key in keys]
         if numbers:
             self._saw(numbers[-1])
         return numbers
@@ -396,9 +406,9 @@ class ChangeLog:
             self.bucket.keys(LOG_DIR, after=log_key(after) if after else None, limit=self.page_size)
         )
         for key in keys:
-            n = _number_of(key)
+            n = number_of(key)
             batch = self._batch(n)
-            if batch is None:  # listed but gone: objects are never deleted, so damage
+            if batch is None:  # listed but gone: damaged, or compacted away meanwhile
                 raise StorageCorrupt(f"The sync log entry {key} was listed but cannot be read.")
             out.append((n, batch))
             after = n

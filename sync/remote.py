@@ -30,7 +30,7 @@ import orjson
 from ..records import gc_paused
 from . import merge
 from .errors import StorageCorrupt, SyncError
-from .log import NUMBER_DIGITS, BlobStore, Bucket, ChangeLog
+from .log import LOG_DIR, NUMBER_DIGITS, BlobStore, Bucket, ChangeLog, number_of
 from .snapshots import SnapshotStore, fold
 
 log = logging.getLogger(__name__)
@@ -195,14 +195,23 @@ class BucketRemote:
         entries: list[dict[str, Any]] = []
         size = 0
         cursor = _log_cursor(after, skip)
+        expected = after + 1
         for n in self._numbers_after(after, min(self.log.page_size, limit + 1)):
             if n is None:  # listed as many as asked for: there may be more
                 return _records_of(entries), cursor, True
             if len(entries) >= limit or size >= self.max_page_bytes:
                 return _records_of(entries), cursor, True
-            batch = self.log.batch(n)
-            if batch is None:  # listed (or known) but gone: objects are never deleted
-                raise StorageCorrupt(f"The sync log entry {n} was listed but cannot be read.")
+            batch = self.log.batch(n) if n == expected else None
+            if batch is None:
+                if entries:  # end the page here; the next one starts at the gap
+                    return _records_of(entries), cursor, True
+                if self._compacted_past(expected):
+                    # The cursor points into the compacted part of the log (a device
+                    # offline through compactions): read from the newest snapshot
+                    # again. Merging is idempotent, and local edits stay pending.
+                    return self.pull(None, limit)
+                raise StorageCorrupt(f"The sync log entry {expected} cannot be read.")
+            expected = n + 1
             changes = batch["changes"]
             k = skip if n == after + 1 else 0
             while (
@@ -230,6 +239,49 @@ class BucketRemote:
         yield from numbers
         if len(numbers) >= listed:
             yield None
+
+    def _compacted_past(self, n: int) -> bool:
+        """Whether log entry `n` is missing because compaction deleted it: a
+        snapshot covers it (a gap anywhere else is damage)."""
+        manifest = self.snapshots.manifest()
+        return manifest is not None and manifest.upto >= n
+
+    def compact(self) -> dict[str, int]:
+        """Delete what no reader needs once a snapshot is current: log entries
+        and batch markers older than the previous snapshot (a reader falls back
+        to it if the newest is damaged, and reads the log after it). Returns
+        how many of each were deleted; nothing while there is one snapshot."""
+        settled = self.snapshots.settled()
+        if len(settled) < 2:
+            return {"log": 0, "batches": 0}
+        floor_key, floor = settled[-2]
+        deleted = {"log": 0, "batches": 0}
+        for key in list(self.bucket.keys(LOG_DIR)):
+            if number_of(key) > floor:
+                break
+            self.bucket.delete(key)
+            deleted["log"] += 1
+        written = next(
+            (m for k, _size, m in self.bucket.listing(floor_key) if k == floor_key), None
+        )
+        if written is not None:
+            # A marker only answers a repeated push; one older than the snapshot
+            # before the newest is never asked for (and a repeat merges harmlessly).
+            for key, _size, modified in list(self.bucket.listing(BATCH_DIR)):
+                if modified < written:
+                    self.bucket.delete(key)
+                    deleted["batches"] += 1
+        return deleted
+
+    def usage(self) -> dict[str, dict[str, int]]:
+        """Objects and bytes under each prefix of the bucket (one LIST of it all)."""
+        out: dict[str, dict[str, int]] = {}
+        for key, size, _modified in self.bucket.listing(""):
+            head = key.split("/", 1)[0] + "/" if "/" in key else key
+            slot = out.setdefault(head, {"objects": 0, "bytes": 0})
+            slot["objects"] += 1
+            slot["bytes"] += size
+        return out
 
     def _snapshot_page(self, cursor: str, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
         head, _, off = cursor[1:].partition(".")

@@ -378,8 +378,17 @@ class SyncService:
             return
         upto = remotes.parse_cursor(cursor, "B")
         try:
-            bucket.write_snapshot(upto, records)
+            current = bucket.write_snapshot(upto, records)
             log.info("Wrote a sync snapshot of the bucket log up to %d", upto)
+            if current:
+                deleted = bucket.compact()
+                if any(deleted.values()):
+                    log.info(
+                        "Compacted the sync bucket: deleted %d log entries and %d batch markers "
+                        "older than the previous snapshot",
+                        deleted["log"],
+                        deleted["batches"],
+                    )
         except SyncError as exc:
             # not again at every catch-up: the next try is `snapshot_every` batches on
             log.warning("Could not write a sync snapshot: %s", exc.message)

@@ -57,7 +57,7 @@ FORMAT = 1
 #: take a snapshot every this many log batches (see `should_snapshot`)
 SNAPSHOT_EVERY = 200
 #: snapshots kept at or below the manifest's, the newest first
-KEEP = 3
+KEEP = 2
 _SNAPSHOT_NAME = re.compile(rf"^{SNAPSHOT_DIR}(\d{{{NUMBER_DIGITS}}})\.json\.gz$")
 
 
@@ -194,6 +194,14 @@ class SnapshotStore:
         """The snapshot keys in the bucket, oldest first."""
         return sorted(k for k in self.bucket.keys(SNAPSHOT_DIR) if _SNAPSHOT_NAME.match(k))
 
+    def settled(self) -> list[tuple[str, int]]:
+        """(key, upto) of the snapshots at or below the manifest's, oldest first."""
+        manifest = self.manifest()
+        if manifest is None:
+            return []
+        found = ((k, _upto_of(k) or 0) for k in self.keys())
+        return [(k, upto) for k, upto in found if upto <= manifest.upto]
+
     def _load(self, key: str, upto: int) -> list[dict[str, Any]] | None:
         data = self.bucket.get(key)
         if data is None:
@@ -295,10 +303,7 @@ class SnapshotStore:
     def prune(self) -> list[str]:
         """Delete snapshots older than the newest `keep` at or below the
         manifest's; returns the keys deleted. Nothing without a manifest."""
-        manifest = self.manifest()
-        if manifest is None:
-            return []
-        settled = [k for k in self.keys() if (_upto_of(k) or 0) <= manifest.upto]
+        settled = [k for k, _upto in self.settled()]
         doomed = settled[: -self.keep]
         for key in doomed:
             self.bucket.delete(key)
