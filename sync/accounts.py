@@ -21,6 +21,8 @@ compare-and-swap (`IfMatch`) on the user object.
 "Sign out everywhere" cannot list a user's sessions cheaply, so it sets
 `sessions_after` on the user: sessions started before it are refused.
 
+log = logging.getLogger(__name__)
+
 Each instance remembers what it found for `CACHE_SECONDS`, so signed-in
 requests do not each wait for the bucket. A token revoked (or a password
 changed) on one instance is therefore refused by the others within that
@@ -29,6 +31,7 @@ time; on the instance that did it, at once.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -40,14 +43,18 @@ import orjson
 from ..auth import Directory, StoreDirectory
 from ..store import Store
 from .config import BucketConfig
-from .errors import LogContended, StorageCorrupt, StorageUnsupported
+from .errors import LogContended, StorageCorrupt, StorageUnsupported, SyncError
 from .log import Bucket
+
+log = logging.getLogger(__name__)
 
 USERS = "accounts/users/"
 TOKEN_NAMES = "accounts/token-names/"
 TOKENS = "accounts/tokens/"
 SESSIONS = "accounts/sessions/"
 CACHE_SECONDS = 30.0
+#: an instance removes expired sessions at a sign-in at most this often (seconds)
+PRUNE_EVERY = 3600.0
 _CACHE_MAX = 10_000
 _CAS_TRIES = 5
 _JSON = "application/json"
@@ -78,6 +85,7 @@ class BucketDirectory:
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
+        self._pruned_at = float("-inf")  # when expired sessions were last removed here
 
     # -- reading, with a short memory --------------------------------------------
 
@@ -207,6 +215,29 @@ class BucketDirectory:
 
     def add_session(self, session: dict[str, Any], now: float) -> None:
         self._put_new(_hash_key(SESSIONS, session["hash"]), session)
+        # Forget expired sessions at a sign-in, as the store does, but at most
+        # once per PRUNE_EVERY on this instance: it reads every session.
+        if now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            try:
+                self.prune_sessions(now)
+            except SyncError as exc:  # housekeeping: the sign-in stands
+                log.warning("Could not remove expired sessions: %s", exc.message)
+
+    def prune_sessions(self, now: float) -> int:
+        """Delete the sessions that expired before `now` (and damaged ones); how many."""
+        deleted = 0
+        for key in list(self.bucket.keys(SESSIONS)):
+            try:
+                loaded = self._load(key)
+            except StorageCorrupt:
+                loaded = None
+            expires = loaded[0].get("expires") if loaded else None
+            if loaded is None or not isinstance(expires, int | float) or expires < now:
+                self.bucket.delete(key)
+                self._forget(key)
+                deleted += 1
+        return deleted
 
     def session(self, digest: str) -> dict[str, Any] | None:
         try:

@@ -298,3 +298,18 @@ def test_the_wait_doubles_and_stops_at_a_quarter_of_an_hour() -> None:
     assert waits[:FREE_FAILURES] == [0] * FREE_FAILURES
     assert waits[FREE_FAILURES : FREE_FAILURES + 5] == [1, 2, 4, 8, 16]
     assert max(waits) == 900
+
+
+def test_expired_sessions_are_removed_from_the_bucket(config: BucketConfig) -> None:
+    """Each sign-in on a deployment writes a session object; expired ones are
+    deleted at a later sign-in (at most hourly per instance), not kept for ever."""
+    bucket = Bucket.from_config(config)
+    one = BucketDirectory(bucket)
+    auth.create_user(one, "li", "password-123")
+    old = auth.start_session(one, "li", now=1000.0)
+    later = 1000.0 + auth.SESSION_TTL + 1  # the first has expired
+    new = auth.start_session(one, "li", now=later)
+    sessions = list(bucket.keys("accounts/sessions/"))
+    assert len(sessions) == 1, "the expired session was deleted at the next sign-in"
+    assert auth.session_principal(one, new.cookie, now=later + 60) is not None
+    assert auth.session_principal(BucketDirectory(bucket), old.cookie, now=1000.0) is None
