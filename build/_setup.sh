@@ -76,19 +76,9 @@ ensure_venv() {
 ensure_ui_assets() {
     local ui="$ROOT/ui"
     [ -f "$ui/package.json" ] || return 0
+    ensure_npm_dir "$ui"
     local npm_stamp="$ui/node_modules/.localapp-installed"
     local vendor_stamp="$ui/node_modules/.localapp-vendored"
-    if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$(_npm_hash)" ]; then
-        echo "==> installing ui/ npm packages"
-        if [ -f "$ui/package-lock.json" ]; then
-            npm ci --prefix "$ui" --no-audit --no-fund
-        else
-            npm install --prefix "$ui" --no-audit --no-fund
-        fi
-        mkdir -p "$ui/node_modules"  # npm makes none when there are no dependencies
-        # Hashed after the install: the first `npm install` writes the lock file.
-        _npm_hash > "$npm_stamp"
-    fi
     [ -f "$ROOT/build/vendor.py" ] || return 0
     local want
     want="$(cat "$npm_stamp" "$ROOT/build/vendor.py" | sha256sum | cut -d' ' -f1)"
@@ -99,8 +89,26 @@ ensure_ui_assets() {
     fi
 }
 
+# ensure_npm_dir DIR -- `npm ci` (or `npm install` without a lock file) in DIR,
+# unless DIR/node_modules was installed from the same package files.
+ensure_npm_dir() {
+    local dir="$1"
+    local npm_stamp="$dir/node_modules/.localapp-installed"
+    if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$(_npm_hash "$dir")" ]; then
+        echo "==> installing ${dir#"$ROOT"/}/ npm packages"
+        if [ -f "$dir/package-lock.json" ]; then
+            npm ci --prefix "$dir" --no-audit --no-fund
+        else
+            npm install --prefix "$dir" --no-audit --no-fund
+        fi
+        mkdir -p "$dir/node_modules"  # npm makes none when there are no dependencies
+        # Hashed after the install: the first `npm install` writes the lock file.
+        _npm_hash "$dir" > "$npm_stamp"
+    fi
+}
+
 _npm_hash() {
-    cat "$ROOT/ui/package.json" "$ROOT/ui/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1
+    cat "$1/package.json" "$1/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1
 }
 
 # _extras_covered HASH EXTRAS STAMP -- true if one install recorded in STAMP for

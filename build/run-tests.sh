@@ -3,7 +3,8 @@
 # On a fresh Debian 12 machine (root, Python 3.11) it installs everything the
 # tests need first: the Debian packages for browser and window tests (GTK and
 # WebKitGTK for the desktop window), .venv with the test, sync, desktop and
-# build extras (the build tests run PyInstaller), and ui/'s npm packages.
+# build extras (the build tests run PyInstaller), ui/'s npm packages and the
+# tests' own (tests/npm: s3rver).
 # Each step is skipped when already done, so a second run goes straight to
 # the checks (ruff, import-linter, mypy) and pytest.
 set -euo pipefail
@@ -17,6 +18,7 @@ ensure_apt chromium xvfb fonts-noto-cjk xauth imagemagick xdotool binutils e2fsp
     $(desktop_packages) $(node_packages)
 ensure_venv "test,sync,desktop,build"
 ensure_ui_assets
+ensure_npm_dir "$ROOT/tests/npm"  # s3rver: a store without conditional writes
 
 echo "==> ruff check"
 lint_paths=()

@@ -261,12 +261,9 @@ def _cmd_sync_check(settings: Settings) -> int:
     for name, ok in found.items():
         print(f"{name}: {'yes' if ok else 'NO'}")
     if not found["put_if_absent"]:
-        print(
-            f"The sync bucket {settings.bucket.bucket!r} does not refuse a second create of one "
-            "object (If-None-Match). Server instances sharing it would lose edits; a server "
-            "refuses to write to it.",
-            file=sys.stderr,
-        )
+        from .sync.errors import BucketUnsafe
+
+        print(BucketUnsafe.of(settings.bucket.bucket).message, file=sys.stderr)
         return 2
     if not found["compare_and_swap"]:
         print(

@@ -94,6 +94,20 @@ class BucketUnsafe(SyncError):
     code = "bucket_unsafe"
     title = "Sync storage cannot be shared safely"
 
+    @classmethod
+    def of(cls, bucket: str) -> BucketUnsafe:
+        """The refusal of `bucket`, in Chinese and English (log, /health, CLI)."""
+        return cls(
+            f"同步存储 {bucket!r} 不支持条件写入（If-None-Match）：多个服务器实例共用时会互相"
+            "覆盖修改，因此本服务器不向其写入。请改用支持条件写入的存储（S3、阿里云 OSS、MinIO、"
+            f"R2、GCS）。 The sync storage {bucket!r} does not honour conditional "
+            "writes: a second create of one object was not refused (put-if-absent, "
+            "HTTP If-None-Match). Server instances sharing it would overwrite each "
+            "other's edits, so this server does not write to it. Use a store that "
+            "supports conditional writes (S3, Aliyun OSS, MinIO, R2, GCS); "
+            "`localapp sync check` tries one."
+        )
+
 
 class NotDurable(StorageUnavailable):
     """A web write was saved on this instance but could not be stored in the bucket."""

@@ -320,14 +320,7 @@ class SyncService:
         if capabilities["put_if_absent"]:
             self._refused = None
         else:
-            self._refused = BucketUnsafe(
-                f"The sync storage {self.bucket.bucket.name!r} does not honour conditional "
-                "writes: a second create of one object was not refused (put-if-absent, "
-                "HTTP If-None-Match). Server instances sharing it would overwrite each "
-                "other's edits, so this server does not write to it. Use a store that "
-                "supports conditional writes (S3, Aliyun OSS, MinIO, R2, GCS); "
-                "`localapp sync check` tries one."
-            )
+            self._refused = BucketUnsafe.of(self.bucket.bucket.name)
             log.error("%s", self._refused.message)
         return capabilities
 
