@@ -348,7 +348,9 @@ class ChangeLog:
     def _append(self, changes: list[dict[str, Any]], batch_id: str | None, replica: str) -> int:
         batch_id = batch_id or uuid.uuid4().hex
         body = orjson.dumps({"batch": batch_id, "replica": replica, "changes": changes})
-        n = self._next if self._next is not None else self.tail() + 1
+        # The log has no gaps: list only after the highest number known to exist
+        # (read or listed here already), not the whole log.
+        n = self._next if self._next is not None else self.tail(after=self._seen) + 1
         for _ in range(self.max_tries):
             if self.bucket.put_if_absent(log_key(n), body, "application/json"):
                 self._next = n + 1

@@ -256,7 +256,7 @@ class BucketRemote:
             return {"log": 0, "batches": 0}
         floor_key, floor = settled[-2]
         deleted = {"log": 0, "batches": 0}
-        for key in list(self.bucket.keys(LOG_DIR)):
+        for key in self.bucket.keys(LOG_DIR):  # oldest first: stops at the floor
             if number_of(key) > floor:
                 break
             self.bucket.delete(key)
