@@ -90,8 +90,8 @@ export class ScheduleData {
     return ids.filter((id) => live.has(id));
   }
 
-  // Every task of the given projects (all pages, bounded).
-  async loadTasks(projectIds) {
+  // Every task of the given projects (all pages, bounded), from the server.
+  async fetchTasks(projectIds) {
     const all = [];
     for (const part of chunks(projectIds, ID_CHUNK)) {
       for (let page = 1; page <= MAX_TASK_PAGES; page += 1) {
@@ -102,6 +102,12 @@ export class ScheduleData {
         if (page * TASK_PAGE_SIZE >= res.total) break;
       }
     }
+    return all;
+  }
+
+  // Every task of the given projects, kept as the chart's tasks.
+  async loadTasks(projectIds) {
+    const all = await this.fetchTasks(projectIds);
     this.tasks = all;
     this.taskById = new Map(all.map((t) => [t.id, t]));
     this.loadedProjectIds = [...projectIds];
@@ -110,6 +116,13 @@ export class ScheduleData {
 
   tasksOf(projectId) {
     return this.tasks.filter((t) => t.project_id === projectId);
+  }
+
+  // A project's tasks whether or not the chart shows it (a dialog may pick a
+  // project that is not shown: its tasks are asked for, not kept).
+  async tasksFor(projectId) {
+    if (this.loadedProjectIds?.includes(projectId)) return this.tasksOf(projectId);
+    return this.fetchTasks([projectId]);
   }
 
   get(kind, id) {

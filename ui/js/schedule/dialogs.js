@@ -110,7 +110,7 @@ function busy(button, on) {
 
 // task: the record to edit, or null to create; defaults: {project_id, start, end}
 // projects: [{id, name}] offered in the project list
-// tasksOf(projectId): tasks offered as dependencies
+// tasksOf(projectId): tasks offered as dependencies (a promise, or a list)
 // The task fields the dialog lays out itself; any other field the task
 // declaration lets a client send (GET /api/kinds: `input`) gets a plain
 // control after them, so a field added in localapp/kinds.py can be edited.
@@ -157,10 +157,32 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
   progress.addEventListener('input', () => { progressRange.value = progress.value; });
   const milestone = h('input', { name: 'milestone', type: 'checkbox', checked: Boolean(v.milestone) });
   const deps = h('select', { name: 'depends_on', multiple: true, size: 5 });
-  const fillDeps = () => {
-    const chosen = new Set(task && project.value === task.project_id ? v.depends_on || [] : []);
-    deps.replaceChildren(...tasksOf(project.value).filter((x) => !task || x.id !== task.id)
+  // Says why the list is empty (loading, or a project without other tasks).
+  const depsHint = h('small', { class: 'sched-hint', hidden: true, dataset: { role: 'deps-hint' } });
+  let depsAsked = 0;
+  const fillDeps = async () => {
+    const asked = ++depsAsked;
+    const pid = project.value;
+    const chosen = new Set(task && pid === task.project_id ? v.depends_on || [] : []);
+    deps.replaceChildren();
+    deps.disabled = true;
+    depsHint.hidden = false;
+    depsHint.textContent = t('schedule.deps.loading');
+    let found;
+    try {
+      found = await tasksOf(pid);
+    } catch (err) {
+      if (asked !== depsAsked) return;
+      depsHint.textContent = t('schedule.deps.failed');
+      return;
+    }
+    if (asked !== depsAsked) return; // the project changed meanwhile
+    const offered = found.filter((x) => !task || x.id !== task.id);
+    deps.replaceChildren(...offered
       .map((x) => option(x.id, `${x.name} (${x.start} – ${x.end})`, chosen.has(x.id))));
+    deps.disabled = offered.length === 0;
+    depsHint.hidden = offered.length > 0;
+    depsHint.textContent = offered.length ? '' : t('schedule.deps.none');
   };
   fillDeps();
   project.addEventListener('change', fillDeps);
@@ -181,7 +203,7 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
     field(t('schedule.field.assignee'), h('span', { class: 'sched-inline' }, assignee, datalist), 'assignee'),
     field(t('schedule.field.progress'), h('span', { class: 'sched-inline' }, progress, progressRange), 'progress'),
     h('label', { class: 'sched-check span-2', dataset: { field: 'milestone' } }, milestone, h('span', { text: t('schedule.field.milestone') })),
-    field(t('schedule.field.dependsOn'), deps, 'depends_on', 'span-2'),
+    field(t('schedule.field.dependsOn'), h('span', { class: 'sched-deps' }, deps, depsHint), 'depends_on', 'span-2'),
     field(t('schedule.field.notes'), notes, 'notes', 'span-2'),
     ...declared.map(({ f, input }) => (f.type === 'bool'
       ? h('label', { class: 'sched-check span-2', dataset: { field: f.name } }, input, h('span', { text: t(f.label) }))

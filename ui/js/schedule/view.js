@@ -462,7 +462,7 @@ export class ScheduleView {
       projects: this.knownProjects(task.project_id),
       types: data.types,
       assignees: this.assignees(),
-      tasksOf: (pid) => data.tasksOf(pid),
+      tasksOf: (pid) => data.tasksFor(pid),
       onSave: async (body) => {
         const changes = {};
         for (const [k, v] of Object.entries(body)) {
@@ -505,7 +505,7 @@ export class ScheduleView {
       projects,
       types: data.types,
       assignees: this.assignees(),
-      tasksOf: (pid) => data.tasksOf(pid),
+      tasksOf: (pid) => data.tasksFor(pid),
       onSave: async (body) => {
         this.setStatus('saving', this.t('schedule.save.saving'));
         let rec;
