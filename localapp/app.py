@@ -10,7 +10,6 @@ import time.
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import logging
 import signal
@@ -285,9 +284,9 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
         _stop_on_sigterm()
         url = _url(settings.host, int(getattr(server, "effective_port", settings.port)))
         log.info("localapp %s listening on %s, loading its data", settings.mode, url)
-        loader = stack.enter_context(_Loader(gate, settings, out, url))
+        loader = stack.enter_context(_Loader(gate, settings, out, url, _stopper(server)))
         try:
-            server.run()  # returns on Ctrl-C / SIGTERM, after the workers stop
+            server.run()  # returns on Ctrl-C / SIGTERM (after the workers stop), or on `stop`
         except KeyboardInterrupt:
             pass
         loader.close()
@@ -295,16 +294,31 @@ def serve(settings: Settings, out: TextIO = sys.stdout) -> int:
     return 0
 
 
+def _stopper(server: Any) -> Callable[[], None]:
+    """A way for another thread to make `server.run()` return: the server's own
+    loop closes everything, woken by its trigger (safe before run() starts too)."""
+    from waitress import wasyncore
+
+    def close_all() -> None:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+
+    return lambda: server.trigger.pull_trigger(close_all)
+
+
 class _Loader:
     """Opens the store and builds the app in a thread, while the gate answers 503.
 
     Its ExitStack closes what it opened (sync rounds, threads, the store),
-    after the thread is done; a failure stops the server (the main thread is
-    interrupted) and is raised again by `close`.
+    after the thread is done; a failure stops the server (`stop`) and is
+    raised again by `close`.
     """
 
-    def __init__(self, gate: Any, settings: Settings, out: TextIO, url: str) -> None:
+    def __init__(
+        self, gate: Any, settings: Settings, out: TextIO, url: str, stop: Callable[[], None]
+    ) -> None:
         self.gate, self.settings, self.out, self.url = gate, settings, out, url
+        self.stop = stop
         self.stack = contextlib.ExitStack()
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="load", daemon=True)
@@ -350,7 +364,7 @@ class _Loader:
             _start_sync(services, stack)
         except BaseException as exc:
             self.error = exc
-            _thread.interrupt_main()  # server.run() returns; close() raises it
+            self.stop()  # server.run() returns; close() raises it
             return
         gate.ready(app)
         log.info("localapp %s serving on %s (data: %s)", settings.mode, self.url, opened.data.path)
