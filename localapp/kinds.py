@@ -287,6 +287,16 @@ TASK = Kind(
         "depends_on": Field(
             "refs", "schedule.csv.dependsOn", export=30, ref="tasks", check=c.ref_list, default=list
         ),
+        # Manual scheduling: never moved after its predecessors (schedule/scheduling.py);
+        # a start before one ends is shown as a problem instead.
+        "manual": Field(
+            "bool",
+            "schedule.csv.manual",
+            filter="flag",
+            export=8,
+            check=c.flag(False),
+            default=lambda: False,
+        ),
         "notes": Field(
             "text", "schedule.csv.notes", search=True, export=30, check=_NOTES, default=str
         ),

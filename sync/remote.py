@@ -271,6 +271,13 @@ class BucketRemote:
                 if modified < written:
                     self.bucket.delete(key)
                     deleted["batches"] += 1
+        if any(deleted.values()):
+            log.info(
+                "Compacted the sync bucket: deleted %d log entries and %d batch markers older "
+                "than the previous snapshot",
+                deleted["log"],
+                deleted["batches"],
+            )
         return deleted
 
     def usage(self) -> dict[str, dict[str, int]]:

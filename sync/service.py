@@ -35,10 +35,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import kinds
 from ..errors import ValidationError
 from ..store.api import StoreAPI
-from . import files, incoming, rounds, snapshots
+from . import files, incoming, rounds, snapshots, values
 from . import remote as remotes
 from .config import BucketConfig
 from .errors import BucketUnsafe, NotDurable, StorageUnavailable, SyncError, error_dict
@@ -70,12 +69,6 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def seed_records() -> dict[tuple[str, str], dict[str, Any]]:
-    """Records every store creates alike (the six default task types), as declared
-    with their kinds."""
-    return {(k.table, t[k.key]): dict(t) for k in kinds.KINDS for t in k.seeds}
-
-
 class SyncService:
     def __init__(
         self,
@@ -92,7 +85,7 @@ class SyncService:
         costs nothing extra; the first use stamps what exists, once."""
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
-        self.replica = Replica(store, seeds=seed_records(), recording=False, **kwargs)
+        self.replica = Replica(store, seeds=values.seed_records(), recording=False, **kwargs)
         state = self.replica.state()
         if bucket is not None or state.get("url") or state.get("hub"):
             self.replica.start_recording()
@@ -374,14 +367,7 @@ class SyncService:
             current = bucket.write_snapshot(upto, records)
             log.info("Wrote a sync snapshot of the bucket log up to %d", upto)
             if current:
-                deleted = bucket.compact()
-                if any(deleted.values()):
-                    log.info(
-                        "Compacted the sync bucket: deleted %d log entries and %d batch markers "
-                        "older than the previous snapshot",
-                        deleted["log"],
-                        deleted["batches"],
-                    )
+                bucket.compact()
         except SyncError as exc:
             # not again at every catch-up: the next try is `snapshot_every` batches on
             log.warning("Could not write a sync snapshot: %s", exc.message)

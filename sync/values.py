@@ -32,6 +32,12 @@ QUIET_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("quiet"))
 JOINED_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("joined"))
 
 
+def seed_records() -> dict[tuple[str, str], dict[str, Any]]:
+    """Records every store creates alike (the six default task types), as declared
+    with their kinds."""
+    return {(k.table, t[k.key]): dict(t) for k in kinds.KINDS for t in k.seeds}
+
+
 def stamp_time(stamp: str) -> str:
     """A stamp's wall time as ISO 8601 UTC."""
     ms = hlc.parse(stamp).wall_ms

@@ -28,6 +28,8 @@ class Mirror:
         self.docs: dict[str, dict[int, Doc]] = {k: {} for k in KINDS}
         self.ids: dict[str, dict[str, int]] = {k: {} for k in KINDS}
         self.by_project: dict[str, set[int]] = {}
+        #: task id -> ids of the live tasks that depend on it
+        self.dependents: dict[str, set[str]] = {}
 
     def changed(self, table: str | None, keys: set[str] | None) -> None:
         if table is None:
@@ -56,6 +58,7 @@ class Mirror:
                 self.ids[kind].clear()
                 if kind == TASKS:
                     self.by_project.clear()
+                    self.dependents.clear()
                 for doc in table.all():
                     self._add(kind, doc.doc_id, dict(doc))
                 continue
@@ -75,6 +78,9 @@ class Mirror:
                 self.ids[kind][rid] = doc_id
         if kind == TASKS:
             self.by_project.setdefault(str(doc.get("project_id")), set()).add(doc_id)
+            if not doc.get("deleted") and isinstance(rid, str):
+                for pred in doc.get("depends_on") or ():
+                    self.dependents.setdefault(str(pred), set()).add(rid)
 
     def _drop(self, kind: str, doc_id: int) -> None:
         old = self.docs[kind].pop(doc_id, None)
@@ -84,6 +90,12 @@ class Mirror:
         if isinstance(rid, str) and self.ids[kind].get(rid) == doc_id:
             del self.ids[kind][rid]
         if kind == TASKS:
+            for pred in old.get("depends_on") or ():
+                deps = self.dependents.get(str(pred))
+                if deps is not None:
+                    deps.discard(str(rid))
+                    if not deps:
+                        del self.dependents[str(pred)]
             members = self.by_project.get(str(old.get("project_id")))
             if members is not None:
                 members.discard(doc_id)
@@ -119,6 +131,10 @@ class Mirror:
             for i in self.by_project.get(p, ())
             if not docs[i].get("deleted")
         ]
+
+    def successors(self, rid: str) -> list[str]:
+        """The live tasks that depend on task `rid`."""
+        return sorted(self.dependents.get(rid, ()))
 
     def deps_of(self, rid: str) -> list[str]:
         doc = self.live(TASKS, rid)

@@ -42,6 +42,7 @@ from .fields import (
 from .mirror import Mirror
 from .queries import ListQuery, matches, parse_query, sort_records
 from .rules import cycle_through, label, reference_problems
+from .scheduling import reschedule
 
 
 @dataclass
@@ -226,7 +227,8 @@ class Schedule:
             now = now_iso()
             if found is None:
                 doc = stamp_new(rid, content, now)
-                write(self.store, kind, [doc], {})
+                doc, moved = self._rescheduled(m, kind, doc, now)
+                write(self.store, kind, [doc], moved)
             elif not found[1].get("deleted"):
                 raise errors.Conflict(
                     f"A {NOUNS[kind]} with id {rid!r} already exists",
@@ -235,8 +237,37 @@ class Schedule:
                 )
             else:  # the id of a deleted record: bring it back as a new revision
                 doc = stamp_change(found[1], content, now)
-                write(self.store, kind, [], {found[0]: doc})
-            return public(doc)
+                doc, moved = self._rescheduled(m, kind, doc, now)
+                write(self.store, kind, [], {found[0]: doc, **moved})
+            return self._answer(doc, moved)
+
+    def _rescheduled(self, m: Mirror, kind: str, doc: Doc, now: str) -> tuple[Doc, dict[int, Doc]]:
+        """A task about to be written, placed after its predecessors (unless manual),
+        and its successors moved after it (scheduling.py): (the task, {doc id:
+        moved successor}), all to be written in the same transaction."""
+        if kind != TASKS:
+            return doc, {}
+        rid = str(doc["id"])
+        places = reschedule([rid], lambda r: doc if r == rid else m.live(TASKS, r), m.successors)
+        if rid in places:
+            doc = {**doc, "start": places[rid][0], "end": places[rid][1]}
+        moved: dict[int, Doc] = {}
+        for other, (start, end) in places.items():
+            found = m.find(TASKS, other) if other != rid else None
+            if found is not None:
+                changed = {**content_of(found[1]), "start": start, "end": end}
+                moved[found[0]] = stamp_change(found[1], changed, now)
+        return doc, moved
+
+    @staticmethod
+    def _answer(doc: Doc, moved: Mapping[int, Doc]) -> Doc:
+        """The written record; with `moved`, the tasks that moved after it (in the
+        order they were placed, predecessors first), so a client shows what the
+        server did."""
+        out = public(doc)
+        if moved:
+            out["moved"] = [public(d) for d in moved.values()]
+        return out
 
     def _check_rev(self, kind: str, doc: Doc, if_match: int | None) -> None:
         if if_match is not None and int(doc.get("rev") or 0) != if_match:
@@ -276,9 +307,10 @@ class Schedule:
                 raise invalid_fields(problems, f"The {NOUNS[kind]} was not saved")
             if same(content, content_of(old)):
                 return public(old)  # nothing changed: no new revision
-            doc = stamp_change(old, content, now_iso())
-            write(self.store, kind, [], {doc_id: doc})
-            return public(doc)
+            now = now_iso()
+            doc, moved = self._rescheduled(m, kind, stamp_change(old, content, now), now)
+            write(self.store, kind, [], {doc_id: doc, **moved})
+            return self._answer(doc, moved)
 
     def delete(
         self, kind: str, rid: str, *, cascade: bool = False, if_match: int | None = None

@@ -59,8 +59,7 @@ from localapp.sync.config import BucketConfig
 from localapp.sync.remote import HttpRemote, SyncUnreachable
 from localapp.sync.replica import Replica
 from localapp.sync.rounds import Summary, run_round
-from localapp.sync.service import seed_records
-from localapp.sync.values import LOCAL_FIELDS, doc_values, normal_form
+from localapp.sync.values import LOCAL_FIELDS, doc_values, normal_form, seed_records
 
 # moto's S3 server, once per module (`s3_url`): tests/s3.py
 pytest_plugins = ["s3"]

@@ -21,7 +21,7 @@ from localapp.catalogue.exports import PRODUCT_COLUMNS
 from localapp.schedule import Schedule
 from localapp.schedule.export import tasks_xlsx
 from localapp.store import Store
-from localapp.sync import files, service, values
+from localapp.sync import files, values
 
 
 def translations(lang: str) -> dict[str, str]:
@@ -52,7 +52,7 @@ def test_sync_policy_is_the_declared_one() -> None:
     }
     assert values.QUIET_FIELDS == {"created_at", "price_history"}
     assert values.JOINED_FIELDS == {"price_history"}
-    assert service.seed_records()[("task_types", "6")]["name"] == "上线"
+    assert values.seed_records()[("task_types", "6")]["name"] == "上线"
     assert schedule.DEFAULT_TASK_TYPES == [dict(t) for t in kinds.TASK_TYPE.seeds]
     order = {
         "table": "orders",
@@ -146,6 +146,7 @@ def test_exports_use_the_labels_the_ui_shows() -> None:
             "progress",
             "milestone",
             "dependsOn",
+            "manual",
             "notes",
         )
     ]

@@ -195,8 +195,27 @@ export class ScheduleData {
   // Each write throws the ApiError of a refused change after putting the
   // cache back in line with the server; the caller shows it and redraws.
 
+  // Tasks the server moved after the last write (dependencies that schedule:
+  // their successors start after they end), as [{ id, name, start, end }].
+  lastMoved = [];
+
+  // Put the tasks the server moved into the cache; returns their dates before.
+  takeMoved(rec) {
+    const moved = rec.moved || [];
+    delete rec.moved;
+    const before = [];
+    for (const m of moved) {
+      const old = this.taskById.get(m.id);
+      if (old) before.push({ id: m.id, before: pick(old, ['start', 'end']) });
+      if (old || this.loadedProjectIds?.includes(m.project_id)) this.put('tasks', m);
+    }
+    this.lastMoved = moved;
+    return before;
+  }
+
   async create(kind, body, { undo = true } = {}) {
     const rec = await api.post(URLS[kind], body, { quiet: true });
+    this.takeMoved(rec);
     this.put(kind, rec);
     if (undo) this.pushUndo({ op: 'create', kind, id: rec.id });
     return rec;
@@ -214,8 +233,10 @@ export class ScheduleData {
       await this.afterRefusal(kind, id, err);
       throw err;
     }
+    const moved = this.takeMoved(rec);
     this.put(kind, rec);
-    if (undo && current) this.pushUndo({ op: 'update', kind, id, before, after: changes });
+    // One undo step puts the task and every task it moved back.
+    if (undo && current) this.pushUndo({ op: 'update', kind, id, before, after: changes, moved });
     return rec;
   }
 
@@ -272,6 +293,11 @@ export class ScheduleData {
     if (!entry) return null;
     if (entry.op === 'update') {
       await this.update(entry.kind, entry.id, entry.before, { undo: false });
+      // In the server's order, predecessors first, so none is placed after one
+      // that is still where the move put it.
+      for (const m of entry.moved || []) {
+        if (this.taskById.has(m.id)) await this.update('tasks', m.id, m.before, { undo: false });
+      }
     } else if (entry.op === 'create') {
       await this.remove(entry.kind, entry.id, { undo: false });
     } else if (entry.op === 'delete') {

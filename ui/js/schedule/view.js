@@ -416,12 +416,26 @@ export class ScheduleView {
 
   // ---- saving ------------------------------------------------------------------
 
+  // "Saved", or which tasks the server moved after the saved one (their
+  // predecessor now ends later), so nothing moves without the user seeing it.
+  savedStatus() {
+    const moved = data.lastMoved;
+    if (!moved.length) {
+      this.setStatus('saved', this.t('schedule.save.saved'));
+      return;
+    }
+    const names = moved.slice(0, 3).map((m) => m.name).join('、');
+    this.setStatus('saved', this.t('schedule.save.moved', {
+      count: moved.length, names: moved.length > 3 ? `${names}…` : names,
+    }));
+  }
+
   async saveChartChange(taskId, changes) {
     this.setStatus('saving', this.t('schedule.save.saving'));
     try {
       await data.update('tasks', taskId, changes);
       if (this.dead) return;
-      this.setStatus('saved', this.t('schedule.save.saved'));
+      this.savedStatus();
     } catch (err) {
       if (this.dead) return;
       this.failed(err);
@@ -477,7 +491,7 @@ export class ScheduleView {
           this.draw({ scroll: 'keep' });
           throw err;
         }
-        this.setStatus('saved', this.t('schedule.save.saved'));
+        this.savedStatus();
         this.renderFilters();
         this.draw({ scroll: 'keep' });
       },

@@ -1,0 +1,56 @@
+"""Dragging a predecessor past its successor moves the successors (issue 16,
+defect 3): it saved silently before, the successor stayed where it was, and the
+arrow pointed backwards. The server moves the chain, the page shows what moved,
+and one Ctrl+Z puts every task back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import api, no_unexpected_errors
+from conftest import Server
+from polling import wait_for
+from test_schedule_browser import DAY_COLUMN_PX, bar, drag_bar, seed, shift, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def dates(server: Server, task: dict) -> tuple[str, str]:
+    rec = api(server, "GET", f"/api/tasks/{task['id']}")
+    return rec["start"], rec["end"]
+
+
+def test_dragging_a_predecessor_moves_its_successors_and_one_undo_restores_all(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    _project, (first, second, launch) = seed(server, "顺延测试")
+    original = {t["id"]: (t["start"], t["end"]) for t in (first, second, launch)}
+    sign_in(page, server)
+    expect(bar(page, first["id"])).to_be_visible()
+
+    drag_bar(page, first["id"], 3 * DAY_COLUMN_PX)  # ends 3 days later: past 联调测试's start
+    wait_for(lambda: dates(server, first)[0] == shift(first["start"], 3), "the drag to be saved")
+    # 联调测试 starts the day after 接口开发 ends, lengths kept; 正式上线 (it had a day
+    # of slack) moves only as far as it must: the day after 联调测试 ends.
+    assert dates(server, second) == (shift(second["start"], 3), shift(second["end"], 3))
+    landed = shift(second["end"], 4)
+    assert dates(server, launch) == (landed, landed)
+    status = page.locator(".sched-status")
+    expect(status).to_contain_text("2 个后续任务已顺延")
+    expect(status).to_contain_text("联调测试")
+    expect(bar(page, second["id"])).to_have_attribute("data-start", shift(second["start"], 3))
+    expect(bar(page, launch["id"])).to_have_attribute("data-start", landed)
+    page.screenshot(path=str(artifacts / "schedule-autoschedule-zh.png"))
+
+    page.keyboard.press("Control+z")
+    wait_for(
+        lambda: all(dates(server, t) == original[t["id"]] for t in (first, second, launch)),
+        "one undo to put all three tasks back",
+    )
+    expect(bar(page, second["id"])).to_have_attribute("data-start", second["start"])
+    expect(page.locator("#sched-undo")).to_be_disabled()
+    no_unexpected_errors(page)
