@@ -50,6 +50,7 @@ from conftest import (
     stop_process,
     wait_healthy,
 )
+from polling import wait_for
 
 from localapp.sync.config import BucketConfig
 
@@ -209,9 +210,18 @@ def test_server_build_serves_from_a_read_only_copy(
                 break
             except OSError:
                 time.sleep(0.02)
-        assert health is not None and health.status == 200, (
+        assert health is not None, (
             f"/health did not answer within 2 s:\n{log_path.read_text(errors='replace')}"
         )
+        # It listens first: 503 "loading" until the data is open, then 200.
+        if health.status == 503:
+            assert health.json()["status"] == "loading"  # type: ignore[index]
+            health = wait_for(
+                lambda: (h := http("GET", base + "/health", timeout=2)).status == 200 and h,
+                "the build to finish loading",
+                timeout=20,
+            )
+        assert health.status == 200, health.body
         body = health.json()
         fallback = tmp_path / "tmp" / "localapp"
         assert body["storage"] == {"path": str(fallback), "durable": False}  # type: ignore[index]
