@@ -19,6 +19,7 @@ KINDS: tuple[str, ...] = (
     "missing_type",
     "missing_dependency",
     "dependency_cycle",
+    "early_start",
     "duplicate_sku",
     "duplicate_order",
 )
@@ -27,6 +28,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "missing_type": ("restore_type", "clear_type"),
     "missing_dependency": ("restore_task", "drop_dependencies"),
     "dependency_cycle": ("drop_link",),
+    "early_start": ("schedule_task",),
     "duplicate_sku": ("keep_product", "change_sku"),
     "duplicate_order": ("keep_order",),
 }

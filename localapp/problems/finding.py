@@ -13,6 +13,7 @@ from ..catalogue.orders import ORDERS
 from ..money import cents_text
 from ..schedule import PROJECTS, TASKS, TYPES, Schedule, find_cycle
 from ..schedule.rules import broken_references
+from ..schedule.scheduling import violations
 from ..store import Store
 from .describe import (
     KINDS,
@@ -53,6 +54,7 @@ def schedule_problems(schedule: Schedule) -> list[Doc]:
             *_type_problems(m, scan, project_name),
             *_dependency_problems(m, scan, project_name),
             *_cycle_problems(scan, project_name),
+            *_early_start_problems(scan, project_name),
         ]
     order = {k: i for i, k in enumerate(KINDS)}
     out.sort(key=lambda p: (order[p["kind"]], (p["subject"] or p["records"][0])["label"], p["id"]))
@@ -212,6 +214,46 @@ def _cycle_problems(scan: _Scan, project_name: NameOf) -> list[Doc]:
                 "records": refs,
                 "links": loop_links,
                 "actions": [{"action": "drop_link", **link} for link in loop_links],
+            }
+        )
+    return out
+
+
+def _early_start_problems(scan: _Scan, project_name: NameOf) -> list[Doc]:
+    """Manual tasks that start before a predecessor allows: a violation the user
+    forced (automatic tasks are moved instead; schedule/scheduling.py)."""
+    out: list[Doc] = []
+    live = scan.live
+    for rid in scan.graph:  # the tasks with live dependencies
+        task = live[rid]
+        if not task.get("manual"):
+            continue
+        found = violations(task, live.get)
+        if not found:
+            continue
+        refs = by_label(
+            [
+                task_ref(
+                    live[v["predecessor"]], project_name(live[v["predecessor"]].get("project_id"))
+                )
+                for v in found
+            ]
+        )
+        earliest = max(v["earliest"] for v in found)
+        out.append(
+            {
+                "id": f"early_start:{rid}",
+                "kind": "early_start",
+                "message": (
+                    f"Task {label(task, 'name')!r} is scheduled by hand to start on "
+                    f"{task.get('start')}, before {names([r['label'] for r in refs])} "
+                    f"end(s): it could start on {earliest} at the earliest. Schedule it "
+                    "automatically, or move it yourself."
+                ),
+                "subject": task_ref(task, project_name(task.get("project_id"))),
+                "records": refs,
+                "earliest": earliest,
+                "actions": [{"action": "schedule_task"}],
             }
         )
     return out

@@ -114,6 +114,12 @@ class Fixes:
             [(rid, {"depends_on": [d for d in self._deps(rid) if d != chosen["depends_on"]]})]
         )
 
+    def _fix_schedule_task(
+        self, problem: Doc, chosen: Doc, data: Mapping[str, Any], by: str
+    ) -> list[Doc]:
+        # No longer manual: the schedule places it after its predecessors.
+        return self._edit_tasks([(problem["subject"]["id"], {"manual": False})])
+
     def _fix_keep_product(
         self, problem: Doc, chosen: Doc, data: Mapping[str, Any], by: str
     ) -> list[Doc]:

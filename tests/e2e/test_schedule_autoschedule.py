@@ -5,6 +5,7 @@ and one Ctrl+Z puts every task back."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,4 +54,29 @@ def test_dragging_a_predecessor_moves_its_successors_and_one_undo_restores_all(
     )
     expect(bar(page, second["id"])).to_have_attribute("data-start", second["start"])
     expect(page.locator("#sched-undo")).to_be_disabled()
+    no_unexpected_errors(page)
+
+
+def test_a_forced_violation_of_a_manual_task_is_flagged_on_the_chart(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    _project, (first, second, _launch) = seed(server, "手动排程")
+    r = api(server, "PATCH", f"/api/tasks/{second['id']}", {"manual": True})
+    forced = api(
+        server,
+        "PATCH",
+        f"/api/tasks/{second['id']}",
+        {"start": first["start"], "end": first["end"], "rev": r["rev"]},
+    )
+    assert forced["start"] == first["start"], "a manual task keeps the dates it is given"
+    kinds = [p["kind"] for p in api(server, "GET", "/api/problems")["items"]]
+    assert "early_start" in kinds
+    sign_in(page, server)
+    flagged = bar(page, second["id"])
+    expect(flagged).to_have_class(re.compile(r"\blg-violation\b"))
+    expect(bar(page, first["id"])).not_to_have_class(re.compile(r"\blg-violation\b"))
+    assert "早于前置任务结束前开始" in flagged.locator("title").text_content()
+    page.screenshot(path=str(artifacts / "schedule-violation-zh.png"))
     no_unexpected_errors(page)

@@ -312,6 +312,27 @@ def test_a_task_whose_project_is_deleted_too_cannot_be_restored_and_says_why(
 # -- products and orders ----------------------------------------------------------------
 
 
+def test_a_manual_task_forced_before_its_predecessor_is_listed_and_scheduled(
+    devices: tuple[Device, Device],
+) -> None:
+    """Issue 16: a violation the user forces (a manual task) is shown, not hidden;
+    the fix makes it automatic, and the schedule moves it after its predecessor."""
+    a, _b = devices
+    p = a.schedule.create("projects", {"name": "手动"})["id"]
+    first = task(a, p, "打地基", end="2025-03-05")
+    forced = task(a, p, "砌墙", depends_on=[first["id"]], manual=True)
+    assert forced["start"] == "2025-03-01", "a manual task keeps its dates"
+    problem = a.problem("early_start")
+    assert problem["subject"]["id"] == forced["id"]
+    assert [r["id"] for r in problem["records"]] == [first["id"]]
+    assert problem["earliest"] == "2025-03-06"
+    assert "scheduled by hand" in problem["message"]
+    a.fix(problem, "schedule_task")
+    now = a.schedule.get(TASKS, forced["id"])
+    assert (now["manual"], now["start"], now["end"]) == (False, "2025-03-06", "2025-03-08")
+    assert "early_start" not in a.kinds()
+
+
 def test_two_products_with_one_sku_are_listed_and_a_new_sku_settles_it(
     devices: tuple[Device, Device],
 ) -> None:

@@ -277,6 +277,7 @@ export class Chart {
   // After each draw: no grow-in animation (it would replay on every save),
   // group rows tinted, data-* attributes naming the real records.
   decorate() {
+    const shown = new Map(this.rows.filter((r) => r.kind === 'task').map((r) => [r.task.id, r.task]));
     const g = this.gantt;
     const svg = g.$svg;
     svg.querySelectorAll('animate').forEach((a) => a.remove());
@@ -343,6 +344,11 @@ export class Chart {
         wrapper.classList.toggle('lg-selected', row.task.id === this.selectedId);
         const title = document.createElementNS(SVG_NS, 'title');
         title.textContent = `${row.task.name} (${row.task.start} – ${row.task.end}, ${row.task.progress || 0}%)`;
+        // A manual task starting before a task it depends on ends: a violation
+        // the user forced (automatic tasks are moved by the server instead).
+        const early = startsEarly(row.task, shown);
+        wrapper.classList.toggle('lg-violation', early);
+        if (early && this.opts.violationText) title.textContent += ` — ${this.opts.violationText}`;
         wrapper.prepend(title);
       }
     }
@@ -524,4 +530,15 @@ export function projectSpan(project, tasks) {
 export function averageProgress(tasks) {
   if (!tasks.length) return 0;
   return Math.round(tasks.reduce((s, t) => s + (t.progress || 0), 0) / tasks.length);
+}
+
+// Whether a manual task starts before one of its predecessors on screen allows
+// (the day after it ends; a milestone's own day).
+function startsEarly(task, shown) {
+  if (!task.manual) return false;
+  return (task.depends_on || []).some((d) => {
+    const pred = shown.get(d);
+    if (!pred) return false;
+    return task.start < (pred.milestone ? pred.end : addDays(pred.end, 1));
+  });
 }

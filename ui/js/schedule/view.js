@@ -378,7 +378,7 @@ export class ScheduleView {
     this.chart.selectedId = this.selectedTask;
     this.chart.render(slice, {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
-      scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'),
+      scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
       projectMeta: (project, tasks) => {
         const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
         return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]

@@ -17,6 +17,7 @@ const KIND_TAG = {
   missing_type: () => t('sync.problems.kind.missing_type'),
   missing_dependency: () => t('sync.problems.kind.missing_dependency'),
   dependency_cycle: () => t('sync.problems.kind.dependency_cycle'),
+  early_start: () => t('sync.problems.kind.early_start'),
   duplicate_sku: () => t('sync.problems.kind.duplicate_sku'),
   duplicate_order: () => t('sync.problems.kind.duplicate_order'),
 };
@@ -27,6 +28,7 @@ const NOTE = {
   missing_type: (p) => count('sync.problems.note.missing_type', p.records.length, { name: p.subject.label }),
   missing_dependency: (p) => count('sync.problems.note.missing_dependency', p.records.length, { name: p.subject.label }),
   dependency_cycle: () => t('sync.problems.note.dependency_cycle'),
+  early_start: (p) => t('sync.problems.note.early_start', { name: p.subject.label, earliest: p.earliest }),
   duplicate_sku: (p) => count('sync.problems.note.duplicate_sku', p.records.length, { sku: p.sku }),
   duplicate_order: (p) => count('sync.problems.note.duplicate_order', p.records.length),
 };
@@ -39,6 +41,7 @@ const ACTION_TEXT = {
   restore_task: () => t('sync.problems.action.restore_task'),
   drop_dependencies: (p) => count('sync.problems.action.drop_dependencies', p.records.length),
   drop_link: () => t('sync.problems.action.drop_link'),
+  schedule_task: () => t('sync.problems.action.schedule_task'),
   keep_product: () => t('sync.problems.action.keep_product'),
   change_sku: () => t('sync.problems.action.change_sku'),
   keep_order: () => t('sync.problems.action.keep_order'),
@@ -47,6 +50,7 @@ const ACTION_TEXT = {
 // Fixes that bring something back are the first choice; deleting is marked.
 const STYLE = {
   restore_project: 'btn-primary', restore_type: 'btn-primary', restore_task: 'btn-primary',
+  schedule_task: 'btn-primary',
   delete_tasks: 'btn-danger',
 };
 
