@@ -135,7 +135,7 @@ function declaredControl(f, value) {
   return { input, read };
 }
 
-export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete }) {
+export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete, onReload = null }) {
   const v = task || { name: '', progress: 0, milestone: false, depends_on: [], assignee: '', notes: '',
     type_id: types.find((x) => x.enabled)?.id || null, ...defaults };
   const name = h('input', { name: 'name', required: true, maxlength: 200, value: v.name || '', autocomplete: 'off' });
@@ -243,15 +243,47 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
     if (!body.project_id) problems.project_id = 'required';
     return { body, problems };
   };
-  wireForm({ form, save, del, close, t, read, onSave, onDelete });
+  wireForm({ form, save, del, close, t, read, onSave, onDelete, original: task, onReload });
   name.focus();
   return { close };
+}
+
+// Someone saved the record while this dialog was open (409 with the current
+// record). What the user typed stays in the form; a box says what the other
+// person changed and offers to save the user's changes on top of theirs (the
+// fields the user did not touch keep their values) or to load theirs instead.
+function showStale(form, t, original, current, { retry, reload }) {
+  let box = form.querySelector('.sched-conflict');
+  if (!box) {
+    box = h('div', { class: 'sched-conflict span-2', role: 'alert' });
+    form.prepend(box);
+  }
+  const text = (v) => (v == null || v === '' ? '—' : Array.isArray(v) ? v.join(', ') || '—' : String(v));
+  const changed = Object.keys(current).filter((k) => form.querySelector(`[data-field="${k}"]`)
+    && JSON.stringify(current[k] ?? null) !== JSON.stringify(original[k] ?? null));
+  const label = (k) => form.querySelector(`[data-field="${k}"] > span`)?.textContent || k;
+  const keep = h('button', { type: 'button', class: 'btn btn-primary btn-sm', dataset: { role: 'keep-mine' }, text: t('schedule.conflict.keep') });
+  const load = h('button', { type: 'button', class: 'btn btn-sm', dataset: { role: 'load-theirs' }, text: t('schedule.conflict.reload') });
+  keep.addEventListener('click', () => { box.remove(); retry(); });
+  load.addEventListener('click', () => reload(current));
+  box.replaceChildren(
+    h('strong', { text: t('schedule.conflict.title') }),
+    h('p', { text: t('schedule.conflict.body', { rev: current.rev }) }),
+    changed.length
+      ? h('table', { class: 'sched-conflict-table' },
+        h('thead', {}, h('tr', {}, h('th', { text: t('schedule.conflict.field') }),
+          h('th', { text: t('schedule.conflict.theirs') }), h('th', { text: t('schedule.conflict.opened') }))),
+        h('tbody', {}, changed.map((k) => h('tr', { dataset: { field: `theirs-${k}` } }, h('td', { text: label(k) }),
+          h('td', { class: 'sched-theirs', text: text(current[k]) }), h('td', { class: 'muted', text: text(original[k]) })))))
+      : null,
+    h('div', { class: 'sched-conflict-actions' }, keep, load));
+  box.scrollIntoView({ block: 'nearest' });
 }
 
 // Save and Delete for a dialog's form: `read()` returns the body and any
 // problems found before asking the server; a refusal from the server is
 // shown on the form and the dialog stays open.
-function wireForm({ form, save, del, close, t, read, onSave, onDelete }) {
+function wireForm({ form, save, del, close, t, read, onSave, onDelete, original = null, onReload = null }) {
   const submit = async (e) => {
     e?.preventDefault();
     const { body, problems } = read();
@@ -264,7 +296,16 @@ function wireForm({ form, save, del, close, t, read, onSave, onDelete }) {
       await onSave(body);
       close();
     } catch (err) {
-      showErrors(form, err, t);
+      const current = err?.status === 409 ? err.body?.current : null;
+      if (current && original && current.id === original.id) {
+        showErrors(form, null, t);
+        showStale(form, t, original, current, {
+          retry: submit,
+          reload: (rec) => { close(); onReload?.(rec); },
+        });
+      } else {
+        showErrors(form, err, t);
+      }
     } finally {
       busy(save, false);
     }

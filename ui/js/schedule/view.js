@@ -495,6 +495,7 @@ export class ScheduleView {
         this.renderFilters();
         this.draw({ scroll: 'keep' });
       },
+      onReload: () => this.editTask(taskId), // the cache holds their version now
       onDelete: () => this.deleteTask(taskId),
     });
   }
