@@ -155,6 +155,7 @@ def build_services(
     from .catalogue.images import ImageStore
     from .catalogue.orders import Orders
     from .catalogue.statistics import Statistics
+    from .changes import Changes
     from .problems import Problems
     from .schedule import Schedule
     from .sync.service import SyncService
@@ -176,7 +177,10 @@ def build_services(
     warm = threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm", daemon=True)
     warm.start()
     stack.callback(warm.join, WARM_JOIN_SECONDS)
+    changes = Changes()
+    store.add_listener(changes.changed)
     return Services(
+        changes=changes,
         schedule=schedule,
         catalogue=catalogue,
         images=ImageStore(uploads.path),

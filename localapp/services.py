@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .catalogue.images import ImageStore
     from .catalogue.orders import Orders
     from .catalogue.statistics import Statistics
+    from .changes import Changes
     from .problems import Problems
     from .schedule import Schedule
     from .sync.service import SyncService
@@ -34,3 +35,5 @@ class Services:
     problems: Problems
     #: this store's side of sync: records every write, pushes and pulls
     sync: SyncService
+    #: change counts per table, for pages that show others' edits live
+    changes: Changes

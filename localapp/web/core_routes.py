@@ -72,6 +72,20 @@ def _install_status(app: bottle.Bottle, ctx: AppContext) -> None:
         """Prometheus metrics."""
         return bottle.HTTPResponse(ctx.metrics.render(), status=200, Content_Type=CONTENT_TYPE)
 
+    @app.get("/api/changes")
+    def changes() -> Any:
+        """Change counts per table (ETag; If-None-Match gives 304): poll to see
+        others' edits."""
+        with ctx.store.reading():  # catches up with other processes' writes first
+            pass
+        snap = ctx.services.changes.snapshot()
+        etag = f'"{snap.pop("etag")}"'
+        bottle.response.set_header("ETag", etag)
+        bottle.response.set_header("Cache-Control", "no-cache")
+        if bottle.request.headers.get("If-None-Match") == etag:
+            return bottle.HTTPResponse(status=304, ETag=etag)
+        return snap
+
     @app.get("/api/kinds")
     def record_kinds() -> dict[str, Any]:
         """The record kinds and their fields, from the registry."""

@@ -14,6 +14,7 @@
 
 import { api, loadSession, loginUrl, showError } from './api.js';
 import { applyI18n, initI18n, otherLang, setLang, t } from './i18n.js';
+import { startLive } from './live.js';
 
 export const SECTIONS = ['schedule', 'catalogue', 'stats'];
 const views = new Map();
@@ -123,6 +124,12 @@ async function start() {
   document.addEventListener('syncchange', () => {
     if (busy()) syncedWhileBusy = true; else render();
   });
+  // Someone else's edit (live.js): views that refresh in place take it first.
+  window.addEventListener('datachange', (e) => {
+    if (e.defaultPrevented) return;
+    if (busy()) syncedWhileBusy = true; else render();
+  });
+  if (session.authenticated || session.public_read) startLive();
   document.addEventListener('close', () => {
     if (syncedWhileBusy && !busy()) { syncedWhileBusy = false; render(); }
   }, true);

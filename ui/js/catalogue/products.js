@@ -4,6 +4,7 @@
 // index on the server, a few ms even at 100,000 products), so typing simply
 // asks again after a short pause; answers that arrive out of order are dropped.
 
+import { concerns } from '../live.js';
 import { kindOf } from '../kinds.js';
 import { ProductDrawer } from './drawer.js';
 import { debounce, h, option } from './dom.js';
@@ -59,6 +60,13 @@ export class ProductsPage {
   }
 
   mount() {
+    // Someone else's edit (live.js): the list is read again; an open drawer
+    // keeps its form (its save handles a clash).
+    this.onData = (e) => {
+      e.preventDefault();
+      if (concerns(e, ['products', 'images'])) { this.load(); this.loadFacets(); }
+    };
+    document.addEventListener('datachange', this.onData);
     this.build();
     this.loadFacets();
     this.load();
@@ -66,6 +74,7 @@ export class ProductsPage {
   }
 
   unmount() {
+    document.removeEventListener('datachange', this.onData);
     this.dead = true;
     this.searchLater.cancel();
     this.drawer.destroy();

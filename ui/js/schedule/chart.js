@@ -393,6 +393,11 @@ export class Chart {
     this.pending.set(row.task.id, change);
   }
 
+  // Whether the user is dragging a bar now (a redraw would drop the drag).
+  dragging() {
+    return this.pending.size > 0 || Boolean(this.gantt?.bar_being_dragged);
+  }
+
   commitPending() {
     if (!this.pending.size) return;
     const changes = [...this.pending.entries()];

@@ -7,6 +7,7 @@
 // ROW_LIMIT rows at a time (a row window with its own pager), because the
 // Gantt library draws everything it is given.
 
+import { concerns } from '../live.js';
 import { showError } from '../api.js';
 import { kindOf } from '../kinds.js';
 import { currentLang } from '../i18n.js';
@@ -60,6 +61,28 @@ export class ScheduleView {
     this.chart = null;
     this.selectedTask = null;
     this.onKey = (e) => this.keydown(e);
+    // Someone else's edit (live.js): reload the tasks in place, keeping the
+    // scroll; while a dialog is open, once it closes (its save handles a clash).
+    this.onData = (e) => {
+      if (!concerns(e, ['projects', 'tasks', 'task_types'])) { e.preventDefault(); return; }
+      e.preventDefault();
+      if (this.busy()) this.staleData = true;
+      else this.refreshLive();
+    };
+    this.onDialogClose = () => {
+      if (this.staleData && !this.busy()) { this.staleData = false; this.refreshLive(); }
+    };
+  }
+
+  busy() {
+    return Boolean(document.querySelector('dialog[open]')) || this.chart?.dragging?.();
+  }
+
+  async refreshLive() {
+    if (this.dead) return;
+    await data.loadTypes().catch(() => null);
+    if (this.busy()) { this.staleData = true; return; } // a dialog opened meanwhile
+    await this.reloadTasks({ scroll: 'keep', quiet: true });
   }
 
   // ---- life cycle ------------------------------------------------------------
@@ -69,6 +92,8 @@ export class ScheduleView {
     this.root.classList.add('sched-wide');
     this.build();
     document.addEventListener('keydown', this.onKey);
+    document.addEventListener('datachange', this.onData);
+    document.addEventListener('close', this.onDialogClose, true);
     data.onUndoChange = () => this.updateUndo();
     this.setChartMessage(t('schedule.loading'));
     try {
@@ -87,6 +112,8 @@ export class ScheduleView {
     if (box && this.chart.gantt) state.viewDate = this.chart.dateAt(box.scrollLeft + box.clientWidth / 2);
     this.dead = true;
     document.removeEventListener('keydown', this.onKey);
+    document.removeEventListener('datachange', this.onData);
+    document.removeEventListener('close', this.onDialogClose, true);
     this.root.classList.remove('sched-wide');
     document.querySelectorAll('dialog.sched-dialog').forEach((d) => d.close());
     this.chart?.destroy();
@@ -263,19 +290,21 @@ export class ScheduleView {
     await this.setSelection(data.page.items.map((p) => p.id));
   }
 
-  async reloadTasks({ scroll = 'keep' } = {}) {
+  // `quiet`: a live refresh (live.js), which leaves the status line alone
+  // ("saved", "2 tasks moved" stay readable).
+  async reloadTasks({ scroll = 'keep', quiet = false } = {}) {
     saveState();
     this.renderProjects();
-    this.setStatus('loading', this.t('schedule.loading'));
+    if (!quiet) this.setStatus('loading', this.t('schedule.loading'));
     try {
       state.selected = await data.loadProjects(state.selected);
       await data.loadTasks(state.selected);
     } catch {
-      this.setStatus('error', this.t('schedule.error.load'));
+      if (!quiet) this.setStatus('error', this.t('schedule.error.load'));
       return;
     }
     if (this.dead) return;
-    this.setStatus('idle', '');
+    if (!quiet) this.setStatus('idle', '');
     saveState();
     this.renderFilters();
     this.draw({ scroll });
