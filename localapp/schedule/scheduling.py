@@ -113,3 +113,65 @@ def violations(task: Task, task_of: Callable[[str], Task | None]) -> list[dict[s
         if bound is not None and start < bound:
             out.append({"predecessor": pid, "earliest": bound.isoformat()})
     return out
+
+
+def slack(
+    tasks: Mapping[str, Task], successors_of: Callable[[str], Iterable[str]]
+) -> dict[str, int]:
+    """Each task's total slack in days: how much later it could end without
+    making the last of `tasks` end later (the critical path has 0).
+
+    A backward pass from the latest end among `tasks`: a task must end before
+    its successors' latest start allows (the day before it, or that day when it
+    is a milestone, as `earliest_start` counts). Successors outside `tasks`
+    are ignored; tasks with bad dates get no slack.
+    """
+    ends = {r: _day(t.get("end")) for r, t in tasks.items()}
+    starts = {r: _day(t.get("start")) for r, t in tasks.items()}
+    known = [e for e in ends.values() if e is not None]
+    if not known:
+        return {}
+    finish = max(known)
+    order = _topological([r for r in tasks if ends[r] is not None], successors_of)
+    latest_end: dict[str, date] = {}
+    for rid in reversed(order):
+        task, end = tasks[rid], ends[rid]
+        assert end is not None
+        bound = finish
+        for s in successors_of(rid):
+            if s in latest_end and starts.get(s) is not None:
+                s_start, s_end = starts[s], ends[s]
+                assert s_start is not None and s_end is not None
+                latest_start = latest_end[s] - (s_end - s_start)
+                gap = timedelta(days=0 if task.get("milestone") else 1)
+                bound = min(bound, latest_start - gap)
+        latest_end[rid] = bound
+    out: dict[str, int] = {}
+    for rid, bound in latest_end.items():
+        end = ends[rid]
+        if end is not None:
+            out[rid] = max(0, (bound - end).days)
+    return out
+
+
+def _topological(ids: list[str], successors_of: Callable[[str], Iterable[str]]) -> list[str]:
+    """`ids` with every task before its successors (Kahn); tasks in a damaged
+    cycle come last, in id order."""
+    inside = set(ids)
+    waiting = dict.fromkeys(ids, 0)
+    for r in ids:
+        for s in successors_of(r):
+            if s in inside:
+                waiting[s] += 1
+    ready = sorted(r for r, n in waiting.items() if n == 0)
+    out: list[str] = []
+    while ready:
+        r = ready.pop()
+        out.append(r)
+        for s in successors_of(r):
+            if s in inside:
+                waiting[s] -= 1
+                if waiting[s] == 0:
+                    ready.append(s)
+    placed = set(out)
+    return out + sorted(r for r in ids if r not in placed)

@@ -42,7 +42,7 @@ from .fields import (
 from .mirror import Mirror
 from .queries import ListQuery, matches, parse_query, sort_records
 from .rules import cycle_through, label, reference_problems
-from .scheduling import reschedule
+from .scheduling import reschedule, slack
 
 
 @dataclass
@@ -140,7 +140,24 @@ class Schedule:
             hits = self._filtered(m, kind, query)
             first = (query.page - 1) * query.per_page
             items = [public(d) for d in hits[first : first + query.per_page]]
+            if kind == TASKS:
+                self._add_slack(m, items)
         return {"items": items, "total": len(hits), "page": query.page, "per_page": query.per_page}
+
+    @staticmethod
+    def _add_slack(m: Mirror, items: list[Doc]) -> None:
+        """Each task's `slack` (days it could end later without delaying its
+        project's end) and `critical` (no slack), computed over its project."""
+        by_project: dict[str, dict[str, int]] = {}
+        for item in items:
+            pid = str(item.get("project_id"))
+            if pid not in by_project:
+                tasks = {str(d["id"]): d for d in m.project_tasks([pid])}
+                by_project[pid] = slack(tasks, m.successors)
+            days = by_project[pid].get(str(item["id"]))
+            if days is not None:
+                item["slack"] = days
+                item["critical"] = days == 0
 
     @staticmethod
     def _filtered(m: Mirror, kind: str, query: ListQuery) -> list[Doc]:

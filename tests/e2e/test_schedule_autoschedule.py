@@ -80,3 +80,26 @@ def test_a_forced_violation_of_a_manual_task_is_flagged_on_the_chart(
     assert "早于前置任务结束前开始" in flagged.locator("title").text_content()
     page.screenshot(path=str(artifacts / "schedule-violation-zh.png"))
     no_unexpected_errors(page)
+
+
+def test_the_critical_path_and_slack_are_shown(page: Any, server: Server, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    project, (first, second, launch) = seed(server, "关键路径")
+    listed = api(server, "GET", f"/api/tasks?project_id={project['id']}")["items"]
+    slack = {t["name"]: (t["slack"], t["critical"]) for t in listed}
+    # 联调测试 ends on day 7 and 正式上线 is on day 9: one spare day on that chain.
+    assert slack == {"接口开发": (1, False), "联调测试": (1, False), "正式上线": (0, True)}
+    sign_in(page, server)
+    expect(bar(page, launch["id"])).to_have_class(re.compile(r"\blg-critical\b"))
+    expect(bar(page, second["id"])).not_to_have_class(re.compile(r"\blg-critical\b"))
+    assert "可延后 1 天" in (bar(page, second["id"]).locator("title").text_content() or "")
+    expect(page.locator(".sched-legend-item", has_text="关键路径")).to_be_visible()
+    # Close the gap: now the whole chain is critical.
+    on = shift(second["end"], 1)
+    api(server, "PATCH", f"/api/tasks/{launch['id']}", {"start": on, "end": on})
+    page.reload()
+    for task in (first, second, launch):
+        expect(bar(page, task["id"])).to_have_class(re.compile(r"\blg-critical\b"))
+    page.screenshot(path=str(artifacts / "schedule-critical-zh.png"))
+    no_unexpected_errors(page)

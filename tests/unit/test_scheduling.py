@@ -124,3 +124,21 @@ def _successors(tasks: dict[str, dict[str, Any]]) -> Any:
         for p in t["depends_on"]:
             succ.setdefault(p, []).append(rid)
     return lambda r: succ.get(r, [])
+
+
+def test_slack_and_the_critical_path_come_with_the_task_list(sched: Schedule) -> None:
+    """Two chains to one end: the longer is critical (no slack); the shorter may
+    end later by the difference."""
+    p = sched.create("projects", {"name": "关键路径"})["id"]
+    a = add(sched, p, "长一", 0, 4)
+    b = add(sched, p, "长二", 5, 9, depends_on=[a["id"]])
+    c = add(sched, p, "短", 0, 2)
+    end = add(sched, p, "验收", 10, 10, milestone=True, depends_on=[b["id"], c["id"]])
+    items = {t["name"]: t for t in sched.list_records("tasks", {"project_id": p})["items"]}
+    assert {n: (t["slack"], t["critical"]) for n, t in items.items()} == {
+        "长一": (0, True),
+        "长二": (0, True),
+        "短": (7, False),  # could end on day 9 instead of day 2
+        "验收": (0, True),
+    }
+    assert end["start"] == d(10)

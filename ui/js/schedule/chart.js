@@ -348,6 +348,11 @@ export class Chart {
         // the user forced (automatic tasks are moved by the server instead).
         const early = startsEarly(row.task, shown);
         wrapper.classList.toggle('lg-violation', early);
+        // The critical path and each task's slack, computed by the server.
+        wrapper.classList.toggle('lg-critical', row.task.critical === true);
+        if (Number.isInteger(row.task.slack) && this.opts.slackText) {
+          title.textContent += ` · ${this.opts.slackText(row.task.slack)}`;
+        }
         if (early && this.opts.violationText) title.textContent += ` — ${this.opts.violationText}`;
         wrapper.prepend(title);
       }

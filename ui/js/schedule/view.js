@@ -325,7 +325,8 @@ export class ScheduleView {
         this.afterFilter();
       },
     }, h('span', { class: 'sched-swatch', style: { background: type.color } }), h('span', { text: type.name }))),
-    h('span', { class: 'sched-legend-item static' }, h('span', { class: 'sched-swatch sched-swatch-milestone' }), h('span', { text: t('schedule.field.milestone') })));
+    h('span', { class: 'sched-legend-item static' }, h('span', { class: 'sched-swatch sched-swatch-milestone' }), h('span', { text: t('schedule.field.milestone') })),
+    h('span', { class: 'sched-legend-item static', title: t('schedule.criticalHint') }, h('span', { class: 'sched-swatch sched-swatch-critical' }), h('span', { text: t('schedule.critical') })));
   }
 
   renderFilters() {
@@ -408,6 +409,7 @@ export class ScheduleView {
     this.chart.render(slice, {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
       scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
+      slackText: (n) => (n === 0 ? t('schedule.critical') : t('schedule.slack', { n })),
       projectMeta: (project, tasks) => {
         const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
         return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]
