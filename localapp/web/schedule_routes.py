@@ -13,14 +13,17 @@ misread.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from functools import partial
 from typing import Any
 
 import bottle
 
+from .. import errors
 from ..auth import Principal
 from ..schedule import PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
+from ..schedule.calendar import MAX_DAYS, known_years, special_days
 from ..schedule.export import tasks_xlsx
 from ..sheets import XLSX_TYPE
 from .context import AppContext
@@ -103,6 +106,29 @@ def restore_revision(sched: Schedule, revision: str, user: Principal) -> dict[st
     return sched.restore_revision(revision, by=user.name)
 
 
+def calendar_days() -> dict[str, Any]:
+    """Holidays and make-up workdays (调休) between `from` and `to` (inclusive)."""
+    params = query_params()
+    fields: dict[str, str] = {}
+    bounds: dict[str, dt.date] = {}
+    for name in ("from", "to"):
+        try:
+            bounds[name] = dt.date.fromisoformat(params.get(name, ""))
+        except ValueError:
+            fields[name] = "required: a date as YYYY-MM-DD"
+    if not fields and bounds["to"] < bounds["from"]:
+        fields["to"] = "on or after from"
+    if not fields and (bounds["to"] - bounds["from"]).days > MAX_DAYS:
+        fields["to"] = f"at most {MAX_DAYS} days after from"
+    if fields:
+        raise errors.ValidationError("The calendar range is not valid.", fields=fields)
+    years = known_years()
+    return {
+        "days": special_days(bounds["from"], bounds["to"]),
+        "known_years": [years.start, years.stop - 1],
+    }
+
+
 def install(app: bottle.Bottle, ctx: AppContext) -> None:
     sched = ctx.services.schedule
 
@@ -115,6 +141,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         app.route(base + "/<id>", "PATCH", partial(update_record, sched, kind))
         app.route(base + "/<id>", "DELETE", partial(delete_record, sched, kind))
 
+    app.route("/api/calendar", "GET", calendar_days)
     app.route("/api/data", "GET", partial(get_data, sched))
     app.route("/api/data", "POST", partial(post_data, sched))
     app.route("/api/data/revisions", "GET", partial(list_revisions, sched))

@@ -221,7 +221,8 @@ export class Chart {
       today_button: false,
       view_mode_select: false,
       move_dependencies: false,
-      holidays: weekendShading ? { 'var(--lg-weekend)': 'weekend' } : {},
+      // Non-working days: weekends except make-up workdays (调休), and holidays.
+      holidays: weekendShading ? { 'var(--lg-weekend)': (d) => nonWorking(d, opts.calendar) } : {},
       readonly: Boolean(opts.readonly),
       snap_at: '1d',
       scroll_to: null,
@@ -298,6 +299,7 @@ export class Chart {
       }
     });
     rowsLayer.after(overlay);
+    this.markCalendar();
     // Project names above their summary bars, on top of everything.
     const labels = svgEl('g', { class: 'lg-labels' });
     this.rows.forEach((row, i) => {
@@ -414,6 +416,35 @@ export class Chart {
       const diff = {};
       for (const [k, v] of Object.entries(change)) if (row.task[k] !== v) diff[k] = v;
       if (Object.keys(diff).length) this.handlers.onChange?.(taskId, diff);
+    }
+  }
+
+  // "休" over each holiday and "班" over each make-up workday, named in a tooltip
+  // (day zoom only: the week and month columns are too narrow for them).
+  markCalendar() {
+    const cal = this.opts.calendar;
+    const g = this.gantt;
+    if (!cal || this.opts.zoom !== 'day') return;
+    // Above the shaded columns, which the library draws last in the grid.
+    const layer = document.createElementNS(SVG_NS, 'g');
+    layer.setAttribute('class', 'lg-cal-marks');
+    g.layers.grid.append(layer);
+    const from = fmtDay(g.gantt_start);
+    const to = fmtDay(g.gantt_end);
+    const col = g.config.column_width;
+    for (const kind of ['holiday', 'workday']) {
+      for (const [day, name] of cal[kind]) {
+        if (day < from || day > to) continue;
+        const label = svgEl('text', {
+          x: this.xOf(day) + col / 2, y: g.config.header_height + 12,
+          class: `lg-cal-mark lg-cal-${kind}`, 'data-date': day,
+        });
+        label.textContent = kind === 'holiday' ? '休' : '班';
+        const title = document.createElementNS(SVG_NS, 'title');
+        title.textContent = `${name} · ${this.opts.calendarText?.[kind] || ''}`;
+        label.append(title);
+        layer.append(label);
+      }
     }
   }
 
@@ -551,4 +582,13 @@ function startsEarly(task, shown) {
     if (!pred) return false;
     return task.start < (pred.milestone ? pred.end : addDays(pred.end, 1));
   });
+}
+
+// Whether a day (a Date at local midnight) is not worked: a holiday, or a
+// weekend day that is not a make-up workday (调休).
+function nonWorking(d, cal) {
+  const day = fmtDay(d);
+  if (cal?.holiday.has(day)) return true;
+  const weekend = d.getDay() === 0 || d.getDay() === 6;
+  return weekend && !cal?.workday.has(day);
 }

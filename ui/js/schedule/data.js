@@ -114,6 +114,19 @@ export class ScheduleData {
     return all;
   }
 
+  // Holidays and make-up workdays (调休) from the server's calendar, for the
+  // chart's shading: { holiday: Map(day -> name), workday: Map(day -> name) }.
+  async loadCalendar(from, to) {
+    const key = `${from}/${to}`;
+    if (this.calendarKey === key) return this.calendar;
+    const res = await api.get(`api/calendar${query({ from, to })}`, { quiet: true });
+    const cal = { holiday: new Map(), workday: new Map() };
+    for (const d of res.days) cal[d.kind]?.set(d.date, d.name_zh || d.name || '');
+    this.calendar = cal;
+    this.calendarKey = key;
+    return cal;
+  }
+
   tasksOf(projectId) {
     return this.tasks.filter((t) => t.project_id === projectId);
   }

@@ -78,6 +78,21 @@ export class ScheduleView {
     return Boolean(document.querySelector('dialog[open]')) || this.chart?.dragging?.();
   }
 
+  // The holidays around the tasks shown (a year before the first start to a
+  // year after the last end, within the server's limit); weekends only if the
+  // calendar cannot be read.
+  async loadCalendar() {
+    const days = data.tasks.flatMap((x) => [x.start, x.end]).filter(Boolean).sort();
+    const first = addDays(days[0] || today(), -365);
+    const last = addDays(days[days.length - 1] || today(), 365);
+    const to = last < addDays(first, 1090) ? last : addDays(first, 1090);
+    try {
+      this.calendar = await data.loadCalendar(first, to);
+    } catch {
+      this.calendar = null;
+    }
+  }
+
   async refreshLive() {
     if (this.dead) return;
     await data.loadTypes().catch(() => null);
@@ -133,6 +148,7 @@ export class ScheduleView {
       this.setChartMessage(this.t('schedule.error.load'), 'error');
       return;
     }
+    await this.loadCalendar();
     if (this.dead) return;
     saveState();
     this.renderProjects();
@@ -304,6 +320,8 @@ export class ScheduleView {
       return;
     }
     if (this.dead) return;
+    await this.loadCalendar();
+    if (this.dead) return;
     if (!quiet) this.setStatus('idle', '');
     saveState();
     this.renderFilters();
@@ -410,6 +428,7 @@ export class ScheduleView {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
       scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
       slackText: (n) => (n === 0 ? t('schedule.critical') : t('schedule.slack', { n })),
+      calendar: this.calendar, calendarText: { holiday: t('schedule.cal.holiday'), workday: t('schedule.cal.workday') },
       projectMeta: (project, tasks) => {
         const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
         return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]

@@ -1,0 +1,86 @@
+"""The working-day calendar: weekends, China's statutory holidays and the
+make-up workdays (调休) that the State Council announces each year.
+
+The holidays come from the maintained `chinesecalendar` package (PyPI
+chinesecalendar; it knows each year once the schedule is announced, late in
+the year before). A year it does not know yet counts weekends only, and says
+so (`known`), rather than guessing.
+
+Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import chinese_calendar
+
+#: Chinese names of the holidays the package names in English
+HOLIDAY_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+#: the longest range one call describes (the chart shows a few months at most)
+MAX_DAYS = 3 * 366
+
+
+def known_years() -> range:
+    """The years whose holidays the installed package knows."""
+    years = {d.year for d in chinese_calendar.holidays} | {
+        d.year for d in chinese_calendar.workdays
+    }
+    return range(min(years), max(years) + 1)
+
+
+def special_days(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """The days from `start` to `end` (inclusive) that are not ordinary: holidays
+    (`"kind": "holiday"`, on weekdays and on the weekend days inside them) and
+    make-up workdays on a weekend (`"kind": "workday"`), each with the holiday's
+    name in Chinese and English. Weekends are not listed: every client knows them.
+    """
+    if end < start:
+        raise ValueError("the end is before the start")
+    if (end - start).days > MAX_DAYS:
+        raise ValueError(f"at most {MAX_DAYS} days at a time")
+    years = known_years()
+    out: list[dict[str, Any]] = []
+    day = start
+    while day <= end:
+        if day.year in years:
+            holiday, name = chinese_calendar.get_holiday_detail(day)
+            weekend = day.weekday() >= 5
+            if holiday and name is not None:
+                out.append(_entry(day, "holiday", name))
+            elif not holiday and weekend:
+                out.append(_entry(day, "workday", _lieu_of(day)))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def _lieu_of(day: dt.date) -> str | None:
+    """The holiday a make-up workday is for (the package names it), if known."""
+    name = chinese_calendar.workdays.get(day)
+    return name if isinstance(name, str) else None
+
+
+def _entry(day: dt.date, kind: str, name: str | None) -> dict[str, Any]:
+    return {
+        "date": day.isoformat(),
+        "kind": kind,
+        "name": name,
+        "name_zh": HOLIDAY_NAMES.get(name or "", name),
+    }
+
+
+def is_workday(day: dt.date) -> bool:
+    """Whether `day` is a working day (weekends only, for a year not known yet)."""
+    if day.year in known_years():
+        return bool(chinese_calendar.is_workday(day))
+    return day.weekday() < 5

@@ -1,0 +1,71 @@
+"""China's working-day calendar on the chart (issue 16, a first step): the 2026
+Spring Festival holiday is shaded like a weekend and marked 休, and its make-up
+workdays (调休, Saturdays 14 and 28 February) are not shaded and marked 班.
+The holidays come from the chinesecalendar package through GET /api/calendar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import api, no_unexpected_errors
+from conftest import Server, http
+from test_schedule_browser import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_calendar_route_names_holidays_and_make_up_workdays(server: Server) -> None:
+    got = api(server, "GET", "/api/calendar?from=2026-02-09&to=2026-03-01")
+    days = {d["date"]: (d["kind"], d["name_zh"]) for d in got["days"]}
+    assert days["2026-02-16"] == ("holiday", "春节")  # a Monday off
+    assert days["2026-02-14"] == ("workday", "春节")  # a Saturday worked
+    assert days["2026-02-28"] == ("workday", "春节")
+    assert "2026-02-10" not in days and "2026-03-01" not in days  # ordinary days
+    assert got["known_years"][1] >= 2026
+    bad = http(
+        "GET",
+        server.url + "/api/calendar?from=2026-03-01&to=2026-02-01",
+        headers={"Authorization": f"Bearer {server.token}"},
+    )
+    assert bad.status == 400 and "to" in bad.json()["error"]["fields"]  # type: ignore[index]
+
+
+def test_the_spring_festival_is_shaded_and_its_make_up_days_are_marked(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    project = api(server, "POST", "/api/projects", {"name": "春节前后"})
+    api(
+        server,
+        "POST",
+        "/api/tasks",
+        {
+            "project_id": project["id"],
+            "name": "节前备货",
+            "start": "2026-02-09",
+            "end": "2026-03-06",
+        },
+    )
+    sign_in(page, server)
+
+    def shaded(day: str) -> Any:
+        return page.locator(f'rect.holiday-highlight[class~="{day}"]')
+
+    expect(shaded("2026-02-16")).to_have_count(1)
+    expect(shaded("2026-02-14")).to_have_count(0)
+    expect(shaded("2026-02-21")).to_have_count(1)
+    expect(shaded("2026-03-02")).to_have_count(0)
+    expect(page.locator('.lg-cal-holiday[data-date="2026-02-16"]')).to_contain_text("休春节")
+    expect(page.locator('.lg-cal-workday[data-date="2026-02-14"]')).to_contain_text("班春节")
+    expect(page.locator('.lg-cal-workday[data-date="2026-02-28"]')).to_contain_text("班春节")
+    tip = page.locator('.lg-cal-workday[data-date="2026-02-14"] title').text_content() or ""
+    assert "春节" in tip and "调休" in tip
+    page.locator('.lg-cal-holiday[data-date="2026-02-16"]').scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "schedule-calendar-zh.png"))
+    page.click("#lang-switch")
+    expect(page.locator('.lg-cal-holiday[data-date="2026-02-16"]')).to_have_count(1)
+    page.screenshot(path=str(artifacts / "schedule-calendar-en.png"))
+    no_unexpected_errors(page)
