@@ -12,6 +12,7 @@ Pure functions; no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import chinese_calendar
@@ -31,6 +32,7 @@ HOLIDAY_NAMES = {
 MAX_DAYS = 3 * 366
 
 
+@functools.cache
 def known_years() -> range:
     """The years whose holidays the installed package knows."""
     years = {d.year for d in chinese_calendar.holidays} | {
@@ -79,8 +81,45 @@ def _entry(day: dt.date, kind: str, name: str | None) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=16384)  # a scheduling pass asks about the same days often
 def is_workday(day: dt.date) -> bool:
     """Whether `day` is a working day (weekends only, for a year not known yet)."""
     if day.year in known_years():
         return bool(chinese_calendar.is_workday(day))
     return day.weekday() < 5
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def next_workday(day: dt.date) -> dt.date:
+    """`day` if it is worked, else the first working day after it."""
+    while not is_workday(day):
+        day += _DAY
+    return day
+
+
+def previous_workday(day: dt.date) -> dt.date:
+    """`day` if it is worked, else the last working day before it."""
+    while not is_workday(day):
+        day -= _DAY
+    return day
+
+
+def add_workdays(day: dt.date, n: int) -> dt.date:
+    """The working day `n` working days after (n < 0: before) working day `day`."""
+    step = _DAY if n >= 0 else -_DAY
+    for _ in range(abs(n)):
+        day += step
+        while not is_workday(day):
+            day += step
+    return day
+
+
+def workdays(start: dt.date, end: dt.date) -> int:
+    """How many working days from `start` to `end`, both included (0 if none)."""
+    count, day = 0, start
+    while day <= end:
+        count += is_workday(day)
+        day += _DAY
+    return count

@@ -1,10 +1,12 @@
 """Dependencies that schedule: a task starts after its predecessors end.
 
-The rule is finish-to-start in calendar days: a task starts on or after the
-day after each predecessor's end (on or after a milestone's day, which has no
-length). When a task moves or grows, its successors that would start too
-early move later by as much as they must, keeping their length, and so on
-down the chain (auto-scheduling). A task marked `manual` is never moved: it
+The rule is finish-to-start in working days (calendar.py: weekends, China's
+holidays, and the weekend days worked in lieu, 调休): a task starts on or
+after the first working day after each predecessor's end (on or after a
+milestone's day, which has no length). When a task moves or grows, its
+successors that would start too early move later by as much as they must,
+keeping their length in working days, and so on down the chain
+(auto-scheduling). A task marked `manual` is never moved: it
 keeps its dates, and the violation is shown (`violations`) instead of hidden.
 Nothing moves earlier on its own: a move that makes room leaves the rest as
 it is, as in MS Project's default.
@@ -18,6 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from .calendar import add_workdays, next_workday, previous_workday, workdays
+
 Task = Mapping[str, Any]
 
 
@@ -29,11 +33,11 @@ def _day(text: Any) -> date | None:
 
 
 def earliest_start(pred: Task) -> date | None:
-    """The first day a successor of `pred` may start on."""
+    """The first (working) day a successor of `pred` may start on."""
     end = _day(pred.get("end"))
     if end is None:
         return None
-    return end if pred.get("milestone") else end + timedelta(days=1)
+    return next_workday(end if pred.get("milestone") else end + timedelta(days=1))
 
 
 def reschedule(
@@ -97,8 +101,10 @@ def _placed(task: Task, preds: list[Task | None]) -> tuple[str, str] | None:
     bounds = [b for b in (earliest_start(p) for p in preds if p is not None) if b is not None]
     if not bounds or max(bounds) <= start:
         return None
-    shift = max(bounds) - start
-    return (start + shift).isoformat(), (end + shift).isoformat()
+    # As long in working days as it was (a one-day task on a holiday stays one day).
+    length = max(1, workdays(start, end))
+    new_start = max(bounds)
+    return new_start.isoformat(), add_workdays(new_start, length - 1).isoformat()
 
 
 def violations(task: Task, task_of: Callable[[str], Task | None]) -> list[dict[str, str]]:
@@ -118,13 +124,13 @@ def violations(task: Task, task_of: Callable[[str], Task | None]) -> list[dict[s
 def slack(
     tasks: Mapping[str, Task], successors_of: Callable[[str], Iterable[str]]
 ) -> dict[str, int]:
-    """Each task's total slack in days: how much later it could end without
-    making the last of `tasks` end later (the critical path has 0).
+    """Each task's total slack in working days: how much later it could end
+    without making the last of `tasks` end later (the critical path has 0).
 
     A backward pass from the latest end among `tasks`: a task must end before
-    its successors' latest start allows (the day before it, or that day when it
-    is a milestone, as `earliest_start` counts). Successors outside `tasks`
-    are ignored; tasks with bad dates get no slack.
+    its successors' latest start allows (the working day before it, or that
+    day when it is a milestone, as `earliest_start` counts). Successors
+    outside `tasks` are ignored; tasks with bad dates get no slack.
     """
     ends = {r: _day(t.get("end")) for r, t in tasks.items()}
     starts = {r: _day(t.get("start")) for r, t in tasks.items()}
@@ -135,22 +141,22 @@ def slack(
     order = _topological([r for r in tasks if ends[r] is not None], successors_of)
     latest_end: dict[str, date] = {}
     for rid in reversed(order):
-        task, end = tasks[rid], ends[rid]
-        assert end is not None
+        task = tasks[rid]
         bound = finish
         for s in successors_of(rid):
-            if s in latest_end and starts.get(s) is not None:
-                s_start, s_end = starts[s], ends[s]
-                assert s_start is not None and s_end is not None
-                latest_start = latest_end[s] - (s_end - s_start)
-                gap = timedelta(days=0 if task.get("milestone") else 1)
-                bound = min(bound, latest_start - gap)
+            s_start, s_end = starts.get(s), ends.get(s)
+            if s not in latest_end or s_start is None or s_end is None:
+                continue
+            length = max(1, workdays(s_start, s_end))
+            latest_start = add_workdays(previous_workday(latest_end[s]), 1 - length)
+            before = latest_start if task.get("milestone") else latest_start - timedelta(days=1)
+            bound = min(bound, previous_workday(before))
         latest_end[rid] = bound
     out: dict[str, int] = {}
     for rid, bound in latest_end.items():
         end = ends[rid]
         if end is not None:
-            out[rid] = max(0, (bound - end).days)
+            out[rid] = workdays(end + timedelta(days=1), bound) if bound > end else 0
     return out
 
 

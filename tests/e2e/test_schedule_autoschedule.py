@@ -5,6 +5,7 @@ and one Ctrl+Z puts every task back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from browser import api, no_unexpected_errors
 from conftest import Server
 from polling import wait_for
 from test_schedule_browser import DAY_COLUMN_PX, bar, drag_bar, seed, shift, sign_in
+
+from localapp.schedule.calendar import add_workdays, next_workday, workdays
 
 pytestmark = pytest.mark.browser
 
@@ -35,15 +38,21 @@ def test_dragging_a_predecessor_moves_its_successors_and_one_undo_restores_all(
 
     drag_bar(page, first["id"], 3 * DAY_COLUMN_PX)  # ends 3 days later: past 联调测试's start
     wait_for(lambda: dates(server, first)[0] == shift(first["start"], 3), "the drag to be saved")
-    # 联调测试 starts the day after 接口开发 ends, lengths kept; 正式上线 (it had a day
-    # of slack) moves only as far as it must: the day after 联调测试 ends.
-    assert dates(server, second) == (shift(second["start"], 3), shift(second["end"], 3))
-    landed = shift(second["end"], 4)
+    # 联调测试 starts on the first working day after 接口开发 ends, as many working days
+    # long as before; 正式上线 (a milestone) on the first working day after that.
+    new_end = dt.date.fromisoformat(shift(first["end"], 3))
+    s_start = next_workday(new_end + dt.timedelta(days=1))
+    length = workdays(*map(dt.date.fromisoformat, (second["start"], second["end"])))
+    s_end = add_workdays(s_start, max(1, length) - 1)
+    landed = max(next_workday(s_end + dt.timedelta(days=1)).isoformat(), launch["start"])
+    assert dates(server, second) == (s_start.isoformat(), s_end.isoformat())
     assert dates(server, launch) == (landed, landed)
+    # (正式上线 moves too unless a weekend between them absorbs the shift)
+    count = 1 + (landed != launch["start"])
     status = page.locator(".sched-status")
-    expect(status).to_contain_text("2 个后续任务已顺延")
+    expect(status).to_contain_text(f"{count} 个后续任务已顺延")
     expect(status).to_contain_text("联调测试")
-    expect(bar(page, second["id"])).to_have_attribute("data-start", shift(second["start"], 3))
+    expect(bar(page, second["id"])).to_have_attribute("data-start", s_start.isoformat())
     expect(bar(page, launch["id"])).to_have_attribute("data-start", landed)
     page.screenshot(path=str(artifacts / "schedule-autoschedule-zh.png"))
 
@@ -85,19 +94,27 @@ def test_a_forced_violation_of_a_manual_task_is_flagged_on_the_chart(
 def test_the_critical_path_and_slack_are_shown(page: Any, server: Server, artifacts: Path) -> None:
     from playwright.sync_api import expect
 
-    project, (first, second, launch) = seed(server, "关键路径")
+    # Fixed days in March 2026 (no holiday; 7-8 March is a weekend).
+    project = api(server, "POST", "/api/projects", {"name": "关键路径"})
+
+    def add(name: str, start: str, end: str, **more: Any) -> dict:
+        body = {"project_id": project["id"], "name": name, "start": start, "end": end, **more}
+        return api(server, "POST", "/api/tasks", body)
+
+    first = add("设计", "2026-03-02", "2026-03-04")
+    second = add("开发", "2026-03-05", "2026-03-06", depends_on=[first["id"]])
+    launch = add("上线", "2026-03-10", "2026-03-10", milestone=True, depends_on=[second["id"]])
     listed = api(server, "GET", f"/api/tasks?project_id={project['id']}")["items"]
     slack = {t["name"]: (t["slack"], t["critical"]) for t in listed}
-    # 联调测试 ends on day 7 and 正式上线 is on day 9: one spare day on that chain.
-    assert slack == {"接口开发": (1, False), "联调测试": (1, False), "正式上线": (0, True)}
+    # 开发 ends Fri 6 and 上线 is Tue 10: one spare working day (Mon 9) on that chain.
+    assert slack == {"设计": (1, False), "开发": (1, False), "上线": (0, True)}
     sign_in(page, server)
     expect(bar(page, launch["id"])).to_have_class(re.compile(r"\blg-critical\b"))
     expect(bar(page, second["id"])).not_to_have_class(re.compile(r"\blg-critical\b"))
-    assert "可延后 1 天" in (bar(page, second["id"]).locator("title").text_content() or "")
+    assert "可延后 1 个工作日" in (bar(page, second["id"]).locator("title").text_content() or "")
     expect(page.locator(".sched-legend-item", has_text="关键路径")).to_be_visible()
     # Close the gap: now the whole chain is critical.
-    on = shift(second["end"], 1)
-    api(server, "PATCH", f"/api/tasks/{launch['id']}", {"start": on, "end": on})
+    api(server, "PATCH", f"/api/tasks/{launch['id']}", {"start": "2026-03-09", "end": "2026-03-09"})
     page.reload()
     for task in (first, second, launch):
         expect(bar(page, task["id"])).to_have_class(re.compile(r"\blg-critical\b"))

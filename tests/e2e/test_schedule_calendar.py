@@ -63,6 +63,39 @@ def test_the_spring_festival_is_shaded_and_its_make_up_days_are_marked(
     expect(page.locator('.lg-cal-workday[data-date="2026-02-28"]')).to_contain_text("班春节")
     tip = page.locator('.lg-cal-workday[data-date="2026-02-14"] title').text_content() or ""
     assert "春节" in tip and "调休" in tip
+    # A 3-working-day task after one that ends Thu 12 February: Fri 13, Sat 14
+    # (worked in lieu), then after the holiday Tue 24.
+    first = api(server, "GET", f"/api/tasks?project_id={project['id']}")["items"][0]
+    api(
+        server,
+        "PATCH",
+        f"/api/tasks/{first['id']}",
+        {"start": "2026-02-09", "end": "2026-02-12"},
+    )
+    after = api(
+        server,
+        "POST",
+        "/api/tasks",
+        {
+            "project_id": project["id"],
+            "name": "节后发货",
+            "start": "2026-02-02",
+            "end": "2026-02-04",
+            "depends_on": [first["id"]],
+        },
+    )
+    assert (after["start"], after["end"]) == ("2026-02-13", "2026-02-24")
+    page.reload()
+    expect(page.locator(f'.bar-wrapper[data-task-id="{after["id"]}"]')).to_have_attribute(
+        "data-end", "2026-02-24"
+    )
+    # The dialog counts the same working days.
+    page.click("#sched-new-task")
+    dialog = page.locator("dialog[open]")
+    dialog.locator("input[name=start]").fill("2026-02-13")
+    dialog.locator("input[name=end]").fill("2026-02-24")
+    expect(dialog.locator('[data-role="workdays"]')).to_have_text("工期 3 个工作日")
+    dialog.get_by_role("button", name="取消").click()
     page.locator('.lg-cal-holiday[data-date="2026-02-16"]').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "schedule-calendar-zh.png"))
     page.click("#lang-switch")

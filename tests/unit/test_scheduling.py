@@ -1,8 +1,11 @@
 """Dependencies that schedule (issue 16, defect 3): a successor never starts
 before its predecessor ends. Moving or lengthening a task moves its successors
-later, down the chain, keeping their lengths, in the same transaction; the
-answer lists what moved. A manual task keeps its dates, and a violation the
-user forced is shown. Real store in a temp dir."""
+later, down the chain, keeping their lengths in working days, in the same
+transaction; the answer lists what moved. A manual task keeps its dates, and a
+violation the user forced is shown. Real store in a temp dir.
+
+Dates are in March 2026 (no holiday; weekends 7-8, 14-15), from Monday 2 March,
+and, for the holidays, around the 2026 Spring Festival."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localapp.schedule import Schedule
+from localapp.schedule.calendar import workdays
 from localapp.schedule.scheduling import reschedule, violations
 from localapp.store import Store
 
@@ -43,26 +47,31 @@ def test_moving_a_predecessor_past_its_successors_moves_the_chain(sched: Schedul
     b = add(sched, p, "开发", 3, 7, depends_on=[a["id"]])
     c = add(sched, p, "测试", 8, 9, depends_on=[b["id"]])
     free = add(sched, p, "无关", 0, 1)
-    answer = sched.update("tasks", a["id"], {"end": d(5)}, if_match=a["rev"])
+    # 开发 is Thu 5 - Mon 9 March: 3 working days; 测试 Tue 10 - Wed 11: 2.
+    answer = sched.update("tasks", a["id"], {"end": d(5)}, if_match=a["rev"])  # Sat 7
     moved = {m["id"]: (m["start"], m["end"]) for m in answer["moved"]}
-    assert moved == {b["id"]: (d(6), d(10)), c["id"]: (d(11), d(12))}, "lengths are kept"
+    assert moved == {
+        b["id"]: ("2026-03-09", "2026-03-11"),  # from the next working day, 3 working days
+        c["id"]: ("2026-03-12", "2026-03-13"),
+    }, "lengths in working days are kept"
     assert (sched.get("tasks", c["id"])["start"], sched.get("tasks", free["id"])["start"]) == (
-        d(11),
+        "2026-03-12",
         d(0),
     )
     # Making room moves nothing back, and moves nothing at all.
     again = sched.update("tasks", a["id"], {"end": d(1)})
     assert "moved" not in again
-    assert sched.get("tasks", b["id"])["start"] == d(6)
+    assert sched.get("tasks", b["id"])["start"] == "2026-03-09"
 
 
 def test_a_task_put_before_its_predecessor_ends_is_placed_after_it(sched: Schedule) -> None:
     p = sched.create("projects", {"name": "前后"})["id"]
-    a = add(sched, p, "前", 0, 4)
+    a = add(sched, p, "前", 0, 4)  # Mon 2 - Fri 6
     b = add(sched, p, "后", 1, 2, depends_on=[a["id"]])
-    assert (b["start"], b["end"]) == (d(5), d(6)), "created after its predecessor"
+    after = ("2026-03-09", "2026-03-10")  # Monday, after the weekend
+    assert (b["start"], b["end"]) == after, "created after its predecessor"
     b2 = sched.update("tasks", b["id"], {"start": d(2), "end": d(3)})
-    assert (b2["start"], b2["end"]) == (d(5), d(6)), "dragged back before it: placed after"
+    assert (b2["start"], b2["end"]) == after, "dragged back before it: placed after"
     milestone = add(sched, p, "评审", 10, 10, milestone=True)
     c = add(sched, p, "发布", 3, 3, depends_on=[milestone["id"]])
     assert c["start"] == d(10), "a milestone's successor may start on its day"
@@ -74,7 +83,7 @@ def test_a_manual_task_keeps_its_dates_and_the_violation_is_shown(sched: Schedul
     b = add(sched, p, "手动后", 1, 2, depends_on=[a["id"]], manual=True)
     assert (b["start"], b["manual"]) == (d(1), True)
     assert violations(b, lambda r: sched.get("tasks", r)) == [
-        {"predecessor": a["id"], "earliest": d(5)}
+        {"predecessor": a["id"], "earliest": "2026-03-09"}
     ]
     answer = sched.update("tasks", a["id"], {"end": d(8)})
     assert "moved" not in answer and sched.get("tasks", b["id"])["start"] == d(1)
@@ -114,8 +123,12 @@ def test_after_any_move_no_automatic_task_starts_before_a_predecessor_ends(
         assert violations(t, tasks.get) == [], (rid, t)
         old = before[rid]
         assert t["start"] >= old["start"], "nothing moves earlier"
-        span = dt.date.fromisoformat(t["end"]) - dt.date.fromisoformat(t["start"])
-        assert span == dt.date.fromisoformat(old["end"]) - dt.date.fromisoformat(old["start"])
+        if t != old:
+            assert workdays(*days(t)) == max(1, workdays(*days(old))), "length in working days"
+
+
+def days(task: dict[str, Any]) -> tuple[dt.date, dt.date]:
+    return dt.date.fromisoformat(task["start"]), dt.date.fromisoformat(task["end"])
 
 
 def _successors(tasks: dict[str, dict[str, Any]]) -> Any:
@@ -137,8 +150,41 @@ def test_slack_and_the_critical_path_come_with_the_task_list(sched: Schedule) ->
     items = {t["name"]: t for t in sched.list_records("tasks", {"project_id": p})["items"]}
     assert {n: (t["slack"], t["critical"]) for n, t in items.items()} == {
         "长一": (0, True),
-        "长二": (0, True),
-        "短": (7, False),  # could end on day 9 instead of day 2
+        "长二": (0, True),  # placed Mon 9 - Wed 11 (3 working days) after 长一
+        "短": (5, False),  # could end on Wed 11 instead of Wed 4: 5 working days later
         "验收": (0, True),
     }
     assert end["start"] == d(10)
+
+
+def test_a_chain_over_the_spring_festival_skips_the_holiday_and_counts_the_saturdays(
+    sched: Schedule,
+) -> None:
+    """2026: 15-23 February off; Saturdays 14 and 28 February are worked (调休)."""
+    p = sched.create("projects", {"name": "春节"})["id"]
+    a = sched.create(
+        "tasks", {"project_id": p, "name": "备货", "start": "2026-02-11", "end": "2026-02-12"}
+    )
+    b = sched.create(
+        "tasks",
+        {
+            "project_id": p,
+            "name": "发货",
+            "start": "2026-02-02",
+            "end": "2026-02-04",  # 3 working days
+            "depends_on": [a["id"]],
+        },
+    )
+    # After Thu 12: Fri 13, Sat 14 (worked), then the holiday, then Tue 24.
+    assert (b["start"], b["end"]) == ("2026-02-13", "2026-02-24")
+    c = sched.create(
+        "tasks",
+        {
+            "project_id": p,
+            "name": "对账",
+            "start": "2026-02-02",
+            "end": "2026-02-02",
+            "depends_on": [b["id"]],
+        },
+    )
+    assert c["start"] == "2026-02-25"

@@ -135,7 +135,7 @@ function declaredControl(f, value) {
   return { input, read };
 }
 
-export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete, onReload = null }) {
+export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete, onReload = null, workdays = null }) {
   const v = task || { name: '', progress: 0, milestone: false, depends_on: [], assignee: '', notes: '',
     type_id: types.find((x) => x.enabled)?.id || null, ...defaults };
   const name = h('input', { name: 'name', required: true, maxlength: 200, value: v.name || '', autocomplete: 'off' });
@@ -187,6 +187,17 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
   fillDeps();
   project.addEventListener('change', fillDeps);
   start.addEventListener('change', () => { if (end.value && start.value && end.value < start.value) end.value = start.value; });
+  // The length in working days (weekends, China's holidays, 调休), as the schedule counts it.
+  const length = h('small', { class: 'sched-hint', dataset: { role: 'workdays' } });
+  const showLength = () => {
+    const n = workdays && isDay(start.value) && isDay(end.value) && end.value >= start.value
+      ? workdays(start.value, end.value) : null;
+    length.textContent = n === null ? '' : t('schedule.workdays', { n });
+  };
+  start.addEventListener('input', showLength);
+  end.addEventListener('input', showLength);
+  start.addEventListener('change', showLength);
+  showLength();
   const notes = h('textarea', { name: 'notes', rows: 3, maxlength: 5000 });
   notes.value = v.notes || '';
 
@@ -199,7 +210,7 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
     field(t('schedule.field.project'), project, 'project_id'),
     field(t('schedule.field.type'), type, 'type_id'),
     field(t('schedule.field.start'), start, 'start'),
-    field(t('schedule.field.end'), end, 'end'),
+    field(t('schedule.field.end'), h('span', { class: 'sched-deps' }, end, length), 'end'),
     field(t('schedule.field.assignee'), h('span', { class: 'sched-inline' }, assignee, datalist), 'assignee'),
     field(t('schedule.field.progress'), h('span', { class: 'sched-inline' }, progress, progressRange), 'progress'),
     h('label', { class: 'sched-check span-2', dataset: { field: 'milestone' } }, milestone, h('span', { text: t('schedule.field.milestone') })),

@@ -527,6 +527,7 @@ export class ScheduleView {
       types: data.types,
       assignees: this.assignees(),
       tasksOf: (pid) => data.tasksFor(pid),
+      workdays: (a, b) => countWorkdays(a, b, this.calendar),
       onSave: async (body) => {
         const changes = {};
         for (const [k, v] of Object.entries(body)) {
@@ -571,6 +572,7 @@ export class ScheduleView {
       types: data.types,
       assignees: this.assignees(),
       tasksOf: (pid) => data.tasksFor(pid),
+      workdays: (a, b) => countWorkdays(a, b, this.calendar),
       onSave: async (body) => {
         this.setStatus('saving', this.t('schedule.save.saving'));
         let rec;
@@ -775,4 +777,16 @@ export class ScheduleView {
     const head = names.slice(0, 3).join('、') + (names.length > 3 ? ` +${names.length - 3}` : '');
     return `${this.t('schedule.title')} · ${head} · ${today()}`;
   }
+}
+
+// Working days from `a` to `b` (both included): weekends and holidays are off,
+// make-up workdays (调休) are worked; as the server counts them (calendar.py).
+function countWorkdays(a, b, cal) {
+  let n = 0;
+  for (let d = a; d <= b; d = addDays(d, 1)) {
+    const weekend = [0, 6].includes(new Date(`${d}T00:00:00`).getDay());
+    if (cal?.holiday.has(d)) continue;
+    if (!weekend || cal?.workday.has(d)) n += 1;
+  }
+  return n;
 }
