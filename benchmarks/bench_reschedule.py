@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import graphlib
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Serve, print_table  # noqa: E402
+from common import Serve, median_ms, print_table, timed  # noqa: E402
 
 from localapp.schedule.scheduling import reschedule  # noqa: E402
 
@@ -66,15 +65,6 @@ def successors_of(tasks: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
-def timed(fn: Any, runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return sorted(out)
-
-
 def in_process(runs: int) -> tuple[list[float], list[float], int]:
     tasks = build()
     succ = successors_of(tasks)
@@ -84,7 +74,7 @@ def in_process(runs: int) -> tuple[list[float], list[float], int]:
     ours = timed(lambda: reschedule(["t0000"], view.get, lambda r: succ.get(r, ())), runs)
     graph = {rid: t["depends_on"] for rid, t in tasks.items()}
     floor = timed(lambda: list(graphlib.TopologicalSorter(graph).static_order()), runs)
-    return ours, floor, n
+    return ours, floor, n  # seconds
 
 
 def over_http(runs: int, root: Path) -> tuple[list[float], int]:
@@ -107,7 +97,7 @@ def over_http(runs: int, root: Path) -> tuple[list[float], int]:
             status, answer = server.request(
                 "PATCH", "/api/tasks/t0000", json.dumps({"start": start, "end": end}).encode()
             )
-            took = (time.perf_counter() - t0) * 1000
+            took = time.perf_counter() - t0
             if status != 200:
                 raise RuntimeError(f"PATCH answered {status}: {answer[:300]!r}")
             n = len(json.loads(answer).get("moved") or [])
@@ -123,7 +113,7 @@ def over_http(runs: int, root: Path) -> tuple[list[float], int]:
                     "tasks": [dict(t) for t in tasks.values()],
                 }
                 server.request("POST", "/api/data", json.dumps(shifted).encode())
-        return sorted(samples), moved
+        return samples, moved
     finally:
         server.stop()
 
@@ -136,8 +126,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         http_ms, http_moved = over_http(args.runs, Path(tmp))
 
-    def p50(xs: list[float]) -> float:
-        return statistics.median(xs)
+    p50 = median_ms  # the samples are in seconds
 
     print_table(
         f"Rescheduling {TASKS:,} tasks with {LINKS:,} links after one move (median of runs)",
