@@ -45,6 +45,9 @@ def test_a_stale_save_keeps_what_was_typed_and_saves_it_on_top(
     expect(conflict).to_contain_text("此任务刚被其他人修改过")
     expect(conflict.locator('[data-field="theirs-name"]')).to_contain_text("接口开发（二期）")
     expect(dialog.locator("textarea[name=notes]")).to_have_value("客户要求周五前交付")
+    expect(page.locator(".sched-status")).to_have_text(
+        "尚未保存：此任务刚被其他人修改，请在对话框中选择"
+    )
     page.screenshot(path=str(artifacts / "schedule-stale-edit-zh.png"))
 
     conflict.locator('[data-role="keep-mine"]').click()

@@ -538,7 +538,9 @@ export class ScheduleView {
         try {
           await data.update('tasks', taskId, changes);
         } catch (err) {
-          this.setStatus('error', this.t('schedule.save.failed'));
+          // A clash is settled in the dialog, which keeps what was typed.
+          const clash = err?.status === 409 && err.body?.current;
+          this.setStatus(clash ? 'idle' : 'error', this.t(clash ? 'schedule.save.clash' : 'schedule.save.failed'));
           this.draw({ scroll: 'keep' });
           throw err;
         }
