@@ -8,6 +8,13 @@ from typing import Any
 from .. import kinds
 from ..sheets import Cell, text, write_sheet
 
+#: Columns computed by the schedule, after the declared ones: slack in working
+#: days and whether the task is on the critical path (service.list_records).
+COMPUTED_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("slack", "可延后（工作日）", 10),
+    ("critical", "关键路径", 8),
+)
+
 
 def tasks_xlsx(
     tasks: Iterable[Mapping[str, Any]],
@@ -20,7 +27,8 @@ def tasks_xlsx(
 
     The columns are the task kind's exported fields (kinds.py), each cell
     written by the field's type: references by the name of what they refer
-    to, flags as 是, numbers as numbers, the rest as text.
+    to, flags as 是, numbers as numbers, the rest as text; then the computed
+    slack and critical path (COMPUTED_COLUMNS), where the tasks carry them.
     """
     names = {"projects": project_names, "task_types": type_names, "tasks": task_names}
     columns = kinds.TASK.export_columns()
@@ -38,8 +46,14 @@ def tasks_xlsx(
         return text(value)
 
     def row(task: Mapping[str, Any]) -> list[Cell]:
-        return [
+        declared = [
             cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns, strict=True)
         ]
+        slack = task.get("slack")
+        computed: list[Cell] = [
+            slack if isinstance(slack, int) else "",
+            "是" if task.get("critical") else "",
+        ]
+        return declared + computed
 
-    return write_sheet(sheet, columns, (row(t) for t in tasks))
+    return write_sheet(sheet, columns + COMPUTED_COLUMNS, (row(t) for t in tasks))

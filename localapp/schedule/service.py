@@ -174,6 +174,7 @@ class Schedule:
         )
         with self.reading() as m:
             tasks = [public(d) for d in self._filtered(m, TASKS, query)]
+            self._add_slack(m, tasks)
             names = {
                 kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
                 for kind in (PROJECTS, TYPES, TASKS)

@@ -298,6 +298,11 @@ def test_exports_csv_xlsx_and_chart_png(page: Any, server: Server, artifacts: Pa
     assert lines[0].startswith("项目,任务,类型,开始日期,结束日期")
     assert any(line.startswith("官网改版,接口开发,开发排期,") for line in lines)
     assert len(lines) == 4
+    # The slack and the critical path computed by the server ride along.
+    head = lines[0].split(",")
+    assert "可延后（工作日）" in head and "关键路径" in head
+    launch = next(line.split(",") for line in lines if ",正式上线," in line)
+    assert launch[head.index("关键路径")] == "是" and launch[head.index("可延后（工作日）")] == "0"
 
     page.click(".sched-menu summary")
     with page.expect_download() as info:
@@ -312,6 +317,8 @@ def test_exports_csv_xlsx_and_chart_png(page: Any, server: Server, artifacts: Pa
     assert rows[0][:3] == ["项目", "任务", "类型"]
     assert ["官网改版", "接口开发", "开发排期"] in [r[:3] for r in rows[1:]]
     assert len(rows) == 4
+    critical = rows[0].index("关键路径")
+    assert [r[critical] for r in rows[1:] if r[1] == "正式上线"] == ["是"]
 
     page.click(".sched-menu summary")
     with page.expect_download() as info:

@@ -117,8 +117,10 @@ def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
         BytesIO(tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names))
     )
     rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0][-1] == "schedule.csv.budget"  # no translation yet: the key shows
-    assert [r[-1] for r in rows[1:]] == [20, 90]
+    # the last declared column (the computed slack and critical path follow it)
+    at = rows[0].index("schedule.csv.budget")  # no translation yet: the key shows
+    assert rows[0][at + 1 :] == ("可延后（工作日）", "关键路径")
+    assert [r[at] for r in rows[1:]] == [20, 90]
     # the description the UI and API clients read
     assert kinds.TASK.describe()["fields"]["budget"] == {
         "type": "int",
@@ -185,4 +187,5 @@ def test_the_api_describes_the_kinds_and_lists_follow_them(server: Server) -> No
     r = server.request("GET", "/api/tasks/export.xlsx")
     assert r.status == 200
     header = next(load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True))
-    assert list(header) == [title for _f, title, _w in kinds.TASK.export_columns()]
+    declared = [title for _f, title, _w in kinds.TASK.export_columns()]
+    assert list(header) == declared + ["可延后（工作日）", "关键路径"]  # then the computed ones

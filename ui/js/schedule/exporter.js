@@ -41,6 +41,9 @@ export function tasksCsv(tasks, { t, kind, projectById, typeById, taskById }) {
         Math.round((Date.parse(task.end) - Date.parse(task.start)) / 86400000) + 1, { text: false })]);
     }
   }
+  // Computed by the server (GET /api/tasks), as in the xlsx export.
+  columns.push([t('schedule.csv.slack'), (task) => csvCell(Number.isInteger(task.slack) ? task.slack : '', { text: false })]);
+  columns.push([t('schedule.csv.critical'), (task) => csvCell(task.critical ? t('schedule.csv.yes') : '')]);
   columns.push([t('schedule.csv.projectId'), (task) => csvCell(task.project_id)]);
   columns.push([t('schedule.csv.taskId'), (task) => csvCell(task.id)]);
   const lines = [columns.map(([title]) => csvCell(title)).join(',')];
