@@ -21,8 +21,6 @@ compare-and-swap (`IfMatch`) on the user object.
 "Sign out everywhere" cannot list a user's sessions cheaply, so it sets
 `sessions_after` on the user: sessions started before it are refused.
 
-log = logging.getLogger(__name__)
-
 Each instance remembers what it found for `CACHE_SECONDS`, so signed-in
 requests do not each wait for the bucket. A token revoked (or a password
 changed) on one instance is therefore refused by the others within that
