@@ -63,13 +63,7 @@ def reschedule(
             if s not in reach:
                 reach.add(s)
                 stack.append(s)
-    # How many predecessors inside the reached part each task still waits for.
-    waiting = dict.fromkeys(reach, 0)
-    for t in reach:
-        for s in successors_of(t):
-            if s in waiting:
-                waiting[s] += 1
-    ready = [t for t, n in waiting.items() if n == 0]
+    order, _in_cycles = _topological(sorted(reach), successors_of)
     moved: dict[str, tuple[str, str]] = {}
 
     def current(rid: str) -> Task | None:
@@ -78,18 +72,12 @@ def reschedule(
             return task
         return {**task, "start": moved[rid][0], "end": moved[rid][1]}
 
-    while ready:
-        rid = ready.pop()
+    for rid in order:
         task = current(rid)
         if task is not None and not task.get("manual"):
             new = _placed(task, [current(p) for p in task.get("depends_on") or ()])
             if new is not None:
                 moved[rid] = new
-        for s in successors_of(rid):
-            if s in waiting:
-                waiting[s] -= 1
-                if waiting[s] == 0:
-                    ready.append(s)
     return moved
 
 
@@ -138,7 +126,8 @@ def slack(
     if not known:
         return {}
     finish = max(known)
-    order = _topological([r for r in tasks if ends[r] is not None], successors_of)
+    order, in_cycles = _topological([r for r in tasks if ends[r] is not None], successors_of)
+    order += in_cycles
     latest_end: dict[str, date] = {}
     for rid in reversed(order):
         task = tasks[rid]
@@ -160,16 +149,18 @@ def slack(
     return out
 
 
-def _topological(ids: list[str], successors_of: Callable[[str], Iterable[str]]) -> list[str]:
-    """`ids` with every task before its successors (Kahn); tasks in a damaged
-    cycle come last, in id order."""
+def _topological(
+    ids: list[str], successors_of: Callable[[str], Iterable[str]]
+) -> tuple[list[str], list[str]]:
+    """(`ids` with every task before its successors (Kahn), the tasks of `ids`
+    left over in a damaged cycle, in id order); links leaving `ids` are ignored."""
     inside = set(ids)
     waiting = dict.fromkeys(ids, 0)
     for r in ids:
         for s in successors_of(r):
             if s in inside:
                 waiting[s] += 1
-    ready = sorted(r for r, n in waiting.items() if n == 0)
+    ready = sorted((r for r, n in waiting.items() if n == 0), reverse=True)
     out: list[str] = []
     while ready:
         r = ready.pop()
@@ -180,4 +171,4 @@ def _topological(ids: list[str], successors_of: Callable[[str], Iterable[str]]) 
                 if waiting[s] == 0:
                     ready.append(s)
     placed = set(out)
-    return out + sorted(r for r in ids if r not in placed)
+    return out, sorted(r for r in ids if r not in placed)
