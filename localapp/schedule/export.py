@@ -10,9 +10,10 @@ from ..sheets import Cell, text, write_sheet
 
 #: Columns computed by the schedule, after the declared ones: slack in working
 #: days and whether the task is on the critical path (service.list_records).
+#: Headed by the same labels as the page's CSV (schedule.csv.* in ui/i18n).
 COMPUTED_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("slack", "可延后（工作日）", 10),
-    ("critical", "关键路径", 8),
+    ("slack", kinds.label_text("schedule.csv.slack"), 10),
+    ("critical", kinds.label_text("schedule.csv.critical"), 8),
 )
 
 

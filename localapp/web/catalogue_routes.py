@@ -34,7 +34,7 @@ from ..catalogue.statistics import Statistics
 from ..sheets import XLSX_TYPE
 from .context import AppContext
 from .plugins import json_body
-from .requests import attachment, if_match, query_params
+from .requests import attachment, if_match, not_modified, query_params
 from .requests import flag as _flag
 from .requests import with_etag as _with_etag
 
@@ -172,8 +172,7 @@ def _send_image(parts: Parts, key: str, thumb: bool) -> bottle.HTTPResponse:
         "Content-Type": ctype,
         "X-Content-Type-Options": "nosniff",
     }
-    match = bottle.request.get_header("If-None-Match") or ""
-    if etag in {m.strip() for m in match.split(",")}:
+    if not_modified(etag):
         return bottle.HTTPResponse(status=304, **headers)
     body = path.read_bytes()
     return bottle.HTTPResponse(body, status=200, **{**headers, "Content-Length": str(len(body))})

@@ -12,6 +12,7 @@ from . import openapi
 from .context import AppContext
 from .metrics import CONTENT_TYPE
 from .plugins import SESSION_COOKIE, json_body
+from .requests import not_modified
 
 # Only these kinds of file are served from ui/; anything else there (the
 # package's __init__.py, caches) stays private.
@@ -82,7 +83,7 @@ def _install_status(app: bottle.Bottle, ctx: AppContext) -> None:
         etag = f'"{snap.pop("etag")}"'
         bottle.response.set_header("ETag", etag)
         bottle.response.set_header("Cache-Control", "no-cache")
-        if bottle.request.headers.get("If-None-Match") == etag:
+        if not_modified(etag):
             return bottle.HTTPResponse(status=304, ETag=etag)
         return snap
 

@@ -96,6 +96,12 @@ def attachment(
     )
 
 
+def not_modified(etag: str) -> bool:
+    """Whether the request's If-None-Match names `etag` (alone or in a list)."""
+    sent = bottle.request.get_header("If-None-Match") or ""
+    return etag in {m.strip() for m in sent.split(",")}
+
+
 def with_etag(record: dict[str, Any]) -> dict[str, Any]:
     """Send the record's revision as its ETag, for a later If-Match."""
     bottle.response.set_header("ETag", f'"{record.get("rev")}"')
