@@ -42,7 +42,7 @@ from .fields import (
 from .mirror import Mirror
 from .queries import ListQuery, matches, parse_query, sort_records
 from .rules import cycle_through, label, reference_problems
-from .scheduling import reschedule, slack
+from .scheduling import reschedule, slack, violations
 
 
 @dataclass
@@ -146,8 +146,10 @@ class Schedule:
 
     @staticmethod
     def _add_slack(m: Mirror, items: list[Doc]) -> None:
-        """Each task's `slack` (days it could end later without delaying its
-        project's end) and `critical` (no slack), computed over its project."""
+        """Each task's `slack` (working days it could end later without delaying
+        its project's end) and `critical` (no slack), computed over its project;
+        and for a manual task, `early_start`: whether it starts before a task it
+        depends on allows (scheduling.violations, the rule the problems list uses)."""
         by_project: dict[str, dict[str, int]] = {}
         for item in items:
             pid = str(item.get("project_id"))
@@ -158,6 +160,8 @@ class Schedule:
             if days is not None:
                 item["slack"] = days
                 item["critical"] = days == 0
+            if item.get("manual"):
+                item["early_start"] = bool(violations(item, lambda r: m.live(TASKS, r)))
 
     @staticmethod
     def _filtered(m: Mirror, kind: str, query: ListQuery) -> list[Doc]:

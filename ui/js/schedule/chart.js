@@ -14,7 +14,7 @@
 // copied or changed: LocalGantt overrides two methods of its public class.
 
 import {
-  addDays, daysInMonth, fmtDay, maxDay, minDay, parseDay, startOfDay, startOfMonth, startOfWeek,
+  addDays, daysInMonth, fmtDay, isWorkday, maxDay, minDay, parseDay, startOfDay, startOfMonth, startOfWeek,
   today,
 } from './dates.js';
 import { escapeHtml } from './dom.js';
@@ -222,7 +222,7 @@ export class Chart {
       view_mode_select: false,
       move_dependencies: false,
       // Non-working days: weekends except make-up workdays (调休), and holidays.
-      holidays: weekendShading ? { 'var(--lg-weekend)': (d) => nonWorking(d, opts.calendar) } : {},
+      holidays: weekendShading ? { 'var(--lg-weekend)': (d) => !isWorkday(fmtDay(d), opts.calendar) } : {},
       readonly: Boolean(opts.readonly),
       snap_at: '1d',
       scroll_to: null,
@@ -278,7 +278,6 @@ export class Chart {
   // After each draw: no grow-in animation (it would replay on every save),
   // group rows tinted, data-* attributes naming the real records.
   decorate() {
-    const shown = new Map(this.rows.filter((r) => r.kind === 'task').map((r) => [r.task.id, r.task]));
     const g = this.gantt;
     const svg = g.$svg;
     svg.querySelectorAll('animate').forEach((a) => a.remove());
@@ -347,8 +346,8 @@ export class Chart {
         const title = document.createElementNS(SVG_NS, 'title');
         title.textContent = `${row.task.name} (${row.task.start} – ${row.task.end}, ${row.task.progress || 0}%)`;
         // A manual task starting before a task it depends on ends: a violation
-        // the user forced (automatic tasks are moved by the server instead).
-        const early = startsEarly(row.task, shown);
+        // the user forced (the server says so; automatic tasks it moves instead).
+        const early = row.task.early_start === true;
         wrapper.classList.toggle('lg-violation', early);
         // The critical path and each task's slack, computed by the server.
         wrapper.classList.toggle('lg-critical', row.task.critical === true);
@@ -571,24 +570,4 @@ export function projectSpan(project, tasks) {
 export function averageProgress(tasks) {
   if (!tasks.length) return 0;
   return Math.round(tasks.reduce((s, t) => s + (t.progress || 0), 0) / tasks.length);
-}
-
-// Whether a manual task starts before one of its predecessors on screen allows
-// (the day after it ends; a milestone's own day).
-function startsEarly(task, shown) {
-  if (!task.manual) return false;
-  return (task.depends_on || []).some((d) => {
-    const pred = shown.get(d);
-    if (!pred) return false;
-    return task.start < (pred.milestone ? pred.end : addDays(pred.end, 1));
-  });
-}
-
-// Whether a day (a Date at local midnight) is not worked: a holiday, or a
-// weekend day that is not a make-up workday (调休).
-function nonWorking(d, cal) {
-  const day = fmtDay(d);
-  if (cal?.holiday.has(day)) return true;
-  const weekend = d.getDay() === 0 || d.getDay() === 6;
-  return weekend && !cal?.workday.has(day);
 }

@@ -69,3 +69,12 @@ export function startOfMonth(d) {
 export function daysInMonth(d) {
   return new Date(d.getFullYear(), d.getMonth() + 1, 0).getDate();
 }
+
+// Whether a day ('YYYY-MM-DD') is worked: not a holiday, and not a weekend day
+// unless it is a make-up workday (调休). `cal` is ScheduleData.loadCalendar's
+// { holiday, workday } maps; without it, weekends alone are off.
+export function isWorkday(day, cal) {
+  if (cal?.holiday.has(day)) return false;
+  const weekday = parseDay(day).getDay();
+  return (weekday !== 0 && weekday !== 6) || Boolean(cal?.workday.has(day));
+}

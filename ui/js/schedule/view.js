@@ -12,7 +12,7 @@ import { showError } from '../api.js';
 import { kindOf } from '../kinds.js';
 import { currentLang } from '../i18n.js';
 import { Chart, loadGantt } from './chart.js';
-import { addDays, today } from './dates.js';
+import { addDays, isWorkday, today } from './dates.js';
 import { confirmDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
 import { debounce, h, option } from './dom.js';
 import { chartPng, download, printChart, tasksCsv } from './exporter.js';
@@ -64,8 +64,8 @@ export class ScheduleView {
     // Someone else's edit (live.js): reload the tasks in place, keeping the
     // scroll; while a dialog is open, once it closes (its save handles a clash).
     this.onData = (e) => {
-      if (!concerns(e, ['projects', 'tasks', 'task_types'])) { e.preventDefault(); return; }
       e.preventDefault();
+      if (!concerns(e, ['projects', 'tasks', 'task_types'])) return;
       if (this.busy()) this.staleData = true;
       else this.refreshLive();
     };
@@ -781,14 +781,9 @@ export class ScheduleView {
   }
 }
 
-// Working days from `a` to `b` (both included): weekends and holidays are off,
-// make-up workdays (调休) are worked; as the server counts them (calendar.py).
+// Working days from `a` to `b` (both included), as the server counts them (calendar.py).
 function countWorkdays(a, b, cal) {
   let n = 0;
-  for (let d = a; d <= b; d = addDays(d, 1)) {
-    const weekend = [0, 6].includes(new Date(`${d}T00:00:00`).getDay());
-    if (cal?.holiday.has(d)) continue;
-    if (!weekend || cal?.workday.has(d)) n += 1;
-  }
+  for (let d = a; d <= b; d = addDays(d, 1)) n += isWorkday(d, cal) ? 1 : 0;
   return n;
 }
