@@ -28,18 +28,33 @@ def open_task(page: Any, task_id: str) -> Any:
     return dialog
 
 
+def save_after_someone_else(
+    page: Any, server: Server, project: str, typed: tuple[str, str], theirs: dict[str, str]
+) -> tuple[dict, Any]:
+    """Open the first task's dialog, type `typed` (selector, text) into it, let
+    another client PATCH `theirs` meanwhile, then press 保存: (the task, the dialog)."""
+    _project, (first, _second, _launch) = seed(server, project)
+    sign_in(page, server)
+    dialog = open_task(page, first["id"])
+    dialog.locator(typed[0]).fill(typed[1])
+    api(server, "PATCH", f"/api/tasks/{first['id']}", theirs)
+    dialog.get_by_role("button", name="保存").click()
+    return first, dialog
+
+
 def test_a_stale_save_keeps_what_was_typed_and_saves_it_on_top(
     page: Any, server: Server, artifacts: Path
 ) -> None:
     from playwright.sync_api import expect
 
-    _project, (first, _second, _launch) = seed(server, "同时编辑")
-    sign_in(page, server)
-    dialog = open_task(page, first["id"])
-    dialog.locator("textarea[name=notes]").fill("客户要求周五前交付")
-    # Meanwhile, another client renames it.
-    api(server, "PATCH", f"/api/tasks/{first['id']}", {"name": "接口开发（二期）"})
-    dialog.get_by_role("button", name="保存").click()
+    # Notes typed here while another client renames the task.
+    first, dialog = save_after_someone_else(
+        page,
+        server,
+        "同时编辑",
+        ("textarea[name=notes]", "客户要求周五前交付"),
+        {"name": "接口开发（二期）"},
+    )
 
     conflict = dialog.locator(".sched-conflict")
     expect(conflict).to_contain_text("此任务刚被其他人修改过")
@@ -63,12 +78,9 @@ def test_a_stale_save_keeps_what_was_typed_and_saves_it_on_top(
 def test_loading_their_version_instead_shows_it_in_the_dialog(page: Any, server: Server) -> None:
     from playwright.sync_api import expect
 
-    _project, (first, _second, _launch) = seed(server, "载入最新")
-    sign_in(page, server)
-    dialog = open_task(page, first["id"])
-    dialog.locator("input[name=assignee]").fill("我改的")
-    api(server, "PATCH", f"/api/tasks/{first['id']}", {"assignee": "别人改的"})
-    dialog.get_by_role("button", name="保存").click()
+    first, dialog = save_after_someone_else(
+        page, server, "载入最新", ("input[name=assignee]", "我改的"), {"assignee": "别人改的"}
+    )
     dialog.locator('.sched-conflict [data-role="load-theirs"]').click()
     again = page.locator("dialog[open]")
     expect(again.locator("input[name=assignee]")).to_have_value("别人改的")
