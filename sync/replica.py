@@ -1,6 +1,7 @@
 """One store's side of sync: every local write becomes a stamped change.
 
-A `Replica` attaches to an open `Store` and keeps, in the same store:
+A `Replica` attaches to an open `Store` and keeps, in the same store (the
+tables and their indexes are `shadow.py`'s):
 
 - `sync_records`: the replicated record (sync/merge.py) of every document of
   the replicated tables, the shadow of what sync knows about it, with a
@@ -39,7 +40,6 @@ pulling and `remote.py` for where to.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import threading
@@ -52,8 +52,8 @@ import orjson
 from ..records import gc_paused
 from ..store.api import StoreAPI
 from . import hlc, merge
+from .shadow import BATCHES, RECORDS, Shadow
 from .values import (
-    LOCAL_FIELDS,
     REPLICATED,
     doc_values,
     newest_stamp,
@@ -61,15 +61,9 @@ from .values import (
     open_conflicts,
     replicated_fields,
     same,
-    stamp_time,
 )
 
 log = logging.getLogger(__name__)
-
-RECORDS = "sync_records"
-STATE = "sync_state"
-BATCHES = "sync_batches"
-SYNC_TABLES = frozenset({RECORDS, STATE, BATCHES})
 
 #: The stamp of seed data (records every store creates alike, such as the six
 #: default task types): lower than any real edit, so a store that starts
@@ -83,7 +77,7 @@ def _new_replica_id() -> str:
     return "r" + uuid.uuid4().hex[:12]
 
 
-class Replica:
+class Replica(Shadow):
     """The sync side of one open store (see the module docstring)."""
 
     def __init__(
@@ -94,34 +88,14 @@ class Replica:
         seeds: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
         recording: bool = True,
     ) -> None:
-        self.store = store
+        super().__init__(store)
         #: (table, id) -> the seed's values; a first record equal to them gets SEED_STAMP
         self.seeds = dict(seeds or {})
-        self.storage = store.storage
         self._lock = threading.RLock()
         self._in_hook = False
         # Set by a transaction that records its own writes (apply, decide,
         # record_all), so the commit hook does not compare them all again.
         self._skip_commit = False
-        self._index: dict[tuple[str, str], int] | None = None  # -> sync_records doc id
-        self._docs: dict[str, dict[str, int]] | None = None  # table -> id -> doc id
-        self._doc_ids: dict[str, dict[int, str]] = {}  # table -> doc id -> id
-        self._conflicted: set[tuple[str, str]] = set()
-        self._dirty: set[tuple[str, str]] = set()
-        self._sent = 0  # the state's "sent" watermark, as the index was built with
-        # The marked records as (sequence number, (table, id)) in that order,
-        # built when a batch is first taken and then appended to (a new mark
-        # has the highest number); entries no longer marked are skipped.
-        self._outbox: list[tuple[int, tuple[str, str]]] | None = None
-        # Writes collected during one transaction, stored in one table
-        # operation each at the end (`_flush`): per-document TinyDB calls
-        # would cost more than the merging.
-        self._records_out: dict[tuple[str, str], dict[str, Any]] = {}
-        self._docs_out: dict[str, dict[int, dict[str, Any]]] = {}
-        self._flushing = False
-        #: local changes recorded by this process so far (a web write compares
-        #: it before and after to know whether it made any)
-        self.recorded = 0
         with store.transaction():
             state = self._state()
             if not state.get("replica"):
@@ -129,7 +103,6 @@ class Replica:
                 self._save_state(state)
         self.replica_id: str = state["replica"]
         self.clock = hlc.Clock(self.replica_id, max_drift_ms=max_drift_ms, last=state.get("clock"))
-        store.add_listener(self._on_change)
         #: whether local writes are recorded (a desktop that never set up sync
         #: records nothing: its records cost no more than the data itself)
         self.recording = False
@@ -154,30 +127,6 @@ class Replica:
         if self.recording:
             self.storage.remove_commit_hook(self._on_commit)
             self.recording = False
-
-    # -- the state document ----------------------------------------------------
-
-    def _state(self) -> dict[str, Any]:
-        doc = self.storage.document(STATE, "1")
-        return dict(doc) if doc else {}
-
-    def _save_state(self, state: Mapping[str, Any]) -> None:
-        table = self.store.table(STATE)
-        if self.storage.document(STATE, "1") is None:
-            table.insert(dict(state))
-        else:
-            table.update(dict(state), doc_ids=[1])
-
-    def state(self) -> dict[str, Any]:
-        with self.store.reading():
-            return self._state()
-
-    def update_state(self, **values: Any) -> dict[str, Any]:
-        with self.store.transaction():
-            state = self._state()
-            state.update(values)
-            self._save_state(state)
-            return state
 
     def _tick(self, state: dict[str, Any]) -> None:
         """Keep the clock at least at the stamp saved by any process sharing the store."""
@@ -211,132 +160,6 @@ class Replica:
                 self._records_out.clear()
                 self._docs_out.clear()
                 self._in_hook = False
-
-    # -- indexes ------------------------------------------------------------------
-
-    def _on_change(self, table: str | None, keys: set[str] | None) -> None:
-        if table is None:
-            self._index = self._docs = None
-            return
-        if self._flushing:
-            return  # our own `_flush`: the indexes know these writes already
-        if table == STATE and self._index is not None:
-            state = self.storage.document(STATE, "1") or {}
-            if int(state.get("sent") or 0) != self._sent:  # another process pushed
-                self._index = None
-            return
-        if table == RECORDS and self._index is not None:
-            for key in keys or ():
-                doc = self.storage.document(RECORDS, key)
-                if doc is not None:
-                    tk = (doc["t"], doc["id"])
-                    self._index[tk] = int(key)
-                    self._note(tk, doc)
-        elif table in REPLICATED and self._docs is not None and table in self._docs:
-            id_field = REPLICATED[table]
-            ids = self._docs.setdefault(table, {})
-            back = self._doc_ids.setdefault(table, {})
-            for key in keys or ():
-                doc = self.storage.document(table, key)
-                old = back.pop(int(key), None)
-                if old is not None:
-                    ids.pop(old, None)
-                if doc is not None and doc.get(id_field) is not None:
-                    ids[str(doc[id_field])] = int(key)
-                    back[int(key)] = str(doc[id_field])
-
-    def _note(self, tk: tuple[str, str], doc: Mapping[str, Any]) -> None:
-        if open_conflicts(doc["r"]):
-            self._conflicted.add(tk)
-        else:
-            self._conflicted.discard(tk)
-        if doc.get("d") and doc["q"] > self._sent:
-            self._dirty.add(tk)
-            if self._outbox is not None:
-                bisect.insort(self._outbox, (doc["q"], tk))
-        else:
-            self._dirty.discard(tk)
-
-    def _records_index(self) -> dict[tuple[str, str], int]:
-        if self._index is None:
-            index: dict[tuple[str, str], int] = {}
-            self._conflicted, self._dirty = set(), set()
-            self._outbox = None
-            self._sent = int(self._state().get("sent") or 0)
-            for key, doc in self.storage.documents(RECORDS).items():
-                tk = (doc["t"], doc["id"])
-                index[tk] = int(key)
-                self._note(tk, doc)
-            self._index = index
-        return self._index
-
-    def _docs_index(self, table: str) -> dict[str, int]:
-        if self._docs is None:
-            self._docs, self._doc_ids = {}, {}
-        if table not in self._docs:
-            id_field = REPLICATED[table]
-            ids: dict[str, int] = {}
-            for key, doc in self.storage.documents(table).items():
-                if doc.get(id_field) is not None:
-                    ids[str(doc[id_field])] = int(key)
-            self._docs[table] = ids
-            self._doc_ids[table] = {v: k for k, v in ids.items()}
-        return self._docs[table]
-
-    def record(self, table: str, rid: str) -> dict[str, Any] | None:
-        """The replicated record of one document (a copy), or None."""
-        with self.store.reading():
-            return self._record(table, rid)
-
-    def _record(self, table: str, rid: str) -> dict[str, Any] | None:
-        waiting = self._records_out.get((table, rid))
-        if waiting is not None:
-            return orjson.loads(orjson.dumps(waiting["r"]))
-        doc_id = self._records_index().get((table, rid))
-        if doc_id is None:
-            return None
-        doc = self.storage.document(RECORDS, str(doc_id))
-        return orjson.loads(orjson.dumps(doc["r"])) if doc else None
-
-    def _put_record(self, state: dict[str, Any], record: dict[str, Any], *, local: bool) -> None:
-        """Save a record; `local` marks it for pushing (a mark stays until pushed)."""
-        tk = (record["table"], record["id"])
-        state["seq"] = int(state.get("seq") or 0) + 1
-        self._records_index()
-        dirty = local or tk in self._dirty
-        if local:
-            self.recorded += 1
-        doc = {"t": tk[0], "id": tk[1], "r": record, "q": state["seq"], "d": 1 if dirty else 0}
-        self._records_out[tk] = doc
-        self._note(tk, doc)
-
-    def _flush(self) -> None:
-        """Store the records and documents collected in this transaction."""
-        if self._records_out:
-            index = self._records_index()
-            view = self.storage.view(RECORDS)
-            for tk, doc in self._records_out.items():
-                key = index.get(tk)
-                if key is None:
-                    key = index[tk] = self.storage.next_id(RECORDS)
-                view[key] = doc
-            self._records_out.clear()
-            self._after_op(RECORDS)
-        for table, docs in self._docs_out.items():
-            view = self.storage.view(table)
-            for key, doc in docs.items():
-                view[key] = doc
-            self._after_op(table)
-        self._docs_out.clear()
-
-    def _after_op(self, table: str) -> None:
-        # `_put_record` and `_write_doc` put these writes in our indexes already,
-        # so our own listener skips them (other listeners do not).
-        self._flushing = True
-        try:
-            self.storage.after_op(table)
-        finally:
-            self._flushing = False
 
     # -- recording local writes -------------------------------------------------
 
@@ -441,36 +264,6 @@ class Replica:
         return made
 
     # -- applying what others wrote ------------------------------------------
-
-    def _write_doc(self, record: Mapping[str, Any], newest: str | None = None) -> None:
-        """Write a record's values to its document (`newest`: its newest stamp, if known)."""
-        table, rid = record["table"], record["id"]
-        if table not in REPLICATED:
-            return  # a table from a newer version: kept in the shadow only
-        ids = self._docs_index(table)
-        doc_id = ids.get(rid)
-        old = self.storage.document(table, str(doc_id)) if doc_id is not None else None
-        values = doc_values(record)
-        deleted = merge.is_deleted(record)
-        if old is None and deleted and not values:
-            return
-        doc = dict(old) if old else {}
-        for name in [k for k in doc if k not in LOCAL_FIELDS and k not in values]:
-            del doc[name]
-        doc.update(values)
-        doc[REPLICATED[table]] = rid
-        newest = newest or newest_stamp(record)
-        doc["updated_at"] = stamp_time(newest) if newest else doc.get("updated_at")
-        doc["rev"] = int(doc.get("rev") or 0) + 1
-        if deleted and not doc.get("deleted"):
-            doc["deleted_at"] = stamp_time(record["deleted"]["s"])
-        elif not deleted:
-            doc["deleted_at"] = None
-        doc["deleted"] = deleted
-        if doc_id is None:
-            doc_id = ids[rid] = self.storage.next_id(table)
-            self._doc_ids.setdefault(table, {})[doc_id] = rid
-        self._docs_out.setdefault(table, {})[doc_id] = doc
 
     def check_stamps(self, records: Iterable[Mapping[str, Any]]) -> None:
         """Refuse records stamped too far in the future (`ClockDrift`), before any change."""

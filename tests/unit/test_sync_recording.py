@@ -11,7 +11,7 @@ from pathlib import Path
 from localapp.catalogue import Catalogue
 from localapp.schedule import Schedule
 from localapp.store import Store
-from localapp.sync.replica import RECORDS
+from localapp.sync.shadow import RECORDS
 from localapp.sync.service import SyncService
 
 

@@ -13,7 +13,7 @@ from conftest import ROOT
 from localapp.catalogue import Catalogue
 from localapp.schedule import Schedule
 from localapp.store import Store
-from localapp.sync.replica import RECORDS
+from localapp.sync.shadow import RECORDS
 from localapp.sync.service import SyncService
 
 OLD = ROOT / "tests" / "data" / "datadir-dd6ab39"
