@@ -46,10 +46,36 @@ Change = dict[str, Any]
 #: the key of the deleted register in `_acked`
 DELETED = "_deleted"
 KINDS = ("field", "delete", "edit_vs_delete")
+#: Fields whose values are lists of entries that are joined, never lost (a
+#: product's price history). Set from the record kinds by `values.py`; merging
+#: itself knows no kinds. For these fields a cell may carry only the entries
+#: its write added (what a pushed change holds), so a record keeps one version
+#: of them: the entries of every version, under the newest stamp (a grow-only
+#: set; versions of a joined list never conflict).
+JOINED: frozenset[str] = frozenset()
 
 
 def _canon(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def union_entries(lists: Iterable[Any]) -> list[Any]:
+    """Every entry of the lists once, oldest (`at`) first, ties in canonical order."""
+    seen: dict[bytes, Any] = {}
+    for entries in lists:
+        for entry in entries:
+            seen.setdefault(_canon(entry), entry)
+    return [
+        seen[k]
+        for k in sorted(
+            seen,
+            key=lambda k: (str(seen[k].get("at", "")) if isinstance(seen[k], dict) else "", k),
+        )
+    ]
+
+
+def _joinable(name: str, *values: Any) -> bool:
+    return name in JOINED and all(isinstance(v, list) for v in values)
 
 
 class _State:
@@ -65,17 +91,20 @@ class _State:
         self.acked: dict[str, set[str]] = {}
 
     @staticmethod
-    def _put(cells: dict[str, dict[str, Any]], cell: dict[str, Any]) -> None:
+    def _put(cells: dict[str, dict[str, Any]], cell: dict[str, Any], name: str = "") -> None:
         s = cell["s"]
         hlc.parse(s)
         old = cells.get(s)
+        if old is not None and _joinable(name, old.get("v"), cell.get("v")):
+            # one write, its whole value here and only its added entries there
+            cells[s] = {"v": union_entries((old["v"], cell["v"])), "s": s}
         # One stamp is one write, so the cells agree; if damaged data makes
         # them differ, the larger canonical form wins in every merge order.
-        if old is None or _canon(cell) > _canon(old):
+        elif old is None or _canon(cell) > _canon(old):
             cells[s] = cell
 
     def add_field(self, name: str, v: Any, s: str) -> None:
-        self._put(self.fields.setdefault(name, {}), {"v": v, "s": s})
+        self._put(self.fields.setdefault(name, {}), {"v": v, "s": s}, name)
 
     def add_deleted(self, v: bool, s: str, seen: Iterable[str]) -> None:
         self._put(self.deleted, {"v": bool(v), "s": s, "seen": sorted(set(seen))})
@@ -86,7 +115,7 @@ class _State:
     def join(self, other: _State) -> None:
         for name, cells in other.fields.items():
             for cell in cells.values():
-                self._put(self.fields.setdefault(name, {}), cell)
+                self._put(self.fields.setdefault(name, {}), cell, name)
         for cell in other.deleted.values():
             self._put(self.deleted, cell)
         for name, stamps in other.acked.items():
@@ -137,8 +166,13 @@ def _implode(state: _State) -> Record:
     conflicts: list[dict[str, Any]] = []
     visible: dict[str, list[dict[str, Any]]] = {}
     for name in sorted(state.fields):
-        winner, losers = _split(state.fields[name], state.acked.get(name, set()))
+        versions = state.fields[name]
+        winner, losers = _split(versions, state.acked.get(name, set()))
         assert winner is not None
+        if len(versions) > 1 and _joinable(name, *(c.get("v") for c in versions.values())):
+            # a joined list keeps one version: every entry, under the newest stamp
+            winner = {"v": union_entries(c["v"] for c in versions.values()), "s": winner["s"]}
+            losers = []
         fields[name] = {"v": winner["v"], "s": winner["s"]}
         visible[name] = [winner, *losers]
         conflicts += [

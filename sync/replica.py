@@ -55,6 +55,7 @@ from . import hlc, merge
 from .shadow import BATCHES, RECORDS, Shadow
 from .values import (
     REPLICATED,
+    added_only,
     doc_values,
     newest_stamp,
     normal_form,
@@ -71,6 +72,11 @@ log = logging.getLogger(__name__)
 SEED_STAMP = "0000000000000-00000-seed"
 #: How many batch ids a hub remembers, to answer a repeated push as done.
 BATCHES_KEEP = 10_000
+
+
+def _whole(doc: dict[str, Any]) -> None:
+    """A marked record pushes whole (`mark_all`): drop its pending delta."""
+    doc.pop("c", None)
 
 
 def _new_replica_id() -> str:
@@ -228,6 +234,7 @@ class Replica(Shadow):
                     "fields": {k: {"v": fields[k], "s": stamp} for k in sorted(fields)},
                 },
                 local=local,
+                delta=None,  # the whole record is the change
             )
             return 1
         change = merge.make_change(
@@ -238,7 +245,13 @@ class Replica(Shadow):
             fields=fields,
             deleted=deleted if deleted != was_deleted else None,
         )
-        self._put_record(state, merge.apply_change(record, change), local=True)
+        pushed = {**change, "fields": added_only(change["fields"], shown)}
+        self._put_record(
+            state,
+            merge.apply_change(record, change),
+            local=True,
+            delta=merge.apply_change(None, pushed),
+        )
         return 1
 
     def record_all(self) -> int:
@@ -316,9 +329,14 @@ class Replica(Shadow):
         """Mark every record for pushing (a new upstream has none of them)."""
         with self.store.transaction(), self._lock:
             table = self.store.table(RECORDS)
-            keys = [int(k) for k, d in self.storage.documents(RECORDS).items() if not d.get("d")]
+            rows = self.storage.documents(RECORDS)
+            keys = [int(k) for k, d in rows.items() if not d.get("d")]
             if keys:
                 table.update({"d": 1}, doc_ids=keys)
+            # the new upstream needs whole records, not the changes since a push
+            partial = [int(k) for k, d in rows.items() if "c" in d]
+            if partial:
+                table.update(_whole, doc_ids=partial)
             state = self._state()
             # marks at or below the watermark count again; a batch in flight
             # must not move it back up over them
@@ -350,7 +368,9 @@ class Replica(Shadow):
                 inflight = {"batch": uuid.uuid4().hex, "keys": {k: q for q, k in marked}}
                 state["inflight"] = inflight
                 self._save_state(state)
-            return inflight["batch"], [rows[k]["r"] for k in inflight["keys"] if k in rows]
+            return inflight["batch"], [
+                rows[k].get("c") or rows[k]["r"] for k in inflight["keys"] if k in rows
+            ]
 
     def _lowest_marked(
         self, rows: Mapping[str, Any], limit: int, max_bytes: int | None
@@ -371,7 +391,7 @@ class Replica(Shadow):
             doc = rows.get(key)
             if doc is not None and doc["q"] == q and q > self._sent and doc.get("d"):
                 if max_bytes is not None:
-                    size += len(orjson.dumps(doc["r"]))
+                    size += len(orjson.dumps(doc.get("c") or doc["r"]))
                     if size > max_bytes and out:
                         break
                 out.append((q, key))
@@ -508,7 +528,8 @@ class Replica(Shadow):
                     status=409,
                 )
             make = merge.resolve if use else merge.dismiss
-            new = merge.apply_change(rec, make(rec, found, self.clock.now()))
-            self._put_record(state, new, local=True)
+            change = make(rec, found, self.clock.now())
+            new = merge.apply_change(rec, change)
+            self._put_record(state, new, local=True, delta=merge.apply_change(None, change))
             self._write_doc(new)
         return new

@@ -167,15 +167,42 @@ class Shadow:
         doc = self.storage.document(RECORDS, str(doc_id))
         return orjson.loads(orjson.dumps(doc["r"])) if doc else None
 
-    def _put_record(self, state: dict[str, Any], record: dict[str, Any], *, local: bool) -> None:
-        """Save a record; `local` marks it for pushing (a mark stays until pushed)."""
+    def _put_record(
+        self,
+        state: dict[str, Any],
+        record: dict[str, Any],
+        *,
+        local: bool,
+        delta: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Save a record; `local` marks it for pushing (a mark stays until pushed).
+
+        `delta` is the local change in record form (`merge.apply_change(None,
+        change)`). The deltas made since the record was last pushed are kept
+        merged in `c`, and pushing sends them instead of the whole record: an
+        upstream that has the record needs only what changed, so a price edit
+        stays a few hundred bytes in the bucket log whatever the record's
+        history (its acknowledgements). A record marked without a delta (a
+        local write given none, `mark_all` for a new upstream) sends the whole
+        record until it is pushed.
+        """
         tk = (record["table"], record["id"])
         state["seq"] = int(state.get("seq") or 0) + 1
-        self._records_index()
-        dirty = local or tk in self._dirty
+        index = self._records_index()
+        was_dirty = tk in self._dirty
+        dirty = local or was_dirty
         if local:
             self.recorded += 1
         doc = {"t": tk[0], "id": tk[1], "r": record, "q": state["seq"], "d": 1 if dirty else 0}
+        if was_dirty:
+            prev = self._records_out.get(tk)
+            if prev is None and tk in index:
+                prev = self.storage.document(RECORDS, str(index[tk]))
+            pending = prev.get("c") if prev else None
+            if pending is not None and (delta is not None or not local):
+                doc["c"] = merge.merge_record(pending, delta) if delta is not None else pending
+        elif local and delta is not None:
+            doc["c"] = dict(delta)
         self._records_out[tk] = doc
         self._note(tk, doc)
 

@@ -30,6 +30,7 @@ QUIET_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("quiet"))
 #: Fields holding lists of entries that are joined, never lost: the document
 #: gets every entry of every version, in time order.
 JOINED_FIELDS = frozenset(n for k in kinds.KINDS for n in k.names("joined"))
+merge.JOINED = JOINED_FIELDS
 
 
 def seed_records() -> dict[tuple[str, str], dict[str, Any]]:
@@ -65,11 +66,23 @@ def joined(record: Mapping[str, Any], name: str, winner: Any) -> Any:
     ]
     if not all(isinstance(v, list) for v in versions) or len(versions) == 1:
         return winner
-    seen: dict[bytes, Any] = {}
-    for v in versions:
-        for entry in v:
-            seen.setdefault(orjson.dumps(entry, option=orjson.OPT_SORT_KEYS), entry)
-    return sorted(seen.values(), key=lambda e: str(e.get("at", "")) if isinstance(e, dict) else "")
+    return merge.union_entries(versions)
+
+
+def added_only(fields: Mapping[str, Any], shown: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` of a local write, each joined list cut to the entries it adds to
+    what was `shown` (what a pushed change needs: the receiver folds them into
+    the entries it has, `merge.JOINED`). A list that dropped entries stays whole."""
+    out = dict(fields)
+    for name in JOINED_FIELDS & out.keys():
+        new, old = out[name], shown.get(name)
+        if not (isinstance(new, list) and isinstance(old, list)):
+            continue
+        canon = [orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in new]
+        had = {orjson.dumps(e, option=orjson.OPT_SORT_KEYS) for e in old}
+        if had <= set(canon):
+            out[name] = [e for e, c in zip(new, canon, strict=True) if c not in had]
+    return out
 
 
 def doc_values(record: Mapping[str, Any]) -> dict[str, Any]:

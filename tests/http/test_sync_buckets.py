@@ -493,3 +493,40 @@ def test_a_start_with_nothing_to_push_writes_nothing(fleet: Fleet, config: Bucke
     assert log_objects(config) == 0
     create_product(again, "N-1", "有内容", 1)
     assert log_objects(config) == 1
+
+
+def newest_log_entry(config: BucketConfig) -> tuple[str, int]:
+    """(key, bytes) of the newest log object (keys sort by number)."""
+    client = config.client()
+    listed = client.list_objects_v2(Bucket=config.bucket, Prefix="log/", MaxKeys=1000)
+    assert not listed.get("IsTruncated"), "more log objects than this test expects"
+    newest = max(listed["Contents"], key=lambda o: o["Key"])
+    return str(newest["Key"]), int(newest["Size"])
+
+
+def test_a_price_edit_is_a_small_log_entry_whatever_the_history(
+    fleet: Fleet, config: BucketConfig
+) -> None:
+    """Issue 14: a log entry carried the whole record with every acknowledgement of
+    its history (31 KB for a product edited 200 times). It now carries the change:
+    under 1 KiB, from an instance and from a desktop, and every reader still ends
+    with the whole product."""
+    one = fleet.instance("one")
+    pid = create_product(one, "H-1", "热镀锌角钢 50×5", 100)
+    for price in range(101, 251):  # 150 edits, each stored in the log before its answer
+        r = one.request("PATCH", f"/api/products/{pid}", {"price": price})
+        assert r.status == 200, r.body
+    key, size = newest_log_entry(config)
+    assert size <= 1024, f"{key} is {size} bytes for one price edit"
+    device = fleet.device("d", one)
+    sync(device)
+    assert products(device)[pid]["price"] == 250
+    assert device.request("PATCH", f"/api/products/{pid}", {"price": 777}).status == 200
+    sync(device)
+    key2, size2 = newest_log_entry(config)
+    assert key2 != key and size2 <= 1024, f"{key2} is {size2} bytes for the desktop's edit"
+    # an instance with an empty data dir reads the log from the start: whole product
+    fresh = fleet.instance("fresh")
+    got = wait_for(lambda: products(fresh).get(pid), "a new instance lists the product")
+    assert (got["name"], got["sku"], got["price"]) == ("热镀锌角钢 50×5", "H-1", 777)
+    wait_for(lambda: products(one)[pid]["price"] == 777, "instance one shows the desktop's edit")

@@ -421,3 +421,62 @@ def test_offline_edits_are_all_visible_after_sync(ops: list[tuple[Any, ...]]) ->
             ]
             if is_deleted(rec) and not (own and own[-1]):
                 assert ("edit_vs_delete", change["fields"][name]) in shown
+
+
+# -- joined lists pushed as their added entries only (issue 14) -------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.sampled_from("ab"), st.integers(1, 999)), min_size=1, max_size=25),
+    st.randoms(use_true_random=False),
+)
+def test_price_history_sent_as_added_entries_is_never_lost(
+    edits: list[tuple[str, int]], rnd: random.Random
+) -> None:
+    """Each device appends to a product's price history as the app does (the whole
+    list, one entry longer) but sends only the change with the entries it added.
+    Delivered in any order, twice over, every device ends with every entry of
+    every device, in time order, and the same record."""
+    from localapp.sync.values import added_only, doc_values
+
+    wall = [T0]
+    devices = {n: hlc.Clock(n, now=lambda: wall[0]) for n in "ab"}
+    base = make_change(
+        None,
+        table="products",
+        id="p1",
+        stamp=devices["a"].now(),
+        fields={"price": 1, "price_history": [{"price": 1, "at": "0000"}]},
+    )
+    records = {n: apply_change(None, base) for n in "ab"}
+    sent: list[dict[str, Any]] = []
+    for i, (who, price) in enumerate(edits):
+        wall[0] += 1
+        rec = records[who]
+        shown = doc_values(rec)
+        history = [*shown["price_history"], {"price": price, "at": f"{i + 1:04d}"}]
+        change = make_change(
+            rec,
+            table="products",
+            id="p1",
+            stamp=devices[who].now(),
+            fields={"price": price, "price_history": history},
+        )
+        records[who] = apply_change(rec, change)
+        delta = apply_change(None, {**change, "fields": added_only(change["fields"], shown)})
+        assert len(delta["fields"]["price_history"]["v"]) == 1
+        sent.append(delta)
+        if rnd.random() < 0.3:  # sometimes a device hears the other before editing
+            other = "b" if who == "a" else "a"
+            for d in sent:
+                records[other] = merge_record(records[other], d)
+    for n in "ab":
+        for d in rnd.sample(sent, len(sent)) + sent:
+            records[n] = merge_record(records[n], d)
+    histories = {n: doc_values(records[n])["price_history"] for n in "ab"}
+    want = [{"price": 1, "at": "0000"}] + [
+        {"price": p, "at": f"{i + 1:04d}"} for i, (_, p) in enumerate(edits)
+    ]
+    assert histories["a"] == histories["b"] == want
+    assert normalize(records["a"]) == normalize(records["b"])

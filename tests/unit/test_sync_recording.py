@@ -11,8 +11,8 @@ from pathlib import Path
 from localapp.catalogue import Catalogue
 from localapp.schedule import Schedule
 from localapp.store import Store
-from localapp.sync.shadow import RECORDS
 from localapp.sync.service import SyncService
+from localapp.sync.shadow import RECORDS
 
 
 def data_bytes(data: Path) -> int:

@@ -13,8 +13,8 @@ from conftest import ROOT
 from localapp.catalogue import Catalogue
 from localapp.schedule import Schedule
 from localapp.store import Store
-from localapp.sync.shadow import RECORDS
 from localapp.sync.service import SyncService
+from localapp.sync.shadow import RECORDS
 
 OLD = ROOT / "tests" / "data" / "datadir-dd6ab39"
 
