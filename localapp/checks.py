@@ -295,6 +295,21 @@ def flag(default: bool) -> Callable[[Any], bool]:
     return _described(check, {"type": ["boolean", "null"]})
 
 
+def choice(options: tuple[str, ...], *, required: bool) -> Callable[[Any], str | None]:
+    """One of `options` (text)."""
+
+    def check(value: Any) -> str | None:
+        if value is None or value == "":
+            if required:
+                raise Invalid("is required: one of " + ", ".join(options), "required")
+            return None
+        if value not in options:
+            raise Invalid("must be one of " + ", ".join(options), "not_a_choice")
+        return str(value)
+
+    return _described(check, {"type": ["string", "null"], "enum": [*options, None]})
+
+
 def colour(default: str) -> Callable[[Any], str]:
     """A colour written #rrggbb, kept in lower case."""
 

@@ -332,6 +332,41 @@ TASK_TYPE = Kind(
     seeds=DEFAULT_TASK_TYPES,
 )
 
+#: A team's own day: a company holiday, or a workday that would be off (the
+#: national calendar, China's holidays and 调休, is in schedule/calendar.py).
+#: Its id is its date, so the same day marked on two devices is one record.
+CALENDAR_DAY = Kind(
+    "calendar_days",
+    "calendar day",
+    {
+        "date": Field(
+            "date",
+            "schedule.team.date",
+            sort=True,
+            export=12,
+            check=c.date_text(required=True),
+            required=True,
+        ),
+        "kind": Field(
+            "text",
+            "schedule.team.kind",
+            filter="exact",
+            export=10,
+            check=c.choice(("holiday", "workday"), required=True),
+            required=True,
+        ),
+        "name": Field(
+            "text",
+            "schedule.team.name",
+            search=True,
+            export=20,
+            check=c.text(50),
+            default=str,
+        ),
+        "created_at": _CREATED,
+    },
+)
+
 #: the currency a product has unless it says otherwise
 DEFAULT_CURRENCY = "CNY"
 
@@ -427,7 +462,16 @@ DATA_EXTRA = Kind(
     key="key",
 )
 
-KINDS: tuple[Kind, ...] = (PROJECT, TASK, TASK_TYPE, PRODUCT, IMAGE, ORDER, DATA_EXTRA)
+KINDS: tuple[Kind, ...] = (
+    PROJECT,
+    TASK,
+    TASK_TYPE,
+    CALENDAR_DAY,
+    PRODUCT,
+    IMAGE,
+    ORDER,
+    DATA_EXTRA,
+)
 
 
 def by_table(table: str) -> Kind:

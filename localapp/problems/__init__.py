@@ -16,7 +16,7 @@ lists those states and offers fixes:
 | `missing_type`       | live tasks of a deleted task type             | `restore_type`, `clear_type`                       |
 | `missing_dependency` | a live task depending on deleted tasks        | `restore_task` (one of them), `drop_dependencies`  |
 | `dependency_cycle`   | tasks depending on each other in a loop       | `drop_link` (one link of the loop)                 |
-| `early_start`        | a manual task starting before a predecessor ends | `schedule_task` (make it automatic: it moves)   |
+| `early_start`        | a task starting before a predecessor ends        | `schedule_task` (make it automatic: it moves)   |
 | `duplicate_sku`      | live products sharing a SKU (case ignored)    | `keep_product` (delete the others), `change_sku`   |
 | `duplicate_order`    | one order file behind several live orders     | `keep_order` (delete the others)                   |
 

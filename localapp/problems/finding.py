@@ -12,6 +12,7 @@ from typing import Any
 from ..catalogue.orders import ORDERS
 from ..money import cents_text
 from ..schedule import PROJECTS, TASKS, TYPES, Schedule, find_cycle
+from ..schedule.calendar import WorkCalendar
 from ..schedule.rules import broken_references
 from ..schedule.scheduling import violations
 from ..store import Store
@@ -49,12 +50,13 @@ def schedule_problems(schedule: Schedule) -> list[Doc]:
             found = m.find(PROJECTS, pid) if isinstance(pid, str) else None
             return label(found[1], "name") if found else None
 
+        loops = cycles(scan.graph)
         out = [
             *_orphan_problems(m, scan),
             *_type_problems(m, scan, project_name),
             *_dependency_problems(m, scan, project_name),
-            *_cycle_problems(scan, project_name),
-            *_early_start_problems(scan, project_name),
+            *_cycle_problems(scan, loops, project_name),
+            *_early_start_problems(scan, loops, project_name, m.calendar),
         ]
     order = {k: i for i, k in enumerate(KINDS)}
     out.sort(key=lambda p: (order[p["kind"]], (p["subject"] or p["records"][0])["label"], p["id"]))
@@ -191,10 +193,10 @@ def _dependency_problems(m: Any, scan: _Scan, project_name: NameOf) -> list[Doc]
     return out
 
 
-def _cycle_problems(scan: _Scan, project_name: NameOf) -> list[Doc]:
+def _cycle_problems(scan: _Scan, loops: list[list[str]], project_name: NameOf) -> list[Doc]:
     out: list[Doc] = []
     live = scan.live
-    for loop in cycles(scan.graph):
+    for loop in loops:
         refs = [task_ref(live[t], project_name(live[t].get("project_id"))) for t in loop]
         loop_links = [
             {"task": a, "depends_on": b} for a, b in zip(loop, [*loop[1:], loop[0]], strict=True)
@@ -219,16 +221,22 @@ def _cycle_problems(scan: _Scan, project_name: NameOf) -> list[Doc]:
     return out
 
 
-def _early_start_problems(scan: _Scan, project_name: NameOf) -> list[Doc]:
-    """Manual tasks that start before a predecessor allows: a violation the user
-    forced (automatic tasks are moved instead; schedule/scheduling.py)."""
+def _early_start_problems(
+    scan: _Scan, loops: list[list[str]], project_name: NameOf, cal: WorkCalendar
+) -> list[Doc]:
+    """Tasks that start before a predecessor allows: a manual task placed so by
+    hand (a violation the user forced), or an automatic one that an edit could
+    not move (a sync merged its predecessor's change, a whole-document save, a
+    team holiday added since; schedule/scheduling.py moves it when it is saved).
+    Tasks in a loop are left to the loop's own problem: none of them can be placed."""
     out: list[Doc] = []
     live = scan.live
+    looped = {t for loop in loops for t in loop}
     for rid in scan.graph:  # the tasks with live dependencies
-        task = live[rid]
-        if not task.get("manual"):
+        if rid in looped:
             continue
-        found = violations(task, live.get)
+        task = live[rid]
+        found = violations(task, live.get, cal)
         if not found:
             continue
         refs = by_label(
@@ -245,14 +253,16 @@ def _early_start_problems(scan: _Scan, project_name: NameOf) -> list[Doc]:
                 "id": f"early_start:{rid}",
                 "kind": "early_start",
                 "message": (
-                    f"Task {label(task, 'name')!r} is scheduled by hand to start on "
-                    f"{task.get('start')}, before {names([r['label'] for r in refs])} "
+                    f"Task {label(task, 'name')!r} "
+                    + ("is scheduled by hand to start" if task.get("manual") else "starts")
+                    + f" on {task.get('start')}, before {names([r['label'] for r in refs])} "
                     f"end(s): it could start on {earliest} at the earliest. Schedule it "
                     "automatically, or move it yourself."
                 ),
                 "subject": task_ref(task, project_name(task.get("project_id"))),
                 "records": refs,
                 "earliest": earliest,
+                "manual": bool(task.get("manual")),
                 "actions": [{"action": "schedule_task"}],
             }
         )

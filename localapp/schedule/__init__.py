@@ -6,13 +6,17 @@ Plain Python over the Store (no bottle, no webview):
                fields themselves are declared in localapp/kinds.py)
 - rules.py     the rules between records: references exist, no dependency cycle
 - queries.py   list filters, search, sort and pages
-- mirror.py    the three tables in memory, kept current by a store listener
+- calendar.py  working days: weekends, China's holidays and 调休, the team's days
+- scheduling.py dependencies that move tasks, slack, early starts
+- teamdays.py  reading a team calendar from an .ics file or holiday-cn JSON
+- mirror.py    the tables in memory, kept current by a store listener
 - service.py   `Schedule`: list, read, create, change, delete; upgrade steps
 - data.py      the seed-compatible whole document (/api/data) and its revisions
 - export.py    the tasks spreadsheet (xlsx)
 """
 
 from .fields import (
+    DAYS,
     DEFAULT_TASK_TYPES,
     PROJECTS,
     REVISIONS_KEEP,
@@ -25,6 +29,7 @@ from .rules import find_cycle
 from .service import Schedule, TaskExport
 
 __all__ = [
+    "DAYS",
     "DEFAULT_TASK_TYPES",
     "PROJECTS",
     "REVISIONS_KEEP",

@@ -8,10 +8,12 @@ from typing import Any
 from .. import kinds
 from ..sheets import Cell, text, write_sheet
 
-#: Columns computed by the schedule, after the declared ones: slack in working
-#: days and whether the task is on the critical path (service.list_records).
+#: Columns computed by the schedule, after the declared ones: the length, and
+#: the slack, in working days, and whether the task is on the critical path
+#: (service.list_records).
 #: Headed by the same labels as the page's CSV (schedule.csv.* in ui/i18n).
 COMPUTED_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("workdays", kinds.label_text("schedule.csv.workdays"), 12),
     ("slack", kinds.label_text("schedule.csv.slack"), 10),
     ("critical", kinds.label_text("schedule.csv.critical"), 8),
 )
@@ -29,7 +31,8 @@ def tasks_xlsx(
     The columns are the task kind's exported fields (kinds.py), each cell
     written by the field's type: references by the name of what they refer
     to, flags as 是, numbers as numbers, the rest as text; then the computed
-    slack and critical path (COMPUTED_COLUMNS), where the tasks carry them.
+    length in working days, slack and critical path (COMPUTED_COLUMNS), where
+    the tasks carry them.
     """
     names = {"projects": project_names, "task_types": type_names, "tasks": task_names}
     columns = kinds.TASK.export_columns()
@@ -50,8 +53,9 @@ def tasks_xlsx(
         declared = [
             cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns, strict=True)
         ]
-        slack = task.get("slack")
+        slack, length = task.get("slack"), task.get("workdays")
         computed: list[Cell] = [
+            length if isinstance(length, int) else "",
             slack if isinstance(slack, int) else "",
             "是" if task.get("critical") else "",
         ]

@@ -16,12 +16,18 @@ from ..records import STAMPS, Doc, public_copy
 PROJECTS = "projects"
 TASKS = "tasks"
 TYPES = "task_types"
-KINDS: tuple[str, ...] = (PROJECTS, TASKS, TYPES)
+DAYS = "calendar_days"
+KINDS: tuple[str, ...] = (PROJECTS, TASKS, TYPES, DAYS)
 
 #: The key each collection has in /api/data (the seed's names).
-DATA_KEYS: dict[str, str] = {PROJECTS: "projects", TASKS: "tasks", TYPES: "taskTypes"}
+DATA_KEYS: dict[str, str] = {
+    PROJECTS: "projects",
+    TASKS: "tasks",
+    TYPES: "taskTypes",
+    DAYS: "calendarDays",
+}
 #: Singular names for messages.
-NOUNS: dict[str, str] = {PROJECTS: "project", TASKS: "task", TYPES: "task type"}
+NOUNS: dict[str, str] = {k: kinds.by_table(k).noun for k in KINDS}
 
 EXTRAS = "data_extras"  # other top-level /api/data keys, one document per key
 REVISIONS = "data_revisions"  # revision metadata (small, listed often)
@@ -47,7 +53,7 @@ DEFAULT_TASK_TYPES: list[dict[str, Any]] = [dict(t) for t in kinds.TASK_TYPE.see
 
 
 #: The schedule's kinds, as declared in kinds.py.
-KIND: dict[str, kinds.Kind] = {PROJECTS: kinds.PROJECT, TASKS: kinds.TASK, TYPES: kinds.TASK_TYPE}
+KIND: dict[str, kinds.Kind] = {k: kinds.by_table(k) for k in KINDS}
 
 
 def spec(kind: str) -> dict[str, kinds.Field]:

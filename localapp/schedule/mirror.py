@@ -1,4 +1,4 @@
-"""The schedule's three tables in memory, kept current by a store listener.
+"""The schedule's tables in memory, kept current by a store listener.
 
 The store calls `Mirror.changed` after every commit, its own or another
 process's (applied from the journal), so reads never go to the file; a
@@ -11,11 +11,12 @@ from collections.abc import Iterable
 
 from ..records import Doc
 from ..store import Store
-from .fields import KINDS, TASKS
+from .calendar import WorkCalendar
+from .fields import DAYS, KINDS, TASKS
 
 
 class Mirror:
-    """An in-memory copy of the three schedule tables plus a project -> tasks index.
+    """An in-memory copy of the schedule tables plus a project -> tasks index.
 
     The store calls `changed` after every write, rollback, and after it
     applies journal records written by other processes; `sync` then re-reads
@@ -30,6 +31,7 @@ class Mirror:
         self.by_project: dict[str, set[int]] = {}
         #: task id -> ids of the live tasks that depend on it
         self.dependents: dict[str, set[str]] = {}
+        self._calendar: WorkCalendar | None = None  # built on first use after a change
 
     def changed(self, table: str | None, keys: set[str] | None) -> None:
         if table is None:
@@ -69,6 +71,8 @@ class Mirror:
                     self._add(kind, doc_id, dict(found))
 
     def _add(self, kind: str, doc_id: int, doc: Doc) -> None:
+        if kind == DAYS:
+            self._calendar = None
         self.docs[kind][doc_id] = doc
         rid = doc.get("id")
         if isinstance(rid, str):
@@ -86,6 +90,8 @@ class Mirror:
         old = self.docs[kind].pop(doc_id, None)
         if old is None:
             return
+        if kind == DAYS:
+            self._calendar = None
         rid = old.get("id")
         if isinstance(rid, str) and self.ids[kind].get(rid) == doc_id:
             del self.ids[kind][rid]
@@ -103,6 +109,13 @@ class Mirror:
                     del self.by_project[str(old.get("project_id"))]
 
     # -- lookups -------------------------------------------------------------
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar with the team's live days on top."""
+        if self._calendar is None:
+            self._calendar = WorkCalendar.of(self.all_live(DAYS))
+        return self._calendar
 
     def find(self, kind: str, rid: str) -> tuple[int, Doc] | None:
         """The stored document with this id, tombstone or not."""

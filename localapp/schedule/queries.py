@@ -12,7 +12,7 @@ from typing import Any
 
 from ..checks import Invalid, date_text, list_params
 from ..records import Doc
-from .fields import DEFAULT_PER_PAGE, KIND, MAX_PER_PAGE, PROJECTS, TASKS, invalid_fields
+from .fields import DAYS, DEFAULT_PER_PAGE, KIND, MAX_PER_PAGE, PROJECTS, TASKS, invalid_fields
 
 _COMMON_PARAMS = {"q", "from", "to", "page", "per_page", "sort"}
 
@@ -24,6 +24,8 @@ def _natural(rid: str) -> tuple[int, int, str]:
 def _default_key(kind: str) -> Callable[[Doc], Any]:
     if kind == TASKS:
         return lambda d: (d.get("start") or "", d.get("end") or "", d.get("name", ""), d["id"])
+    if kind == DAYS:
+        return lambda d: (d.get("date") or "", d["id"])
     if kind == PROJECTS:
         return lambda d: (d.get("start") is None, d.get("start") or "", d.get("name", ""), d["id"])
     return lambda d: (d.get("created_at") or "", _natural(d["id"]))

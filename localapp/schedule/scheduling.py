@@ -1,7 +1,8 @@
 """Dependencies that schedule: a task starts after its predecessors end.
 
 The rule is finish-to-start in working days (calendar.py: weekends, China's
-holidays, and the weekend days worked in lieu, 调休): a task starts on or
+holidays, the weekend days worked in lieu, 调休, and the team's own days; each
+function takes the `WorkCalendar` to count with): a task starts on or
 after the first working day after each predecessor's end (on or after a
 milestone's day, which has no length). When a task moves or grows, its
 successors that would start too early move later by as much as they must,
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from .calendar import add_workdays, next_workday, previous_workday, workdays
+from .calendar import NATIONAL, WorkCalendar
 
 Task = Mapping[str, Any]
 
@@ -32,18 +33,19 @@ def _day(text: Any) -> date | None:
         return None
 
 
-def earliest_start(pred: Task) -> date | None:
+def earliest_start(pred: Task, cal: WorkCalendar = NATIONAL) -> date | None:
     """The first (working) day a successor of `pred` may start on."""
     end = _day(pred.get("end"))
     if end is None:
         return None
-    return next_workday(end if pred.get("milestone") else end + timedelta(days=1))
+    return cal.next_workday(end if pred.get("milestone") else end + timedelta(days=1))
 
 
 def reschedule(
     changed: Iterable[str],
     task_of: Callable[[str], Task | None],
     successors_of: Callable[[str], Iterable[str]],
+    cal: WorkCalendar = NATIONAL,
 ) -> dict[str, tuple[str, str]]:
     """The tasks to move after the tasks `changed` moved: {id: (start, end)}.
 
@@ -75,27 +77,29 @@ def reschedule(
     for rid in order:
         task = current(rid)
         if task is not None and not task.get("manual"):
-            new = _placed(task, [current(p) for p in task.get("depends_on") or ()])
+            new = _placed(task, [current(p) for p in task.get("depends_on") or ()], cal)
             if new is not None:
                 moved[rid] = new
     return moved
 
 
-def _placed(task: Task, preds: list[Task | None]) -> tuple[str, str] | None:
+def _placed(task: Task, preds: list[Task | None], cal: WorkCalendar) -> tuple[str, str] | None:
     """(start, end) that `task` must move to after `preds`, or None if it may stay."""
     start, end = _day(task.get("start")), _day(task.get("end"))
     if start is None or end is None:
         return None
-    bounds = [b for b in (earliest_start(p) for p in preds if p is not None) if b is not None]
+    bounds = [b for b in (earliest_start(p, cal) for p in preds if p is not None) if b is not None]
     if not bounds or max(bounds) <= start:
         return None
     # As long in working days as it was (a one-day task on a holiday stays one day).
-    length = max(1, workdays(start, end))
+    length = max(1, cal.workdays(start, end))
     new_start = max(bounds)
-    return new_start.isoformat(), add_workdays(new_start, length - 1).isoformat()
+    return new_start.isoformat(), cal.add_workdays(new_start, length - 1).isoformat()
 
 
-def violations(task: Task, task_of: Callable[[str], Task | None]) -> list[dict[str, str]]:
+def violations(
+    task: Task, task_of: Callable[[str], Task | None], cal: WorkCalendar = NATIONAL
+) -> list[dict[str, str]]:
     """The predecessors `task` starts too early for: [{predecessor, earliest}]."""
     start = _day(task.get("start"))
     if start is None:
@@ -103,14 +107,16 @@ def violations(task: Task, task_of: Callable[[str], Task | None]) -> list[dict[s
     out = []
     for pid in task.get("depends_on") or ():
         pred = task_of(pid)
-        bound = earliest_start(pred) if pred is not None else None
+        bound = earliest_start(pred, cal) if pred is not None else None
         if bound is not None and start < bound:
             out.append({"predecessor": pid, "earliest": bound.isoformat()})
     return out
 
 
 def slack(
-    tasks: Mapping[str, Task], successors_of: Callable[[str], Iterable[str]]
+    tasks: Mapping[str, Task],
+    successors_of: Callable[[str], Iterable[str]],
+    cal: WorkCalendar = NATIONAL,
 ) -> dict[str, int]:
     """Each task's total slack in working days: how much later it could end
     without making the last of `tasks` end later (the critical path has 0).
@@ -136,16 +142,16 @@ def slack(
             s_start, s_end = starts.get(s), ends.get(s)
             if s not in latest_end or s_start is None or s_end is None:
                 continue
-            length = max(1, workdays(s_start, s_end))
-            latest_start = add_workdays(previous_workday(latest_end[s]), 1 - length)
+            length = max(1, cal.workdays(s_start, s_end))
+            latest_start = cal.add_workdays(cal.previous_workday(latest_end[s]), 1 - length)
             before = latest_start if task.get("milestone") else latest_start - timedelta(days=1)
-            bound = min(bound, previous_workday(before))
+            bound = min(bound, cal.previous_workday(before))
         latest_end[rid] = bound
     out: dict[str, int] = {}
     for rid, bound in latest_end.items():
         end = ends[rid]
         if end is not None:
-            out[rid] = workdays(end + timedelta(days=1), bound) if bound > end else 0
+            out[rid] = cal.workdays(end + timedelta(days=1), bound) if bound > end else 0
     return out
 
 

@@ -15,7 +15,8 @@ which is also what serialises threads.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +25,11 @@ from ..checks import Invalid, record_id
 from ..records import Doc, new_id, now_iso, same, stamp_change, stamp_new, stamp_tombstone, write
 from ..store import Store
 from . import data as documents
+from .calendar import WorkCalendar
 from .data import Plan
 from .fields import (
     DATA_KEYS,
+    DAYS,
     DEFAULT_TASK_TYPES,
     KINDS,
     META,
@@ -53,6 +56,16 @@ class TaskExport:
     project_names: dict[str, str]
     type_names: dict[str, str]
     task_names: dict[str, str]
+
+
+def _workdays(task: Mapping[str, Any], cal: WorkCalendar) -> int | None:
+    """A task's length in working days (a milestone has none), or None without dates."""
+    try:
+        start = dt.date.fromisoformat(str(task.get("start")))
+        end = dt.date.fromisoformat(str(task.get("end")))
+    except ValueError:
+        return None
+    return 0 if task.get("milestone") else cal.workdays(start, end)
 
 
 # -- upgrades (the schedule's migration hook) ---------------------------------
@@ -141,27 +154,33 @@ class Schedule:
             first = (query.page - 1) * query.per_page
             items = [public(d) for d in hits[first : first + query.per_page]]
             if kind == TASKS:
-                self._add_slack(m, items)
+                self._add_computed(m, items)
         return {"items": items, "total": len(hits), "page": query.page, "per_page": query.per_page}
 
     @staticmethod
-    def _add_slack(m: Mirror, items: list[Doc]) -> None:
-        """Each task's `slack` (working days it could end later without delaying
+    def _add_computed(m: Mirror, items: list[Doc]) -> None:
+        """Each task's `workdays` (its length in working days; 0 for a milestone),
+        `slack` (working days it could end later without delaying
         its project's end) and `critical` (no slack), computed over its project;
-        and for a manual task, `early_start`: whether it starts before a task it
-        depends on allows (scheduling.violations, the rule the problems list uses)."""
+        and for a task with dependencies, `early_start`: whether it starts before
+        a task it depends on allows (scheduling.violations, the rule the problems
+        list uses): a manual task placed so by hand, or an automatic one that a
+        sync, a whole-document save or a new team holiday left so."""
         by_project: dict[str, dict[str, int]] = {}
         for item in items:
             pid = str(item.get("project_id"))
             if pid not in by_project:
                 tasks = {str(d["id"]): d for d in m.project_tasks([pid])}
-                by_project[pid] = slack(tasks, m.successors)
+                by_project[pid] = slack(tasks, m.successors, m.calendar)
+            length = _workdays(item, m.calendar)
+            if length is not None:
+                item["workdays"] = length
             days = by_project[pid].get(str(item["id"]))
             if days is not None:
                 item["slack"] = days
                 item["critical"] = days == 0
-            if item.get("manual"):
-                item["early_start"] = bool(violations(item, lambda r: m.live(TASKS, r)))
+            if item.get("depends_on"):
+                item["early_start"] = bool(violations(item, lambda r: m.live(TASKS, r), m.calendar))
 
     @staticmethod
     def _filtered(m: Mirror, kind: str, query: ListQuery) -> list[Doc]:
@@ -178,12 +197,49 @@ class Schedule:
         )
         with self.reading() as m:
             tasks = [public(d) for d in self._filtered(m, TASKS, query)]
-            self._add_slack(m, tasks)
+            self._add_computed(m, tasks)
             names = {
                 kind: {d["id"]: d.get("name") or d["id"] for d in m.all_live(kind)}
                 for kind in (PROJECTS, TYPES, TASKS)
             }
         return TaskExport(tasks, names[PROJECTS], names[TYPES], names[TASKS])
+
+    def work_calendar(self) -> WorkCalendar:
+        """The working-day calendar, the team's days on top of the national one."""
+        with self.reading() as m:
+            return m.calendar
+
+    def import_days(self, days: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+        """Add or change team days by date, in one transaction ({date, kind,
+        name} each, checked like a REST create); how many were added, changed
+        and already so."""
+        counts = {"added": 0, "changed": 0, "unchanged": 0}
+        with self.writing() as m:
+            problems: dict[str, str] = {}
+            inserts: list[Doc] = []
+            replaces: dict[int, Doc] = {}
+            now = now_iso()
+            for i, day in enumerate(days, 1):
+                content, bad = clean_record(DAYS, day)
+                problems.update({f"days[{i}].{k}": v for k, v in bad.items()})
+                if bad:
+                    continue
+                found = m.find(DAYS, content["date"])
+                if found is None:
+                    inserts.append(stamp_new(content["date"], content, now))
+                    counts["added"] += 1
+                    continue
+                old = found[1]
+                if not old.get("deleted") and same(content, content_of(old)):
+                    counts["unchanged"] += 1
+                    continue
+                replaces[found[0]] = stamp_change(old, content, now)
+                counts["changed"] += 1
+            if problems:
+                raise invalid_fields(problems, "The calendar was not imported")
+            if inserts or replaces:
+                write(self.store, DAYS, inserts, replaces)
+        return counts
 
     def get(self, kind: str, rid: str) -> Doc:
         with self.reading() as m:
@@ -241,6 +297,11 @@ class Schedule:
                     problems["id"] = str(exc)
             content, bad = clean_record(kind, data)
             problems.update(bad)
+            if kind == DAYS and "date" not in problems:
+                # a team day is named by its date: one record per day on every device
+                if data.get("id") not in (None, "", content["date"]):
+                    problems["id"] = "is the day's date"
+                rid = content["date"]
             if not problems:
                 problems.update(self._check_refs(m, kind, rid, content))
             if problems:
@@ -270,7 +331,16 @@ class Schedule:
         if kind != TASKS:
             return doc, {}
         rid = str(doc["id"])
-        places = reschedule([rid], lambda r: doc if r == rid else m.live(TASKS, r), m.successors)
+        deps = set(doc.get("depends_on") or ())
+
+        def successors(r: str) -> list[str]:
+            # the links as they will be: this task's own are the edited ones (so
+            # dropping a link out of a loop that a merge made lets both be placed)
+            return [s for s in m.successors(r) if s != rid] + ([rid] if r in deps else [])
+
+        places = reschedule(
+            [rid], lambda r: doc if r == rid else m.live(TASKS, r), successors, m.calendar
+        )
         if rid in places:
             doc = {**doc, "start": places[rid][0], "end": places[rid][1]}
         moved: dict[int, Doc] = {}
@@ -280,6 +350,16 @@ class Schedule:
                 changed = {**content_of(found[1]), "start": start, "end": end}
                 moved[found[0]] = stamp_change(found[1], changed, now)
         return doc, moved
+
+    @staticmethod
+    def _misplaced(m: Mirror, kind: str, doc: Doc) -> bool:
+        """An automatic task starting before a predecessor allows (left so by a
+        sync, a whole-document save or a new holiday): saving it places it."""
+        return (
+            kind == TASKS
+            and not doc.get("manual")
+            and bool(violations(doc, lambda r: m.live(TASKS, r), m.calendar))
+        )
 
     @staticmethod
     def _answer(doc: Doc, moved: Mapping[int, Doc]) -> Doc:
@@ -323,11 +403,13 @@ class Schedule:
                     problems["id"] = str(exc)
             content, bad = clean_record(kind, data, base=old)
             problems.update(bad)
+            if kind == DAYS and content.get("date") != old.get("date"):
+                problems["date"] = "cannot be changed: delete the day and add the new one"
             if not problems:
                 problems.update(self._check_refs(m, kind, rid, content, old))
             if problems:
                 raise invalid_fields(problems, f"The {NOUNS[kind]} was not saved")
-            if same(content, content_of(old)):
+            if same(content, content_of(old)) and not self._misplaced(m, kind, old):
                 return public(old)  # nothing changed: no new revision
             now = now_iso()
             doc, moved = self._rescheduled(m, kind, stamp_change(old, content, now), now)

@@ -34,7 +34,7 @@ from ..catalogue.statistics import Statistics
 from ..sheets import XLSX_TYPE
 from .context import AppContext
 from .plugins import json_body
-from .requests import attachment, if_match, not_modified, query_params
+from .requests import attachment, if_match, not_modified, query_params, uploaded_file
 from .requests import flag as _flag
 from .requests import with_etag as _with_etag
 
@@ -55,30 +55,6 @@ class Parts:
     max_bytes: int
     #: brings a file that synced records point at (`images/<key>`) here; None if no one has it
     fetch: Callable[[str], Path | None] = lambda rel: None
-
-
-def _upload(max_bytes: int, field: str = "file") -> tuple[bytes, str | None]:
-    """The bytes and client file name of one multipart upload field."""
-    ctype = (bottle.request.content_type or "").split(";")[0].strip().lower()
-    if ctype != "multipart/form-data":
-        raise errors.UnsupportedType(
-            f"Send the file as multipart/form-data in a field named {field!r}, not "
-            f"{ctype or 'no type'}.",
-            fields={field: "multipart/form-data expected"},
-        )
-    upload = bottle.request.files.get(field)
-    if upload is None:
-        raise errors.ValidationError(
-            f"Choose a file to upload (form field {field!r}).", fields={field: "required"}
-        )
-    data = upload.file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise errors.TooLarge(
-            f"The file is larger than {max_bytes} bytes.",
-            fields={field: "too large"},
-            extra={"limit": max_bytes},
-        )
-    return data, upload.raw_filename
 
 
 def _form(name: str) -> str:
@@ -137,7 +113,7 @@ def upload_image(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
     """Add an image to a product (multipart)."""
     expected = if_match()
     parts.catalogue.get(id)  # 404 before any work on the file
-    data, name = _upload(parts.max_bytes)
+    data, name = uploaded_file(parts.max_bytes)
     info = parts.images.save(data, name)
     product = parts.catalogue.add_image(id, info.to_dict(), if_match=expected, by=user.name)
     bottle.response.status = 201
@@ -193,7 +169,7 @@ def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
 
 def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
     """Import a price list (xlsx, xls, csv); `?dry_run=1` previews."""
-    data, name = _upload(parts.max_bytes)
+    data, name = uploaded_file(parts.max_bytes)
     override = columns.parse_override(_form("mapping") or None, imports.PRODUCT_FIELDS)
     options = ImportOptions(
         commit=not _flag("dry_run"),
@@ -214,7 +190,7 @@ def list_orders(parts: Parts) -> dict[str, Any]:
 
 def upload_order(parts: Parts, user: Principal) -> dict[str, Any]:
     """Upload an order sheet or image (multipart)."""
-    data, name = _upload(parts.max_bytes)
+    data, name = uploaded_file(parts.max_bytes)
     fields = {k: _form(k) for k in ("number", "customer", "date")}
     order = parts.orders.upload(data, name, fields=fields, by=user.name)
     bottle.response.status = 201

@@ -1,8 +1,8 @@
 """Reading the parts of a request that every route module needs.
 
 Query parameters as UTF-8 text, the revision in `If-Match`, yes/no flags,
-downloads (`attachment`, with a Content-Disposition any browser reads) and
-the `ETag` of a record: one implementation for all route modules.
+downloads (`attachment`, with a Content-Disposition any browser reads),
+uploads (`uploaded_file`, one multipart field) and the `ETag` of a record: one implementation for all route modules.
 """
 
 from __future__ import annotations
@@ -106,3 +106,27 @@ def with_etag(record: dict[str, Any]) -> dict[str, Any]:
     """Send the record's revision as its ETag, for a later If-Match."""
     bottle.response.set_header("ETag", f'"{record.get("rev")}"')
     return record
+
+
+def uploaded_file(max_bytes: int, field: str = "file") -> tuple[bytes, str | None]:
+    """The bytes and client file name of one multipart upload field."""
+    ctype = (bottle.request.content_type or "").split(";")[0].strip().lower()
+    if ctype != "multipart/form-data":
+        raise errors.UnsupportedType(
+            f"Send the file as multipart/form-data in a field named {field!r}, not "
+            f"{ctype or 'no type'}.",
+            fields={field: "multipart/form-data expected"},
+        )
+    upload = bottle.request.files.get(field)
+    if upload is None:
+        raise errors.ValidationError(
+            f"Choose a file to upload (form field {field!r}).", fields={field: "required"}
+        )
+    data = upload.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise errors.TooLarge(
+            f"The file is larger than {max_bytes} bytes.",
+            fields={field: "too large"},
+            extra={"limit": max_bytes},
+        )
+    return data, upload.raw_filename

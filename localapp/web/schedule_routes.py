@@ -1,6 +1,7 @@
 """Schedule HTTP routes: thin handlers over localapp.schedule (the domain).
 
-REST for projects, tasks and task types, the seed-compatible whole-document
+REST for projects, tasks, task types and the team's calendar days (with an
+.ics / holiday-cn import), the seed-compatible whole-document
 `/api/data`, and its revision history. Every rule lives in the domain; a
 handler only reads the request (query, If-Match, JSON body) and shapes the
 answer. Documented in docs/schedule.md.
@@ -22,18 +23,26 @@ import bottle
 
 from .. import errors
 from ..auth import Principal
-from ..schedule import PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
-from ..schedule.calendar import MAX_DAYS, known_years, special_days
+from ..schedule import DAYS, PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
+from ..schedule.calendar import MAX_DAYS, known_years
 from ..schedule.export import tasks_xlsx
+from ..schedule.teamdays import read_days
 from ..sheets import XLSX_TYPE
 from .context import AppContext
 from .plugins import json_body
-from .requests import attachment, if_match, query_params
+from .requests import attachment, if_match, query_params, uploaded_file
 from .requests import flag as _flag
 from .requests import with_etag as _with_etag
 
 #: URL segment -> domain kind.
-KIND_PATHS: dict[str, str] = {"projects": PROJECTS, "tasks": TASKS, "task-types": TYPES}
+KIND_PATHS: dict[str, str] = {
+    "projects": PROJECTS,
+    "tasks": TASKS,
+    "task-types": TYPES,
+    "calendar-days": DAYS,
+}
+#: the largest calendar file taken (a year of holiday-cn is about 3 KB)
+MAX_CALENDAR_BYTES = 1024 * 1024
 
 
 # -- REST ----------------------------------------------------------------------
@@ -106,8 +115,16 @@ def restore_revision(sched: Schedule, revision: str, user: Principal) -> dict[st
     return sched.restore_revision(revision, by=user.name)
 
 
-def calendar_days() -> dict[str, Any]:
-    """Holidays and make-up workdays (调休) between `from` and `to` (inclusive)."""
+def import_days(sched: Schedule) -> dict[str, Any]:
+    """Add the days of an uploaded .ics or holiday-cn JSON file to the team calendar."""
+    data, _name = uploaded_file(MAX_CALENDAR_BYTES)
+    days = read_days(data)
+    return {**sched.import_days(days), "days": len(days)}
+
+
+def calendar_days(sched: Schedule) -> dict[str, Any]:
+    """Holidays and make-up workdays (调休) between `from` and `to` (inclusive),
+    the team's days (`"team": true`) in place of the national ones."""
     params = query_params()
     fields: dict[str, str] = {}
     bounds: dict[str, dt.date] = {}
@@ -124,7 +141,7 @@ def calendar_days() -> dict[str, Any]:
         raise errors.ValidationError("The calendar range is not valid.", fields=fields)
     years = known_years()
     return {
-        "days": special_days(bounds["from"], bounds["to"]),
+        "days": sched.work_calendar().special_days(bounds["from"], bounds["to"]),
         "known_years": [years.start, years.stop - 1],
     }
 
@@ -133,6 +150,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     sched = ctx.services.schedule
 
     app.route("/api/tasks/export.xlsx", "GET", partial(export_tasks, sched))
+    app.route("/api/calendar-days/import", "POST", partial(import_days, sched))
     for path, kind in KIND_PATHS.items():
         base = f"/api/{path}"
         app.route(base, "GET", partial(list_records, sched, kind))
@@ -141,7 +159,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         app.route(base + "/<id>", "PATCH", partial(update_record, sched, kind))
         app.route(base + "/<id>", "DELETE", partial(delete_record, sched, kind))
 
-    app.route("/api/calendar", "GET", calendar_days)
+    app.route("/api/calendar", "GET", partial(calendar_days, sched))
     app.route("/api/data", "GET", partial(get_data, sched))
     app.route("/api/data", "POST", partial(post_data, sched))
     app.route("/api/data/revisions", "GET", partial(list_revisions, sched))

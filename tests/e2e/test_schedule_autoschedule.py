@@ -16,7 +16,7 @@ from conftest import Server
 from polling import wait_for
 from test_schedule_browser import DAY_COLUMN_PX, bar, drag_bar, seed, shift, sign_in
 
-from localapp.schedule.calendar import add_workdays, next_workday, workdays
+from localapp.schedule.calendar import NATIONAL
 
 pytestmark = pytest.mark.browser
 
@@ -41,10 +41,10 @@ def test_dragging_a_predecessor_moves_its_successors_and_one_undo_restores_all(
     # 联调测试 starts on the first working day after 接口开发 ends, as many working days
     # long as before; 正式上线 (a milestone) on the first working day after that.
     new_end = dt.date.fromisoformat(shift(first["end"], 3))
-    s_start = next_workday(new_end + dt.timedelta(days=1))
-    length = workdays(*map(dt.date.fromisoformat, (second["start"], second["end"])))
-    s_end = add_workdays(s_start, max(1, length) - 1)
-    landed = max(next_workday(s_end + dt.timedelta(days=1)).isoformat(), launch["start"])
+    s_start = NATIONAL.next_workday(new_end + dt.timedelta(days=1))
+    length = NATIONAL.workdays(*map(dt.date.fromisoformat, (second["start"], second["end"])))
+    s_end = NATIONAL.add_workdays(s_start, max(1, length) - 1)
+    landed = max(NATIONAL.next_workday(s_end + dt.timedelta(days=1)).isoformat(), launch["start"])
     assert dates(server, second) == (s_start.isoformat(), s_end.isoformat())
     assert dates(server, launch) == (landed, landed)
     # (正式上线 moves too unless a weekend between them absorbs the shift)

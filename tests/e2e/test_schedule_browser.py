@@ -21,6 +21,8 @@ from browser import sign_in as _sign_in
 from conftest import Server
 from polling import wait_for
 
+from localapp.schedule.calendar import NATIONAL
+
 DAY_COLUMN_PX = 34  # the Day zoom's column width (ui/js/schedule/chart.js)
 
 pytestmark = pytest.mark.browser
@@ -303,6 +305,11 @@ def test_exports_csv_xlsx_and_chart_png(page: Any, server: Server, artifacts: Pa
     assert "可延后（工作日）" in head and "关键路径" in head
     launch = next(line.split(",") for line in lines if ",正式上线," in line)
     assert launch[head.index("关键路径")] == "是" and launch[head.index("可延后（工作日）")] == "0"
+    # and the length in working days, as the server counts it (a milestone has none)
+    assert launch[head.index("工期（工作日）")] == "0"
+    dev = next(line.split(",") for line in lines if ",接口开发," in line)
+    start, end = (dt.date.fromisoformat(dev[head.index(h)]) for h in ("开始日期", "结束日期"))
+    assert dev[head.index("工期（工作日）")] == str(NATIONAL.workdays(start, end))
 
     page.click(".sched-menu summary")
     with page.expect_download() as info:

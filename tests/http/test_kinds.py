@@ -45,6 +45,7 @@ def test_sync_policy_is_the_declared_one() -> None:
         "projects": "id",
         "tasks": "id",
         "task_types": "id",
+        "calendar_days": "id",
         "data_extras": "key",
         "products": "id",
         "images": "key",
@@ -117,9 +118,9 @@ def test_a_field_added_to_a_kind_is_validated_listed_exported_and_described(
         BytesIO(tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names))
     )
     rows = list(book.active.iter_rows(values_only=True))
-    # the last declared column (the computed slack and critical path follow it)
+    # the last declared column (the computed length, slack and critical path follow it)
     at = rows[0].index("schedule.csv.budget")  # no translation yet: the key shows
-    assert rows[0][at + 1 :] == ("可延后（工作日）", "关键路径")
+    assert rows[0][at + 1 :] == ("工期（工作日）", "可延后（工作日）", "关键路径")
     assert [r[at] for r in rows[1:]] == [20, 90]
     # the description the UI and API clients read
     assert kinds.TASK.describe()["fields"]["budget"] == {
@@ -188,4 +189,5 @@ def test_the_api_describes_the_kinds_and_lists_follow_them(server: Server) -> No
     assert r.status == 200
     header = next(load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True))
     declared = [title for _f, title, _w in kinds.TASK.export_columns()]
-    assert list(header) == declared + ["可延后（工作日）", "关键路径"]  # then the computed ones
+    # then the computed ones
+    assert list(header) == declared + ["工期（工作日）", "可延后（工作日）", "关键路径"]

@@ -198,7 +198,12 @@ def test_a_destructive_data_post_can_be_restored(server: Server) -> None:
 
     revs = body(server.request("GET", "/api/data/revisions"))
     assert revs["items"][0]["id"] == revision
-    assert revs["items"][0]["counts"] == {"projects": 1, "tasks": 1, "taskTypes": 6}
+    assert revs["items"][0]["counts"] == {
+        "projects": 1,
+        "tasks": 1,
+        "taskTypes": 6,
+        "calendarDays": 0,
+    }
     saved = body(server.request("GET", f"/api/data/revisions/{revision}"))
     assert [t["name"] for t in saved["data"]["tasks"]] == ["关键任务"]
 

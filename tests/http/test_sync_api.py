@@ -46,6 +46,13 @@ def test_an_edit_made_on_one_device_appears_on_the_other(
     sync(a)
     names = [p["name"] for p in a.request("GET", "/api/projects").json()["items"]]
     assert "新仓库" in names
+    # and the team calendar: a company holiday set on a shades b's chart
+    day = {"date": "2027-01-21", "kind": "holiday", "name": "公司年会"}
+    assert a.request("POST", "/api/calendar-days", day).status == 201
+    sync(a)
+    sync(b)
+    cal = b.request("GET", "/api/calendar?from=2027-01-21&to=2027-01-21").json()
+    assert cal["days"] == [{**day, "name_zh": "公司年会", "team": True}]
 
 
 def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(

@@ -379,7 +379,8 @@ def test_a_project_with_tasks_is_only_deleted_with_cascade(sched: Schedule) -> N
     assert out["deleted"] == {"projects": [p["id"]], "tasks": ["a", "b"]}
     assert out["updated"] == {"tasks": ["c"]}
     listed = sched.list_records(TASKS)["items"]
-    assert [(t.pop("slack"), t.pop("critical")) for t in listed] == [(0, True)]  # computed
+    computed = [(t.pop("slack"), t.pop("critical"), t.pop("workdays")) for t in listed]
+    assert computed == [(0, True, 5)]  # 2025-03-10 to 14, Monday to Friday
     assert listed == [sched.get(TASKS, "c")]
     assert (
         sched.get(TASKS, "c")["depends_on"] == [] and sched.get(TASKS, "c")["rev"] == c["rev"] + 1
@@ -777,7 +778,8 @@ def test_a_destructive_post_can_be_restored(sched: Schedule) -> None:
     assert rev is not None
     assert sched.export_data()["projects"] == []
     meta = sched.list_revisions()["items"][0]
-    assert meta["id"] == rev and meta["counts"] == {"projects": 1, "tasks": 1, "taskTypes": 6}
+    assert meta["id"] == rev
+    assert meta["counts"] == {"projects": 1, "tasks": 1, "taskTypes": 6, "calendarDays": 0}
     saved = sched.get_revision(rev)["data"]
     assert [t["name"] for t in saved["tasks"]] == ["关键任务"]
     out = sched.restore_revision(rev)

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localapp.schedule import Schedule
-from localapp.schedule.calendar import workdays
+from localapp.schedule.calendar import NATIONAL
 from localapp.schedule.scheduling import reschedule, violations
 from localapp.store import Store
 
@@ -124,7 +124,9 @@ def test_after_any_move_no_automatic_task_starts_before_a_predecessor_ends(
         old = before[rid]
         assert t["start"] >= old["start"], "nothing moves earlier"
         if t != old:
-            assert workdays(*days(t)) == max(1, workdays(*days(old))), "length in working days"
+            assert NATIONAL.workdays(*days(t)) == max(1, NATIONAL.workdays(*days(old))), (
+                "length in working days"
+            )
 
 
 def days(task: dict[str, Any]) -> tuple[dt.date, dt.date]:

@@ -434,13 +434,15 @@ export class Chart {
     for (const kind of ['holiday', 'workday']) {
       for (const [day, name] of cal[kind]) {
         if (day < from || day > to) continue;
+        const team = cal.team?.has(day);
         const label = svgEl('text', {
           x: this.xOf(day) + col / 2, y: g.config.header_height + 12,
-          class: `lg-cal-mark lg-cal-${kind}`, 'data-date': day,
+          class: `lg-cal-mark lg-cal-${kind}${team ? ' lg-cal-team' : ''}`, 'data-date': day,
         });
         label.textContent = kind === 'holiday' ? '休' : '班';
         const title = document.createElementNS(SVG_NS, 'title');
-        title.textContent = `${name} · ${this.opts.calendarText?.[kind] || ''}`;
+        const what = team ? `${this.opts.calendarText?.team || ''}: ${this.opts.calendarText?.[`team_${kind}`] || ''}` : this.opts.calendarText?.[kind] || '';
+        title.textContent = `${name} · ${what}`;
         label.append(title);
         layer.append(label);
       }

@@ -120,8 +120,12 @@ export class ScheduleData {
     const key = `${from}/${to}`;
     if (this.calendarKey === key) return this.calendar;
     const res = await api.get(`api/calendar${query({ from, to })}`, { quiet: true });
-    const cal = { holiday: new Map(), workday: new Map() };
-    for (const d of res.days) cal[d.kind]?.set(d.date, d.name_zh || d.name || '');
+    // team: the dates that are the team's own days (团队日历), not the national ones
+    const cal = { holiday: new Map(), workday: new Map(), team: new Set() };
+    for (const d of res.days) {
+      cal[d.kind]?.set(d.date, d.name_zh || d.name || '');
+      if (d.team) cal.team.add(d.date);
+    }
     this.calendar = cal;
     this.calendarKey = key;
     return cal;

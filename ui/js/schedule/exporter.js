@@ -42,6 +42,7 @@ export function tasksCsv(tasks, { t, kind, projectById, typeById, taskById }) {
     }
   }
   // Computed by the server (GET /api/tasks), as in the xlsx export.
+  columns.push([t('schedule.csv.workdays'), (task) => csvCell(Number.isInteger(task.workdays) ? task.workdays : '', { text: false })]);
   columns.push([t('schedule.csv.slack'), (task) => csvCell(Number.isInteger(task.slack) ? task.slack : '', { text: false })]);
   columns.push([t('schedule.csv.critical'), (task) => csvCell(task.critical ? t('schedule.csv.yes') : '')]);
   columns.push([t('schedule.csv.projectId'), (task) => csvCell(task.project_id)]);

@@ -14,6 +14,7 @@ import { currentLang } from '../i18n.js';
 import { Chart, loadGantt } from './chart.js';
 import { addDays, isWorkday, today } from './dates.js';
 import { confirmDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
+import { teamDaysDialog } from './teamdays.js';
 import { debounce, h, option } from './dom.js';
 import { chartPng, download, printChart, tasksCsv } from './exporter.js';
 import { ScheduleData, taskOrder } from './data.js';
@@ -65,7 +66,7 @@ export class ScheduleView {
     // scroll; while a dialog is open, once it closes (its save handles a clash).
     this.onData = (e) => {
       e.preventDefault();
-      if (!concerns(e, ['projects', 'tasks', 'task_types'])) return;
+      if (!concerns(e, ['projects', 'tasks', 'task_types', 'calendar_days'])) return;
       if (this.busy()) this.staleData = true;
       else this.refreshLive();
     };
@@ -96,6 +97,7 @@ export class ScheduleView {
   async refreshLive() {
     if (this.dead) return;
     await data.loadTypes().catch(() => null);
+    data.calendarKey = null; // a team day may have changed on another device
     if (this.busy()) { this.staleData = true; return; } // a dialog opened meanwhile
     await this.reloadTasks({ scroll: 'keep', quiet: true });
   }
@@ -214,6 +216,7 @@ export class ScheduleView {
       h('span', { class: 'sched-grow' }),
       this.undoButton,
       h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-types', text: t('schedule.type.manage'), hidden: this.readonly, onclick: () => this.manageTypes() }),
+      h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-teamdays', text: t('schedule.team.open'), onclick: () => this.manageTeamDays() }),
       this.exportMenu);
     this.legend = h('div', { class: 'sched-legend', 'aria-label': t('schedule.legend') });
     this.rowPager = h('div', { class: 'sched-rowpager', hidden: true });
@@ -428,7 +431,7 @@ export class ScheduleView {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
       scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
       slackText: (n) => (n === 0 ? t('schedule.critical') : t('schedule.slack', { n })),
-      calendar: this.calendar, calendarText: { holiday: t('schedule.cal.holiday'), workday: t('schedule.cal.workday') },
+      calendar: this.calendar, calendarText: { holiday: t('schedule.cal.holiday'), workday: t('schedule.cal.workday'), team: t('schedule.cal.team'), team_holiday: t('schedule.team.holiday'), team_workday: t('schedule.team.workday') },
       projectMeta: (project, tasks) => {
         const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
         return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]
@@ -673,6 +676,18 @@ export class ScheduleView {
         this.renderLegend();
         this.renderFilters();
         this.draw({ scroll: 'keep' });
+      },
+    });
+  }
+
+  manageTeamDays() {
+    teamDaysDialog({
+      t: this.t,
+      readonly: this.readonly,
+      onChanged: async () => {
+        data.calendarKey = null; // the shading and the working-day counts change
+        await this.loadCalendar();
+        if (!this.dead) this.draw({ scroll: 'keep' });
       },
     });
   }

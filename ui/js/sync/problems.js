@@ -28,7 +28,7 @@ const NOTE = {
   missing_type: (p) => count('sync.problems.note.missing_type', p.records.length, { name: p.subject.label }),
   missing_dependency: (p) => count('sync.problems.note.missing_dependency', p.records.length, { name: p.subject.label }),
   dependency_cycle: () => t('sync.problems.note.dependency_cycle'),
-  early_start: (p) => t('sync.problems.note.early_start', { name: p.subject.label, earliest: p.earliest }),
+  early_start: (p) => t(p.manual === false ? 'sync.problems.note.early_start_auto' : 'sync.problems.note.early_start', { name: p.subject.label, earliest: p.earliest }),
   duplicate_sku: (p) => count('sync.problems.note.duplicate_sku', p.records.length, { sku: p.sku }),
   duplicate_order: (p) => count('sync.problems.note.duplicate_order', p.records.length),
 };
