@@ -267,6 +267,48 @@ def ref_list(value: Any) -> list[str]:
     return out
 
 
+#: the types of dependency link (schedule/scheduling.py) and the longest lag or lead
+LINK_TYPES = ("FS", "SS", "FF")
+MAX_LAG = 999
+
+
+def _link_map(value: Any) -> dict[str, dict[str, Any]]:
+    """How a task is linked to each predecessor: {task id: {"type": FS | SS | FF,
+    "lag": working days, negative for a lead}}. Finish-to-start without lag is
+    the default and is not stored."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid("must map task ids to {type, lag}", "not_an_object")
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted(value, key=str):
+        try:
+            rid = record_id(key)
+        except Invalid as exc:
+            raise Invalid(f"contains an id that {exc}", exc.code) from None
+        spec = value[key]
+        if not isinstance(spec, dict) or set(spec) - {"type", "lag"}:
+            raise Invalid(f"{rid}: must be {{type, lag}}", "not_an_object")
+        kind = spec.get("type") or "FS"
+        if kind not in LINK_TYPES:
+            raise Invalid(f"{rid}: the type must be one of FS, SS, FF", "not_a_choice")
+        lag = spec.get("lag") or 0
+        if isinstance(lag, bool) or not isinstance(lag, int) or abs(lag) > MAX_LAG:
+            raise Invalid(
+                f"{rid}: the lag must be a whole number of working days from "
+                f"-{MAX_LAG} to {MAX_LAG}",
+                "out_of_range",
+                min=-MAX_LAG,
+                max=MAX_LAG,
+            )
+        if (kind, lag) != ("FS", 0):
+            out[rid] = {"type": kind, "lag": lag}
+    return out
+
+
+link_map = _described(_link_map, {"type": ["object", "null"]})
+
+
 def percent(value: Any) -> int:
     """A whole number from 0 to 100 (None is 0)."""
     if value is None:

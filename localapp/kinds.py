@@ -287,6 +287,9 @@ TASK = Kind(
         "depends_on": Field(
             "refs", "schedule.csv.dependsOn", export=30, ref="tasks", check=c.ref_list, default=list
         ),
+        # How it follows each predecessor, when not finish-to-start without lag:
+        # {task id: {"type": "SS" | "FF" | "FS", "lag": working days}}
+        "links": Field("json", "schedule.field.links", check=c.link_map, default=dict),
         # Manual scheduling: never moved after its predecessors (schedule/scheduling.py);
         # a start before one ends is shown as a problem instead.
         "manual": Field(

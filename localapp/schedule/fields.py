@@ -115,6 +115,10 @@ def clean_record(
             content[name] = value
         else:
             problems[name] = "unknown field"
+    if kind == TASKS and isinstance(content.get("links"), dict):
+        # a link's details go with the link: none for a task it does not depend on
+        deps = content.get("depends_on") or ()
+        content["links"] = {k: v for k, v in content["links"].items() if k in deps}
     start, end = content.get("start"), content.get("end")
     if "start" not in problems and "end" not in problems and start and end and end < start:
         problems["end"] = f"must be on or after start ({start})"

@@ -1,4 +1,5 @@
-"""Dependencies that schedule: a task starts after its predecessors end.
+"""Dependencies that schedule: a task starts after its predecessors end, or as
+its link to each says.
 
 The rule is finish-to-start in working days (calendar.py: weekends, China's
 holidays, the weekend days worked in lieu, 调休, and the team's own days; each
@@ -7,7 +8,12 @@ after the first working day after each predecessor's end (on or after a
 milestone's day, which has no length). When a task moves or grows, its
 successors that would start too early move later by as much as they must,
 keeping their length in working days, and so on down the chain
-(auto-scheduling). A task marked `manual` is never moved: it
+(auto-scheduling).
+
+A link can say more (a task's `links`, by predecessor id; `link_of`): its type,
+finish-to-start (FS, the default), start-to-start (SS: start no earlier than
+the predecessor starts) or finish-to-finish (FF: end no earlier than it
+ends), and a lag in working days added to that (negative: a lead). A task marked `manual` is never moved: it
 keeps its dates, and the violation is shown (`violations`) instead of hidden.
 Nothing moves earlier on its own: a move that makes room leaves the rest as
 it is, as in MS Project's default.
@@ -33,12 +39,54 @@ def _day(text: Any) -> date | None:
         return None
 
 
+#: the types of link, finish-to-start first (the default)
+LINK_TYPES = ("FS", "SS", "FF")
+
+
+def link_of(task: Task, pid: str) -> tuple[str, int]:
+    """(type, lag in working days) of `task`'s link to predecessor `pid`."""
+    links = task.get("links")
+    spec = links.get(pid) if isinstance(links, Mapping) else None
+    if not isinstance(spec, Mapping):
+        return "FS", 0
+    kind = spec.get("type") if spec.get("type") in LINK_TYPES else "FS"
+    lag = spec.get("lag")
+    return str(kind), lag if isinstance(lag, int) and not isinstance(lag, bool) else 0
+
+
+def length_of(task: Task, cal: WorkCalendar = NATIONAL) -> int:
+    """A task's length in working days, at least 1 (a one-day task on a holiday
+    stays one day long); 1 without dates."""
+    start, end = _day(task.get("start")), _day(task.get("end"))
+    if start is None or end is None:
+        return 1
+    return max(1, cal.workdays(start, end))
+
+
 def earliest_start(pred: Task, cal: WorkCalendar = NATIONAL) -> date | None:
-    """The first (working) day a successor of `pred` may start on."""
+    """The first (working) day a finish-to-start successor of `pred` may start on."""
     end = _day(pred.get("end"))
     if end is None:
         return None
     return cal.next_workday(end if pred.get("milestone") else end + timedelta(days=1))
+
+
+def start_bound(task: Task, pred: Task, cal: WorkCalendar = NATIONAL) -> date | None:
+    """The first (working) day `task` may start on because of its link to `pred`."""
+    kind, lag = link_of(task, str(pred.get("id")))
+    if kind == "SS":
+        p_start = _day(pred.get("start"))
+        first = cal.next_workday(p_start) if p_start is not None else None
+    elif kind == "FF":
+        p_end = _day(pred.get("end"))
+        if p_end is None:
+            return None
+        # it ends on or after that day; as long as it is, it starts so much earlier
+        earliest_end = cal.add_workdays(cal.previous_workday(p_end), lag)
+        return cal.add_workdays(earliest_end, 1 - length_of(task, cal))
+    else:
+        first = earliest_start(pred, cal)
+    return cal.add_workdays(first, lag) if first is not None else None
 
 
 def reschedule(
@@ -88,11 +136,11 @@ def _placed(task: Task, preds: list[Task | None], cal: WorkCalendar) -> tuple[st
     start, end = _day(task.get("start")), _day(task.get("end"))
     if start is None or end is None:
         return None
-    bounds = [b for b in (earliest_start(p, cal) for p in preds if p is not None) if b is not None]
+    bounds = [b for b in (start_bound(task, p, cal) for p in preds if p is not None) if b]
     if not bounds or max(bounds) <= start:
         return None
     # As long in working days as it was (a one-day task on a holiday stays one day).
-    length = max(1, cal.workdays(start, end))
+    length = length_of(task, cal)
     new_start = max(bounds)
     return new_start.isoformat(), cal.add_workdays(new_start, length - 1).isoformat()
 
@@ -107,7 +155,7 @@ def violations(
     out = []
     for pid in task.get("depends_on") or ():
         pred = task_of(pid)
-        bound = earliest_start(pred, cal) if pred is not None else None
+        bound = start_bound(task, pred, cal) if pred is not None else None
         if bound is not None and start < bound:
             out.append({"predecessor": pid, "earliest": bound.isoformat()})
     return out
@@ -121,13 +169,12 @@ def slack(
     """Each task's total slack in working days: how much later it could end
     without making the last of `tasks` end later (the critical path has 0).
 
-    A backward pass from the latest end among `tasks`: a task must end before
-    its successors' latest start allows (the working day before it, or that
-    day when it is a milestone, as `earliest_start` counts). Successors
-    outside `tasks` are ignored; tasks with bad dates get no slack.
+    A backward pass from the latest end among `tasks`: a task must end early
+    enough for each successor's latest dates, as their link says (`start_bound`
+    read backwards). Successors outside `tasks` are ignored; tasks with bad
+    dates get no slack.
     """
     ends = {r: _day(t.get("end")) for r, t in tasks.items()}
-    starts = {r: _day(t.get("start")) for r, t in tasks.items()}
     known = [e for e in ends.values() if e is not None]
     if not known:
         return {}
@@ -139,13 +186,8 @@ def slack(
         task = tasks[rid]
         bound = finish
         for s in successors_of(rid):
-            s_start, s_end = starts.get(s), ends.get(s)
-            if s not in latest_end or s_start is None or s_end is None:
-                continue
-            length = max(1, cal.workdays(s_start, s_end))
-            latest_start = cal.add_workdays(cal.previous_workday(latest_end[s]), 1 - length)
-            before = latest_start if task.get("milestone") else latest_start - timedelta(days=1)
-            bound = min(bound, cal.previous_workday(before))
+            if s in latest_end and _day(tasks[s].get("start")) is not None:
+                bound = min(bound, _latest_end_for(task, tasks[s], latest_end[s], cal))
         latest_end[rid] = bound
     out: dict[str, int] = {}
     for rid, bound in latest_end.items():
@@ -153,6 +195,20 @@ def slack(
         if end is not None:
             out[rid] = cal.workdays(end + timedelta(days=1), bound) if bound > end else 0
     return out
+
+
+def _latest_end_for(pred: Task, succ: Task, succ_latest_end: date, cal: WorkCalendar) -> date:
+    """The latest day `pred` may end on so that `succ` can still end by
+    `succ_latest_end`, by the link from `succ` to `pred`."""
+    kind, lag = link_of(succ, str(pred.get("id")))
+    latest_end = cal.previous_workday(succ_latest_end)
+    if kind == "FF":
+        return cal.add_workdays(latest_end, -lag)
+    latest_start = cal.add_workdays(cal.add_workdays(latest_end, 1 - length_of(succ, cal)), -lag)
+    if kind == "SS":  # it must start by then: it ends its length later
+        return cal.add_workdays(cal.previous_workday(latest_start), length_of(pred, cal) - 1)
+    before = latest_start if pred.get("milestone") else latest_start - timedelta(days=1)
+    return cal.previous_workday(before)
 
 
 def _topological(

@@ -190,3 +190,83 @@ def test_a_chain_over_the_spring_festival_skips_the_holiday_and_counts_the_satur
         },
     )
     assert c["start"] == "2026-02-25"
+
+
+# -- link types and lags (issue 16) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("link", "want"),
+    [
+        # 开发 Mon 2 - Fri 6 March; 测试 is two working days long
+        (None, ("2026-03-09", "2026-03-10")),  # finish-to-start: the Monday after
+        ({"type": "FS", "lag": 2}, ("2026-03-11", "2026-03-12")),  # two days' wait
+        ({"type": "FS", "lag": -1}, ("2026-03-06", "2026-03-09")),  # a day's lead, over Sat-Sun
+        ({"type": "SS", "lag": 0}, ("2026-03-02", "2026-03-03")),  # starts with it
+        ({"type": "SS", "lag": 3}, ("2026-03-05", "2026-03-06")),
+        ({"type": "FF", "lag": 0}, ("2026-03-05", "2026-03-06")),  # ends with it
+        ({"type": "FF", "lag": 1}, ("2026-03-06", "2026-03-09")),
+    ],
+)
+def test_each_link_type_and_lag_places_the_successor(
+    sched: Schedule, link: dict[str, Any] | None, want: tuple[str, str]
+) -> None:
+    p = sched.create("projects", {"name": "依赖方式"})["id"]
+    a = add(sched, p, "开发", 0, 4)
+    links = {a["id"]: link} if link else {}
+    b = add(sched, p, "测试", -20, -19, depends_on=[a["id"]], links=links)
+    assert (b["start"], b["end"]) == want
+    assert b["links"] == ({a["id"]: link} if link and link != {"type": "FS", "lag": 0} else {})
+    # moving 开发 a week later moves 测试 by the same rule, in one answer
+    moved = sched.update("tasks", a["id"], {"start": d(7), "end": d(11)})["moved"]
+    shifted = tuple((dt.date.fromisoformat(x) + dt.timedelta(days=7)).isoformat() for x in want)
+    assert [(m["id"], m["start"], m["end"]) for m in moved] == [(b["id"], *shifted)]
+    assert not violations(sched.get("tasks", b["id"]), lambda r: sched.get("tasks", r))
+
+
+def test_slack_follows_the_link_types(sched: Schedule) -> None:
+    """开发 (Mon-Fri) is followed by 文档 start-to-start +1 (Tue-Wed) and 上线 (the
+    Monday after). The project ends with 上线, so 开发 and 上线 are critical, and
+    文档 could end three working days later (Mon 9) without delaying it."""
+    p = sched.create("projects", {"name": "关键路径"})["id"]
+    dev = add(sched, p, "开发", 0, 4)
+    doc = add(
+        sched, p, "文档", 0, 1, depends_on=[dev["id"]], links={dev["id"]: {"type": "SS", "lag": 1}}
+    )
+    launch = add(sched, p, "上线", 7, 7, depends_on=[dev["id"]])
+    assert (doc["start"], doc["end"]) == ("2026-03-03", "2026-03-04")
+    listed = {t["name"]: t for t in sched.list_records("tasks", {"project_id": p})["items"]}
+    assert listed["开发"]["slack"] == 0 and listed["上线"]["critical"]
+    assert listed["文档"]["slack"] == 3  # Thu 5, Fri 6, Mon 9 and not listed["文档"]["critical"]
+    assert launch["start"] == d(7)
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        "SS",
+        {"x": "SS"},
+        {"t1": {"type": "SF"}},
+        {"t1": {"type": "FS", "lag": 1000}},
+        {"t1": {"type": "FS", "lag": 1.5}},
+        {"t1": {"kind": "SS"}},
+    ],
+)
+def test_a_bad_link_is_refused_with_the_field_named(sched: Schedule, links: Any) -> None:
+    from localapp import errors
+
+    p = sched.create("projects", {"name": "坏链接"})["id"]
+    add(sched, p, "a", 0, 0, id="t1")
+    with pytest.raises(errors.ValidationError) as exc:
+        add(sched, p, "b", 1, 1, depends_on=["t1"], links=links)
+    assert "links" in (exc.value.fields or {})
+
+
+def test_link_details_go_with_the_link(sched: Schedule) -> None:
+    p = sched.create("projects", {"name": "随链接"})["id"]
+    a = add(sched, p, "a", 0, 0)
+    b = add(sched, p, "b", 1, 1, depends_on=[a["id"]], links={a["id"]: {"type": "SS"}})
+    assert b["links"] == {a["id"]: {"type": "SS", "lag": 0}}
+    # dropping the link drops its details; a detail for a task not depended on is dropped
+    c = sched.update("tasks", b["id"], {"depends_on": [], "links": b["links"]})
+    assert c["links"] == {}

@@ -115,7 +115,8 @@ function busy(button, on) {
 // declaration lets a client send (GET /api/kinds: `input`) gets a plain
 // control after them, so a field added in localapp/kinds.py can be edited.
 const TASK_LAYOUT = new Set(['name', 'project_id', 'type_id', 'start', 'end', 'assignee', 'progress',
-  'milestone', 'depends_on', 'notes']);
+  'milestone', 'depends_on', 'links', 'notes']);
+const LINK_TYPES = ['FS', 'SS', 'FF'];
 
 // A control for one declared field, and how to read its value back.
 function declaredControl(f, value) {
@@ -157,6 +158,25 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
   progress.addEventListener('input', () => { progressRange.value = progress.value; });
   const milestone = h('input', { name: 'milestone', type: 'checkbox', checked: Boolean(v.milestone) });
   const deps = h('select', { name: 'depends_on', multiple: true, size: 5 });
+  // How the task follows each chosen predecessor: a type and a lag in working days.
+  const links = { ...(v.links || {}) };
+  const linksBox = h('div', { class: 'sched-links', dataset: { role: 'links' } });
+  const showLinks = () => {
+    linksBox.replaceChildren(...[...deps.selectedOptions].map((o) => {
+      const cur = links[o.value] || { type: 'FS', lag: 0 };
+      const type = h('select', { 'aria-label': t('schedule.field.links'), dataset: { role: 'link-type' } },
+        ...LINK_TYPES.map((k) => option(k, t(`schedule.link.${k}`), k === cur.type)));
+      const lag = h('input', { type: 'number', step: 1, min: -999, max: 999, value: String(cur.lag || 0),
+        'aria-label': t('schedule.link.lag'), title: t('schedule.link.lagHint'), dataset: { role: 'link-lag' } });
+      const keep = () => { links[o.value] = { type: type.value, lag: Math.trunc(Number(lag.value) || 0) }; };
+      type.addEventListener('change', keep);
+      lag.addEventListener('input', keep);
+      return h('div', { class: 'sched-link', dataset: { pred: o.value } },
+        h('span', { class: 'sched-link-name', text: o.dataset.name || o.textContent }), type, lag,
+        h('span', { class: 'muted', text: t('schedule.link.lag') }));
+    }));
+  };
+  deps.addEventListener('change', showLinks);
   // Says why the list is empty (loading, or a project without other tasks).
   const depsHint = h('small', { class: 'sched-hint', hidden: true, dataset: { role: 'deps-hint' } });
   let depsAsked = 0;
@@ -178,8 +198,12 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
     }
     if (asked !== depsAsked) return; // the project changed meanwhile
     const offered = found.filter((x) => !task || x.id !== task.id);
-    deps.replaceChildren(...offered
-      .map((x) => option(x.id, `${x.name} (${x.start} – ${x.end})`, chosen.has(x.id))));
+    deps.replaceChildren(...offered.map((x) => {
+      const o = option(x.id, `${x.name} (${x.start} – ${x.end})`, chosen.has(x.id));
+      o.dataset.name = x.name;
+      return o;
+    }));
+    showLinks();
     deps.disabled = offered.length === 0;
     depsHint.hidden = offered.length > 0;
     depsHint.textContent = offered.length ? '' : t('schedule.deps.none');
@@ -214,7 +238,7 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
     field(t('schedule.field.assignee'), h('span', { class: 'sched-inline' }, assignee, datalist), 'assignee'),
     field(t('schedule.field.progress'), h('span', { class: 'sched-inline' }, progress, progressRange), 'progress'),
     h('label', { class: 'sched-check span-2', dataset: { field: 'milestone' } }, milestone, h('span', { text: t('schedule.field.milestone') })),
-    field(t('schedule.field.dependsOn'), h('span', { class: 'sched-deps' }, deps, depsHint), 'depends_on', 'span-2'),
+    field(t('schedule.field.dependsOn'), h('span', { class: 'sched-deps' }, deps, depsHint, linksBox), 'depends_on', 'span-2'),
     field(t('schedule.field.notes'), notes, 'notes', 'span-2'),
     ...declared.map(({ f, input }) => (f.type === 'bool'
       ? h('label', { class: 'sched-check span-2', dataset: { field: f.name } }, input, h('span', { text: t(f.label) }))
@@ -245,6 +269,10 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
       depends_on: [...deps.selectedOptions].map((o) => o.value),
       notes: notes.value,
     };
+    // only the chosen predecessors' links, and only those that are not plain finish-to-start
+    body.links = Object.fromEntries(body.depends_on
+      .filter((id) => links[id] && (links[id].type !== 'FS' || links[id].lag))
+      .map((id) => [id, links[id]]));
     for (const { f, read: value } of declared) body[f.name] = value();
     const problems = {};
     if (!body.name) problems.name = 'required';
