@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import kinds
 from ..sheets import Cell, text, write_sheet
+from .scheduling import link_of
 
 #: Columns computed by the schedule, after the declared ones: the length, and
 #: the slack, in working days, and whether the task is on the critical path
@@ -17,6 +18,15 @@ COMPUTED_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("slack", kinds.label_text("schedule.csv.slack"), 10),
     ("critical", kinds.label_text("schedule.csv.critical"), 8),
 )
+
+
+def link_text(task: Mapping[str, Any], pid: str) -> str:
+    """How `task` follows predecessor `pid`, after its name, when not plain
+    finish-to-start: "（同时开始 +1）" (the page's CSV writes it alike)."""
+    kind, lag = link_of(task, pid)
+    if (kind, lag) == ("FS", 0):
+        return ""
+    return f"（{kinds.label_text(f'schedule.link.{kind}')}{f' {lag:+d}' if lag else ''}）"
 
 
 def tasks_xlsx(
@@ -38,11 +48,13 @@ def tasks_xlsx(
     columns = kinds.TASK.export_columns()
     fields = [kinds.TASK.fields[name] for name, _title, _width in columns]
 
-    def cell(fld: kinds.Field, value: Any) -> Cell:
+    def cell(fld: kinds.Field, value: Any, task: Mapping[str, Any]) -> Cell:
         if fld.type == "ref":
             return names[fld.ref or ""].get(value or "", text(value))
         if fld.type == "refs":
-            return "，".join(names[fld.ref or ""].get(v, v) for v in value or [])
+            return "，".join(
+                names[fld.ref or ""].get(v, v) + link_text(task, v) for v in value or []
+            )
         if fld.type == "bool":
             return "是" if value else ""
         if fld.type == "int":
@@ -51,7 +63,8 @@ def tasks_xlsx(
 
     def row(task: Mapping[str, Any]) -> list[Cell]:
         declared = [
-            cell(fld, task.get(name)) for fld, (name, _t, _w) in zip(fields, columns, strict=True)
+            cell(fld, task.get(name), task)
+            for fld, (name, _t, _w) in zip(fields, columns, strict=True)
         ]
         slack, length = task.get("slack"), task.get("workdays")
         computed: list[Cell] = [

@@ -94,7 +94,12 @@ def test_the_spring_festival_is_shaded_and_its_make_up_days_are_marked(
     dialog = page.locator("dialog[open]")
     dialog.locator("input[name=start]").fill("2026-02-13")
     dialog.locator("input[name=end]").fill("2026-02-24")
-    expect(dialog.locator('[data-role="workdays"]')).to_have_text("工期 3 个工作日")
+    length = dialog.locator("input[name=workdays]")
+    expect(length).to_have_value("3")
+    expect(dialog.locator('[data-role="workdays"]')).to_contain_text("工期")
+    # and typing a length in working days sets the end: a 4th is Wed 25 February
+    length.fill("4")
+    expect(dialog.locator("input[name=end]")).to_have_value("2026-02-25")
     dialog.get_by_role("button", name="取消").click()
     page.locator('.lg-cal-holiday[data-date="2026-02-16"]').scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "schedule-calendar-zh.png"))

@@ -5,12 +5,14 @@ successor by that rule (not finish-to-start), and one Ctrl+Z puts both back."""
 from __future__ import annotations
 
 import datetime as dt
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browser import api, no_unexpected_errors
 from conftest import Server
+from openpyxl import load_workbook
 from polling import wait_for
 from test_schedule_browser import DAY_COLUMN_PX, bar, drag_bar, seed, shift, sign_in
 
@@ -45,6 +47,17 @@ def test_a_start_to_start_link_with_lag_moves_the_successor_and_undoes_in_one_st
     saved = api(server, "GET", f"/api/tasks/{second['id']}")
     assert saved["links"] == {first["id"]: {"type": "SS", "lag": 1}}
     before = {t["id"]: dates(server, t) for t in (first, second)}
+    # both exports name the link beside the predecessor
+    r = server.request("GET", "/api/tasks/export.xlsx")
+    rows = list(load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True))
+    head = rows[0]
+    row = next(x for x in rows if x[head.index("任务")] == "联调测试")
+    assert row[head.index("前置任务")] == "接口开发（同时开始 +1）"
+    page.click(".sched-menu summary")
+    with page.expect_download() as info:
+        page.click("#sched-export-csv")
+    csv = Path(info.value.path()).read_text("utf-8-sig")
+    assert ",接口开发（同时开始 +1）," in csv
 
     drag_bar(page, first["id"], 6 * DAY_COLUMN_PX)
     new_start = shift(first["start"], 6)
@@ -67,4 +80,16 @@ def test_a_start_to_start_link_with_lag_moves_the_successor_and_undoes_in_one_st
         "one undo to put both tasks back",
     )
     expect(bar(page, second["id"])).to_have_attribute("data-start", before[second["id"]][0])
+    # in English, the same dialog
+    page.click("#lang-switch")
+    expect(page.locator("#sched-teamdays")).to_have_text("Team calendar")
+    expect(bar(page, second["id"]).locator(".bar")).to_be_visible()
+    box = bar(page, second["id"]).locator(".bar").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    dialog = page.locator("dialog[open]")
+    link = dialog.locator(f'.sched-link[data-pred="{first["id"]}"]')
+    expect(link.locator("select option:checked")).to_have_text("Start to start")
+    expect(link.locator("input[type=number]")).to_have_value("1")
+    dialog.screenshot(path=str(artifacts / "schedule-link-dialog-en.png"))
+    dialog.get_by_role("button", name="Cancel").click()
     no_unexpected_errors(page)

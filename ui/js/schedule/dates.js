@@ -78,3 +78,22 @@ export function isWorkday(day, cal) {
   const weekday = parseDay(day).getDay();
   return (weekday !== 0 && weekday !== 6) || Boolean(cal?.workday.has(day));
 }
+
+// Working days from `a` to `b` (both included), as the server counts them (calendar.py).
+export function countWorkdays(a, b, cal) {
+  let n = 0;
+  for (let d = a; d <= b; d = addDays(d, 1)) n += isWorkday(d, cal) ? 1 : 0;
+  return n;
+}
+
+// The day on which a task starting on `start` has had `n` working days (n >= 1):
+// the end date that makes countWorkdays(start, end) === n.
+export function endAfterWorkdays(start, n, cal) {
+  let d = start;
+  let count = isWorkday(d, cal) ? 1 : 0;
+  for (let i = 0; count < n && i < 20000; i += 1) {
+    d = addDays(d, 1);
+    if (isWorkday(d, cal)) count += 1;
+  }
+  return d;
+}

@@ -136,7 +136,7 @@ function declaredControl(f, value) {
   return { input, read };
 }
 
-export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete, onReload = null, workdays = null }) {
+export function taskDialog({ t, task, defaults = {}, kind = null, projects, types, assignees, tasksOf, onSave, onDelete, onReload = null, workdays = null, endAfter = null }) {
   const v = task || { name: '', progress: 0, milestone: false, depends_on: [], assignee: '', notes: '',
     type_id: types.find((x) => x.enabled)?.id || null, ...defaults };
   const name = h('input', { name: 'name', required: true, maxlength: 200, value: v.name || '', autocomplete: 'off' });
@@ -211,13 +211,22 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
   fillDeps();
   project.addEventListener('change', fillDeps);
   start.addEventListener('change', () => { if (end.value && start.value && end.value < start.value) end.value = start.value; });
-  // The length in working days (weekends, China's holidays, 调休), as the schedule counts it.
-  const length = h('small', { class: 'sched-hint', dataset: { role: 'workdays' } });
+  // The length in working days (weekends, China's holidays, 调休, the team's days),
+  // as the schedule counts it; typing a length sets the end date.
+  const lengthInput = h('input', { type: 'number', name: 'workdays', min: 1, max: 9999, step: 1,
+    class: 'sched-workdays-input', 'aria-label': t('schedule.duration.label') });
+  const length = h('small', { class: 'sched-hint', dataset: { role: 'workdays' }, hidden: !workdays },
+    h('span', { text: t('schedule.duration.before') }), lengthInput, h('span', { text: t('schedule.duration.after') }));
   const showLength = () => {
     const n = workdays && isDay(start.value) && isDay(end.value) && end.value >= start.value
       ? workdays(start.value, end.value) : null;
-    length.textContent = n === null ? '' : t('schedule.workdays', { n });
+    if (document.activeElement !== lengthInput) lengthInput.value = n === null ? '' : String(n);
   };
+  lengthInput.addEventListener('input', () => {
+    const n = Math.trunc(Number(lengthInput.value));
+    if (endAfter && isDay(start.value) && n >= 1 && n <= 9999) end.value = endAfter(start.value, n);
+  });
+  lengthInput.addEventListener('change', showLength);
   start.addEventListener('input', showLength);
   end.addEventListener('input', showLength);
   start.addEventListener('change', showLength);

@@ -23,10 +23,16 @@ function csvCell(value, { text = true } = {}) {
 export function tasksCsv(tasks, { t, kind, projectById, typeById, taskById }) {
   const names = { projects: projectById, task_types: typeById, tasks: taskById };
   const nameOf = (ref, id) => names[ref]?.get(id)?.name ?? id ?? '';
-  const cell = (f, value) => {
+  // a predecessor's link when it is not plain finish-to-start: 接口开发（同时开始 +1）
+  const linkText = (task, id) => {
+    const link = task.links?.[id];
+    if (!link || (link.type === 'FS' && !link.lag)) return '';
+    return `（${t(`schedule.link.${link.type}`)}${link.lag ? ` ${link.lag > 0 ? '+' : ''}${link.lag}` : ''}）`;
+  };
+  const cell = (f, value, task) => {
     switch (f.type) {
       case 'ref': return csvCell(nameOf(f.ref, value));
-      case 'refs': return csvCell((value || []).map((id) => nameOf(f.ref, id)).join('; '));
+      case 'refs': return csvCell((value || []).map((id) => nameOf(f.ref, id) + linkText(task, id)).join('; '));
       case 'bool': return csvCell(value ? t('schedule.csv.yes') : '');
       case 'int': return csvCell(value ?? 0, { text: false });
       case 'date': return csvCell(value, { text: false });
@@ -35,7 +41,7 @@ export function tasksCsv(tasks, { t, kind, projectById, typeById, taskById }) {
   };
   const columns = [];
   for (const f of kind.exported()) {
-    columns.push([t(f.label), (task) => cell(f, task[f.name])]);
+    columns.push([t(f.label), (task) => cell(f, task[f.name], task)]);
     if (f.name === 'end') {
       columns.push([t('schedule.csv.days'), (task) => csvCell(
         Math.round((Date.parse(task.end) - Date.parse(task.start)) / 86400000) + 1, { text: false })]);

@@ -12,7 +12,7 @@ import { showError } from '../api.js';
 import { kindOf } from '../kinds.js';
 import { currentLang } from '../i18n.js';
 import { Chart, loadGantt } from './chart.js';
-import { addDays, isWorkday, today } from './dates.js';
+import { addDays, countWorkdays, endAfterWorkdays, isWorkday, today } from './dates.js';
 import { confirmDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
 import { teamDaysDialog } from './teamdays.js';
 import { debounce, h, option } from './dom.js';
@@ -531,6 +531,7 @@ export class ScheduleView {
       assignees: this.assignees(),
       tasksOf: (pid) => data.tasksFor(pid),
       workdays: (a, b) => countWorkdays(a, b, this.calendar),
+      endAfter: (a, n) => endAfterWorkdays(a, n, this.calendar),
       onSave: async (body) => {
         const changes = {};
         for (const [k, v] of Object.entries(body)) {
@@ -578,6 +579,7 @@ export class ScheduleView {
       assignees: this.assignees(),
       tasksOf: (pid) => data.tasksFor(pid),
       workdays: (a, b) => countWorkdays(a, b, this.calendar),
+      endAfter: (a, n) => endAfterWorkdays(a, n, this.calendar),
       onSave: async (body) => {
         this.setStatus('saving', this.t('schedule.save.saving'));
         let rec;
@@ -794,11 +796,4 @@ export class ScheduleView {
     const head = names.slice(0, 3).join('、') + (names.length > 3 ? ` +${names.length - 3}` : '');
     return `${this.t('schedule.title')} · ${head} · ${today()}`;
   }
-}
-
-// Working days from `a` to `b` (both included), as the server counts them (calendar.py).
-function countWorkdays(a, b, cal) {
-  let n = 0;
-  for (let d = a; d <= b; d = addDays(d, 1)) n += isWorkday(d, cal) ? 1 : 0;
-  return n;
 }
