@@ -2,7 +2,7 @@
 
 openpyxl in write-only mode. Text is always written as text: a name such as
 "=1+1" stays text in Excel and is never turned into a formula. Decimals
-(prices) are numbers with two decimals. No domain names: the catalogue's and
+(prices) are numbers with two decimals, dates real date cells. No domain names: the catalogue's and
 the schedule's exports build on it.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-Cell = str | int | Decimal | None
+Cell = str | int | Decimal | date | None
 
 
 def write_sheet(
@@ -40,6 +41,8 @@ def write_sheet(
                 cell.data_type = "s"  # never a formula
             elif isinstance(value, Decimal):
                 cell.number_format = "0.00"
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"  # a real date cell: sorts, filters, adds up
             row.append(cell)
         ws.append(row)
     with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as out:

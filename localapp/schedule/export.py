@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,6 +19,14 @@ COMPUTED_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("slack", kinds.label_text("schedule.csv.slack"), 10),
     ("critical", kinds.label_text("schedule.csv.critical"), 8),
 )
+
+
+def file_name(project_names: Iterable[str], day: dt.date, ext: str = "xlsx") -> str:
+    """项目排期-<项目>-<YYYY-MM-DD>.<ext>, the project named when there is one
+    (web/requests.content_disposition makes any name safe to send)."""
+    names = sorted(set(project_names))
+    part = f"-{names[0]}" if len(names) == 1 and names[0] else ""
+    return f"项目排期{part}-{day.isoformat()}.{ext}"
 
 
 def link_text(task: Mapping[str, Any], pid: str) -> str:
@@ -59,6 +68,11 @@ def tasks_xlsx(
             return "是" if value else ""
         if fld.type == "int":
             return int(value or 0)
+        if fld.type == "date" and isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                return value
         return text(value)
 
     def row(task: Mapping[str, Any]) -> list[Cell]:

@@ -103,7 +103,10 @@ def export_products(parts: Parts) -> bottle.HTTPResponse:
     """The products (same filters as the list) as a spreadsheet."""
     query = parse_list_params(query_params())
     body = products_xlsx(parts.catalogue.all_live(query))
-    return attachment(body, XLSX_TYPE, f"products-{time.strftime('%Y%m%d-%H%M%S')}.xlsx")
+    # named like the schedule's exports: 价格目录-<YYYY-MM-DD>.xlsx
+    return attachment(
+        body, XLSX_TYPE, f"价格目录-{time.strftime('%Y-%m-%d')}.xlsx", "catalogue.xlsx"
+    )
 
 
 # -- images --------------------------------------------------------------------------

@@ -15,7 +15,6 @@ misread.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from functools import partial
 from typing import Any
 
@@ -25,7 +24,7 @@ from .. import errors
 from ..auth import Principal
 from ..schedule import DAYS, PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
 from ..schedule.calendar import MAX_DAYS, known_years
-from ..schedule.export import tasks_xlsx
+from ..schedule.export import file_name, tasks_xlsx
 from ..schedule.teamdays import read_days
 from ..sheets import XLSX_TYPE
 from .context import AppContext
@@ -80,7 +79,8 @@ def export_tasks(sched: Schedule) -> bottle.HTTPResponse:
     """The tasks (same filters as the list) as a spreadsheet."""
     found = sched.tasks_for_export(query_params())
     body = tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names)
-    return attachment(body, XLSX_TYPE, f"tasks-{time.strftime('%Y%m%d-%H%M%S')}.xlsx")
+    shown = (found.project_names.get(str(t.get("project_id")), "") for t in found.tasks)
+    return attachment(body, XLSX_TYPE, file_name(shown, dt.date.today()), "schedule.xlsx")
 
 
 # -- /api/data -----------------------------------------------------------------

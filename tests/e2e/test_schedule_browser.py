@@ -295,6 +295,9 @@ def test_exports_csv_xlsx_and_chart_png(page: Any, server: Server, artifacts: Pa
     with page.expect_download() as info:
         page.click("#sched-export-csv")
     csv = Path(info.value.path()).read_bytes()
+    # issue 17, defect 4: the files are named in the user's language, all alike
+    stamp = dt.date.today().isoformat()
+    assert info.value.suggested_filename == f"项目排期-官网改版-{stamp}.csv"
     assert csv.startswith(b"\xef\xbb\xbf"), "Excel needs the UTF-8 byte-order mark"
     lines = csv.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("项目,任务,类型,开始日期,结束日期")
@@ -318,11 +321,16 @@ def test_exports_csv_xlsx_and_chart_png(page: Any, server: Server, artifacts: Pa
 
     from openpyxl import load_workbook
 
-    assert info.value.suggested_filename.endswith(".xlsx")
+    assert info.value.suggested_filename == f"项目排期-官网改版-{stamp}.xlsx"
     sheet = load_workbook(BytesIO(Path(info.value.path()).read_bytes()), read_only=True).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0][:3] == ["项目", "任务", "类型"]
     assert ["官网改版", "接口开发", "开发排期"] in [r[:3] for r in rows[1:]]
+    # real date cells (Excel sorts and subtracts them), and the length in working days
+    dev = next(r for r in rows[1:] if r[1] == "接口开发")
+    start, end = dev[rows[0].index("开始日期")], dev[rows[0].index("结束日期")]
+    assert isinstance(start, dt.datetime) and isinstance(end, dt.datetime), (start, end)
+    assert dev[rows[0].index("工期（工作日）")] == NATIONAL.workdays(start.date(), end.date())
     assert len(rows) == 4
     critical = rows[0].index("关键路径")
     assert [r[critical] for r in rows[1:] if r[1] == "正式上线"] == ["是"]
@@ -331,6 +339,7 @@ def test_exports_csv_xlsx_and_chart_png(page: Any, server: Server, artifacts: Pa
     with page.expect_download() as info:
         page.click("#sched-export-png")
     png = Path(info.value.path()).read_bytes()
+    assert info.value.suggested_filename == f"项目排期-官网改版-{stamp}.png"
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     (artifacts / "schedule-export.png").write_bytes(png)
     width = int.from_bytes(png[16:20], "big")

@@ -760,7 +760,15 @@ export class ScheduleView {
     const csv = tasksCsv(this.exportTasks(), {
       t: this.t, kind, projectById: data.projectById, typeById: data.typeById, taskById: data.taskById,
     });
-    download(new Blob([csv], { type: 'text/csv;charset=utf-8' }), `schedule-tasks-${today()}.csv`);
+    download(new Blob([csv], { type: 'text/csv;charset=utf-8' }), this.exportName('csv'));
+  }
+
+  // 项目排期-<项目>-<日期>.<ext> (Schedule-… in English), as the server names the xlsx;
+  // the project named when one is shown.
+  exportName(ext) {
+    const one = state.selected.length === 1 ? data.projectById.get(state.selected[0])?.name : null;
+    const part = one ? `-${one.replace(/[\\/:*?"<>|]+/g, '_')}` : '';
+    return `${this.t('schedule.export.fileBase')}${part}-${today()}.${ext}`;
   }
 
   exportXlsx() {
@@ -768,7 +776,7 @@ export class ScheduleView {
     const q = new URLSearchParams({ project_id: state.selected.join(',') });
     if (state.type) q.set('type_id', state.type);
     if (state.assignee) q.set('assignee', state.assignee);
-    const a = h('a', { href: `${XLSX_EXPORT}?${q}`, download: `schedule-tasks-${today()}.xlsx`, hidden: true });
+    const a = h('a', { href: `${XLSX_EXPORT}?${q}`, download: this.exportName('xlsx'), hidden: true });
     document.body.append(a);
     a.click();
     a.remove();
@@ -779,7 +787,7 @@ export class ScheduleView {
     if (!this.chart?.gantt) return;
     try {
       const blob = await chartPng(this.chart.gantt, { title: this.chartTitle() });
-      download(blob, `schedule-chart-${today()}.png`);
+      download(blob, this.exportName('png'));
     } catch (err) {
       showError(err);
     }
