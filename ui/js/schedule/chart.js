@@ -322,17 +322,38 @@ export class Chart {
       });
     }
     svg.append(labels);
+    // A task whose bar is scrolled out of view is still named in its row, at the
+    // edge it lies beyond ("‹ 接口开发" / "接口开发 ›"), so every row says what it is.
+    const away = svgEl('g', { class: 'lg-away-labels', 'data-export': 'skip' });
+    const awayRows = [];
+    this.rows.forEach((row, i) => {
+      if (row.kind !== 'task') return;
+      const el = svgEl('text', { y: top + i * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, class: 'lg-away', 'data-task-id': row.task.id, visibility: 'hidden' });
+      awayRows.push({ el, name: row.task.name, from: this.xOf(row.task.start), to: this.xOf(addDays(row.task.end, 1)) });
+      away.append(el);
+    });
+    svg.append(away);
     // Keep project names and drag hints in sight while scrolling sideways.
     const sticky = [...labels.children];
-    if (sticky.length) {
-      const box = g.$container;
-      const place = () => {
-        const x = String(box.scrollLeft + 8);
-        for (const el of sticky) el.setAttribute('x', x);
-      };
-      box.addEventListener('scroll', place, { passive: true });
-      place();
-    }
+    const box = g.$container;
+    const place = () => {
+      const x = String(box.scrollLeft + 8);
+      for (const el of sticky) el.setAttribute('x', x);
+      const left = box.scrollLeft;
+      const right = left + box.clientWidth;
+      for (const r of awayRows) {
+        const side = r.to <= left ? 'left' : r.from >= right ? 'right' : null;
+        r.el.setAttribute('visibility', side ? 'visible' : 'hidden');
+        if (!side) continue;
+        r.el.textContent = side === 'left' ? `‹ ${r.name}` : `${r.name} ›`;
+        r.el.setAttribute('text-anchor', side === 'left' ? 'start' : 'end');
+        r.el.setAttribute('x', String(side === 'left' ? left + 8 : right - 8));
+        r.el.dataset.side = side;
+      }
+    };
+    box.addEventListener('scroll', place, { passive: true });
+    this.placeLabels = place;
+    place();
     for (const wrapper of svg.querySelectorAll('.bar-wrapper')) {
       const row = this.byFid.get(wrapper.getAttribute('data-id'));
       if (!row) continue;
@@ -499,9 +520,18 @@ export class Chart {
     const first = tasks.reduce((a, t) => (t.start < a ? t.start : a), tasks[0].start);
     const last = tasks.reduce((a, t) => (t.end > a ? t.end : a), tasks[0].end);
     const box = this.container;
-    const fits = box && this.xOf(last) - this.xOf(first) < box.clientWidth - 4 * this.gantt.config.column_width;
-    if (!fits && first <= now && now <= last) return addDays(now, -7);
-    return first;
+    const col = this.gantt.config.column_width;
+    const fits = box && this.xOf(last) - this.xOf(first) < box.clientWidth - 4 * col;
+    if (fits || now < first || now > last) return first;
+    // Today, unless none of the rows on the first screen has a task near it:
+    // then where those rows' tasks are (issue 17, defect 5: 200 tasks from
+    // September on a December day opened on an empty grid).
+    const shown = box ? Math.max(1, Math.floor((box.clientHeight - this.gantt.config.header_height) / ROW_HEIGHT)) : 20;
+    const onScreen = this.rows.slice(0, shown).filter((r) => r.kind === 'task').map((r) => r.task);
+    const from = addDays(now, -7);
+    const to = this.dateAt(this.xOf(from) + (box?.clientWidth || 0));
+    if (!onScreen.length || onScreen.some((t) => t.start <= to && t.end >= from)) return from;
+    return onScreen.reduce((a, t) => (t.start < a ? t.start : a), onScreen[0].start);
   }
 
   // ---- drag on an empty part of a row to create a task -----------------------
