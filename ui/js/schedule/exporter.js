@@ -73,7 +73,7 @@ export function download(blob, filename) {
 // ---- the chart as one SVG --------------------------------------------------------
 
 const STYLE_PROPS = ['fill', 'fill-opacity', 'stroke', 'stroke-width', 'stroke-opacity',
-  'stroke-dasharray', 'opacity', 'font-family', 'font-size', 'font-weight', 'dominant-baseline',
+  'stroke-dasharray', 'stroke-linejoin', 'paint-order', 'opacity', 'font-family', 'font-size', 'font-weight', 'dominant-baseline',
   'text-anchor', 'visibility', 'display', 'clip-path', 'transform', 'transform-origin',
   'transform-box'];
 
@@ -100,11 +100,26 @@ function svgEl(tag, attrs, text) {
   return el;
 }
 
-// gantt: the frappe-gantt instance on screen. Returns {svg: string, width, height}.
-export function chartSvg(gantt, { title = '' } = {}) {
+// The band above the chart in a picture: the title, and the legend under it,
+// clear of the date headers (issue 17, defect 1: the title sat in the month row).
+const BAND_TITLE = 30;
+const BAND_LEGEND = 24;
+
+// Width of a text in the picture's font, for laying out the legend and pills.
+function textWidth(text, font) {
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = font;
+  return ctx.measureText(text).width;
+}
+
+// gantt: the frappe-gantt instance on screen; title: a line above the chart;
+// legend: [{name, color}] under it. Returns {svg: string, width, height}.
+export function chartSvg(gantt, { title = '', legend = [] } = {}) {
   const src = gantt.$svg;
   const width = gantt.dates.length * gantt.config.column_width;
-  const height = Number(src.getAttribute('height')) || gantt.grid_height;
+  const chartH = Number(src.getAttribute('height')) || gantt.grid_height;
+  const band = (title ? BAND_TITLE : 0) + (legend.length ? BAND_LEGEND : 0) + (title || legend.length ? 8 : 0);
+  const height = chartH + band;
   const headH = gantt.config.header_height;
   const copy = src.cloneNode(true);
   inlineStyles(src, copy);
@@ -114,7 +129,21 @@ export function chartSvg(gantt, { title = '' } = {}) {
   const font = getComputedStyle(gantt.$container).fontFamily;
   const out = svgEl('svg', { xmlns: SVG_NS, width, height, viewBox: `0 0 ${width} ${height}` });
   out.append(svgEl('rect', { x: 0, y: 0, width, height, fill: '#ffffff' }));
-  for (const child of [...copy.childNodes]) out.append(child);
+  if (band) {
+    const top = svgEl('g', { 'font-family': font });
+    if (title) top.append(svgEl('text', { x: 8, y: 21, 'font-size': 16, 'font-weight': 700, fill: '#171717' }, title));
+    let x = 8;
+    const y = (title ? BAND_TITLE : 0) + 16;
+    for (const item of legend) {
+      top.append(svgEl('rect', { x, y: y - 10, width: 12, height: 12, rx: 3, fill: item.color }));
+      top.append(svgEl('text', { x: x + 17, y, 'font-size': 12, fill: '#344054' }, item.name));
+      x += 17 + textWidth(item.name, `12px ${font}`) + 16;
+    }
+    out.append(top);
+  }
+  const body = svgEl('g', { transform: `translate(0 ${band})` });
+  out.append(body);
+  for (const child of [...copy.childNodes]) body.append(child);
 
   // The header: the library draws it as HTML above the SVG.
   const head = svgEl('g', { 'font-family': font });
@@ -130,18 +159,14 @@ export function chartSvg(gantt, { title = '' } = {}) {
   for (const el of gantt.$container.querySelectorAll('.lower-text')) {
     const x = parseFloat(el.style.left) || 0;
     const today = el.classList.contains('current-date-highlight');
-    if (today) head.append(svgEl('rect', { x: x + col * 0.1, y: upperH + 5, width: col * 0.8, height: lowerH * 0.8, rx: 5, fill: '#e5484d' }));
+    if (today) {
+      // as wide as its label needs (a week across two months is long)
+      const w = Math.max(col * 0.8, textWidth(el.textContent, `12px ${font}`) + 12);
+      head.append(svgEl('rect', { x: x + col / 2 - w / 2, y: upperH + 5, width: w, height: lowerH * 0.8, rx: 5, fill: '#e5484d' }));
+    }
     head.append(svgEl('text', { x: x + col / 2, y: upperH + 5 + lowerH * 0.4, 'font-size': 12, 'text-anchor': 'middle', 'dominant-baseline': 'central', fill: today ? '#ffffff' : '#7c7c7c' }, el.textContent));
   }
-  if (title) {
-    head.append(svgEl('text', { x: width - 8, y: upperH / 2 + 5, 'font-size': 13, 'text-anchor': 'end', fill: '#667085' }, title));
-  }
-  out.append(head);
-  const line = gantt.$container.querySelector('.current-highlight');
-  if (line) {
-    const x = parseFloat(line.style.left) || 0;
-    out.append(svgEl('line', { x1: x, y1: headH, x2: x, y2: height, stroke: '#e5484d', 'stroke-width': 1.5 }));
-  }
+  body.append(head); // today's line is in the chart's own grid (chart.js)
   return { svg: new XMLSerializer().serializeToString(out), width, height };
 }
 

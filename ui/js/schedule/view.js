@@ -786,7 +786,8 @@ export class ScheduleView {
     this.exportMenu.open = false;
     if (!this.chart?.gantt) return;
     try {
-      const blob = await chartPng(this.chart.gantt, { title: this.chartTitle() });
+      const legend = data.types.filter((x) => x.enabled).map((x) => ({ name: x.name, color: x.color }));
+      const blob = await chartPng(this.chart.gantt, { title: this.chartTitle(), legend });
       download(blob, this.exportName('png'));
     } catch (err) {
       showError(err);
