@@ -9,6 +9,7 @@ Plain Python over the Store (no bottle, no webview):
 - calendar.py  working days: weekends, China's holidays and 调休, the team's days
 - scheduling.py dependencies that move tasks, slack, early starts
 - teamdays.py  reading a team calendar from an .ics file or holiday-cn JSON
+- load.py      resource load: working days of tasks per assignee per week
 - mirror.py    the tables in memory, kept current by a store listener
 - service.py   `Schedule`: list, read, create, change, delete; upgrade steps
 - data.py      the seed-compatible whole document (/api/data) and its revisions

@@ -42,6 +42,7 @@ from .fields import (
     invalid_fields,
     public,
 )
+from .load import MAX_WEEKS, weekly_load
 from .mirror import Mirror
 from .queries import ListQuery, matches, parse_query, sort_records
 from .rules import cycle_through, label, reference_problems
@@ -203,6 +204,21 @@ class Schedule:
                 for kind in (PROJECTS, TYPES, TASKS)
             }
         return TaskExport(tasks, names[PROJECTS], names[TYPES], names[TASKS])
+
+    def resource_load(
+        self, project_ids: Sequence[str], start: dt.date | None, end: dt.date | None
+    ) -> dict[str, Any]:
+        """Working days of work per assignee per week (load.py) of the live tasks of
+        `project_ids` (all projects when empty), from `start` to `end` (the tasks'
+        span when not given; a year at most)."""
+        with self.reading() as m:
+            tasks = m.project_tasks(project_ids) if project_ids else m.all_live(TASKS)
+            starts = sorted(str(t["start"]) for t in tasks if t.get("start"))
+            ends = sorted(str(t["end"]) for t in tasks if t.get("end"))
+            first = start or (dt.date.fromisoformat(starts[0]) if starts else dt.date.today())
+            last = end or (dt.date.fromisoformat(ends[-1]) if ends else first)
+            last = min(max(last, first), first + dt.timedelta(weeks=MAX_WEEKS - 1))
+            return weekly_load(tasks, first, last, m.calendar)
 
     def work_calendar(self) -> WorkCalendar:
         """The working-day calendar, the team's days on top of the national one."""

@@ -122,6 +122,28 @@ def import_days(sched: Schedule) -> dict[str, Any]:
     return {**sched.import_days(days), "days": len(days)}
 
 
+def _dates(params: dict[str, str], names: tuple[str, ...]) -> dict[str, dt.date | None]:
+    """Optional YYYY-MM-DD query parameters; a bad one is a 400 naming it."""
+    out: dict[str, dt.date | None] = {}
+    fields: dict[str, str] = {}
+    for name in names:
+        try:
+            out[name] = dt.date.fromisoformat(params[name]) if params.get(name) else None
+        except ValueError:
+            fields[name] = "a date as YYYY-MM-DD"
+    if fields:
+        raise errors.ValidationError("The dates are not valid.", fields=fields)
+    return out
+
+
+def resource_load(sched: Schedule) -> dict[str, Any]:
+    """Working days of work per assignee per week, against each week's working days."""
+    params = query_params()
+    dates = _dates(params, ("from", "to"))
+    ids = [p for p in params.get("project_id", "").split(",") if p.strip()]
+    return sched.resource_load(ids, dates["from"], dates["to"])
+
+
 def calendar_days(sched: Schedule) -> dict[str, Any]:
     """Holidays and make-up workdays (调休) between `from` and `to` (inclusive),
     the team's days (`"team": true`) in place of the national ones."""
@@ -160,6 +182,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         app.route(base + "/<id>", "DELETE", partial(delete_record, sched, kind))
 
     app.route("/api/calendar", "GET", partial(calendar_days, sched))
+    app.route("/api/resource-load", "GET", partial(resource_load, sched))
     app.route("/api/data", "GET", partial(get_data, sched))
     app.route("/api/data", "POST", partial(post_data, sched))
     app.route("/api/data/revisions", "GET", partial(list_revisions, sched))

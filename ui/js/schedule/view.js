@@ -14,6 +14,7 @@ import { currentLang } from '../i18n.js';
 import { Chart, loadGantt } from './chart.js';
 import { addDays, countWorkdays, endAfterWorkdays, isWorkday, today } from './dates.js';
 import { confirmDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
+import { loadDialog } from './load.js';
 import { teamDaysDialog } from './teamdays.js';
 import { debounce, h, option } from './dom.js';
 import { chartPng, download, printChart, tasksCsv } from './exporter.js';
@@ -217,6 +218,7 @@ export class ScheduleView {
       this.undoButton,
       h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-types', text: t('schedule.type.manage'), hidden: this.readonly, onclick: () => this.manageTypes() }),
       h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-teamdays', text: t('schedule.team.open'), onclick: () => this.manageTeamDays() }),
+      h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-load', text: t('schedule.load.open'), onclick: () => loadDialog({ t, lang: currentLang(), projectIds: state.selected }) }),
       this.exportMenu);
     this.legend = h('div', { class: 'sched-legend', 'aria-label': t('schedule.legend') });
     this.rowPager = h('div', { class: 'sched-rowpager', hidden: true });
