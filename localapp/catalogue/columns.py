@@ -51,8 +51,11 @@ class ColumnMap:
     columns: list[Column]
     fields: dict[str, int]  # field -> column index
 
-    def row_error(self, row: int, fld: str, reason: str, code: str = "invalid") -> dict[str, Any]:
-        """A problem with `fld` in sheet row `row`, named by its column's header and letter."""
+    def row_error(
+        self, row: int, fld: str, reason: str, code: str = "invalid", **params: Any
+    ) -> dict[str, Any]:
+        """A problem with `fld` in sheet row `row`, named by its column's header and
+        letter; `params` are the values the reason names, for the UI's own words."""
         col = self.fields.get(fld)
         column = self.columns[col] if col is not None else None  # columns[i].index == i
         return {
@@ -62,6 +65,7 @@ class ColumnMap:
             "field": fld,
             "reason": reason,
             "code": code,
+            "params": params,
         }
 
     def describe(self, all_fields: Sequence[str]) -> dict[str, Any]:

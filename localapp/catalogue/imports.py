@@ -414,8 +414,8 @@ def parse_products(
         if table.kind != CSV
         else "is required"
     )
-    seen: dict[str, list[int]] = {}
-    seen_names: dict[str, list[int]] = {}
+    seen: dict[str, list[tuple[int, str]]] = {}
+    seen_names: dict[str, list[tuple[int, str]]] = {}
     rows, row_errors = parsed.rows, parsed.row_errors
     for offset, cells in enumerate(body):
         for c in cells:  # skip blank rows (calamine gives "" for empty cells)
@@ -435,7 +435,9 @@ def parse_products(
                 values[fld] = check(raw if raw.__class__ is str else cell_text(raw))
             except Invalid as exc:
                 problems.append(
-                    parsed.mapping.row_error(number, fld, f"{fld} {exc.reason}", exc.code)
+                    parsed.mapping.row_error(
+                        number, fld, f"{fld} {exc.reason}", exc.code, **exc.params
+                    )
                 )
         if price_col is not None:
             raw = cells[price_col] if price_col < width else None
@@ -444,11 +446,12 @@ def parse_products(
                     raise Invalid(empty_price, "required")
                 values["price"] = parse_money(raw)
             except Invalid as exc:
-                reason = exc.reason
+                reason, params = exc.reason, dict(exc.params)
                 if exc.code == "not_a_number" and raw is not None:
-                    reason = f"{cell_text(raw).strip()[:40]!r} is not a number"
+                    params["value"] = cell_text(raw).strip()[:40]
+                    reason = f"{params['value']!r} is not a number"
                 problems.append(
-                    parsed.mapping.row_error(number, "price", f"price {reason}", exc.code)
+                    parsed.mapping.row_error(number, "price", f"price {reason}", exc.code, **params)
                 )
         sku, name = values.get("sku"), values.get("name")
         if not sku and not name and not any(p["field"] in ("sku", "name") for p in problems):
@@ -457,35 +460,42 @@ def parse_products(
         rows.append(ProductRow(number, values))
         if problems:
             row_errors.extend(problems)
+        # keyed ignoring case, each row with the value as its file wrote it
         if sku:
-            seen.setdefault(sku.casefold(), []).append(number)
+            seen.setdefault(sku.casefold(), []).append((number, sku))
         elif name:
-            seen_names.setdefault(name.casefold(), []).append(number)
+            seen_names.setdefault(name.casefold(), []).append((number, name))
     _flag_repeats(parsed, seen, seen_names)
     return parsed
 
 
 def _flag_repeats(
-    parsed: ParsedProducts, seen: dict[str, list[int]], seen_names: dict[str, list[int]]
+    parsed: ParsedProducts,
+    seen: dict[str, list[tuple[int, str]]],
+    seen_names: dict[str, list[tuple[int, str]]],
 ) -> None:
     """A row error on every row whose SKU (or, without one, name) another row has too."""
     row_errors = parsed.row_errors
-    for key, numbers, fld, code in (
-        *((k, v, "sku", "duplicate_sku") for k, v in seen.items()),
-        *((k, v, "name", "duplicate_name") for k, v in seen_names.items()),
+    for found, fld, code in (
+        *((v, "sku", "duplicate_sku") for v in seen.values()),
+        *((v, "name", "duplicate_name") for v in seen_names.values()),
     ):
-        if len(numbers) < 2:
+        if len(found) < 2:
             continue
         what = "SKU" if fld == "sku" else "name (rows without a SKU are matched by name)"
-        for number in numbers:
+        numbers = [n for n, _value in found]
+        for number, value in found:
             # At most ten other rows named: a SKU repeated 10,000 times stays linear.
             others = [str(n) for n in itertools.islice((n for n in numbers if n != number), 10)]
             more = " ..." if len(numbers) > 11 else ""
+            rows = ", ".join(others) + more
             row_errors.append(
                 parsed.mapping.row_error(
                     number,
                     fld,
-                    f"the same {what} {key!r} is also in row(s) {', '.join(others)}{more}",
+                    f"the same {what} {value!r} is also in row(s) {rows}",
                     code,
+                    value=value,
+                    rows=rows,
                 )
             )

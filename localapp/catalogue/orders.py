@@ -258,7 +258,9 @@ class Orders:
                     f"This file was already uploaded as order {doc.get('number')!r}. Delete "
                     "that order first to upload it again.",
                     fields={"file": f"already uploaded as order {doc.get('id')}"},
-                    extra={"current": public(doc, lines=False)},
+                    # its own code, so the page says this and not "changed by someone else"
+                    code="order_duplicate",
+                    extra={"current": public(doc, lines=False), "number": doc.get("number")},
                 )
 
     def _match(

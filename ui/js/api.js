@@ -33,7 +33,8 @@ export function setCsrf(token) {
 }
 
 export function errorText(err) {
-  if (err instanceof ApiError && has(`error.${err.code}`)) return t(`error.${err.code}`);
+  // a translation may name values the answer carries: {number} of order_duplicate
+  if (err instanceof ApiError && has(`error.${err.code}`)) return t(`error.${err.code}`, err.body || {});
   return err.message || String(err);
 }
 

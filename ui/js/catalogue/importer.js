@@ -32,9 +32,12 @@ function letter(i) {
   return s;
 }
 
+// A row's problem in the page's language, with the values it names (the SKU as
+// the file wrote it, the other rows, a limit); the server's English reason only
+// for a code the page does not know.
 export function errorReason(t, e) {
   const key = `catalogue.importError.${e.code}`;
-  return ERROR_CODES.includes(e.code) ? t(key) : e.reason;
+  return ERROR_CODES.includes(e.code) ? t(key, { value: '', rows: '', max: '', ...(e.params || {}) }) : e.reason;
 }
 
 export class ImportWizard {
@@ -301,8 +304,7 @@ export class ImportWizard {
             h('tbody', {}, errors.map((e) => h('tr', {},
               h('td', { class: 'num', text: String(e.row) }),
               h('td', { text: [e.letter, e.column].filter(Boolean).join(' · ') }),
-              h('td', {}, h('span', { class: 'cat-bad', text: errorReason(t, e) }),
-                ERROR_CODES.includes(e.code) ? h('span', { class: 'muted cat-small cat-reason-detail', text: ` ${e.reason}` }) : null)))))),
+              h('td', {}, h('span', { class: 'cat-bad', text: errorReason(t, e) }))))))),
         r.errors_truncated ? h('p', { class: 'muted cat-small', text: t('catalogue.import.errorsMore', { n: number(r.errors_truncated) }) }) : null)
       : h('p', { class: 'cat-good-note', text: t('catalogue.import.noErrors') });
 

@@ -112,8 +112,7 @@ export class OrdersPage {
         h('tbody', {}, errors.slice(0, 50).map((e) => h('tr', {},
           h('td', { class: 'num', text: String(e.row ?? '') }),
           h('td', { text: [e.letter, e.column].filter(Boolean).join(' · ') }),
-          h('td', {}, h('span', { class: 'cat-bad', text: errorReason(t, e) }),
-            errorReason(t, e) !== e.reason ? h('span', { class: 'muted cat-small cat-reason-detail', text: e.reason }) : null))))));
+          h('td', {}, h('span', { class: 'cat-bad', text: errorReason(t, e) })))))));
     box.hidden = false;
   }
 
@@ -297,10 +296,11 @@ export class OrderDetail {
         h('td', { class: 'mono', text: l.sku || '' }),
         h('td', {}, name),
         h('td', { class: 'num', text: l.qty }),
-        h('td', { class: `num${flags.includes('price_differs') ? ' cat-bad' : ''}`, text: money(l.unit_price) }),
+        // a line with no price in the file and none in the catalogue has none: "—", not ¥0.00
+        h('td', { class: `num${flags.includes('price_differs') ? ' cat-bad' : ''}`, text: flags.includes('no_price') ? '—' : money(l.unit_price) }),
         h('td', { class: 'num muted' }, l.catalogue_price === null || l.catalogue_price === undefined ? '—' : money(l.catalogue_price),
           diff ? h('span', { class: diff > 0 ? 'cat-up' : 'cat-down', text: ` ${diff > 0 ? '+' : '−'}${centsText(Math.abs(diff))}` }) : null),
-        h('td', { class: `num${flags.includes('amount_differs') ? ' cat-bad' : ''}`, title: flags.includes('amount_differs') && l.stated_amount !== undefined ? t('catalogue.orders.statedAmount', { amount: money(l.stated_amount) }) : null, text: money(l.amount) }),
+        h('td', { class: `num${flags.includes('amount_differs') ? ' cat-bad' : ''}`, title: flags.includes('amount_differs') && l.stated_amount !== undefined ? t('catalogue.orders.statedAmount', { amount: money(l.stated_amount) }) : null, text: flags.includes('no_price') ? '—' : money(l.amount) }),
         h('td', {}, flags.length
           ? flags.map((f) => h('span', { class: `cat-badge flag-${f}`, text: t(`catalogue.orders.flag.${f}`) }))
           : h('span', { class: 'cat-ok', text: `✓ ${t(`catalogue.orders.matchedBy.${l.match}`)}` })));

@@ -1,0 +1,93 @@
+"""Order defects of issue 18: re-uploading the same file said "数据已被其他人修改，
+请刷新后重试" (the server's answer, which names the order, was lost); a line with
+no price in the file and no catalogue match showed ¥0.00 instead of "—"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import api, no_unexpected_errors, sign_in
+from conftest import Server
+from test_catalogue_browser import seed_products
+
+pytestmark = pytest.mark.browser
+
+
+def sheet(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["货号", "品名", "数量", "单价", "金额"])
+    ws.append(["SD-001", "十字螺丝刀", 10, 12.5, 125])
+    ws.append(["ZZ-998", "无价产品", 3, None, None])  # no price anywhere
+    wb.save(path)
+    return path
+
+
+def test_a_second_upload_names_the_order_and_a_line_without_price_shows_a_dash(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    seed_products(server, tmp_path)
+    path = sheet(tmp_path / "三月订单.xlsx")
+    sign_in(page, server, "#/catalogue/orders")
+    page.set_input_files("#cat-order-file", str(path))
+    page.click("#cat-order-upload")
+    lines = page.locator("#cat-order-lines tbody tr")
+    expect(lines).to_have_count(2)
+    priceless = lines.nth(1)
+    expect(priceless).to_have_attribute("data-flags", "no_price unmatched")
+    cells = priceless.locator("td")
+    expect(cells.nth(4)).to_have_text("—")  # unit price
+    expect(cells.nth(6)).to_have_text("—")  # amount
+    order = api(server, "GET", "/api/orders")["items"][0]
+
+    page.get_by_role("link", name="返回订单列表").click()
+    page.set_input_files("#cat-order-file", str(path))
+    page.click("#cat-order-upload")
+    toast = page.locator(".toast-error")
+    expect(toast).to_contain_text(f"这个文件已经上传过，是订单 {order['number']}")
+    expect(toast).not_to_contain_text("其他人修改")
+    page.screenshot(path=str(artifacts / "order-duplicate-zh.png"))
+    no_unexpected_errors(page, allowed=("409",))
+
+
+def test_the_chinese_import_preview_has_no_english_and_keeps_the_sku_as_written(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
+    """Issue 18, defect 4: each reason was followed by an English line ("the same SKU
+    'wj-0003'…"), with the SKU lower-cased from the file's WJ-0003."""
+    from openpyxl import Workbook
+    from playwright.sync_api import expect
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["编码", "名称", "单价"])
+    ws.append(["WJ-0003", "合页", 3.5])
+    ws.append(["WJ-0004", "拉手", 6])
+    ws.append(["wj-0003", "合页（小）", 2.8])
+    path = tmp_path / "五金.xlsx"
+    wb.save(path)
+    sign_in(page, server, "#/catalogue/import")
+    page.set_input_files("#cat-import-file", str(path))
+    page.click("#cat-import-preview")
+    rows = page.locator("#cat-import-errors tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("td").nth(2)).to_have_text(
+        "编码「WJ-0003」在文件中重复（另见第 4 行）"
+    )
+    expect(rows.nth(1).locator("td").nth(2)).to_have_text(
+        "编码「wj-0003」在文件中重复（另见第 2 行）"
+    )
+    table = page.locator("#cat-import-errors").inner_text()
+    assert "also in row" not in table and "the same" not in table
+    page.screenshot(path=str(artifacts / "import-duplicates-zh.png"))
+    page.click("#lang-switch")
+    expect(page.locator("#cat-import-errors tbody tr").nth(0).locator("td").nth(2)).to_have_text(
+        "The SKU “WJ-0003” is also in row(s) 4"
+    )
+    no_unexpected_errors(page)
