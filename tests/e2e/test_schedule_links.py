@@ -46,6 +46,12 @@ def test_a_start_to_start_link_with_lag_moves_the_successor_and_undoes_in_one_st
     expect(page.locator("dialog[open]")).to_have_count(0)
     saved = api(server, "GET", f"/api/tasks/{second['id']}")
     assert saved["links"] == {first["id"]: {"type": "SS", "lag": 1}}
+    # the chart draws it from start to start, named with its lag
+    arrow = page.locator(
+        f'.lg-link[data-type="SS"][data-from="{first["id"]}"][data-to="{second["id"]}"]'
+    )
+    expect(arrow).to_have_count(1)
+    assert arrow.locator("title").text_content() == "同时开始 +1"
     before = {t["id"]: dates(server, t) for t in (first, second)}
     # both exports name the link beside the predecessor
     r = server.request("GET", "/api/tasks/export.xlsx")

@@ -144,6 +144,12 @@ function fillWidth(mode, ftasks, width) {
   return fill > mode.column_width ? { ...mode, column_width: fill } : mode;
 }
 
+// A task's link type to predecessor `pid` (its `links`; finish-to-start by default).
+function linkType(task, pid) {
+  const type = task.links?.[pid]?.type;
+  return type === 'SS' || type === 'FF' ? type : 'FS';
+}
+
 function svgEl(tag, attrs, text) {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -211,9 +217,12 @@ export class Chart {
     ftasks.forEach((ft, i) => { if (rows[i].kind === 'task') fidOfTask.set(rows[i].task.id, ft.id); });
     for (const [i, ft] of ftasks.entries()) {
       const row = rows[i];
-      // Arrows only between bars on screen: the library fails on unknown ids.
+      // Arrows only between bars on screen: the library fails on unknown ids. The
+      // library draws finish-to-start arrows; start-to-start and finish-to-finish
+      // links are drawn by drawLinks().
       ft.dependencies = row.kind === 'task'
-        ? (row.task.depends_on || []).map((d) => fidOfTask.get(d)).filter(Boolean)
+        ? (row.task.depends_on || []).filter((d) => linkType(row.task, d) === 'FS')
+          .map((d) => fidOfTask.get(d)).filter(Boolean)
         : [];
     }
     this.host.replaceChildren();
@@ -399,6 +408,44 @@ export class Chart {
         }
         if (early && this.opts.violationText) title.textContent += ` — ${this.opts.violationText}`;
         wrapper.prepend(title);
+      }
+    }
+    this.drawLinks();
+  }
+
+  // Start-to-start links as an arrow from the predecessor's start into the task's
+  // start, finish-to-finish from its end into the task's end, named in a tooltip
+  // with their lag (同时开始 +1).
+  drawLinks() {
+    const g = this.gantt;
+    const barOf = (id) => g.$svg.querySelector(`.bar-wrapper[data-task-id="${CSS.escape(id)}"] .bar`);
+    const box = (bar) => ({ x: Number(bar.getAttribute('x')), y: Number(bar.getAttribute('y')), w: Number(bar.getAttribute('width')), h: Number(bar.getAttribute('height')) });
+    for (const row of this.rows) {
+      if (row.kind !== 'task') continue;
+      for (const pid of row.task.depends_on || []) {
+        const type = linkType(row.task, pid);
+        if (type === 'FS') continue;
+        const from = barOf(pid);
+        const to = barOf(row.task.id);
+        if (!from || !to) continue;
+        const a = box(from);
+        const b = box(to);
+        const ay = a.y + a.h / 2;
+        const by = b.y + b.h / 2;
+        let d;
+        if (type === 'SS') {
+          const x = Math.min(a.x, b.x) - 10;
+          d = `M ${a.x} ${ay} H ${x} V ${by} H ${b.x - 1} m -5 -5 l 5 5 l -5 5`;
+        } else {
+          const x = Math.max(a.x + a.w, b.x + b.w) + 10;
+          d = `M ${a.x + a.w} ${ay} H ${x} V ${by} H ${b.x + b.w + 1} m 5 -5 l -5 5 l 5 5`;
+        }
+        const lag = row.task.links?.[pid]?.lag || 0;
+        const path = svgEl('path', { d, class: `arrow lg-link lg-link-${type.toLowerCase()}`, 'data-from': pid, 'data-to': row.task.id, 'data-type': type });
+        const title = svgEl('title', {});
+        title.textContent = `${this.opts.linkText?.[type] || type}${lag ? ` ${lag > 0 ? '+' : ''}${lag}` : ''}`;
+        path.append(title);
+        g.layers.arrow.append(path);
       }
     }
   }

@@ -433,7 +433,7 @@ export class ScheduleView {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
       scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
       slackText: (n) => (n === 0 ? t('schedule.critical') : t('schedule.slack', { n })),
-      calendar: this.calendar, calendarText: { holiday: t('schedule.cal.holiday'), workday: t('schedule.cal.workday'), team: t('schedule.cal.team'), team_holiday: t('schedule.team.holiday'), team_workday: t('schedule.team.workday') },
+      calendar: this.calendar, linkText: { SS: t('schedule.link.SS'), FF: t('schedule.link.FF') }, calendarText: { holiday: t('schedule.cal.holiday'), workday: t('schedule.cal.workday'), team: t('schedule.cal.team'), team_holiday: t('schedule.team.holiday'), team_workday: t('schedule.team.workday') },
       projectMeta: (project, tasks) => {
         const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
         return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]
