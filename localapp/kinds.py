@@ -370,6 +370,35 @@ CALENDAR_DAY = Kind(
     },
 )
 
+#: A saved plan of one project: every task's dates when it was saved, to compare
+#: the schedule with (planned against current bars, the slip in working days).
+#: The server fills `tasks` from the project when the baseline is made.
+BASELINE = Kind(
+    "baselines",
+    "baseline",
+    {
+        "name": Field(
+            "text",
+            "schedule.baseline.name",
+            search=True,
+            sort=True,
+            check=c.text(100, required=True),
+            required=True,
+        ),
+        "project_id": Field(
+            "ref",
+            "schedule.csv.project",
+            filter="ids",
+            ref="projects",
+            check=c.ref(required=True),
+            required=True,
+        ),
+        # {task id: {"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}}
+        "tasks": Field("json", "schedule.baseline.tasks"),
+        "created_at": _CREATED,
+    },
+)
+
 #: the currency a product has unless it says otherwise
 DEFAULT_CURRENCY = "CNY"
 
@@ -470,6 +499,7 @@ KINDS: tuple[Kind, ...] = (
     TASK,
     TASK_TYPE,
     CALENDAR_DAY,
+    BASELINE,
     PRODUCT,
     IMAGE,
     ORDER,

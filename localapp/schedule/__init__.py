@@ -17,6 +17,7 @@ Plain Python over the Store (no bottle, no webview):
 """
 
 from .fields import (
+    BASELINES,
     DAYS,
     DEFAULT_TASK_TYPES,
     PROJECTS,
@@ -30,6 +31,7 @@ from .rules import find_cycle
 from .service import Schedule, TaskExport
 
 __all__ = [
+    "BASELINES",
     "DAYS",
     "DEFAULT_TASK_TYPES",
     "PROJECTS",

@@ -17,7 +17,8 @@ PROJECTS = "projects"
 TASKS = "tasks"
 TYPES = "task_types"
 DAYS = "calendar_days"
-KINDS: tuple[str, ...] = (PROJECTS, TASKS, TYPES, DAYS)
+BASELINES = "baselines"
+KINDS: tuple[str, ...] = (PROJECTS, TASKS, TYPES, DAYS, BASELINES)
 
 #: The key each collection has in /api/data (the seed's names).
 DATA_KEYS: dict[str, str] = {
@@ -25,6 +26,7 @@ DATA_KEYS: dict[str, str] = {
     TASKS: "tasks",
     TYPES: "taskTypes",
     DAYS: "calendarDays",
+    BASELINES: "baselines",
 }
 #: Singular names for messages.
 NOUNS: dict[str, str] = {k: kinds.by_table(k).noun for k in KINDS}

@@ -28,6 +28,7 @@ from . import data as documents
 from .calendar import WorkCalendar
 from .data import Plan
 from .fields import (
+    BASELINES,
     DATA_KEYS,
     DAYS,
     DEFAULT_TASK_TYPES,
@@ -313,6 +314,8 @@ class Schedule:
                     problems["id"] = str(exc)
             content, bad = clean_record(kind, data)
             problems.update(bad)
+            if kind == BASELINES and not problems:
+                problems.update(self._snapshot(m, content))
             if kind == DAYS and "date" not in problems:
                 # a team day is named by its date: one record per day on every device
                 if data.get("id") not in (None, "", content["date"]):
@@ -368,6 +371,18 @@ class Schedule:
         return doc, moved
 
     @staticmethod
+    def _snapshot(m: Mirror, content: Doc) -> dict[str, str]:
+        """A new baseline's `tasks`: the dates of every live task of its project now."""
+        pid = str(content.get("project_id"))
+        if m.live(PROJECTS, pid) is None:
+            return {"project_id": f"project {pid} does not exist"}
+        content["tasks"] = {
+            str(t["id"]): {"start": t.get("start"), "end": t.get("end")}
+            for t in m.project_tasks([pid])
+        }
+        return {}
+
+    @staticmethod
     def _misplaced(m: Mirror, kind: str, doc: Doc) -> bool:
         """An automatic task starting before a predecessor allows (left so by a
         sync, a whole-document save or a new holiday): saving it places it."""
@@ -421,6 +436,8 @@ class Schedule:
             problems.update(bad)
             if kind == DAYS and content.get("date") != old.get("date"):
                 problems["date"] = "cannot be changed: delete the day and add the new one"
+            if kind == BASELINES and content.get("project_id") != old.get("project_id"):
+                problems["project_id"] = "cannot be changed: a baseline is one project's plan"
             if not problems:
                 problems.update(self._check_refs(m, kind, rid, content, old))
             if problems:

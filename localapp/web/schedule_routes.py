@@ -22,7 +22,7 @@ import bottle
 
 from .. import errors
 from ..auth import Principal
-from ..schedule import DAYS, PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
+from ..schedule import BASELINES, DAYS, PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
 from ..schedule.calendar import MAX_DAYS, known_years
 from ..schedule.export import file_name, tasks_xlsx
 from ..schedule.teamdays import read_days
@@ -39,6 +39,7 @@ KIND_PATHS: dict[str, str] = {
     "tasks": TASKS,
     "task-types": TYPES,
     "calendar-days": DAYS,
+    "baselines": BASELINES,
 }
 #: the largest calendar file taken (a year of holiday-cn is about 3 KB)
 MAX_CALENDAR_BYTES = 1024 * 1024

@@ -14,16 +14,12 @@ from browser import api, no_unexpected_errors
 from conftest import Server
 from openpyxl import load_workbook
 from polling import wait_for
+from test_schedule_autoschedule import dates
 from test_schedule_browser import DAY_COLUMN_PX, bar, drag_bar, seed, shift, sign_in
 
 from localapp.schedule.calendar import NATIONAL
 
 pytestmark = pytest.mark.browser
-
-
-def dates(server: Server, task: dict) -> tuple[str, str]:
-    rec = api(server, "GET", f"/api/tasks/{task['id']}")
-    return rec["start"], rec["end"]
 
 
 def test_a_start_to_start_link_with_lag_moves_the_successor_and_undoes_in_one_step(

@@ -17,6 +17,19 @@ pytestmark = pytest.mark.browser
 TEAM_2027 = ROOT / "tests" / "data" / "team-2027.ics"
 
 
+def chain(
+    server: Server, project: str, names: tuple[str, str], second: tuple[str, str]
+) -> tuple[dict, dict]:
+    """A project with a task from Mon 18 to Wed 20 January 2027 and one after it
+    (asked for the dates `second`; the answer says where the server put it)."""
+    pid = api(server, "POST", "/api/projects", {"name": project})["id"]
+    base = {"project_id": pid, "name": names[0]}
+    first = api(server, "POST", "/api/tasks", {**base, "start": "2027-01-18", "end": "2027-01-20"})
+    body = {"project_id": pid, "name": names[1], "depends_on": [first["id"]]}
+    then = api(server, "POST", "/api/tasks", {**body, "start": second[0], "end": second[1]})
+    return first, then
+
+
 def team_days(server: Server) -> dict[str, str]:
     got = api(server, "GET", "/api/calendar-days?per_page=1000")
     return {d["date"]: d["kind"] for d in got["items"]}
@@ -45,25 +58,7 @@ def test_team_days_over_rest_and_import(server: Server) -> None:
     team = {d["date"]: d["kind"] for d in cal["days"] if d.get("team")}
     assert team == {"2027-01-16": "workday", "2027-01-21": "holiday", "2027-01-22": "holiday"}
     # a task after one ending Wed 20 January skips the retreat (Thu, Fri)
-    project = api(server, "POST", "/api/projects", {"name": "年底交付"})
-    first = api(
-        server,
-        "POST",
-        "/api/tasks",
-        {"project_id": project["id"], "name": "联调", "start": "2027-01-18", "end": "2027-01-20"},
-    )
-    after = api(
-        server,
-        "POST",
-        "/api/tasks",
-        {
-            "project_id": project["id"],
-            "name": "验收",
-            "start": "2027-01-04",
-            "end": "2027-01-05",
-            "depends_on": [first["id"]],
-        },
-    )
+    first, after = chain(server, "年底交付", ("联调", "验收"), ("2027-01-04", "2027-01-05"))
     assert (after["start"], after["end"]) == ("2027-01-25", "2027-01-26")
     # the days are part of /api/data, so a backup holds them
     assert {d["date"] for d in api(server, "GET", "/api/data")["calendarDays"]} == {
@@ -141,28 +136,10 @@ def test_a_new_team_holiday_leaves_a_listed_problem_that_its_fix_settles(
     """A holiday added after tasks were placed does not move them silently: the task
     that now starts too early is flagged (GET /api/tasks, the problems list), and the
     problem's fix, or saving the task, places it after the holiday."""
-    project = api(server, "POST", "/api/projects", {"name": "年会前后"})
-    first = api(
-        server,
-        "POST",
-        "/api/tasks",
-        {"project_id": project["id"], "name": "备货", "start": "2027-01-18", "end": "2027-01-20"},
-    )
-    then = api(
-        server,
-        "POST",
-        "/api/tasks",
-        {
-            "project_id": project["id"],
-            "name": "发货",
-            "start": "2027-01-21",
-            "end": "2027-01-21",
-            "depends_on": [first["id"]],
-        },
-    )
+    first, then = chain(server, "年会前后", ("备货", "发货"), ("2027-01-21", "2027-01-21"))
     assert then["start"] == "2027-01-21" and "moved" not in then
     api(server, "POST", "/api/calendar-days", {"date": "2027-01-21", "kind": "holiday"})
-    listed = api(server, "GET", f"/api/tasks?project_id={project['id']}")["items"]
+    listed = api(server, "GET", f"/api/tasks?project_id={first['project_id']}")["items"]
     assert {t["name"]: t.get("early_start") for t in listed} == {"备货": None, "发货": True}
     problems = api(server, "GET", "/api/problems")["items"]
     early = [p for p in problems if p["kind"] == "early_start"]

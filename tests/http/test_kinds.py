@@ -46,6 +46,7 @@ def test_sync_policy_is_the_declared_one() -> None:
         "tasks": "id",
         "task_types": "id",
         "calendar_days": "id",
+        "baselines": "id",
         "data_extras": "key",
         "products": "id",
         "images": "key",

@@ -203,6 +203,7 @@ def test_a_destructive_data_post_can_be_restored(server: Server) -> None:
         "tasks": 1,
         "taskTypes": 6,
         "calendarDays": 0,
+        "baselines": 0,
     }
     saved = body(server.request("GET", f"/api/data/revisions/{revision}"))
     assert [t["name"] for t in saved["data"]["tasks"]] == ["关键任务"]

@@ -779,7 +779,13 @@ def test_a_destructive_post_can_be_restored(sched: Schedule) -> None:
     assert sched.export_data()["projects"] == []
     meta = sched.list_revisions()["items"][0]
     assert meta["id"] == rev
-    assert meta["counts"] == {"projects": 1, "tasks": 1, "taskTypes": 6, "calendarDays": 0}
+    assert meta["counts"] == {
+        "projects": 1,
+        "tasks": 1,
+        "taskTypes": 6,
+        "calendarDays": 0,
+        "baselines": 0,
+    }
     saved = sched.get_revision(rev)["data"]
     assert [t["name"] for t in saved["tasks"]] == ["关键任务"]
     out = sched.restore_revision(rev)

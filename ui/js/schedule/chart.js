@@ -407,10 +407,29 @@ export class Chart {
           title.textContent += ` · ${this.opts.slackText(row.task.slack)}`;
         }
         if (early && this.opts.violationText) title.textContent += ` — ${this.opts.violationText}`;
+        const planned = this.opts.planned;
+        if (planned) {
+          const plan = planned[row.task.id];
+          const variance = this.opts.varianceText?.(row.task, plan) || '';
+          title.textContent += ` · ${variance}`;
+          wrapper.dataset.variance = variance;
+          if (plan?.start && plan?.end) this.drawPlanned(wrapper, plan);
+        }
         wrapper.prepend(title);
       }
     }
     this.drawLinks();
+  }
+
+  // A thin grey bar under the task's bar at its baseline dates (基线).
+  drawPlanned(wrapper, plan) {
+    const bar = wrapper.querySelector('.bar');
+    if (!bar) return;
+    const y = Number(bar.getAttribute('y')) + Number(bar.getAttribute('height')) + 2;
+    const x = this.xOf(plan.start);
+    const width = Math.max(4, this.xOf(addDays(plan.end, 1)) - x);
+    const rect = svgEl('rect', { x, y, width, height: 4, rx: 2, class: 'lg-planned', 'data-start': plan.start, 'data-end': plan.end });
+    this.gantt.layers.grid.append(rect);
   }
 
   // Start-to-start links as an arrow from the predecessor's start into the task's

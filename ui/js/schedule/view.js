@@ -8,12 +8,12 @@
 // Gantt library draws everything it is given.
 
 import { concerns } from '../live.js';
-import { showError } from '../api.js';
+import { api, errorText, showError } from '../api.js';
 import { kindOf } from '../kinds.js';
 import { currentLang } from '../i18n.js';
 import { Chart, loadGantt } from './chart.js';
 import { addDays, countWorkdays, endAfterWorkdays, isWorkday, today } from './dates.js';
-import { confirmDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
+import { confirmDialog, openDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
 import { loadDialog } from './load.js';
 import { teamDaysDialog } from './teamdays.js';
 import { debounce, h, option } from './dom.js';
@@ -146,6 +146,7 @@ export class ScheduleView {
       if (!state.selected.length && data.page.items.length) state.selected = [data.page.items[0].id];
       state.selected = await data.loadProjects(state.selected);
       await data.loadTasks(state.selected);
+      await this.loadBaselines();
     } catch (err) {
       if (this.dead) return;
       this.setChartMessage(this.t('schedule.error.load'), 'error');
@@ -192,6 +193,9 @@ export class ScheduleView {
     this.typeFilter.addEventListener('change', () => { state.type = this.typeFilter.value; state.rowOffset = 0; this.afterFilter(); });
     this.assigneeFilter = h('select', { class: 'sched-select', 'aria-label': t('schedule.filter.assignee') });
     this.assigneeFilter.addEventListener('change', () => { state.assignee = this.assigneeFilter.value; state.rowOffset = 0; this.afterFilter(); });
+    // 基线: compare the chart with a saved plan (planned bars under the current ones)
+    this.baselineSelect = h('select', { class: 'sched-select', id: 'sched-baseline', 'aria-label': t('schedule.baseline.label') });
+    this.baselineSelect.addEventListener('change', () => { state.baseline = this.baselineSelect.value; this.renderLegend(); this.draw({ scroll: 'keep' }); });
     this.undoButton = h('button', {
       type: 'button', class: 'btn btn-sm', id: 'sched-undo', text: t('schedule.action.undo'),
       title: t('schedule.action.undoHint'), disabled: true, hidden: this.readonly, onclick: () => this.undo(),
@@ -214,6 +218,8 @@ export class ScheduleView {
       h('span', { class: 'sched-sep' }),
       this.typeFilter,
       this.assigneeFilter,
+      this.baselineSelect,
+      h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-baseline-save', text: t('schedule.baseline.save'), hidden: this.readonly, onclick: () => this.saveBaseline() }),
       h('span', { class: 'sched-grow' }),
       this.undoButton,
       h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-types', text: t('schedule.type.manage'), hidden: this.readonly, onclick: () => this.manageTypes() }),
@@ -320,6 +326,7 @@ export class ScheduleView {
     try {
       state.selected = await data.loadProjects(state.selected);
       await data.loadTasks(state.selected);
+      await this.loadBaselines();
     } catch {
       if (!quiet) this.setStatus('error', this.t('schedule.error.load'));
       return;
@@ -337,7 +344,7 @@ export class ScheduleView {
 
   renderLegend() {
     const t = this.t;
-    this.legend.replaceChildren(...data.types.map((type) => h('button', {
+    this.legend.replaceChildren(...[...data.types.map((type) => h('button', {
       type: 'button',
       class: `sched-legend-item${type.enabled ? '' : ' disabled'}${state.type === type.id ? ' active' : ''}`,
       title: t('schedule.filter.byType', { name: type.name }),
@@ -349,7 +356,8 @@ export class ScheduleView {
       },
     }, h('span', { class: 'sched-swatch', style: { background: type.color } }), h('span', { text: type.name }))),
     h('span', { class: 'sched-legend-item static' }, h('span', { class: 'sched-swatch sched-swatch-milestone' }), h('span', { text: t('schedule.field.milestone') })),
-    h('span', { class: 'sched-legend-item static', title: t('schedule.criticalHint') }, h('span', { class: 'sched-swatch sched-swatch-critical' }), h('span', { text: t('schedule.critical') })));
+    h('span', { class: 'sched-legend-item static', title: t('schedule.criticalHint') }, h('span', { class: 'sched-swatch sched-swatch-critical' }), h('span', { text: t('schedule.critical') })),
+    state.baseline ? h('span', { class: 'sched-legend-item static', id: 'sched-legend-baseline' }, h('span', { class: 'sched-swatch sched-swatch-planned' }), h('span', { text: t('schedule.baseline.legend') })) : null].filter(Boolean));
   }
 
   renderFilters() {
@@ -361,6 +369,58 @@ export class ScheduleView {
     if (state.assignee && !names.includes(state.assignee)) names.unshift(state.assignee);
     this.assigneeFilter.replaceChildren(option('', t('schedule.filter.allAssignees'), !state.assignee),
       ...names.map((n) => option(n, n, n === state.assignee)));
+    const baselines = this.baselines || [];
+    if (state.baseline && !baselines.some((b) => b.id === state.baseline)) state.baseline = '';
+    this.baselineSelect.replaceChildren(option('', t('schedule.baseline.none'), !state.baseline),
+      ...baselines.map((b) => option(b.id, `${b.name} · ${data.projectById.get(b.project_id)?.name || ''}`, b.id === state.baseline)));
+  }
+
+  async loadBaselines() {
+    const q = new URLSearchParams({ project_id: state.selected.join(','), per_page: '1000', sort: '-created_at' });
+    try {
+      this.baselines = state.selected.length ? (await api.get(`api/baselines?${q}`, { quiet: true })).items : [];
+    } catch {
+      this.baselines = [];
+    }
+  }
+
+  // {task id: {start, end}} of the chosen baseline, or null
+  plannedDates() {
+    return (this.baselines || []).find((b) => b.id === state.baseline)?.tasks || null;
+  }
+
+  saveBaseline() {
+    const t = this.t;
+    const name = h('input', { class: 'sched-input', name: 'baseline-name', maxlength: 100, value: t('schedule.baseline.defaultName', { date: today() }) });
+    const save = h('button', { type: 'button', class: 'btn btn-primary', text: t('schedule.action.save') });
+    const cancel = h('button', { type: 'button', class: 'btn', text: t('schedule.action.cancel') });
+    const error = h('p', { class: 'form-error', hidden: true, role: 'alert' });
+    const { close } = openDialog({
+      t, title: t('schedule.baseline.saveTitle'), className: 'sched-baseline-dialog',
+      body: [h('p', { class: 'muted', text: t('schedule.baseline.saveHint') }), name, error],
+      footer: [cancel, save],
+    });
+    cancel.addEventListener('click', close);
+    save.addEventListener('click', async () => {
+      if (!name.value.trim()) { name.focus(); return; }
+      save.disabled = true;
+      try {
+        const made = [];
+        for (const pid of state.selected) made.push(await api.post('api/baselines', { name: name.value.trim(), project_id: pid }, { quiet: true }));
+        close();
+        await this.loadBaselines();
+        state.baseline = made[0]?.id || '';
+        this.renderFilters();
+        this.renderLegend();
+        this.draw({ scroll: 'keep' });
+        this.setStatus('idle', t('schedule.baseline.saved', { name: name.value.trim() }));
+      } catch (err) {
+        error.textContent = errorText(err);
+        error.hidden = false;
+        save.disabled = false;
+      }
+    });
+    name.select();
   }
 
   afterFilter() {
@@ -433,6 +493,14 @@ export class ScheduleView {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
       scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
       slackText: (n) => (n === 0 ? t('schedule.critical') : t('schedule.slack', { n })),
+      planned: this.plannedDates(),
+      varianceText: (task, plan) => {
+        if (!plan) return t('schedule.baseline.new');
+        const n = task.end === plan.end ? 0 : task.end > plan.end
+          ? countWorkdays(addDays(plan.end, 1), task.end, this.calendar)
+          : -countWorkdays(addDays(task.end, 1), plan.end, this.calendar);
+        return n > 0 ? t('schedule.baseline.late', { n }) : n < 0 ? t('schedule.baseline.early', { n: -n }) : t('schedule.baseline.same');
+      },
       calendar: this.calendar, linkText: { SS: t('schedule.link.SS'), FF: t('schedule.link.FF') }, calendarText: { holiday: t('schedule.cal.holiday'), workday: t('schedule.cal.workday'), team: t('schedule.cal.team'), team_holiday: t('schedule.team.holiday'), team_workday: t('schedule.team.workday') },
       projectMeta: (project, tasks) => {
         const done = tasks.length ? Math.round(tasks.reduce((a, x) => a + (x.progress || 0), 0) / tasks.length) : 0;
