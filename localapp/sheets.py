@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,8 @@ def write_sheet(
                 cell.data_type = "s"  # never a formula
             elif isinstance(value, Decimal):
                 cell.number_format = "0.00"
+            elif isinstance(value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
             elif isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"  # a real date cell: sorts, filters, adds up
             row.append(cell)

@@ -3,11 +3,12 @@
 Products use the Chinese headers the importer recognises (名称, 编码, 单价 ...),
 so an exported file can be edited in Excel and imported back unchanged.
 Prices are written as numbers in yuan with two decimals (exact: cents / 100
-as a Decimal).
+as a Decimal); times (更新时间) as date-time cells in this computer's time zone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -32,8 +33,22 @@ def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> 
                 out.append(Decimal(cents_text(value)) if isinstance(value, int) else None)
             elif field == "tags":
                 out.append("，".join(value or []))
+            elif kinds.PRODUCT.fields[field].type == "time":
+                out.append(_local_time(value))
             else:
                 out.append(text(value))
         return out
 
     return write_sheet(sheet, PRODUCT_COLUMNS, (row(doc) for doc in products))
+
+
+def _local_time(value: Any) -> Cell:
+    """A stored UTC time ("2026-12-03T06:21:09.123Z") as a date-time cell in this
+    computer's time zone, to the minute; the text itself if it is not one."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return text(value)
+    if moment.tzinfo is None:
+        return moment.replace(second=0, microsecond=0)
+    return moment.astimezone().replace(tzinfo=None, second=0, microsecond=0)

@@ -4,6 +4,7 @@ no price in the file and no catalogue match showed ¥0.00 instead of "—"."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -90,4 +91,41 @@ def test_the_chinese_import_preview_has_no_english_and_keeps_the_sku_as_written(
     expect(page.locator("#cat-import-errors tbody tr").nth(0).locator("td").nth(2)).to_have_text(
         "The SKU “WJ-0003” is also in row(s) 4"
     )
+    no_unexpected_errors(page)
+
+
+def test_statistics_tell_products_of_one_name_and_repeated_changes_apart(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    """Issue 18, defect 6: two products named 活动扳手 made two bars labelled alike, and
+    three changes of one product's price three bars all "螺丝刀 · 12/03"."""
+    from playwright.sync_api import expect
+
+    made = {}
+    for sku, name, price in (
+        ("WR-8", "活动扳手", 3500),
+        ("WR-10", "活动扳手", 4200),
+        ("SD-1", "螺丝刀", 1250),
+    ):
+        made[sku] = api(
+            server, "POST", "/api/products", {"sku": sku, "name": name, "price": price}
+        )["product"]
+    for sku, prices in (("WR-8", (3600,)), ("WR-10", (4400,)), ("SD-1", (1300, 1350, 1400))):
+        for price in prices:
+            cur = api(server, "GET", f"/api/products/{made[sku]['id']}")["product"]
+            api(
+                server,
+                "PATCH",
+                f"/api/products/{cur['id']}",
+                {"price": price},
+                {"If-Match": str(cur["rev"])},
+            )
+    sign_in(page, server, "#/stats")
+    canvas = page.locator("#stats-chart-changes")
+    expect(canvas).to_have_attribute("aria-label", re.compile("近期调价"))
+    labels = (canvas.get_attribute("aria-label") or "").split(": ", 1)[1].split("、")
+    assert len(labels) == 5 and len(set(labels)) == 5, labels
+    assert any(label.startswith("活动扳手（WR-8）") for label in labels), labels
+    assert any(label.startswith("活动扳手（WR-10）") for label in labels), labels
+    page.screenshot(path=str(artifacts / "stats-distinct-labels-zh.png"), full_page=True)
     no_unexpected_errors(page)

@@ -8,6 +8,7 @@ get a clear 4xx JSON error and leave the data exactly as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import struct
@@ -415,6 +416,13 @@ def test_export_round_trips(srv: Server) -> None:
     )
     assert rows[0][:5] == ["编码", "名称", "规格", "单位", "单价"]
     assert rows[1][1] == f"=1+1{tag}" and rows[1][4] == 19.99  # text stays text
+    # issue 18, defect 8: 更新时间 was the raw UTC text; it is a date-time in local time
+    updated = rows[1][rows[0].index("更新时间")]
+    assert isinstance(updated, dt.datetime), updated
+    assert abs(updated - dt.datetime.now()) < dt.timedelta(minutes=5)
+    assert r.headers["content-disposition"].endswith(
+        quote(f"价格目录-{dt.date.today().isoformat()}.xlsx")
+    )
     r = upload(srv, "/api/products/import?dry_run=1", "export.xlsx", r.body)
     assert body(r)["counts"]["unchanged"] == 1 and body(r)["counts"]["errored"] == 0
 

@@ -22,6 +22,31 @@ function nameAndSku(r) {
   return [r.name, r.sku].filter(Boolean).join(' · ');
 }
 
+// Bar labels that tell the bars apart (issue 18, defect 6: two products named
+// 活动扳手 made two bars labelled alike). A name that repeats gets its SKU (or
+// spec); a label still repeated (one product changed twice a day) gets its time,
+// then a number.
+function distinctLabels(rows, base, extra = () => []) {
+  const names = rows.map((r) => short(r.name || r.sku, 12));
+  const products = new Map(); // shown name -> the products (SKUs) behind it
+  rows.forEach((r, i) => products.set(names[i], new Set([...(products.get(names[i]) || []), r.sku || r.spec || ''])));
+  const labels = rows.map((r, i) => [products.get(names[i]).size > 1 ? `${names[i]}（${r.sku || r.spec || ''}）` : names[i], ...base(r)].join(' · '));
+  const again = new Map();
+  labels.forEach((l) => again.set(l, (again.get(l) || 0) + 1));
+  const count = new Map();
+  return labels.map((l, i) => {
+    if (again.get(l) < 2) return l;
+    const more = [l, ...extra(rows[i])].join(' ');
+    count.set(more, (count.get(more) || 0) + 1);
+    return count.get(more) > 1 ? `${more} #${count.get(more)}` : more;
+  });
+}
+
+function timeOf(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
 class StatsView {
   constructor(el, ctx) {
     this.el = el;
@@ -153,10 +178,13 @@ class StatsView {
 
   topChart(Chart, canvas, rows) {
     const t = this.t;
+    const labels = distinctLabels(rows, () => []);
+    // the bars' names for a screen reader (and a test), as the chart shows them
+    canvas.setAttribute('aria-label', `${t('stats.chart.top')}: ${labels.join('、')}`);
     this.add(new Chart(canvas, {
       type: 'bar',
       data: {
-        labels: rows.map((r) => short(r.name || r.sku)),
+        labels,
         datasets: [{ label: t('stats.series.amount'), data: rows.map((r) => yuan(r.amount)), backgroundColor: PALETTE[1], borderRadius: 4, maxBarThickness: 26 }],
       },
       options: {
@@ -197,10 +225,12 @@ class StatsView {
     // percentage (a ¥2 rise means more on a ¥5 part than on a ¥500 one).
     const rows = changes.items.slice(0, 12);
     const pct = (r) => (r.old_price ? ((r.new_price - r.old_price) / r.old_price) * 100 : 0);
+    const labels = distinctLabels(rows, (r) => [monthDay(r.at)], (r) => [timeOf(r.at)]);
+    canvas.setAttribute('aria-label', `${t('stats.chart.changes')}: ${labels.join('、')}`);
     this.add(new Chart(canvas, {
       type: 'bar',
       data: {
-        labels: rows.map((r) => `${short(r.name || r.sku, 12)} · ${monthDay(r.at)}`),
+        labels,
         datasets: [{
           label: t('stats.series.change'),
           data: rows.map((r) => Math.round(pct(r) * 10) / 10),
