@@ -129,3 +129,45 @@ def test_statistics_tell_products_of_one_name_and_repeated_changes_apart(
     assert any(label.startswith("活动扳手（WR-10）") for label in labels), labels
     page.screenshot(path=str(artifacts / "stats-distinct-labels-zh.png"), full_page=True)
     no_unexpected_errors(page)
+
+
+def test_the_price_history_chart_places_changes_in_time(
+    page: Any, tmp_path: Path, artifacts: Path
+) -> None:
+    """Issue 18, defect 7: the chart spaced its points evenly, so a change a day after
+    the first looked as far from it as one a month later. The history below is
+    written into a real data dir before the server starts (the API dates changes now)."""
+    from conftest import start_server
+    from playwright.sync_api import expect
+
+    from localapp.catalogue import Catalogue
+    from localapp.store import Store
+
+    data_dir = tmp_path / "data"
+    with Store.open(data_dir) as store:
+        product = Catalogue(store).create({"sku": "SD-1", "name": "螺丝刀", "price": 1250})
+        table = store.table("products")
+        doc_id = next(d.doc_id for d in table.all() if d["id"] == product["id"])
+        history = [
+            {"price": 1250, "at": "2026-09-01T02:00:00.000Z", "source": "create", "by": "admin"},
+            {"price": 1300, "at": "2026-09-02T02:00:00.000Z", "source": "edit", "by": "admin"},
+            {"price": 1400, "at": "2026-10-02T02:00:00.000Z", "source": "edit", "by": "admin"},
+        ]
+        with store.transaction():
+            table.update({"price_history": history, "price": 1400}, doc_ids=[doc_id])
+    server = start_server(data_dir)
+    try:
+        sign_in(page, server, f"#/catalogue/products/{product['id']}")
+        expect(page.locator("#cat-drawer h2")).to_have_text("螺丝刀")
+        xs = page.wait_for_function(
+            """() => {
+              const c = globalThis.Chart?.getChart(document.querySelector('#cat-history-canvas'));
+              return c ? c.getDatasetMeta(0).data.map((p) => p.x) : null;
+            }"""
+        ).json_value()
+        first_gap, second_gap = xs[1] - xs[0], xs[2] - xs[1]
+        assert second_gap > 20 * first_gap, xs  # a day, then a month
+        page.locator("#cat-drawer").screenshot(path=str(artifacts / "price-history-time-zh.png"))
+        no_unexpected_errors(page)
+    finally:
+        server.stop()

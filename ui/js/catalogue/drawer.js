@@ -332,22 +332,24 @@ export class ProductDrawer {
       return;
     }
     if (this.product !== product || !this.isOpen()) return;
-    // One point per price, evenly spaced (changes made minutes apart stay
-    // readable), joined by a step line: a price holds until the next change.
-    // A last point "now" carries the current price to today.
-    const days = new Set(history.map((e) => dateOnly(e.at)));
-    const label = days.size === history.length ? (e) => dateOnly(e.at) : (e) => shortDateTime(e.at);
-    const points = history.map((e) => ({ label: label(e), y: yuan(e.price), at: e.at, source: e.source }));
-    points.push({ label: t('catalogue.history.now'), y: points[points.length - 1].y, at: null });
+    // One point per price, placed in time (issue 18, defect 7: evenly spaced
+    // points made a year look like a day), joined by a step line: a price holds
+    // until the next change. A last point "now" carries the current price to today.
+    const points = history.map((e) => ({ x: Date.parse(e.at), y: yuan(e.price), at: e.at, source: e.source }))
+      .filter((p) => !Number.isNaN(p.x));
+    if (!points.length) return;
+    points.push({ x: Math.max(Date.now(), points[points.length - 1].x), y: points[points.length - 1].y, at: null });
+    const span = points[points.length - 1].x - points[0].x;
+    // ticks as dates, or as dates and times when the changes lie within two days
+    const tick = (v) => (span < 2 * 86400000 ? shortDateTime(new Date(v).toISOString()) : dateOnly(new Date(v).toISOString()));
     const fmt = (v) => money(Math.round(v * 100), product.currency);
     const canvas = this.chartBox.querySelector('canvas');
     this.chart = new Chart(canvas, {
       type: 'line',
       data: {
-        labels: points.map((p) => p.label),
         datasets: [{
           label: t('catalogue.field.price'),
-          data: points.map((p) => p.y),
+          data: points.map((p) => ({ x: p.x, y: p.y })),
           stepped: 'after',
           borderColor: PALETTE[0],
           backgroundColor: `${PALETTE[0]}1f`,
@@ -369,7 +371,7 @@ export class ProductDrawer {
           },
         },
         scales: {
-          x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 6 } },
+          x: { type: 'linear', min: points[0].x, max: points[points.length - 1].x, ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 6, callback: tick } },
           y: { grace: '10%', ticks: { maxTicksLimit: 6, callback: (v) => fmt(v) } },
         },
       },
