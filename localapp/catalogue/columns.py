@@ -25,6 +25,8 @@ MAX_COLUMNS = 200
 
 
 _BRACKETED = re.compile(r"[(\[【].*?[)\]】]")
+#: what the first filled cell of a total row under the data says (compared as headers are)
+TOTAL_WORDS = frozenset({"合计", "总计", "小计", "共计", "total", "subtotal", "sum", "grandtotal"})
 
 
 def normalise_header(value: Any) -> str:
@@ -225,3 +227,13 @@ def _apply_override(
             fields=problems,
             extra={"columns": [c.header for c in columns]},
         )
+
+
+def total_row(cells: Sequence[Any]) -> str | None:
+    """The word of a total row (合计, 小计, 总计, Total ...), as written: the row's
+    first filled cell says it; None for any other row."""
+    for cell in cells:
+        text = cell_text(cell).strip()
+        if text:
+            return text if normalise_header(text) in TOTAL_WORDS else None
+    return None

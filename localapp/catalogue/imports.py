@@ -41,7 +41,7 @@ from typing import Any
 from .. import errors, kinds, sheet_reader
 from ..checks import Invalid, cell_text
 from ..money import parse_money
-from .columns import HEADER_SEARCH_ROWS, ColumnMap, map_columns
+from .columns import HEADER_SEARCH_ROWS, ColumnMap, map_columns, total_row
 
 MAX_ROWS = 200_000
 #: Largest total uncompressed size of an xlsx. openpyxl writes 100,000 rows
@@ -380,6 +380,8 @@ class ParsedProducts:
     mapping: ColumnMap
     rows: list[ProductRow] = field(default_factory=list)
     row_errors: list[dict[str, Any]] = field(default_factory=list)
+    #: total rows (合计, 小计 ...) left out: [{"row", "text"}]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def mapped(self) -> set[str]:
@@ -390,6 +392,7 @@ class ParsedProducts:
             "sheet": self.table.sheet,
             "kind": self.table.kind,
             **self.mapping.describe(PRODUCT_FIELDS),
+            "skipped": self.skipped,
         }
 
 
@@ -422,6 +425,10 @@ def parse_products(
             if c != "" and c is not None and (c.__class__ is not str or c.strip()):
                 break
         else:
+            continue
+        word = total_row(cells)
+        if word is not None:  # a 合计 row under the products is not a product named 合计
+            parsed.skipped.append({"row": number0 + offset, "text": word})
             continue
         if len(rows) >= max_rows:
             _too_many_rows(len(rows) + sum(1 for r in body[offset:] if not _blank(r)), max_rows)

@@ -85,7 +85,6 @@ INFO_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "date": ("日期", "订单日期", "下单日期", "制单日期", "date", "orderdate"),
 }
-_TOTAL_WORDS = {"合计", "总计", "小计", "共计", "total", "sum", "grandtotal"}
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
@@ -178,8 +177,11 @@ def read_lines(
         filled = {f: v for f, v in stated.items() if cell_text(v).strip()}
         if not any(texts.values()) and not filled:
             continue  # a blank row
-        first_words = {columns.normalise_header(c) for c in cells if cell_text(c).strip()}
-        if first_words & _TOTAL_WORDS and "qty" not in filled:
+        if "qty" not in filled and any(
+            columns.normalise_header(c) in columns.TOTAL_WORDS
+            for c in cells
+            if cell_text(c).strip()
+        ):
             continue  # a 合计 / total row under the lines
         if len(lines) >= MAX_LINES:
             raise errors.TooLarge(

@@ -171,3 +171,32 @@ def test_the_price_history_chart_places_changes_in_time(
         no_unexpected_errors(page)
     finally:
         server.stop()
+
+
+def test_a_total_row_under_the_products_is_skipped_with_a_note(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
+    """Issue 18, defect 5: a CSV ending in `合计,,136.37` imported a product named 合计
+    (and an xlsx total row without a price counted as a bad row blaming a formula)."""
+    from conftest import upload
+    from playwright.sync_api import expect
+
+    rows = "编码,名称,单价\nWJ-1,合页,3.50\nWJ-2,拉手,6.00\n合计,,9.50\n"
+    report = upload(server, "/api/products/import?dry_run=1", "价格.csv", rows.encode()).json()
+    assert report["counts"]["rows"] == 2 and report["counts"]["errored"] == 0
+    assert report["skipped"] == [{"row": 4, "text": "合计"}]
+    path = tmp_path / "价格.csv"
+    path.write_text(rows, encoding="utf-8")
+    sign_in(page, server, "#/catalogue/import")
+    page.set_input_files("#cat-import-file", str(path))
+    page.click("#cat-import-preview")
+    expect(page.locator("#cat-import-skipped")).to_have_text(
+        "已跳过合计行（第 4 行，「合计」），不作为产品导入。"
+    )
+    counts = page.locator("#cat-import-counts")
+    expect(counts.locator('[data-count="created"] .cat-count-n')).to_have_text("2")
+    expect(counts.locator('[data-count="errored"] .cat-count-n')).to_have_text("0")
+    page.click("#cat-import-commit")
+    names = {p["name"] for p in api(server, "GET", "/api/products")["items"]}
+    assert names == {"合页", "拉手"}, names
+    no_unexpected_errors(page)

@@ -344,6 +344,10 @@ export class ImportWizard {
     add(this.content,
       this.fileLine(),
       cards,
+      // total rows (合计, 小计 ...) under the products were left out, not imported
+      r.skipped?.length
+        ? h('p', { class: 'muted cat-small', id: 'cat-import-skipped', text: t('catalogue.import.skippedTotals', { rows: r.skipped.map((x) => x.row).join('、'), text: r.skipped[0].text }) })
+        : null,
       errorsBlock,
       c.errored ? h('label', { class: 'cat-check' }, skip, t('catalogue.import.skipErrors', { bad: number(c.errored), good: number(todo) })) : null,
       todo === 0 && !c.errored ? h('p', { class: 'cat-notice', text: t('catalogue.import.nothingToDo') }) : null,
