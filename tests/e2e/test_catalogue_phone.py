@@ -1,0 +1,42 @@
+"""A price looked up on a phone (issue 18, defect 9): at 390 × 844 the product table
+showed 编码, 名称, 分类 and 规格 and cut the price off the right edge, SKUs and 五金
+wrapped a character per line, and the search box was about 60 px wide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import no_unexpected_errors, sign_in
+from conftest import Server
+from test_catalogue_browser import seed_products
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_salesperson_finds_a_price_on_a_phone(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    seed_products(server, tmp_path)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, server, "#/catalogue")
+    search = page.locator("#cat-search")
+    expect(search).to_be_visible()
+    assert search.bounding_box()["width"] >= 300, "the search box spans the screen"
+    search.fill("扳手")
+    row = page.locator("#cat-products tbody tr").filter(has_text="活动扳手")
+    expect(row).to_have_count(1)
+    price = row.locator("td.col-price")
+    expect(price).to_have_text("¥35.00")
+    box = price.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    lines = row.locator("td.col-sku").evaluate(
+        "el => { const r = document.createRange(); r.selectNodeContents(el); "
+        "return r.getClientRects().length; }"
+    )
+    assert lines == 1, f"the SKU wraps over {lines} lines"
+    page.screenshot(path=str(artifacts / "catalogue-phone-zh.png"))
+    no_unexpected_errors(page)
