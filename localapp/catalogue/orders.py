@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import errors
-from ..checks import cell_text, invalid
+from ..checks import Invalid, cell_text, invalid
 from ..money import round_cents
 from ..records import new_id, now_iso, stamp_tombstone, write
-from . import imports, order_sheets
+from . import imports, order_review, order_sheets
 from .images import ImageStore, display_name, looks_like_image, write_atomic
 from .order_sheets import parse_date, qty_text
 from .products import Catalogue
@@ -424,6 +424,60 @@ class Orders:
             name=download_name(info.get("name"), kind, number or "order"),
             fallback=f"order-{number}.{kind}" if number else f"order.{kind}",
         )
+
+    def review(
+        self, oid: str, data: Mapping[str, Any], *, by: str = "", if_match: int | None = None
+    ) -> dict[str, Any]:
+        """Work an order (order_review.py): `{"lines": [{"row", "product_id"?, "qty"?,
+        "unit_price"?}], "reviewed": true | false}`, one edit, one new revision."""
+        if not isinstance(data, Mapping) or not set(data) <= {"lines", "reviewed"}:
+            raise invalid({"body": "send lines and/or reviewed"}, "The order was not changed")
+        edits = data.get("lines") or []
+        if not isinstance(edits, list) or not all(isinstance(e, Mapping) for e in edits):
+            raise invalid({"lines": "must be a list of line edits"}, "The order was not changed")
+        with self.store.transaction():
+            doc_id, doc = self._find(oid)
+            if if_match is not None and int(doc.get("rev") or 0) != if_match:
+                raise errors.Conflict(
+                    "This order was changed by someone else. Reload it and try again.",
+                    fields={"rev": f"stale: current revision is {doc.get('rev')}"},
+                    extra={"current": public(doc)},
+                )
+            lines = [dict(line) for line in doc.get("lines") or []]
+            by_row = {line.get("row"): i for i, line in enumerate(lines)}
+            now = now_iso()
+            problems: dict[str, str] = {}
+            for n, edit in enumerate(edits):
+                i = by_row.get(edit.get("row"))
+                if i is None:
+                    problems[f"lines[{n}].row"] = "no line with this row"
+                    continue
+                product = None
+                if "product_id" in edit:
+                    try:
+                        product = self.catalogue.get(str(edit.get("product_id")))
+                    except errors.NotFound:
+                        product = None
+                try:
+                    lines[i] = order_review.edit_line(lines[i], edit, product, by=by, at=now)
+                except Invalid as exc:
+                    name, _, why = exc.reason.partition(" ")
+                    problems[f"lines[{n}].{name.rstrip(':')}"] = why
+            if problems:
+                raise invalid(problems, "The order was not changed")
+            reviewed = (
+                bool(data["reviewed"]) if "reviewed" in data else doc.get("status") == "reviewed"
+            )
+            new = {
+                **doc,
+                "lines": lines,
+                **order_review.summary(lines, reviewed),
+                "reviewed_by": by if reviewed else None,
+                "updated_at": now,
+                "rev": int(doc.get("rev") or 0) + 1,
+            }
+            write(self.store, ORDERS, [], {doc_id: new})
+        return public(new)
 
     def delete(self, oid: str) -> dict[str, Any]:
         with self.store.transaction():

@@ -218,6 +218,11 @@ def order_file(parts: Parts, id: str) -> bottle.HTTPResponse:
     return attachment(source.path.read_bytes(), source.content_type, source.name, source.fallback)
 
 
+def review_order(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
+    """Match lines to products, correct quantities and prices, mark the order reviewed."""
+    return {"order": parts.orders.review(id, json_body(), by=user.name, if_match=if_match())}
+
+
 def delete_order(parts: Parts, id: str) -> dict[str, Any]:
     """Delete an order."""
     return parts.orders.delete(id)
@@ -254,6 +259,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         ("/api/orders", "GET", list_orders),
         ("/api/orders", "POST", upload_order),
         ("/api/orders/<id>", "GET", get_order),
+        ("/api/orders/<id>", "PATCH", review_order),
         ("/api/orders/<id>", "DELETE", delete_order),
         ("/api/orders/<id>/file", "GET", order_file),
         ("/api/statistics", "GET", statistics),

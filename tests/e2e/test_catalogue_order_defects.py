@@ -200,3 +200,55 @@ def test_a_total_row_under_the_products_is_skipped_with_a_note(
     names = {p["name"] for p in api(server, "GET", "/api/products")["items"]}
     assert names == {"合页", "拉手"}, names
     no_unexpected_errors(page)
+
+
+def test_an_order_is_worked_until_it_is_confirmed(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
+    """Issue 18, defect 2: an order marked 需核对 could never be cleared. A line is
+    matched to a product by search, a quantity corrected (its history kept), and the
+    order marked confirmed; each is an ordinary edit of the order."""
+    from playwright.sync_api import expect
+
+    seed_products(server, tmp_path)
+    sign_in(page, server, "#/catalogue/orders")
+    page.set_input_files("#cat-order-file", str(sheet(tmp_path / "待核对.xlsx")))
+    page.click("#cat-order-upload")
+    lines = page.locator("#cat-order-lines tbody tr")
+    expect(lines).to_have_count(2)
+    expect(page.locator(".cat-order-head .cat-badge")).to_have_text("需核对")
+    # 无价产品 (ZZ-998) is really the catalogue's 订书机: find it and match it
+    lines.nth(1).locator(".cat-line-edit").click()
+    dialog = page.locator("dialog[open]")
+    dialog.locator("input[name=product-search]").fill("订书机")
+    dialog.locator(".cat-review-hit").first.click()
+    expect(dialog.locator("#cat-review-picked")).to_contain_text("订书机")
+    expect(dialog.locator("input[name=unit_price]")).to_have_value("22.00")
+    dialog.locator("input[name=qty]").fill("4")
+    dialog.screenshot(path=str(artifacts / "order-review-line-zh.png"))
+    dialog.locator("#cat-review-save").click()
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    expect(lines.nth(1)).to_contain_text("¥88.00")  # 4 × ¥22.00
+    expect(lines.nth(1)).to_have_attribute("data-flags", "")  # matched, at the catalogue price
+    expect(lines.nth(1)).to_contain_text("手动对应")
+    expect(lines.nth(1).locator(".cat-line-edited")).to_have_text(" 已修改")
+    expect(page.locator(".cat-order-head .cat-badge")).to_have_text("已核对")
+    order = api(server, "GET", "/api/orders")["items"][0]
+    assert order["flagged"] == 0 and order["total"] == 12500 + 8800
+    full = api(server, "GET", f"/api/orders/{order['id']}")["order"]
+    edited = full["lines"][1]
+    assert (edited["qty"], edited["match"]) == ("4", "manual")
+    assert [h["field"] for h in edited["history"]] == ["product_id", "qty", "unit_price"]
+    assert edited["history"][1]["old"] == "3"  # what the sheet said is kept
+    # and confirmed: 需核对 is cleared, in the list too
+    page.click("#cat-order-review")
+    expect(page.locator(".cat-order-head .cat-badge")).to_have_text("已确认")
+    expect(page.locator("#cat-order-review")).to_have_text("取消确认")
+    page.screenshot(path=str(artifacts / "order-reviewed-zh.png"))
+    page.get_by_role("link", name="返回订单列表").click()
+    expect(page.locator("#cat-orders tbody tr").first).to_contain_text("已确认")
+    stale = server.request(
+        "PATCH", f"/api/orders/{order['id']}", {"reviewed": False}, {"If-Match": "1"}
+    )
+    assert stale.status == 409
+    no_unexpected_errors(page)

@@ -7,10 +7,12 @@
 // matched to, and a link to download the uploaded sheet again. Warnings come
 // with codes (order.warning_codes) and are shown in the UI's language.
 
+import { showError } from '../api.js';
 import { has } from '../i18n.js';
 import { add, confirmDialog, debounce, h, option, progressBar } from './dom.js';
 import { bytes, centsText, dateTime, money, number } from './format.js';
 import { errorReason } from './importer.js';
+import { lineDialog, reviseOrder } from './review.js';
 import { upload } from './upload.js';
 
 const ACCEPT = '.xlsx,.xls,.csv,image/png,image/jpeg,image/gif,image/webp';
@@ -122,7 +124,7 @@ export class OrdersPage {
     search.addEventListener('input', () => { list.q = search.value; this.searchLater(); });
     const status = h('select', { class: 'cat-input', 'aria-label': t('catalogue.orders.statusFilter') },
       option('', t('catalogue.orders.allStatuses'), !list.status),
-      ['needs_review', 'ok'].map((s) => option(s, t(`catalogue.orders.status.${s}`), list.status === s)));
+      ['needs_review', 'ok', 'reviewed'].map((s) => option(s, t(`catalogue.orders.status.${s}`), list.status === s)));
     status.addEventListener('change', () => { list.status = status.value; list.page = 1; this.load(); });
     this.tbody = h('tbody');
     this.table = h('table', { class: 'cat-table', id: 'cat-orders' },
@@ -225,6 +227,11 @@ export class OrderDetail {
     const o = this.order;
     const del = h('button', { type: 'button', class: 'btn btn-danger', id: 'cat-order-delete', text: t('catalogue.action.delete'), hidden: this.readonly });
     del.addEventListener('click', () => this.remove());
+    // Confirm the order once its lines are checked (需核对 can be cleared), or undo that.
+    const confirmed = o.status === 'reviewed';
+    const review = h('button', { type: 'button', class: confirmed ? 'btn' : 'btn btn-primary', id: 'cat-order-review', hidden: this.readonly,
+      text: confirmed ? t('catalogue.review.unconfirm') : t('catalogue.review.confirm') });
+    review.addEventListener('click', () => this.revise({ reviewed: !confirmed }));
     const facts = [
       [t('catalogue.orders.col.customer'), o.customer || '—'],
       [t('catalogue.orders.col.date'), o.date || '—'],
@@ -241,7 +248,8 @@ export class OrderDetail {
         h('a', { href: '#/catalogue/orders', class: 'btn btn-ghost cat-btn-sm', text: `← ${t('catalogue.orders.back')}` }),
         h('h2', { id: 'cat-order-number', text: t('catalogue.orders.title', { number: o.number }) }),
         statusBadge(t, o.status),
-        h('span', { class: 'cat-spacer' }), del),
+        o.status === 'reviewed' && o.reviewed_by ? h('span', { class: 'muted cat-small', text: t('catalogue.review.by', { name: o.reviewed_by }) }) : null,
+        h('span', { class: 'cat-spacer' }), review, del),
       h('dl', { class: 'cat-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', { text: k }), h('dd', {}, v)))),
       (o.warnings || []).length ? h('ul', { class: 'cat-notice cat-warnings', id: 'cat-order-warnings' }, o.warnings.map((w, i) => h('li', { text: warningText(t, w, (o.warning_codes || [])[i]) }))) : null,
       (o.attachments || []).length ? h('div', { class: 'cat-gallery' }, o.attachments.map((a) => h('a', {
@@ -303,8 +311,20 @@ export class OrderDetail {
         h('td', { class: `num${flags.includes('amount_differs') ? ' cat-bad' : ''}`, title: flags.includes('amount_differs') && l.stated_amount !== undefined ? t('catalogue.orders.statedAmount', { amount: money(l.stated_amount) }) : null, text: flags.includes('no_price') ? '—' : money(l.amount) }),
         h('td', {}, flags.length
           ? flags.map((f) => h('span', { class: `cat-badge flag-${f}`, text: t(`catalogue.orders.flag.${f}`) }))
-          : h('span', { class: 'cat-ok', text: `✓ ${t(`catalogue.orders.matchedBy.${l.match}`)}` })));
+          : h('span', { class: 'cat-ok', text: `✓ ${t(`catalogue.orders.matchedBy.${l.match}`)}` }),
+        (l.history || []).length ? h('span', { class: 'muted cat-small cat-line-edited', title: l.history.map((x) => `${x.at.slice(0, 16).replace('T', ' ')} ${x.by}: ${x.field} ${x.old ?? '—'} → ${x.new}`).join('\n'), text: ` ${t('catalogue.review.edited')}` }) : null,
+        this.readonly ? null : h('button', { type: 'button', class: 'btn btn-ghost cat-btn-sm cat-line-edit', dataset: { row: String(l.row) }, text: t('catalogue.review.edit'),
+          onclick: () => lineDialog({ t, api: this.api, order: this.order, line: l, onSaved: (order) => { this.order = order; this.render(); } }) })));
     }));
+  }
+
+  async revise(body) {
+    try {
+      this.order = await reviseOrder(this.api, this.order, body);
+      if (!this.dead) this.render();
+    } catch (err) {
+      showError(err);
+    }
   }
 
   async remove() {
