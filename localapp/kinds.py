@@ -484,6 +484,20 @@ ORDER = Kind(
     },
 )
 
+#: An order line matched to a product by hand, remembered for the next sheet from
+#: the same customer. Its id is made from the customer and the line's SKU or name,
+#: so one mapping made on two devices is one record.
+ORDER_MATCH = Kind(
+    "order_matches",
+    "remembered order match",
+    {
+        "customer": Field("text", "catalogue.orders.col.customer"),
+        "key": Field("text", "catalogue.review.key"),
+        "product_id": Field("ref", "catalogue.review.product", ref="products"),
+        "created_at": _CREATED,
+    },
+)
+
 DATA_EXTRA = Kind(
     "data_extras",
     "data document",
@@ -503,6 +517,7 @@ KINDS: tuple[Kind, ...] = (
     PRODUCT,
     IMAGE,
     ORDER,
+    ORDER_MATCH,
     DATA_EXTRA,
 )
 

@@ -38,7 +38,7 @@ from typing import Any
 from .. import errors
 from ..checks import Invalid, cell_text, invalid
 from ..money import round_cents
-from ..records import new_id, now_iso, stamp_tombstone, write
+from ..records import new_id, now_iso, stamp_change, stamp_new, stamp_tombstone, write
 from . import imports, order_review, order_sheets
 from .images import ImageStore, display_name, looks_like_image, write_atomic
 from .order_sheets import parse_date, qty_text
@@ -46,6 +46,8 @@ from .products import Catalogue
 from .search import fold
 
 ORDERS = "orders"
+#: hand matches remembered per customer (kinds.ORDER_MATCH)
+MATCHES = "order_matches"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 _NUMBER_TEXT = re.compile(r"^[\w\-/#.]{1,60}$")
@@ -135,9 +137,10 @@ class Orders:
                 "The order file has no lines.", fields={"file": "no order lines"}
             )
         ext = kind or "bin"
+        customer = given.get("customer") or self._info_text(info.get("customer"))
         with self.catalogue.writing() as index:
             self._refuse_duplicate(digest)
-            out_lines, warnings = self._match(index, lines)
+            out_lines, warnings = self._match(index, lines, customer)
             number = (
                 given.get("number") or self._info_text(info.get("number")) or self._new_number()
             )
@@ -162,7 +165,7 @@ class Orders:
             doc = self._stamp(
                 {
                     "number": number,
-                    "customer": given.get("customer") or self._info_text(info.get("customer")),
+                    "customer": customer,
                     "date": order_date or date.today().isoformat(),
                     "lines": out_lines,
                     "total": sum(line["amount"] for line in out_lines),
@@ -264,11 +267,12 @@ class Orders:
                 )
 
     def _match(
-        self, index: Any, lines: list[dict[str, Any]]
+        self, index: Any, lines: list[dict[str, Any]], customer: str = ""
     ) -> tuple[list[dict[str, Any]], list[OrderWarning]]:
         by_name: dict[str, list[dict[str, Any]]] = {}
         for _doc_id, doc in index.live_docs():
             by_name.setdefault(fold(doc.get("name")), []).append(doc)
+        remembered = self._remembered(customer)
         out: list[dict[str, Any]] = []
         for line in lines:
             flags: list[str] = []
@@ -281,6 +285,13 @@ class Orders:
                 named = by_name.get(fold(line["name"]), [])
                 if len(named) == 1:
                     product, how = named[0], "name"
+            if product is None and remembered:
+                for key in match_keys(line):
+                    pid = remembered.get(key)
+                    found = index.find(pid) if pid else None
+                    if found is not None and not found[1].get("deleted"):
+                        product, how = found[1], "remembered"
+                        break
             qty: Decimal = line["qty"]
             price = line["unit_price"]
             stated = line["amount"]
@@ -324,6 +335,32 @@ class Orders:
                 }
             )
         return out, []
+
+    def _remembered(self, customer: str) -> dict[str, str]:
+        """{line key: product id} of the hand matches kept for `customer`."""
+        if not customer:
+            return {}
+        who = fold(customer)
+        return {
+            str(d.get("key")): str(d.get("product_id"))
+            for d in self.store.table(MATCHES).all()
+            if not d.get("deleted") and fold(d.get("customer")) == who
+        }
+
+    def _remember(self, customer: str, line: Mapping[str, Any], product_id: str, now: str) -> None:
+        """Keep a hand match for the next sheet from `customer` (one record per key)."""
+        table = self.store.table(MATCHES)
+        docs = {d.get("id"): d for d in table.all()}
+        inserts, replaces = [], {}
+        for key in match_keys(line)[:1]:  # the SKU when the line has one, else its name
+            rid = hashlib.sha256(f"{fold(customer)}\n{key}".encode()).hexdigest()[:20]
+            content = {"customer": customer, "key": key, "product_id": product_id}
+            old = docs.get(rid)
+            if old is None:
+                inserts.append(stamp_new(rid, content, now))
+            else:
+                replaces[old.doc_id] = stamp_change(dict(old), content, now)
+        write(self.store, MATCHES, inserts, replaces)
 
     def _stamp(self, content: dict[str, Any], by: str) -> dict[str, Any]:
         now = now_iso()
@@ -445,6 +482,7 @@ class Orders:
                 )
             lines = [dict(line) for line in doc.get("lines") or []]
             by_row = {line.get("row"): i for i, line in enumerate(lines)}
+            remember: list[tuple[dict[str, Any], str]] = []
             now = now_iso()
             problems: dict[str, str] = {}
             for n, edit in enumerate(edits):
@@ -463,6 +501,9 @@ class Orders:
                 except Invalid as exc:
                     name, _, why = exc.reason.partition(" ")
                     problems[f"lines[{n}].{name.rstrip(':')}"] = why
+                    continue
+                if product is not None and edit.get("remember") and doc.get("customer"):
+                    remember.append((lines[i], str(product["id"])))
             if problems:
                 raise invalid(problems, "The order was not changed")
             reviewed = (
@@ -477,6 +518,8 @@ class Orders:
                 "rev": int(doc.get("rev") or 0) + 1,
             }
             write(self.store, ORDERS, [], {doc_id: new})
+            for line, pid in remember:
+                self._remember(str(doc["customer"]), line, pid, now)
         return public(new)
 
     def delete(self, oid: str) -> dict[str, Any]:
@@ -484,6 +527,16 @@ class Orders:
             doc_id, doc = self._find(oid)
             write(self.store, ORDERS, [], {doc_id: stamp_tombstone(doc, now_iso())})
         return {"ok": True, "id": oid}
+
+
+def match_keys(line: Mapping[str, Any]) -> list[str]:
+    """How a sheet's line is recognised for a remembered match: its SKU, then its name."""
+    keys = []
+    if line.get("sku"):
+        keys.append("sku:" + fold(line["sku"]))
+    if line.get("name"):
+        keys.append("name:" + fold(line["name"]))
+    return keys
 
 
 def download_name(stored: Any, kind: str, number: str) -> str:

@@ -213,6 +213,7 @@ def test_an_order_is_worked_until_it_is_confirmed(
     seed_products(server, tmp_path)
     sign_in(page, server, "#/catalogue/orders")
     page.set_input_files("#cat-order-file", str(sheet(tmp_path / "待核对.xlsx")))
+    page.fill('.cat-order-form input[name="customer"]', "张三五金店")
     page.click("#cat-order-upload")
     lines = page.locator("#cat-order-lines tbody tr")
     expect(lines).to_have_count(2)
@@ -225,6 +226,7 @@ def test_an_order_is_worked_until_it_is_confirmed(
     expect(dialog.locator("#cat-review-picked")).to_contain_text("订书机")
     expect(dialog.locator("input[name=unit_price]")).to_have_value("22.00")
     dialog.locator("input[name=qty]").fill("4")
+    expect(dialog.locator("#cat-review-remember input")).to_be_checked()
     dialog.screenshot(path=str(artifacts / "order-review-line-zh.png"))
     dialog.locator("#cat-review-save").click()
     expect(page.locator("dialog[open]")).to_have_count(0)
@@ -251,4 +253,19 @@ def test_an_order_is_worked_until_it_is_confirmed(
         "PATCH", f"/api/orders/{order['id']}", {"reviewed": False}, {"If-Match": "1"}
     )
     assert stale.status == 409
+    # the next sheet from 张三五金店 has the same line: matched as it was by hand
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["货号", "品名", "数量", "单价"])
+    wb.active.append(["ZZ-998", "无价产品", 2, None])
+    wb.save(tmp_path / "第二张.xlsx")
+    page.set_input_files("#cat-order-file", str(tmp_path / "第二张.xlsx"))
+    page.fill('.cat-order-form input[name="customer"]', "张三五金店")
+    page.click("#cat-order-upload")
+    again = page.locator("#cat-order-lines tbody tr")
+    expect(again).to_have_count(1)
+    matched = again.first.locator(".cat-matched-to")
+    expect(matched).to_contain_text("订书机")
+    expect(matched).to_have_attribute("title", "按以前的手动对应")
     no_unexpected_errors(page)

@@ -51,6 +51,7 @@ def test_sync_policy_is_the_declared_one() -> None:
         "products": "id",
         "images": "key",
         "orders": "id",
+        "order_matches": "id",
     }
     assert values.QUIET_FIELDS == {"created_at", "price_history"}
     assert values.JOINED_FIELDS == {"price_history"}

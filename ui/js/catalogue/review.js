@@ -22,6 +22,11 @@ export function lineDialog({ t, api, order, line, onSaved }) {
   const qty = h('input', { class: 'cat-input', name: 'qty', inputmode: 'decimal', value: line.qty });
   const price = h('input', { class: 'cat-input', name: 'unit_price', inputmode: 'decimal', value: line.flags?.includes('no_price') ? '' : centsText(line.unit_price) });
   const error = h('p', { class: 'form-error', hidden: true, role: 'alert' });
+  // remembered for the next sheet from the same customer (matched "remembered" then)
+  const remember = h('input', { type: 'checkbox', name: 'remember', checked: true });
+  const rememberRow = order.customer
+    ? h('label', { class: 'cat-check', id: 'cat-review-remember' }, remember, t('catalogue.review.remember', { customer: order.customer }))
+    : null;
   const find = debounce(async () => {
     const q = search.value.trim();
     if (!q) { results.replaceChildren(); return; }
@@ -49,7 +54,7 @@ export function lineDialog({ t, api, order, line, onSaved }) {
     title: t('catalogue.review.title', { row: line.row, name: line.name || line.sku || '' }),
     className: 'cat-review-dialog',
     body: [
-      h('label', { class: 'cat-field' }, h('span', { text: t('catalogue.review.product') }), search), results, picked,
+      h('label', { class: 'cat-field' }, h('span', { text: t('catalogue.review.product') }), search), results, picked, rememberRow,
       h('div', { class: 'cat-form' },
         h('label', { class: 'cat-field' }, h('span', { text: t('catalogue.orders.qty') }), qty),
         h('label', { class: 'cat-field' }, h('span', { text: t('catalogue.orders.unitPrice') }), price)),
@@ -61,7 +66,10 @@ export function lineDialog({ t, api, order, line, onSaved }) {
   cancel.addEventListener('click', close);
   save.addEventListener('click', async () => {
     const edit = { row: line.row };
-    if (chosen && chosen.id !== line.product_id) edit.product_id = chosen.id;
+    if (chosen && chosen.id !== line.product_id) {
+      edit.product_id = chosen.id;
+      edit.remember = Boolean(order.customer && remember.checked);
+    }
     if (qty.value.trim() !== String(line.qty)) edit.qty = qty.value.trim();
     const shown = line.flags?.includes('no_price') ? '' : centsText(line.unit_price);
     if (price.value.trim() && price.value.trim() !== shown) edit.unit_price = price.value.trim();
