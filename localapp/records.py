@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from . import errors
 from .store.memory import gc_paused
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BOOKKEEPING",
+    "check_rev",
     "HIDDEN",
     "STAMPS",
     "Doc",
@@ -118,6 +120,22 @@ def stamp_tombstone(old: Mapping[str, Any], now: str) -> Doc:
         "deleted": True,
         "deleted_at": now,
     }
+
+
+def check_rev(noun: str, doc: Mapping[str, Any], if_match: int | None, current: Doc) -> None:
+    """Refuse a write made on an older revision than `doc`'s (the If-Match a client
+    sent): 409 with `current` (the record as the API shows it), nothing changed."""
+    if if_match is not None and int(doc.get("rev") or 0) != if_match:
+        raise errors.Conflict(
+            f"This {noun} was changed by someone else (you have revision {if_match}, "
+            f"the current one is {doc.get('rev')}). Reload it and try again.",
+            fields={"rev": f"stale: current revision is {doc.get('rev')}"},
+            extra={
+                "field_codes": {"rev": "stale_revision"},
+                "field_params": {"rev": {"rev": doc.get("rev")}},
+                "current": current,
+            },
+        )
 
 
 def public_copy(doc: Mapping[str, Any], skip: frozenset[str] = HIDDEN) -> Doc:

@@ -10,25 +10,15 @@ a corrected price never hides what the sheet said.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..checks import Invalid
 from ..money import parse_money, round_cents
-from .order_sheets import qty_text
+from .order_sheets import parse_qty, qty_text
 
 #: flags a person's edits settle (the others are recomputed from the line)
 _RECOMPUTED = {"unmatched", "price_differs", "amount_differs", "no_price", "price_from_catalogue"}
-
-
-def _qty(value: Any) -> Decimal:
-    try:
-        qty = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise Invalid("must be a number, such as 3 or 2.5", "not_a_number") from None
-    if not qty.is_finite() or qty <= 0:
-        raise Invalid("must be more than 0", "not_positive")
-    return qty
 
 
 def edit_line(
@@ -63,7 +53,7 @@ def edit_line(
         )
     if "qty" in edit:
         try:
-            qty = _qty(edit["qty"])
+            qty = parse_qty(edit["qty"])
         except Invalid as exc:
             raise Invalid(f"qty {exc.reason}", exc.code) from None
         note("qty", line.get("qty"), qty_text(qty))
@@ -83,9 +73,8 @@ def edit_line(
         flags.append("no_price")
     out["amount"] = round_cents(Decimal(str(out["qty"])) * int(out["unit_price"] or 0))
     stated = out.get("stated_amount")
-    if stated is not None and stated != out["amount"] and "qty" not in edit:
-        if "unit_price" not in edit:
-            flags.append("amount_differs")
+    if stated is not None and stated != out["amount"] and not {"qty", "unit_price"} & edit.keys():
+        flags.append("amount_differs")  # a corrected line is what the person meant
     if not out.get("product_id"):
         flags.append("unmatched")
     elif out.get("catalogue_price") is not None and out["unit_price"] != out["catalogue_price"]:

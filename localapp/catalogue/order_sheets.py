@@ -88,7 +88,8 @@ INFO_SYNONYMS: dict[str, tuple[str, ...]] = {
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
-def _qty(value: Any) -> Decimal:
+def parse_qty(value: Any) -> Decimal:
+    """A line's quantity: more than 0, at most MAX_QTY, six decimals at most."""
     qty = to_decimal(value)
     if qty <= 0:
         raise Invalid("must be more than 0", "not_positive")
@@ -194,7 +195,11 @@ def read_lines(
             "name": texts["name"][:200],
         }
         ok = True
-        for fld, parse in (("qty", _qty), ("unit_price", parse_money), ("amount", parse_money)):
+        for fld, parse in (
+            ("qty", parse_qty),
+            ("unit_price", parse_money),
+            ("amount", parse_money),
+        ):
             if fld not in filled:
                 line[fld] = None
                 continue

@@ -38,7 +38,15 @@ from typing import Any
 from .. import errors
 from ..checks import Invalid, cell_text, invalid
 from ..money import round_cents
-from ..records import new_id, now_iso, stamp_change, stamp_new, stamp_tombstone, write
+from ..records import (
+    check_rev,
+    new_id,
+    now_iso,
+    stamp_change,
+    stamp_new,
+    stamp_tombstone,
+    write,
+)
 from . import imports, order_review, order_sheets
 from .images import ImageStore, display_name, looks_like_image, write_atomic
 from .order_sheets import parse_date, qty_text
@@ -474,12 +482,7 @@ class Orders:
             raise invalid({"lines": "must be a list of line edits"}, "The order was not changed")
         with self.store.transaction():
             doc_id, doc = self._find(oid)
-            if if_match is not None and int(doc.get("rev") or 0) != if_match:
-                raise errors.Conflict(
-                    "This order was changed by someone else. Reload it and try again.",
-                    fields={"rev": f"stale: current revision is {doc.get('rev')}"},
-                    extra={"current": public(doc)},
-                )
+            check_rev("order", doc, if_match, public(doc))
             lines = [dict(line) for line in doc.get("lines") or []]
             by_row = {line.get("row"): i for i, line in enumerate(lines)}
             remember: list[tuple[dict[str, Any], str]] = []

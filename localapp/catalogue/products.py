@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import errors
 from ..checks import Invalid, invalid
-from ..records import Doc, gc_paused, new_id, now_iso, same, stamp_tombstone, write
+from ..records import Doc, check_rev, gc_paused, new_id, now_iso, same, stamp_tombstone, write
 from ..store import Store
 from . import importing, imports
 from .fields import (
@@ -114,17 +114,7 @@ class Catalogue:
 
     @staticmethod
     def check_rev(doc: Mapping[str, Any], if_match: int | None) -> None:
-        if if_match is not None and int(doc.get("rev") or 0) != if_match:
-            raise errors.Conflict(
-                f"This product was changed by someone else (you have revision {if_match}, "
-                f"the current one is {doc.get('rev')}). Reload it and try again.",
-                fields={"rev": f"stale: current revision is {doc.get('rev')}"},
-                extra={
-                    "field_codes": {"rev": "stale_revision"},
-                    "field_params": {"rev": {"rev": doc.get("rev")}},
-                    "current": public(doc),
-                },
-            )
+        check_rev("product", doc, if_match, public(doc))
 
     def _check_sku(self, index: ProductIndex, sku: str, rid: str) -> None:
         if not sku:

@@ -22,7 +22,17 @@ from typing import Any
 
 from .. import errors
 from ..checks import Invalid, record_id
-from ..records import Doc, new_id, now_iso, same, stamp_change, stamp_new, stamp_tombstone, write
+from ..records import (
+    Doc,
+    check_rev,
+    new_id,
+    now_iso,
+    same,
+    stamp_change,
+    stamp_new,
+    stamp_tombstone,
+    write,
+)
 from ..store import Store
 from . import data as documents
 from .calendar import WorkCalendar
@@ -214,10 +224,10 @@ class Schedule:
         span when not given; a year at most)."""
         with self.reading() as m:
             tasks = m.project_tasks(project_ids) if project_ids else m.all_live(TASKS)
-            starts = sorted(str(t["start"]) for t in tasks if t.get("start"))
-            ends = sorted(str(t["end"]) for t in tasks if t.get("end"))
-            first = start or (dt.date.fromisoformat(starts[0]) if starts else dt.date.today())
-            last = end or (dt.date.fromisoformat(ends[-1]) if ends else first)
+            earliest = min((str(t["start"]) for t in tasks if t.get("start")), default=None)
+            latest = max((str(t["end"]) for t in tasks if t.get("end")), default=None)
+            first = start or (dt.date.fromisoformat(earliest) if earliest else dt.date.today())
+            last = end or (dt.date.fromisoformat(latest) if latest else first)
             last = min(max(last, first), first + dt.timedelta(weeks=MAX_WEEKS - 1))
             return weekly_load(tasks, first, last, m.calendar)
 
@@ -403,13 +413,7 @@ class Schedule:
         return out
 
     def _check_rev(self, kind: str, doc: Doc, if_match: int | None) -> None:
-        if if_match is not None and int(doc.get("rev") or 0) != if_match:
-            raise errors.Conflict(
-                f"This {NOUNS[kind]} was changed by someone else (you have revision "
-                f"{if_match}, the current one is {doc.get('rev')}). Reload it and try again.",
-                fields={"rev": f"stale: current revision is {doc.get('rev')}"},
-                extra={"current": public(doc)},
-            )
+        check_rev(NOUNS[kind], doc, if_match, public(doc))
 
     def update(
         self, kind: str, rid: str, data: Mapping[str, Any], *, if_match: int | None = None

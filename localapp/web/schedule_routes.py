@@ -123,17 +123,27 @@ def import_days(sched: Schedule) -> dict[str, Any]:
     return {**sched.import_days(days), "days": len(days)}
 
 
-def _dates(params: dict[str, str], names: tuple[str, ...]) -> dict[str, dt.date | None]:
-    """Optional YYYY-MM-DD query parameters; a bad one is a 400 naming it."""
+def _dates(
+    params: dict[str, str],
+    names: tuple[str, ...],
+    *,
+    required: bool = False,
+    what: str = "The dates are not valid.",
+) -> dict[str, dt.date | None]:
+    """YYYY-MM-DD query parameters (None when absent and not `required`); a bad
+    or missing one is a 400 naming it."""
     out: dict[str, dt.date | None] = {}
     fields: dict[str, str] = {}
     for name in names:
+        if not params.get(name) and not required:
+            out[name] = None
+            continue
         try:
-            out[name] = dt.date.fromisoformat(params[name]) if params.get(name) else None
+            out[name] = dt.date.fromisoformat(params.get(name, ""))
         except ValueError:
-            fields[name] = "a date as YYYY-MM-DD"
+            fields[name] = ("required: " if required else "") + "a date as YYYY-MM-DD"
     if fields:
-        raise errors.ValidationError("The dates are not valid.", fields=fields)
+        raise errors.ValidationError(what, fields=fields)
     return out
 
 
@@ -148,23 +158,17 @@ def resource_load(sched: Schedule) -> dict[str, Any]:
 def calendar_days(sched: Schedule) -> dict[str, Any]:
     """Holidays and make-up workdays (调休) between `from` and `to` (inclusive),
     the team's days (`"team": true`) in place of the national ones."""
-    params = query_params()
-    fields: dict[str, str] = {}
-    bounds: dict[str, dt.date] = {}
-    for name in ("from", "to"):
-        try:
-            bounds[name] = dt.date.fromisoformat(params.get(name, ""))
-        except ValueError:
-            fields[name] = "required: a date as YYYY-MM-DD"
-    if not fields and bounds["to"] < bounds["from"]:
-        fields["to"] = "on or after from"
-    if not fields and (bounds["to"] - bounds["from"]).days > MAX_DAYS:
-        fields["to"] = f"at most {MAX_DAYS} days after from"
-    if fields:
-        raise errors.ValidationError("The calendar range is not valid.", fields=fields)
+    what = "The calendar range is not valid."
+    dates = _dates(query_params(), ("from", "to"), required=True, what=what)
+    start, end = dates["from"], dates["to"]
+    assert start is not None and end is not None  # required
+    if end < start:
+        raise errors.ValidationError(what, fields={"to": "on or after from"})
+    if (end - start).days > MAX_DAYS:
+        raise errors.ValidationError(what, fields={"to": f"at most {MAX_DAYS} days after from"})
     years = known_years()
     return {
-        "days": sched.work_calendar().special_days(bounds["from"], bounds["to"]),
+        "days": sched.work_calendar().special_days(start, end),
         "known_years": [years.start, years.stop - 1],
     }
 

@@ -73,6 +73,14 @@ def order_sheet(path: Path) -> Path:
     return path
 
 
+def upload_order(page: Any, path: Path, customer: str | None = None) -> None:
+    """Upload an order sheet from the orders page, as a person does."""
+    page.set_input_files("#cat-order-file", str(path))
+    if customer:
+        page.fill('.cat-order-form input[name="customer"]', customer)
+    page.click("#cat-order-upload")
+
+
 def png_bytes(width: int = 1200, height: int = 800) -> bytes:
     from PIL import Image, ImageDraw
 
@@ -339,9 +347,7 @@ def test_orders_and_statistics_pages(
     expect(page.locator(".cat-empty")).to_contain_text("还没有订单")
 
     # Upload an order sheet: the order opens with its lines checked.
-    page.set_input_files("#cat-order-file", str(order_sheet(tmp_path / "订单.xlsx")))
-    page.fill('.cat-order-form input[name="customer"]', "张三五金店")
-    page.click("#cat-order-upload")
+    upload_order(page, order_sheet(tmp_path / "订单.xlsx"), "张三五金店")
     lines = page.locator("#cat-order-lines tbody tr")
     expect(lines).to_have_count(3)
     expect(page.locator(".cat-order-head")).to_contain_text("张三五金店")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from browser import api, no_unexpected_errors, sign_in
 from conftest import Server
-from test_catalogue_browser import seed_products
+from test_catalogue_browser import seed_products, upload_order
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +36,7 @@ def test_a_second_upload_names_the_order_and_a_line_without_price_shows_a_dash(
     seed_products(server, tmp_path)
     path = sheet(tmp_path / "三月订单.xlsx")
     sign_in(page, server, "#/catalogue/orders")
-    page.set_input_files("#cat-order-file", str(path))
-    page.click("#cat-order-upload")
+    upload_order(page, path)
     lines = page.locator("#cat-order-lines tbody tr")
     expect(lines).to_have_count(2)
     priceless = lines.nth(1)
@@ -48,8 +47,7 @@ def test_a_second_upload_names_the_order_and_a_line_without_price_shows_a_dash(
     order = api(server, "GET", "/api/orders")["items"][0]
 
     page.get_by_role("link", name="返回订单列表").click()
-    page.set_input_files("#cat-order-file", str(path))
-    page.click("#cat-order-upload")
+    upload_order(page, path)
     toast = page.locator(".toast-error")
     expect(toast).to_contain_text(f"这个文件已经上传过，是订单 {order['number']}")
     expect(toast).not_to_contain_text("其他人修改")
@@ -212,9 +210,7 @@ def test_an_order_is_worked_until_it_is_confirmed(
 
     seed_products(server, tmp_path)
     sign_in(page, server, "#/catalogue/orders")
-    page.set_input_files("#cat-order-file", str(sheet(tmp_path / "待核对.xlsx")))
-    page.fill('.cat-order-form input[name="customer"]', "张三五金店")
-    page.click("#cat-order-upload")
+    upload_order(page, sheet(tmp_path / "待核对.xlsx"), "张三五金店")
     lines = page.locator("#cat-order-lines tbody tr")
     expect(lines).to_have_count(2)
     expect(page.locator(".cat-order-head .cat-badge")).to_have_text("需核对")
@@ -260,9 +256,7 @@ def test_an_order_is_worked_until_it_is_confirmed(
     wb.active.append(["货号", "品名", "数量", "单价"])
     wb.active.append(["ZZ-998", "无价产品", 2, None])
     wb.save(tmp_path / "第二张.xlsx")
-    page.set_input_files("#cat-order-file", str(tmp_path / "第二张.xlsx"))
-    page.fill('.cat-order-form input[name="customer"]', "张三五金店")
-    page.click("#cat-order-upload")
+    upload_order(page, tmp_path / "第二张.xlsx", "张三五金店")
     again = page.locator("#cat-order-lines tbody tr")
     expect(again).to_have_count(1)
     matched = again.first.locator(".cat-matched-to")
