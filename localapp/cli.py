@@ -267,8 +267,8 @@ def _cmd_sync_check(settings: Settings) -> int:
         return 2
     if not found["compare_and_swap"]:
         print(
-            "Without compare-and-swap (If-Match) the snapshot manifest stays at its first "
-            "snapshot; sync still loses nothing."
+            "Without compare-and-swap (If-Match) two changes of one account made at the same "
+            "instant keep the later one; the sync log and its snapshots do not need it."
         )
     return 0
 

@@ -243,8 +243,8 @@ class BucketRemote:
     def _compacted_past(self, n: int) -> bool:
         """Whether log entry `n` is missing because compaction deleted it: a
         snapshot covers it (a gap anywhere else is damage)."""
-        manifest = self.snapshots.manifest()
-        return manifest is not None and manifest.upto >= n
+        newest = self.snapshots.newest()
+        return newest is not None and newest.upto >= n
 
     def compact(self) -> dict[str, int]:
         """Delete what no reader needs once a snapshot is current: log entries
@@ -316,7 +316,7 @@ class BucketRemote:
         return page, f"S{upto}.{end}", True
 
     def write_snapshot(self, upto: int, records: list[dict[str, Any]]) -> bool:
-        """Store the records as of log number `upto`; True if the manifest names it now."""
+        """Store the records as of log number `upto`; True if no later snapshot exists."""
         return self.snapshots.write(upto, records).current
 
     def put_blob(self, data: bytes) -> str:

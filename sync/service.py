@@ -293,7 +293,7 @@ class SyncService:
 
     def _snapshot_due(self) -> bool:
         """True when the log has grown `snapshot_every` batches past the last snapshot
-        this instance knows of (or it has not looked at the manifest yet)."""
+        this instance knows of (or it has not looked for snapshots yet)."""
         if self.bucket is None:
             return False
         if self._snapshot_upto is None:
@@ -351,8 +351,8 @@ class SyncService:
         stops the snapshot or comes after it.
         """
         if self._snapshot_upto is None:
-            manifest = bucket.snapshots.manifest()
-            self._snapshot_upto = manifest.upto if manifest else 0
+            newest = bucket.snapshots.newest()
+            self._snapshot_upto = newest.upto if newest else 0
         upto = remotes.parse_cursor(self.replica.state().get("bucket_cursor"), "B")
         if not snapshots.should_snapshot(upto, self._snapshot_upto, self.snapshot_every):
             return

@@ -1,4 +1,4 @@
-"""Snapshots of the replicated records, and the manifest naming the newest one.
+"""Snapshots of the replicated records, and the hint naming the newest one.
 
     <prefix>snapshots/00000000000000000200.json.gz   every record after log batch 200
     <prefix>manifest.json                             {"snapshot": <key>, "upto": 200, ...}
@@ -9,22 +9,26 @@ whole log. A snapshot at N is the fold of log batches 1..N, so it never goes
 stale: any snapshot that parses is a correct starting point, and the log after
 it does the rest (applying a change twice is harmless: `merge` is idempotent).
 
-- Snapshots are written put-if-absent and never rewritten (except one found
-  damaged at our own key). Two writers snapshotting the same point collide on
-  the key; either copy will do.
-- The manifest is one small object so a cold start costs one GET rather than a
-  LIST. It is moved by compare-and-swap (`IfMatch` with the ETag read, or
-  `IfNoneMatch='*'` while there is none) and only ever forward: a writer that
-  loses the race (412) re-reads it and stops if it already names an equal or
-  later snapshot.
-- The manifest is a shortcut, not the truth: when it is missing or damaged, or
-  names a snapshot that is missing or damaged, `latest` logs a warning and
-  falls back to the newest snapshot listed under snapshots/ that parses, and
-  at worst to nothing (replay the whole log), which is slow but correct.
-- Pruning keeps the newest `keep` snapshots at or below the manifest's and
-  deletes older ones only once the manifest has moved past them, so the
-  manifest never names a deleted snapshot. Snapshots above the manifest (a
-  writer died before its compare-and-swap) are left for a later prune.
+The layout follows Delta Lake's transaction log (docs/sync.md compares them)
+and needs one primitive only, put-if-absent, which S3, OSS, MinIO, R2 and GCS
+all offer:
+
+- Snapshots are numbered objects written put-if-absent and never rewritten
+  (except one found damaged at our own key, where the store allows it). An
+  object put is atomic, so a snapshot that exists is whole: like a Delta
+  checkpoint, it is committed by being there. Two writers snapshotting the
+  same point collide on the key; either copy will do.
+- manifest.json is a hint, like Delta's `_last_checkpoint`: a plain put after
+  each snapshot, so a reader starts near the newest one instead of listing
+  them all. It may lag (a slow writer can put an older hint last) or name a
+  pruned snapshot, so a reader never trusts it alone: it lists the snapshots
+  after the hint's key (`newest`, one small LIST) and takes the last. Nothing
+  is compare-and-swapped, so a store without `If-Match` (Aliyun OSS) gets
+  moving snapshots, compaction and fast cold starts too.
+- A missing or damaged hint, or a missing or damaged snapshot, is logged and
+  skipped, never raised: `latest` falls back to older snapshots and at worst
+  to nothing (replay the whole log), which is slow but correct.
+- Pruning keeps the newest `keep` snapshots and deletes older ones.
 
 Each snapshot is gzip-compressed JSON; gzip's CRC catches a damaged body.
 Bucket errors arrive already converted (`log.Bucket`, `errors.py`).
@@ -34,11 +38,9 @@ from __future__ import annotations
 
 import gzip
 import logging
-import random
 import re
-import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -46,7 +48,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from . import merge
-from .errors import StorageCorrupt, StorageUnavailable, SyncError
+from .errors import StorageCorrupt, StorageUnsupported, SyncError
 from .log import NUMBER_DIGITS, Bucket, ChangeLog
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ MANIFEST_KEY = "manifest.json"
 FORMAT = 1
 #: take a snapshot every this many log batches (see `should_snapshot`)
 SNAPSHOT_EVERY = 200
-#: snapshots kept at or below the manifest's, the newest first
+#: snapshots kept, the newest
 KEEP = 2
 _SNAPSHOT_NAME = re.compile(rf"^{SNAPSHOT_DIR}(\d{{{NUMBER_DIGITS}}})\.json\.gz$")
 
@@ -73,7 +75,7 @@ def should_snapshot(upto: int, last_snapshot_upto: int, every: int = SNAPSHOT_EV
 
 @dataclass(frozen=True)
 class Manifest:
-    """What manifest.json says: the newest snapshot everyone should start from."""
+    """A snapshot's key and log number: what manifest.json hints, or what `newest` found."""
 
     snapshot: str
     upto: int
@@ -85,7 +87,7 @@ class Written(NamedTuple):
     """The result of `SnapshotStore.write`."""
 
     key: str
-    #: the manifest names this snapshot now (False: it already named a later one)
+    #: no later snapshot is in the bucket (False: someone snapshotted further already)
     current: bool
 
 
@@ -153,54 +155,52 @@ def _upto_of(key: str) -> int | None:
 
 
 class SnapshotStore:
-    """Snapshots and the manifest in one bucket (beside the change log)."""
+    """Snapshots and their hint in one bucket (beside the change log)."""
 
-    def __init__(
-        self,
-        bucket: Bucket,
-        *,
-        keep: int = KEEP,
-        replica: str = "",
-        cas_retries: int = 10,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, bucket: Bucket, *, keep: int = KEEP, replica: str = "") -> None:
         if keep < 1:
             raise ValueError("keep at least one snapshot")
         self.bucket = bucket
         self.keep = keep
         self.replica = replica
-        self.cas_retries = cas_retries
-        self._sleep = sleep
 
     # -- reading ---------------------------------------------------------------
 
     def manifest(self) -> Manifest | None:
-        """The manifest, or None when there is none or it is damaged."""
-        return self._read_manifest()[0]
-
-    def _read_manifest(self) -> tuple[Manifest | None, str | None]:
-        """(manifest or None, its ETag or None when the object does not exist)."""
-        got = self.bucket.get_with_etag(MANIFEST_KEY)
-        if got is None:
-            return None, None
-        data, etag = got
+        """The hint, or None when there is none or it is damaged. It may lag:
+        `newest` is the truth."""
+        data = self.bucket.get(MANIFEST_KEY)
+        if data is None:
+            return None
         try:
-            return _parse_manifest(data), etag
+            return _parse_manifest(data)
         except StorageCorrupt as e:
-            log.warning("%s Falling back to the snapshots listed in the bucket.", e.message)
-            return None, etag
+            log.warning("%s Listing the snapshots in the bucket instead.", e.message)
+            return None
 
-    def keys(self) -> list[str]:
-        """The snapshot keys in the bucket, oldest first."""
-        return sorted(k for k in self.bucket.keys(SNAPSHOT_DIR) if _SNAPSHOT_NAME.match(k))
+    def keys(self, after: str | None = None) -> list[str]:
+        """The snapshot keys in the bucket (after `after`), oldest first."""
+        return sorted(
+            k for k in self.bucket.keys(SNAPSHOT_DIR, after=after) if _SNAPSHOT_NAME.match(k)
+        )
+
+    def _ahead(self) -> tuple[Manifest | None, list[str]]:
+        """(the hint, the snapshot keys after it, oldest first): one GET and one
+        LIST that starts at the hint, so it stays small however old the bucket."""
+        hint = self.manifest()
+        return hint, self.keys(after=hint.snapshot if hint else None)
+
+    def newest(self) -> Manifest | None:
+        """The newest snapshot in the bucket (not checked to parse), or None."""
+        hint, ahead = self._ahead()
+        if ahead:
+            return Manifest(ahead[-1], _upto_of(ahead[-1]) or 0)
+        return hint
 
     def settled(self) -> list[tuple[str, int]]:
-        """(key, upto) of the snapshots at or below the manifest's, oldest first."""
-        manifest = self.manifest()
-        if manifest is None:
-            return []
-        found = ((k, _upto_of(k) or 0) for k in self.keys())
-        return [(k, upto) for k, upto in found if upto <= manifest.upto]
+        """(key, upto) of every snapshot in the bucket, oldest first. Each was
+        written whole by one put, so each is a place a reader may start from."""
+        return [(k, _upto_of(k) or 0) for k in self.keys()]
 
     def _load(self, key: str, upto: int) -> list[dict[str, Any]] | None:
         data = self.bucket.get(key)
@@ -221,41 +221,43 @@ class SnapshotStore:
         """(upto, records) of the newest usable snapshot, or (0, []) if there is none.
 
         Read the log after `upto` (`ChangeLog.read_since(str(upto))`) to catch up.
-        A missing or damaged manifest or snapshot is logged and skipped, never
+        A missing or damaged hint or snapshot is logged and skipped, never
         raised; errors reaching the bucket are (`StorageUnavailable`, ...).
         """
-        manifest, _ = self._read_manifest()
-        tried = set()
-        if manifest is not None:
-            records = self._load(manifest.snapshot, manifest.upto)
+        hint, ahead = self._ahead()
+        tried: set[str] = set()
+        for key in [*reversed(ahead), *([hint.snapshot] if hint else [])]:
+            tried.add(key)
+            records = self._load(key, _upto_of(key) or 0)
             if records is not None:
-                return manifest.upto, records
-            tried.add(manifest.snapshot)
+                return _upto_of(key) or 0, records
+        # all of those are damaged or gone: the older ones, newest first
         for key in reversed(self.keys()):
-            upto = _upto_of(key)
-            if key in tried or upto is None:
-                continue
-            records = self._load(key, upto)
-            if records is not None:
-                return upto, records
+            if key not in tried:
+                records = self._load(key, _upto_of(key) or 0)
+                if records is not None:
+                    return _upto_of(key) or 0, records
         return 0, []
 
     # -- writing ---------------------------------------------------------------
 
     def write(self, upto: int, records: Iterable[Mapping[str, Any]]) -> Written:
         """Store `records` (the fold of log batches 1..`upto`) as a snapshot,
-        move the manifest to it unless it names a later one already, then prune.
-
-        Raises `StorageUnavailable` if the manifest kept changing under us for
-        `cas_retries` tries (the snapshot itself is stored and usable).
-        """
+        move the hint to it unless it names a later one already, then prune."""
         if upto < 1:
             raise ValueError(f"a snapshot needs at least one log batch, not {upto}")
         key = snapshot_key(upto)
         body = _encode(upto, records, self.replica)
         if not self.bucket.put_if_absent(key, body, "application/gzip"):
             self._repair_if_damaged(key, upto, body)
-        current = self._advance(key, upto)
+        hint = self.manifest()
+        if hint is None or hint.upto < upto:
+            # A plain put: two writers may race and leave the older hint last,
+            # which costs a reader one more key in its LIST, nothing else.
+            doc = {"format": FORMAT, "snapshot": key, "upto": upto}
+            doc |= {"updated_at": _now(), "replica": self.replica}
+            self.bucket.put(MANIFEST_KEY, orjson.dumps(doc), "application/json")
+        current = not self.keys(after=key)
         try:
             self.prune()
         except SyncError as e:  # e.g. keys allowed to put but not to delete
@@ -267,44 +269,19 @@ class SnapshotStore:
         # unless it is damaged, and then ours replaces it (only if unchanged).
         got = self.bucket.get_with_etag(key)
         if got is None:
-            return  # pruned meanwhile: the manifest is past it already
+            return  # pruned meanwhile: later snapshots exist
         try:
             _decode(key, got[0], upto)
         except StorageCorrupt as e:
             log.warning("%s Replacing it.", e.message)
-            self.bucket.put_if_match(key, body, "application/gzip", got[1])
-
-    def _advance(self, key: str, upto: int) -> bool:
-        for attempt in range(self.cas_retries + 1):
-            manifest, etag = self._read_manifest()
-            if manifest is not None and manifest.upto >= upto:
-                return manifest.snapshot == key  # never move it back
-            body = orjson.dumps(
-                {
-                    "format": FORMAT,
-                    "snapshot": key,
-                    "upto": upto,
-                    "updated_at": _now(),
-                    "replica": self.replica,
-                }
-            )
-            if self.bucket.put_if_match(MANIFEST_KEY, body, "application/json", etag):
-                return True
-            if attempt < self.cas_retries:
-                # someone else moved it: re-read, after a jittered pause so that
-                # writers that collided do not collide again in step
-                self._sleep(min(0.5, 0.01 * 2**attempt) * random.uniform(0.5, 1.0))
-        raise StorageUnavailable(
-            f"Could not update the sync manifest after {self.cas_retries + 1} tries: too many "
-            "servers are writing snapshots at once. The snapshot is stored; sync goes on.",
-            extra={"action": "update the manifest"},
-        )
+            try:
+                self.bucket.put_if_match(key, body, "application/gzip", got[1])
+            except StorageUnsupported:  # no If-Match (OSS): readers skip the damaged one
+                log.warning("This store cannot replace %s safely; readers skip it.", key)
 
     def prune(self) -> list[str]:
-        """Delete snapshots older than the newest `keep` at or below the
-        manifest's; returns the keys deleted. Nothing without a manifest."""
-        settled = [k for k, _upto in self.settled()]
-        doomed = settled[: -self.keep]
+        """Delete all but the newest `keep` snapshots; returns the keys deleted."""
+        doomed = self.keys()[: -self.keep]
         for key in doomed:
             self.bucket.delete(key)
         return doomed
