@@ -18,7 +18,7 @@ cd "$ROOT"
 . "$ROOT/build/_setup.sh"
 
 # shellcheck disable=SC2046  # word splitting of the package lists is wanted
-ensure_apt $(desktop_packages) binutils $(node_packages)
+ensure_apt $(desktop_packages) binutils fonts-noto-cjk $(node_packages)
 ensure_venv "desktop,build"
 ensure_ui_assets
 

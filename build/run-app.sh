@@ -13,11 +13,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # browser, so a headless machine skips those packages.
 if has_display; then
     # shellcheck disable=SC2046  # word splitting of the package lists is wanted
-    ensure_apt $(desktop_packages) $(node_packages)
+    ensure_apt $(desktop_packages) $(node_packages) fonts-noto-cjk
     ensure_venv "desktop"
 else
     # shellcheck disable=SC2046
-    ensure_apt $(node_packages)
+    ensure_apt $(node_packages) fonts-noto-cjk  # the PDF exports embed it
     ensure_venv ""
 fi
 ensure_ui_assets

@@ -14,7 +14,7 @@ cd "$ROOT"
 . "$ROOT/build/_setup.sh"
 
 # shellcheck disable=SC2046  # word splitting of the package list is wanted
-ensure_apt chromium xvfb fonts-noto-cjk xauth imagemagick xdotool binutils e2fsprogs \
+ensure_apt chromium xvfb fonts-noto-cjk poppler-utils xauth imagemagick xdotool binutils e2fsprogs \
     $(desktop_packages) $(node_packages)
 ensure_venv "test,sync,desktop,build"
 ensure_ui_assets

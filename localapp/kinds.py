@@ -239,6 +239,16 @@ TASK = Kind(
             check=c.text(200, required=True),
             required=True,
         ),
+        # A summary task's subtasks name it; its dates and progress are theirs,
+        # rolled up (schedule/summaries.py).
+        "parent": Field(
+            "ref",
+            "schedule.csv.parent",
+            filter="ids",
+            export=20,
+            ref="tasks",
+            check=c.ref(required=False),
+        ),
         "type_id": Field(
             "ref",
             "schedule.csv.type",

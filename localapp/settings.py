@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "LOCALAPP_PUBLIC_READ_SCHEDULE": "1 also lets them read projects, tasks and task types",
     "LOCALAPP_TRUSTED_PROXY": "the TLS proxy whose X-Forwarded-Proto is believed (an address, or *)",
     "LOCALAPP_BACKUP_KEEP": "how many rolling backups to keep (default 10)",
+    "LOCALAPP_PDF_FONT": "a CJK font file for PDF exports (default: Noto Sans CJK from fonts-noto-cjk)",
     "LOCALAPP_S3_BUCKET": "sync bucket: with it a server keeps its data in the bucket",
     "LOCALAPP_S3_ENDPOINT": "S3-compatible endpoint URL of the sync bucket",
     "LOCALAPP_S3_REGION": "region of the sync bucket",

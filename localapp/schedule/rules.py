@@ -1,6 +1,6 @@
 """The rules between the schedule's records, written once.
 
-A task's project and type exist, its dependencies exist, it does not depend
+A task's project, type and parent (summaries.py) exist, its dependencies exist, it does not depend
 on itself, and the dependencies form no cycle. `reference_problems` checks
 one task's references against any view of which records exist: the store as
 it is (a single edit, service.py) or the state a whole-document POST leaves
@@ -33,7 +33,7 @@ def broken_references(
     """
     broken: dict[str, list[str]] = {}
     before = old or {}
-    for name, kind in (("project_id", PROJECTS), ("type_id", TYPES)):
+    for name, kind in (("project_id", PROJECTS), ("type_id", TYPES), ("parent", TASKS)):
         ref = content.get(name)
         if ref is not None and ref != before.get(name) and not exists(kind, ref):
             broken[name] = [ref]
@@ -59,6 +59,8 @@ def reference_problems(
             problems[name] = f"project {ids[0]} does not exist"
         elif name == "type_id":
             problems[name] = f"task type {ids[0]} does not exist"
+        elif name == "parent":
+            problems[name] = f"no such task: {ids[0]}"
         elif ids == [rid]:
             problems[name] = "a task cannot depend on itself"
         else:

@@ -58,6 +58,7 @@ from .mirror import Mirror
 from .queries import ListQuery, matches, parse_query, sort_records
 from .rules import cycle_through, label, reference_problems
 from .scheduling import reschedule, slack, violations
+from .summaries import children_of, parent_problem, rollups
 
 
 @dataclass
@@ -306,6 +307,12 @@ class Schedule:
                     label(t, names.get(t) or (m.live(TASKS, t) or {}).get("name")) for t in cycle
                 ]
                 problems["depends_on"] = "would make a cycle: " + " → ".join(path)
+        if content.get("parent") != (old or {}).get("parent") or (
+            content.get("parent") and content.get("project_id") != (old or {}).get("project_id")
+        ):
+            why = parent_problem(rid, content, lambda r: m.live(TASKS, r))
+            if why:
+                problems["parent"] = why
         return problems
 
     def create(self, kind: str, data: Mapping[str, Any]) -> Doc:
@@ -353,12 +360,57 @@ class Schedule:
                 write(self.store, kind, [], {found[0]: doc, **moved})
             return self._answer(doc, moved)
 
-    def _rescheduled(self, m: Mirror, kind: str, doc: Doc, now: str) -> tuple[Doc, dict[int, Doc]]:
+    def _rescheduled(
+        self, m: Mirror, kind: str, doc: Doc, now: str, was: Mapping[str, Any] | None = None
+    ) -> tuple[Doc, dict[int, Doc]]:
         """A task about to be written, placed after its predecessors (unless manual),
-        and its successors moved after it (scheduling.py): (the task, {doc id:
-        moved successor}), all to be written in the same transaction."""
+        and its successors moved after it (scheduling.py), and the summary tasks
+        above them rolled up (summaries.py; `was`: the task before the edit, whose
+        old parent rolls up too): (the task, {doc id: moved task}), all to be
+        written in the same transaction."""
         if kind != TASKS:
             return doc, {}
+        doc, moved = self._placed(m, doc, now)
+        pending = {str(doc["id"]): doc, **{str(d["id"]): d for d in moved.values()}}
+        old_parent = (was or {}).get("parent")
+        rolled = self._rolled_up(m, pending, [*pending, *([old_parent] if old_parent else [])], now)
+        doc = rolled.pop(str(doc["id"]), doc)
+        for sid, summary in rolled.items():
+            moved[m.ids[TASKS][sid]] = summary
+        return doc, moved
+
+    @staticmethod
+    def _rolled_up(
+        m: Mirror, pending: Mapping[str, Doc], touched: list[str], now: str
+    ) -> dict[str, Doc]:
+        """{id: summary task with its subtasks' dates and progress} for the summary
+        tasks at or above `touched` whose values change, in the state the
+        `pending` writes (id -> document, tombstones too) leave."""
+
+        def get(r: str) -> Doc | None:
+            d = pending.get(r) or m.live(TASKS, r)
+            return None if d is None or d.get("deleted") else d
+
+        projects = {str(d.get("project_id")) for d in pending.values()}
+        state = {str(t["id"]): t for t in m.project_tasks(projects)} | dict(pending)
+        out: dict[str, Doc] = {}
+        for sid, (start, end, progress) in rollups(
+            touched, get, children_of(state.values()), m.calendar
+        ).items():
+            current = get(sid)
+            if current is None:
+                continue
+            values = {"start": start, "end": end, "progress": progress}
+            if all(current.get(k) == v for k, v in values.items()):
+                continue
+            if sid in pending:
+                out[sid] = {**current, **values}
+            else:
+                out[sid] = stamp_change(current, {**content_of(current), **values}, now)
+        return out
+
+    def _placed(self, m: Mirror, doc: Doc, now: str) -> tuple[Doc, dict[int, Doc]]:
+        """The task placed after its predecessors, and the successors it moves."""
         rid = str(doc["id"])
         deps = set(doc.get("depends_on") or ())
 
@@ -449,7 +501,7 @@ class Schedule:
             if same(content, content_of(old)) and not self._misplaced(m, kind, old):
                 return public(old)  # nothing changed: no new revision
             now = now_iso()
-            doc, moved = self._rescheduled(m, kind, stamp_change(old, content, now), now)
+            doc, moved = self._rescheduled(m, kind, stamp_change(old, content, now), now, old)
             write(self.store, kind, [], {doc_id: doc, **moved})
             return self._answer(doc, moved)
 
@@ -504,14 +556,35 @@ class Schedule:
                     content["depends_on"] = [d for d in deps if d not in gone_tasks]
                     plan.replaces[TASKS][m.ids[TASKS][t["id"]]] = stamp_change(t, content, now)
                     updated.append(t["id"])
+            if kind == TASKS:
+                updated += self._promote_subtasks(m, plan, doc, now)
             for k in KINDS:
                 write(self.store, k, plan.inserts[k], plan.replaces[k])
         deleted = {DATA_KEYS[k]: sorted(plan.ids(k, deleted=True)) for k in KINDS}
         return {
             "ok": True,
             "deleted": {k: v for k, v in deleted.items() if v},
-            "updated": {"tasks": sorted(updated)} if updated else {},
+            "updated": {"tasks": sorted(set(updated))} if updated else {},
         }
+
+    def _promote_subtasks(self, m: Mirror, plan: Plan, gone: Doc, now: str) -> list[str]:
+        """Inside a task's deletion: its subtasks move up to its own parent, and the
+        summary tasks above it roll up without it. The ids of the tasks changed."""
+        replaces = plan.replaces[TASKS]
+        changed: list[str] = []
+        for t in m.project_tasks([str(gone.get("project_id"))]):
+            doc_id = m.ids[TASKS][t["id"]]
+            if t.get("parent") != gone["id"] or replaces.get(doc_id, t).get("deleted"):
+                continue
+            content = {**content_of(replaces.get(doc_id, t)), "parent": gone.get("parent")}
+            replaces[doc_id] = stamp_change(t, content, now)
+            changed.append(t["id"])
+        pending = {str(d["id"]): d for d in replaces.values()}
+        touched = [str(gone["parent"])] if gone.get("parent") else []
+        for sid, summary in self._rolled_up(m, pending, touched, now).items():
+            replaces[m.ids[TASKS][sid]] = summary
+            changed.append(sid)
+        return changed
 
     # -- /api/data (data.py) ---------------------------------------------------------
 

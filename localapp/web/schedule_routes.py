@@ -25,6 +25,9 @@ from ..auth import Principal
 from ..schedule import BASELINES, DAYS, PROJECTS, SAVED_MESSAGE, TASKS, TYPES, Schedule
 from ..schedule.calendar import MAX_DAYS, known_years
 from ..schedule.export import file_name, tasks_xlsx
+from ..schedule.interchange import export_project, import_project
+from ..schedule.mspdi import MAX_BYTES as MAX_MSPDI_BYTES
+from ..schedule.pdf import tasks_pdf
 from ..schedule.teamdays import read_days
 from ..sheets import XLSX_TYPE
 from .context import AppContext
@@ -41,6 +44,7 @@ KIND_PATHS: dict[str, str] = {
     "calendar-days": DAYS,
     "baselines": BASELINES,
 }
+MSPDI_TYPE = "application/vnd.ms-project+xml"
 #: the largest calendar file taken (a year of holiday-cn is about 3 KB)
 MAX_CALENDAR_BYTES = 1024 * 1024
 
@@ -82,6 +86,47 @@ def export_tasks(sched: Schedule) -> bottle.HTTPResponse:
     body = tasks_xlsx(found.tasks, found.project_names, found.type_names, found.task_names)
     shown = (found.project_names.get(str(t.get("project_id")), "") for t in found.tasks)
     return attachment(body, XLSX_TYPE, file_name(shown, dt.date.today()), "schedule.xlsx")
+
+
+def export_pdf(sched: Schedule) -> bottle.HTTPResponse:
+    """The tasks (same filters as the list) as a Gantt chart in a PDF, Chinese
+    text in an embedded font subset; `lang=en` for English labels."""
+    params = query_params()
+    lang = "en" if params.pop("lang", "") == "en" else "zh"
+    found = sched.tasks_for_export(params)
+    types = sched.list_records(TYPES, {"per_page": "1000"})["items"]
+    colors = {str(t["id"]): str(t.get("color") or "") for t in types}
+    shown = sorted(
+        {found.project_names.get(str(t.get("project_id")), "") for t in found.tasks} - {""}
+    )
+    title = ("Schedule" if lang == "en" else "项目排期") + (
+        f" · {'、'.join(shown)}" if shown else ""
+    )
+    today = dt.date.today()
+    body = tasks_pdf(
+        found.tasks, found.project_names, found.type_names, colors, title, today=today, lang=lang
+    )
+    return attachment(body, "application/pdf", file_name(shown, today, "pdf"), "schedule.pdf")
+
+
+def export_mspdi(sched: Schedule) -> bottle.HTTPResponse:
+    """One project (`project_id`) as an MS Project XML file."""
+    pid = query_params().get("project_id", "")
+    if not pid or "," in pid:
+        raise errors.ValidationError(
+            "Choose one project: an MS Project file holds one.",
+            fields={"project_id": "one project id"},
+        )
+    name, body = export_project(sched, pid)
+    return attachment(body, MSPDI_TYPE, file_name([name], dt.date.today(), "xml"), "schedule.xml")
+
+
+def import_mspdi(sched: Schedule) -> dict[str, Any]:
+    """A new project from an uploaded MS Project XML file (MSPDI)."""
+    data, _name = uploaded_file(MAX_MSPDI_BYTES)
+    answer = import_project(sched, data)
+    bottle.response.status = 201
+    return answer
 
 
 # -- /api/data -----------------------------------------------------------------
@@ -178,6 +223,9 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
 
     app.route("/api/tasks/export.xlsx", "GET", partial(export_tasks, sched))
     app.route("/api/calendar-days/import", "POST", partial(import_days, sched))
+    app.route("/api/tasks/export.xml", "GET", partial(export_mspdi, sched))
+    app.route("/api/tasks/export.pdf", "GET", partial(export_pdf, sched))
+    app.route("/api/projects/import", "POST", partial(import_mspdi, sched))
     for path, kind in KIND_PATHS.items():
         base = f"/api/{path}"
         app.route(base, "GET", partial(list_records, sched, kind))

@@ -144,6 +144,7 @@ def test_exports_use_the_labels_the_ui_shows() -> None:
         for k in (
             "project",
             "task",
+            "parent",
             "type",
             "start",
             "end",

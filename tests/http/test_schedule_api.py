@@ -496,13 +496,13 @@ def test_tasks_export_xlsx_follows_the_filters(server: Server) -> None:
     assert "attachment" in r.headers["content-disposition"]
     rows = [list(x) for x in load_workbook(BytesIO(r.body)).active.iter_rows(values_only=True)]
     # the same headers as the UI's CSV export (one label per field, kinds.py)
-    assert rows[0][:5] == ["项目", "任务", "类型", "开始日期", "结束日期"]
-    assert [row[:3] for row in rows[1:]] == [
-        ["甲项目", "=1+1 设计", "开发排期"],
-        ["甲项目", "联调", "开发联调"],
+    assert rows[0][:6] == ["项目", "任务", "上级任务", "类型", "开始日期", "结束日期"]
+    assert [row[:4] for row in rows[1:]] == [
+        ["甲项目", "=1+1 设计", None, "开发排期"],
+        ["甲项目", "联调", None, "开发联调"],
     ]
-    assert rows[2][8] == "=1+1 设计"  # dependency shown by name, formula-like text stays text
-    assert rows[1][6] == 40
+    assert rows[2][9] == "=1+1 设计"  # dependency shown by name, formula-like text stays text
+    assert rows[1][7] == 40
 
 
 @pytest.mark.parametrize("path", ["/api/projects", "/api/task-types"])

@@ -23,6 +23,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const GANTT_URL = '../../vendor/frappe-gantt/frappe-gantt.es.js';
 const NO_TYPE_COLOR = '#8c8c8c';
 const PROJECT_COLOR = '#5b6b82';
+const SUMMARY_COLOR = '#2f3a4d';
 export const BAR_HEIGHT = 22;
 export const ROW_PADDING = 14;
 export const ROW_HEIGHT = BAR_HEIGHT + ROW_PADDING;
@@ -49,9 +50,11 @@ export async function loadGantt() {
 
 function makeLocalGantt(Gantt) {
   return class LocalGantt extends Gantt {
-    // Widen the time line so today is always on it (today line, "Today"
-    // button) and align it to Mondays / first days of months, so week and
-    // month columns start where people expect.
+    // Widen the time line so today is on it (today line, "Today" button) and
+    // align it to Mondays / first days of months, so week and month columns
+    // start where people expect. Not for a plan more than a year from today
+    // (an old project imported from MS Project): a day column for every day
+    // in between would be thousands of columns and seconds of drawing.
     setup_gantt_dates(refresh) {
       super.setup_gantt_dates(refresh);
       const unit = this.config.unit;
@@ -61,8 +64,10 @@ function makeLocalGantt(Gantt) {
       lo.setDate(lo.getDate() - pad);
       const hi = new Date(now);
       hi.setDate(hi.getDate() + pad);
-      let start = this.gantt_start < lo ? this.gantt_start : lo;
-      const end = this.gantt_end > hi ? this.gantt_end : hi;
+      const year = 366 * 86400000;
+      const near = now - this.gantt_end < year && this.gantt_start - now < year;
+      let start = near && lo < this.gantt_start ? lo : this.gantt_start;
+      const end = near && hi > this.gantt_end ? hi : this.gantt_end;
       if (unit === 'month') start = startOfMonth(start);
       else if (this.config.step === 7) start = startOfWeek(start);
       else start = startOfDay(start);
@@ -285,6 +290,13 @@ export class Chart {
         custom_class: 'lg-blank-row' };
     }
     const t = row.task;
+    if (row.summary) {
+      // A summary task: its subtasks' span and progress, not dragged (summaries.py).
+      return {
+        id: fid, name: escapeHtml(t.name), start: t.start, end: t.end, progress: t.progress || 0,
+        custom_class: 'lg-summary', color: SUMMARY_COLOR, color_progress: shade(SUMMARY_COLOR, 0.6),
+      };
+    }
     const color = typeColor(opts.typeById.get(t.type_id));
     return {
       id: fid,
@@ -494,6 +506,7 @@ export class Chart {
   dateChanged(ft, start, end) {
     const row = this.byFid.get(ft.id);
     if (!row || row.kind !== 'task') return;
+    if (row.summary) { this.summaryTouched = true; return; }
     const change = this.pending.get(row.task.id) || {};
     change.start = fmtDay(start);
     change.end = fmtDay(end); // the library passes the last second of the last day
@@ -503,6 +516,7 @@ export class Chart {
   progressChanged(ft, progress) {
     const row = this.byFid.get(ft.id);
     if (!row || row.kind !== 'task') return;
+    if (row.summary) { this.summaryTouched = true; return; }
     const change = this.pending.get(row.task.id) || {};
     change.progress = Math.max(0, Math.min(100, Math.round(Number(progress) || 0)));
     this.pending.set(row.task.id, change);
@@ -514,6 +528,11 @@ export class Chart {
   }
 
   commitPending() {
+    if (this.summaryTouched) {
+      // A summary task's bar follows its subtasks: put it back and say why.
+      this.summaryTouched = false;
+      this.handlers.onRefused?.(this.opts.summaryText);
+    }
     if (!this.pending.size) return;
     const changes = [...this.pending.entries()];
     this.pending.clear();

@@ -333,8 +333,12 @@ export class ScheduleData {
   }
 }
 
+// By start, then end; tasks with the same dates in the order they were made
+// (a list typed line by line in the grid keeps its order), then by name.
 export function taskOrder(a, b) {
+  const made = (x) => x.created_at || '';
   return (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)
     || (a.end < b.end ? -1 : a.end > b.end ? 1 : 0)
+    || (made(a) < made(b) ? -1 : made(a) > made(b) ? 1 : 0)
     || String(a.name).localeCompare(String(b.name));
 }

@@ -79,6 +79,10 @@ const REASONS = [
   [/^no such task: (.*)$/, 'noSuchTask'],
   [/^project (.*) does not exist$/, 'noProject'],
   [/^task type (.*) does not exist$/, 'noType'],
+  [/^a task cannot be its own parent$/, 'parentSelf'],
+  [/^would make a loop: (.*)$/, 'parentLoop'],
+  [/^must be a task of the same project$/, 'parentProject'],
+  [/^a milestone cannot hold subtasks$/, 'parentMilestone'],
 ];
 
 function reasonText(t, reason) {
@@ -114,8 +118,20 @@ function busy(button, on) {
 // The task fields the dialog lays out itself; any other field the task
 // declaration lets a client send (GET /api/kinds: `input`) gets a plain
 // control after them, so a field added in localapp/kinds.py can be edited.
-const TASK_LAYOUT = new Set(['name', 'project_id', 'type_id', 'start', 'end', 'assignee', 'progress',
+const TASK_LAYOUT = new Set(['name', 'project_id', 'parent', 'type_id', 'start', 'end', 'assignee', 'progress',
   'milestone', 'depends_on', 'links', 'notes']);
+
+// The tasks that may hold `task` as a subtask: not itself, nothing below it,
+// no milestone (schedule/summaries.py says the same on the server).
+function parentChoices(found, task) {
+  if (!task) return found.filter((x) => !x.milestone);
+  const below = new Set([task.id]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const x of found) if (x.parent && below.has(x.parent) && !below.has(x.id)) { below.add(x.id); grew = true; }
+  }
+  return found.filter((x) => !below.has(x.id) && !x.milestone);
+}
 const LINK_TYPES = ['FS', 'SS', 'FF'];
 
 // A control for one declared field, and how to read its value back.
@@ -158,6 +174,7 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
   progress.addEventListener('input', () => { progressRange.value = progress.value; });
   const milestone = h('input', { name: 'milestone', type: 'checkbox', checked: Boolean(v.milestone) });
   const deps = h('select', { name: 'depends_on', multiple: true, size: 5 });
+  const parent = h('select', { name: 'parent' }, option('', t('schedule.task.noParent')));
   // How the task follows each chosen predecessor: a type and a lag in working days.
   const links = { ...(v.links || {}) };
   const linksBox = h('div', { class: 'sched-links', dataset: { role: 'links' } });
@@ -197,6 +214,9 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
       return;
     }
     if (asked !== depsAsked) return; // the project changed meanwhile
+    const wanted = task && pid === task.project_id ? v.parent || '' : (defaults.parent || '');
+    parent.replaceChildren(option('', t('schedule.task.noParent')),
+      ...parentChoices(found, task).map((x) => option(x.id, x.name, x.id === wanted)));
     const offered = found.filter((x) => !task || x.id !== task.id);
     deps.replaceChildren(...offered.map((x) => {
       const o = option(x.id, `${x.name} (${x.start} – ${x.end})`, chosen.has(x.id));
@@ -241,6 +261,7 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
   const form = h('form', { class: 'sched-form', novalidate: true },
     field(t('schedule.field.name'), name, 'name', 'span-2'),
     field(t('schedule.field.project'), project, 'project_id'),
+    field(t('schedule.field.parent'), parent, 'parent'),
     field(t('schedule.field.type'), type, 'type_id'),
     field(t('schedule.field.start'), start, 'start'),
     field(t('schedule.field.end'), h('span', { class: 'sched-deps' }, end, length), 'end'),
@@ -269,6 +290,7 @@ export function taskDialog({ t, task, defaults = {}, kind = null, projects, type
     const body = {
       name: name.value.trim(),
       project_id: project.value,
+      parent: parent.value || null,
       type_id: type.value || null,
       start: start.value,
       end: end.value || start.value,

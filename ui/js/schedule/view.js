@@ -11,7 +11,7 @@ import { concerns } from '../live.js';
 import { api, errorText, showError } from '../api.js';
 import { kindOf } from '../kinds.js';
 import { currentLang } from '../i18n.js';
-import { Chart, loadGantt } from './chart.js';
+import { Chart, ROW_HEIGHT, loadGantt } from './chart.js';
 import { addDays, countWorkdays, endAfterWorkdays, isWorkday, today } from './dates.js';
 import { confirmDialog, openDialog, projectDialog, taskDialog, typesDialog } from './dialogs.js';
 import { loadDialog } from './load.js';
@@ -19,6 +19,9 @@ import { teamDaysDialog } from './teamdays.js';
 import { debounce, h, option } from './dom.js';
 import { chartPng, download, printChart, tasksCsv } from './exporter.js';
 import { ScheduleData, taskOrder } from './data.js';
+import { TaskGrid } from './grid.js';
+import { exportMspdi, importButton } from './interchange.js';
+import { outline } from './tree.js';
 
 export const ROW_LIMIT = 150;
 const STORAGE_KEY = 'localapp.schedule.view';
@@ -29,7 +32,11 @@ const XLSX_EXPORT = 'api/tasks/export.xlsx';
 
 // What the user chose survives re-renders (language switch) and reloads.
 function loadState() {
-  const base = { selected: [], q: '', page: 1, zoom: 'day', type: '', assignee: '', rowOffset: 0 };
+  const base = {
+    selected: [], q: '', page: 1, zoom: 'day', type: '', assignee: '', rowOffset: 0,
+    // the task grid: shown, its width, column widths, sort, collapsed summary tasks
+    grid: true, gridWidth: 400, widths: {}, sort: null, collapsed: [],
+  };
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}');
     delete saved.viewDate; // a new page starts at the work, not where the last one was
@@ -181,7 +188,19 @@ export class ScheduleView {
       this.search,
       h('div', { class: 'sched-side-actions' },
         h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('schedule.projects.selectPage'), onclick: () => this.selectPage() }),
-        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('schedule.projects.clear'), onclick: () => this.setSelection([]) })),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('schedule.projects.clear'), onclick: () => this.setSelection([]) }),
+        this.readonly ? null : importButton({
+          t,
+          onStatus: (kind, text) => this.setStatus(kind, text),
+          onImported: async (res) => {
+            state.selected = [res.project.id];
+            state.q = '';
+            this.search.value = '';
+            state.page = 1;
+            await this.reloadAll({ scroll: 'start' });
+            this.setStatus('saved', res.text);
+          },
+        })),
       this.projectList,
       this.pager);
 
@@ -209,10 +228,23 @@ export class ScheduleView {
       h('div', { class: 'sched-menu-list' },
         h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-csv', text: t('schedule.export.csv'), onclick: () => this.exportCsv() }),
         XLSX_EXPORT ? h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-xlsx', text: t('schedule.export.xlsx'), onclick: () => this.exportXlsx() }) : null,
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-pdf', text: t('schedule.export.pdf'), onclick: () => this.exportXlsx('pdf') }),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-mspdi', text: t('schedule.export.mspdi'), onclick: () => this.exportMspdi() }),
         h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-export-png', text: t('schedule.export.png'), onclick: () => this.exportPng() }),
         h('button', { type: 'button', class: 'btn btn-ghost btn-sm', id: 'sched-print', text: t('schedule.export.print'), onclick: () => this.print() })));
+    this.gridButton = h('button', {
+      type: 'button', class: 'btn btn-sm', id: 'sched-grid-toggle', text: t('schedule.grid.toggle'),
+      'aria-pressed': String(state.grid), onclick: () => this.toggleGrid(),
+    });
+    this.indentButtons = [[1, 'indent'], [-1, 'outdent']].map(([dir, key]) => h('button', {
+      type: 'button', class: 'btn btn-sm', id: `sched-${key}`, text: t(`schedule.grid.${key}`),
+      title: t(`schedule.grid.${key}Hint`), hidden: this.readonly,
+      onclick: () => this.selectedTask && this.indent(this.selectedTask, dir),
+    }));
     const toolbar = h('div', { class: 'sched-toolbar' },
       this.newTaskButton,
+      this.gridButton,
+      ...this.indentButtons,
       h('div', { class: 'sched-seg', role: 'group', 'aria-label': t('schedule.zoom.label') }, this.zoomButtons),
       h('button', { type: 'button', class: 'btn btn-sm', text: t('schedule.zoom.today'), onclick: () => this.chart?.scrollToToday() }),
       h('span', { class: 'sched-sep' }),
@@ -230,11 +262,14 @@ export class ScheduleView {
     this.rowPager = h('div', { class: 'sched-rowpager', hidden: true });
     this.status = h('span', { class: 'sched-status', role: 'status', dataset: { state: 'idle' } });
     this.chartHost = h('div', { class: 'sched-chart' });
+    this.gridHost = h('div', { class: 'sched-grid', hidden: !state.grid, style: { width: `${state.gridWidth}px` } });
+    this.splitter = h('div', { class: 'sched-split', hidden: !state.grid, role: 'separator', 'aria-orientation': 'vertical', title: t('schedule.grid.resize') });
+    this.splitter.addEventListener('pointerdown', (e) => this.dragSplitter(e));
     this.chartMessage = h('div', { class: 'sched-chart-message', hidden: true });
     const main = h('section', { class: 'sched-main card' },
       toolbar,
       h('div', { class: 'sched-subbar' }, this.legend, this.rowPager, this.status),
-      h('div', { class: 'sched-chart-wrap' }, this.chartHost, this.chartMessage),
+      h('div', { class: 'sched-chart-wrap' }, this.gridHost, this.splitter, this.chartHost, this.chartMessage),
       h('p', { class: 'sched-hint muted', text: this.readonly ? t('schedule.hint.readonly') : t('schedule.hint') }));
     this.root.replaceChildren(h('div', { class: 'sched' }, side, main));
   }
@@ -439,12 +474,17 @@ export class ScheduleView {
   // tasks, an empty row to drag new tasks on.
   allRows() {
     const rows = [];
+    this.numbers = new Map(); // task id -> its number in its project (the grid's #)
     for (const id of state.selected) {
       const project = data.projectById.get(id);
       if (!project) continue;
       const allTasks = data.tasksOf(id);
       rows.push({ kind: 'project', project, allTasks });
-      for (const task of this.visibleTasks(id).sort(taskOrder)) rows.push({ kind: 'task', project, task });
+      const tree = outline(this.visibleTasks(id), allTasks, {
+        sort: state.sort, collapsed: new Set(state.collapsed), typeName: (tid) => data.typeById.get(tid)?.name,
+      });
+      for (const [tid, n] of tree.numbers) this.numbers.set(tid, n);
+      for (const r of tree.rows) rows.push({ kind: 'task', project, ...r });
       if (!this.readonly) rows.push({ kind: 'blank', project, allTasks });
     }
     return rows;
@@ -462,6 +502,7 @@ export class ScheduleView {
       this.chart?.destroy();
       this.chart = null;
       this.rowPager.hidden = true;
+      this.drawGrid([]);
       const none = !data.page.total && !state.q;
       const box = this.setChartMessage(none ? t('schedule.empty.noProjects') : t('schedule.empty.noSelection'));
       if (none && !this.readonly) {
@@ -485,6 +526,7 @@ export class ScheduleView {
         onSelect: (id) => { this.selectedTask = id; },
         onChange: (id, changes) => this.saveChartChange(id, changes),
         onCreate: (projectId, start, end) => this.newTask({ project_id: projectId, start, end }),
+        onRefused: (text) => { this.setStatus('idle', text); this.draw({ scroll: 'keep' }); },
       });
     }
     if (this.selectedTask && !data.taskById.has(this.selectedTask)) this.selectedTask = null;
@@ -507,7 +549,9 @@ export class ScheduleView {
         return [project.owner, t('schedule.project.meta', { count: tasks.length, progress: done })]
           .filter(Boolean).join(' · ');
       },
+      summaryText: t('schedule.grid.rolledUp'),
     });
+    this.drawGrid(slice);
   }
 
   renderRowPager(total, shown) {
@@ -530,6 +574,135 @@ export class ScheduleView {
       h('button', { type: 'button', class: 'btn btn-sm', text: '›', 'aria-label': t('schedule.pager.nextRows'), disabled: to >= total, onclick: () => move(ROW_LIMIT - 1) }));
   }
 
+  // ---- the task grid (grid.js) --------------------------------------------------
+
+  drawGrid(rows) {
+    if (!state.grid || !this.chart?.gantt) {
+      this.grid = null;
+      this.gridHost.replaceChildren();
+      return;
+    }
+    if (!this.grid) {
+      this.grid = new TaskGrid(this.gridHost, {
+        onSave: (id, changes) => {
+          // A new start keeps the task's length in working days, as a drag does.
+          const task = data.taskById.get(id);
+          if (changes.start && task?.start && task?.end) {
+            const n = Math.max(1, countWorkdays(task.start, task.end, this.calendar));
+            changes.end = task.milestone ? changes.start : endAfterWorkdays(changes.start, n, this.calendar);
+          }
+          this.saveChartChange(id, changes);
+        },
+        onCreate: (projectId, name) => this.createFromGrid(projectId, name),
+        onSelect: (id) => { this.selectedTask = id; this.chart?.select(id); },
+        onEdit: (id) => this.editTask(id),
+        onToggle: (id) => {
+          const set = new Set(state.collapsed);
+          if (!set.delete(id)) set.add(id);
+          state.collapsed = [...set].slice(-500);
+          saveState();
+          this.draw({ scroll: 'keep' });
+        },
+        onIndent: (id, dir) => this.indent(id, dir),
+        onSort: (key) => {
+          const now = state.sort?.key === key ? state.sort.dir : null;
+          state.sort = now === null ? { key, dir: 'asc' } : now === 'asc' ? { key, dir: 'desc' } : null;
+          saveState();
+          this.draw({ scroll: 'keep' });
+        },
+        onResize: (key, width) => { state.widths = { ...state.widths, [key]: width }; saveState(); },
+        onWheel: (dy) => { const box = this.chart?.container; if (box) box.scrollTop += dy; },
+        onReveal: (i) => this.revealRow(i),
+        onNotice: (text) => this.setStatus('idle', text),
+      }, this.t);
+    }
+    this.grid.render(rows, {
+      headerHeight: this.chart.gantt.config.header_height, rowHeight: ROW_HEIGHT,
+      widths: state.widths, sort: state.sort, typeById: data.typeById, numbers: this.numbers,
+      nameOf: (id) => data.taskById.get(id)?.name || id, readonly: this.readonly, selectedId: this.selectedTask,
+    });
+    const box = this.chart.container;
+    this.grid.scrollTo(box.scrollTop);
+    if (box.dataset.gridSync !== '1') {
+      box.dataset.gridSync = '1';
+      box.addEventListener('scroll', () => this.grid?.scrollTo(box.scrollTop), { passive: true });
+    }
+  }
+
+  // Keep the grid's active row in sight: scroll the chart (the grid follows).
+  revealRow(i) {
+    const box = this.chart?.container;
+    if (!box) return;
+    const header = this.chart.gantt.config.header_height;
+    const top = i * ROW_HEIGHT;
+    const view = box.clientHeight - header;
+    if (top < box.scrollTop) box.scrollTop = top;
+    else if (top + ROW_HEIGHT > box.scrollTop + view) box.scrollTop = top + ROW_HEIGHT - view;
+  }
+
+  toggleGrid() {
+    state.grid = !state.grid;
+    saveState();
+    this.gridHost.hidden = !state.grid;
+    this.splitter.hidden = !state.grid;
+    this.gridButton.setAttribute('aria-pressed', String(state.grid));
+    this.draw({ scroll: 'keep' });
+  }
+
+  dragSplitter(e) {
+    e.preventDefault();
+    const x0 = e.clientX;
+    const w0 = this.gridHost.getBoundingClientRect().width;
+    const move = (ev) => {
+      state.gridWidth = Math.round(Math.max(160, Math.min(1200, w0 + ev.clientX - x0)));
+      this.gridHost.style.width = `${state.gridWidth}px`;
+    };
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+      saveState();
+      this.draw({ scroll: 'keep' });
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  }
+
+  // Alt+Shift+→: the task becomes a subtask of the task above it at its level;
+  // Alt+Shift+←: it moves up a level, beside its summary task.
+  indent(taskId, dir) {
+    const task = data.taskById.get(taskId);
+    if (!task || this.readonly) return;
+    if (dir < 0) {
+      if (!task.parent) return;
+      this.saveChartChange(taskId, { parent: data.taskById.get(task.parent)?.parent || null });
+      return;
+    }
+    const rows = this.allRows().filter((r) => r.kind === 'task' && r.project.id === task.project_id);
+    const at = rows.findIndex((r) => r.task.id === taskId);
+    const above = rows.slice(0, at).reverse().find((r) => (r.task.parent || null) === (task.parent || null));
+    if (!above || above.task.milestone) {
+      this.setStatus('idle', this.t('schedule.grid.noIndent'));
+      return;
+    }
+    state.collapsed = state.collapsed.filter((id) => id !== above.task.id);
+    this.saveChartChange(taskId, { parent: above.task.id });
+  }
+
+  async createFromGrid(projectId, name) {
+    this.setStatus('saving', this.t('schedule.save.saving'));
+    const start = today();
+    try {
+      const rec = await data.create('tasks', { project_id: projectId, name, start, end: endAfterWorkdays(start, 1, this.calendar) });
+      this.selectedTask = rec.id;
+      this.setStatus('saved', this.t('schedule.save.saved'));
+    } catch (err) {
+      this.failed(err);
+    }
+    this.renderFilters();
+    this.draw({ scroll: 'keep' });
+    this.gridHost.querySelector(`.sgrid-new[data-project-id="${CSS.escape(projectId)}"]`)?.focus({ preventScroll: true });
+  }
+
   setZoom(zoom) {
     if (state.zoom === zoom) return;
     state.zoom = zoom;
@@ -542,7 +715,10 @@ export class ScheduleView {
   // "Saved", or which tasks the server moved after the saved one (their
   // predecessor now ends later), so nothing moves without the user seeing it.
   savedStatus() {
-    const moved = data.lastMoved;
+    // Summary tasks that took their subtasks' new dates are not news: only the
+    // tasks moved after their predecessors are named.
+    const parents = new Set(data.tasks.map((x) => x.parent).filter(Boolean));
+    const moved = data.lastMoved.filter((m) => !parents.has(m.id));
     if (!moved.length) {
       this.setStatus('saved', this.t('schedule.save.saved'));
       return;
@@ -841,12 +1017,25 @@ export class ScheduleView {
     return `${this.t('schedule.export.fileBase')}${part}-${today()}.${ext}`;
   }
 
-  exportXlsx() {
+  exportMspdi() {
+    this.exportMenu.open = false;
+    if (state.selected.length !== 1) {
+      this.setStatus('error', this.t('schedule.export.oneProject'));
+      return;
+    }
+    exportMspdi(state.selected[0], this.exportName('xml'));
+  }
+
+  // The server's exports of what the chart shows: xlsx, or a PDF of the chart
+  // (Chinese in an embedded font, paged by time; localapp/schedule/pdf.py).
+  exportXlsx(ext = 'xlsx') {
     this.exportMenu.open = false;
     const q = new URLSearchParams({ project_id: state.selected.join(',') });
     if (state.type) q.set('type_id', state.type);
     if (state.assignee) q.set('assignee', state.assignee);
-    const a = h('a', { href: `${XLSX_EXPORT}?${q}`, download: this.exportName('xlsx'), hidden: true });
+    if (ext === 'pdf') q.set('lang', this.lang === 'en' ? 'en' : 'zh');
+    const url = ext === 'pdf' ? XLSX_EXPORT.replace(/xlsx$/, 'pdf') : XLSX_EXPORT;
+    const a = h('a', { href: `${url}?${q}`, download: this.exportName(ext), hidden: true });
     document.body.append(a);
     a.click();
     a.remove();

@@ -1,0 +1,146 @@
+"""MS Project XML (MSPDI) in and out (issue 17), over HTTP on a real server: real
+files from MPXJ's test data (tests/data/mspdi/README.md) import as a project
+with the same tasks, outline, dates, people and links; the export of that
+project reads back to the same again (a round trip); a hostile or broken file
+is refused with a clear reason and nothing is stored."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Server, multipart
+
+from localapp.schedule import mspdi
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "mspdi"
+
+
+def upload(server: Server, body: bytes, name: str = "plan.xml") -> Any:
+    payload, headers = multipart({"file": (name, body, "application/xml")})
+    return server.request("POST", "/api/projects/import", payload, headers=headers)
+
+
+def shape(tasks: list[dict[str, Any]]) -> Counter:
+    """What a user sees of each task, by names (ids differ between copies)."""
+    by_id = {str(t["id"]): t for t in tasks}
+
+    def who(rid: Any) -> tuple[str, str] | None:
+        t = by_id.get(str(rid)) if rid else None
+        return (t["name"], t["start"]) if t else None
+
+    return Counter(
+        (
+            t["name"],
+            t["start"],
+            t["end"],
+            bool(t.get("milestone")),
+            t.get("assignee") or "",
+            who(t.get("parent")),
+            tuple(
+                sorted(
+                    (
+                        who(d),
+                        (t.get("links") or {}).get(d, {}).get("type", "FS"),
+                        (t.get("links") or {}).get(d, {}).get("lag", 0),
+                    )
+                    for d in t.get("depends_on") or []
+                )
+            ),
+        )
+        for t in tasks
+    )
+
+
+@pytest.mark.parametrize("fixture", ["mpxj-sample1.xml", "mpxj-task-links-project2019.xml"])
+def test_an_ms_project_file_round_trips(server: Server, fixture: str) -> None:
+    original = (DATA / fixture).read_bytes()
+    r = upload(server, original, fixture)
+    assert r.status == 201, r.body
+    answer = r.json()
+    expected = mspdi.read(original)
+    assert answer["tasks"] == len(expected.tasks)
+    assert answer["notes"] == [{"code": "sf_as_fs", "count": 1}]  # as finish-to-start
+    pid = answer["project"]["id"]
+    stored = server.request("GET", f"/api/tasks?project_id={pid}&per_page=500").json()["items"]
+    assert shape(stored) == shape(expected.tasks)
+
+    out = server.request("GET", f"/api/tasks/export.xml?project_id={pid}")
+    assert out.status == 200
+    assert out.headers["content-type"] == "application/vnd.ms-project+xml"
+    assert "xml" in out.headers["content-disposition"]
+    again = upload(server, out.body, "back.xml")
+    assert again.status == 201, again.body
+    back = again.json()["project"]["id"]
+    assert again.json()["notes"] == []  # the start-to-finish link became finish-to-start
+    reread = server.request("GET", f"/api/tasks?project_id={back}&per_page=500").json()["items"]
+    assert shape(reread) == shape(stored)
+
+
+def test_the_sample_keeps_its_outline_people_and_links(server: Server) -> None:
+    r = upload(server, (DATA / "mpxj-sample1.xml").read_bytes())
+    project = r.json()["project"]
+    assert project["name"] == "MPXJ Sample"
+    tasks = server.request("GET", f"/api/tasks?project_id={project['id']}&per_page=500").json()
+    named = {t["name"]: t for t in tasks["items"]}
+    assert named["Second Task"]["parent"] == named["First Task"]["id"]
+    assert named["Assigned Task 1"]["parent"] == named["Resource Assignments"]["id"]
+    assert named["Resource Assignments"]["parent"] == named["Task Relationships"]["id"]
+    assert named["Second Task"]["assignee"] == "First Resource、Second Resource"
+    assert named["Third task"]["milestone"] is True
+    b2 = named["Related Task 2b"]
+    assert b2["links"] == {named["Related Task 2a"]["id"]: {"type": "FS", "lag": 1}}
+    b4 = named["Related Task 4b"]
+    assert b4["links"] == {named["Related Task 4a"]["id"]: {"type": "SS", "lag": 0}}
+    # the export carries the outline and the links MS Project reads
+    xml = server.request("GET", f"/api/tasks/export.xml?project_id={project['id']}").body
+    text = xml.decode("utf-8")
+    rows = {
+        row.findtext(f"{{{mspdi.NS}}}Name"): row
+        for row in ET.fromstring(xml).iter(f"{{{mspdi.NS}}}Task")
+    }
+    number = {name: row.findtext(f"{{{mspdi.NS}}}OutlineNumber") for name, row in rows.items()}
+    assert number["Assigned Task 1"].startswith(number["Resource Assignments"] + ".")
+    assert number["Resource Assignments"].startswith(number["Task Relationships"] + ".")
+    assert rows["Assigned Task 1"].findtext(f"{{{mspdi.NS}}}OutlineLevel") == "3"
+    assert rows["Task Relationships"].findtext(f"{{{mspdi.NS}}}Summary") == "1"
+    assert "<Type>3</Type>" in text and "<LinkLag>4800</LinkLag>" in text
+    assert "<Name>First Resource</Name>" in text
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Project xmlns="http://schemas.microsoft.com/project"><Name>&lol3;</Name></Project>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (BOMB, "mspdi_invalid"),
+        (b"\x89PNG\r\n\x1a\n not xml at all", "mspdi_invalid"),
+        (b"<html><body>hi</body></html>", "mspdi_invalid"),
+        (
+            b'<Project xmlns="http://schemas.microsoft.com/project"><Tasks/></Project>',
+            "mspdi_empty",
+        ),
+    ],
+)
+def test_a_bad_file_is_refused_and_nothing_is_stored(
+    server: Server, body: bytes, code: str
+) -> None:
+    before = server.request("GET", "/api/projects").json()["total"]
+    r = upload(server, body)
+    assert r.status == 400, r.body
+    assert r.json()["error"]["code"] == code
+    assert "file" in r.json()["error"]["fields"]
+    assert server.request("GET", "/api/projects").json()["total"] == before
+
+
+def test_the_export_needs_one_project(server: Server) -> None:
+    r = server.request("GET", "/api/tasks/export.xml")
+    assert r.status == 400 and "project_id" in r.json()["error"]["fields"]
+    assert server.request("GET", "/api/tasks/export.xml?project_id=nope").status == 404
