@@ -154,6 +154,7 @@ def build_services(
     from .catalogue import Catalogue
     from .catalogue.images import ImageStore
     from .catalogue.orders import Orders
+    from .catalogue.quotes import Company, CustomerPrices, Customers, Quotes
     from .catalogue.statistics import Statistics
     from .changes import Changes
     from .problems import Problems
@@ -163,6 +164,7 @@ def build_services(
     schedule = Schedule.open(store)
     catalogue = Catalogue(store)
     orders = Orders(catalogue, uploads.path)
+    customers, customer_prices = Customers(store), CustomerPrices(store)
     sync = SyncService(
         store,
         bucket=settings.bucket,
@@ -185,6 +187,10 @@ def build_services(
         catalogue=catalogue,
         images=ImageStore(uploads.path),
         orders=orders,
+        customers=customers,
+        customer_prices=customer_prices,
+        quotes=Quotes(store, customers, customer_prices, catalogue),
+        company=Company(store),
         statistics=Statistics(catalogue),
         problems=Problems(schedule, catalogue, orders),
         sync=sync,

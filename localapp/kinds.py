@@ -29,138 +29,13 @@ these. Rules between records (a task's project exists) are the domains'.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from . import checks as c
+from .kind_model import Field, Kind, label_text
 from .money import parse_cents
 
 __all__ = ["KINDS", "Field", "Kind", "by_table", "label_text", "replicated"]
-
-
-@dataclass(frozen=True)
-class Field:
-    """What the app knows of one field of a kind."""
-
-    #: "text", "date", "ref", "refs", "int", "bool", "color", "money", "currency",
-    #: "tags", "keys", "time", "json"
-    type: str
-    #: the i18n key of its name (ui/i18n/zh-CN.json, en.json)
-    label: str = ""
-    #: a list's `q` searches it
-    search: bool = False
-    #: a list can `sort` by it
-    sort: bool = False
-    #: a list filters by it: "ids" (any of a comma list), "exact" (ignoring
-    #: case) or "flag" (true/false)
-    filter: str | None = None
-    #: its column width in the xlsx export; 0: not exported
-    export: int = 0
-    #: the table of the kind it refers to ("ref" and "refs")
-    ref: str | None = None
-    #: sync: losing versions are not shown as conflicts
-    quiet: bool = False
-    #: sync: versions are lists whose entries are joined, never chosen between
-    joined: bool = False
-    #: sync: it holds keys of files under uploads/<blob>/
-    blob: str | None = None
-    #: how a value sent by a client or a spreadsheet is checked and normalised
-    #: (localapp/checks.py); None: the server sets it, or its domain checks it
-    check: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
-    #: a new record must have it
-    required: bool = False
-    #: what a new record gets when it is missing
-    default: Callable[[], Any] = field(default=lambda: None, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Kind:
-    table: str
-    #: what a person calls one ("task type"), for messages
-    noun: str
-    fields: dict[str, Field]
-    #: the field that names a document across devices
-    key: str = "id"
-    #: whether sync carries it
-    synced: bool = True
-    #: list parameters that filter by another name: {param: field} (a project
-    #: list's `project_id` filters by the project's own id)
-    aliases: dict[str, str] = field(default_factory=dict)
-    #: records every store creates alike (default task types), as documents
-    seeds: tuple[dict[str, Any], ...] = ()
-
-    def names(self, flag: str) -> tuple[str, ...]:
-        """The fields with `flag` set ("search", "sort", "quiet" ...), in declaration order."""
-        return tuple(n for n, f in self.fields.items() if getattr(f, flag))
-
-    def export_columns(self) -> tuple[tuple[str, str, int], ...]:
-        """(field, zh-CN header, width) of the exported fields, in declaration order."""
-        return tuple((n, label_text(f.label), f.export) for n, f in self.fields.items() if f.export)
-
-    def checked(self) -> dict[str, Field]:
-        """The fields a client may send, each with its check, in declaration order."""
-        return {n: f for n, f in self.fields.items() if f.check is not None}
-
-    def checks(self) -> dict[str, Callable[[Any], Any]]:
-        """{field: its check} of the fields a client may send."""
-        return {n: f.check for n, f in self.fields.items() if f.check is not None}
-
-    def value_problem(self, name: str, value: Any) -> str | None:
-        """Why `value`, as stored (a sync push carries stored values), is not one
-        this field can hold; None when it can (or the field is not declared:
-        a newer version's field is kept as it is)."""
-        fld = self.fields.get(name)
-        if fld is None or value is None:
-            return None
-        try:
-            if fld.check is not None:
-                fld.check(value)
-            elif fld.type == "money":
-                parse_cents(value)
-            elif fld.type == "keys" and not (
-                isinstance(value, list) and all(isinstance(k, str) for k in value)
-            ):
-                return "must be a list of keys"
-            elif fld.type == "time" and not isinstance(value, str):
-                return "must be a time written as text"
-        except c.Invalid as exc:
-            return exc.reason
-        return None
-
-    def describe(self) -> dict[str, Any]:
-        """The kind as `GET /api/kinds` shows it."""
-        shown = (
-            "type",
-            "label",
-            "search",
-            "sort",
-            "filter",
-            "export",
-            "ref",
-            "quiet",
-            "joined",
-            "blob",
-            "required",
-        )
-        return {
-            "table": self.table,
-            "noun": self.noun,
-            "key": self.key,
-            "synced": self.synced,
-            "fields": {
-                n: {
-                    **{
-                        k: getattr(f, k) for k in shown if getattr(f, k) not in (None, False, 0, "")
-                    },
-                    # a client may send it (it has a check): forms offer it
-                    **({"input": True} if f.check is not None else {}),
-                }
-                for n, f in self.fields.items()
-            },
-        }
 
 
 _CREATED = Field("time", "common.createdAt", sort=True, quiet=True)
@@ -411,6 +286,63 @@ BASELINE = Kind(
 
 #: the currency a product has unless it says otherwise
 DEFAULT_CURRENCY = "CNY"
+#: a price grade's name (零售价, 批发价, VIP ...)
+_GRADE = c.text(50)
+#: the most grades on a product and quantity breaks on a product
+MAX_GRADES = 20
+MAX_BREAKS = 20
+
+
+def _cents(value: Any) -> int:
+    """A price in whole cents, not negative (the API's money, as `price`)."""
+    return parse_cents(value)
+
+
+def _grade_prices(value: Any) -> dict[str, int]:
+    """{grade name: price in cents}: a product's prices by price grade."""
+    if not isinstance(value, dict) or len(value) > MAX_GRADES:
+        raise c.Invalid(f"must be an object of at most {MAX_GRADES} grade prices", "invalid")
+    out: dict[str, int] = {}
+    for grade, cents in value.items():
+        name = _GRADE(grade)
+        if not name:
+            raise c.Invalid("a grade needs a name", "required")
+        out[name] = _cents(cents)
+    return out
+
+
+#: what a client may send for a quotation line; catalogue/quotes.py reads the values
+QUOTE_LINE_KEYS = frozenset(
+    {"product_id", "name", "sku", "spec", "unit", "qty", "price", "tax_rate", "keep_price"}
+)
+MAX_QUOTE_LINES = 500
+
+
+def _quote_lines(value: Any) -> list[dict[str, Any]]:
+    """A quotation's lines as sent: a list of objects with known keys (the values
+    are read by catalogue/quotes.py, which knows products and prices)."""
+    if not isinstance(value, list) or len(value) > MAX_QUOTE_LINES:
+        raise c.Invalid(f"must be a list of at most {MAX_QUOTE_LINES} lines", "invalid")
+    for i, line in enumerate(value, 1):
+        if not isinstance(line, dict) or not set(line) <= QUOTE_LINE_KEYS:
+            raise c.Invalid(f"line {i} must be an object with known keys", "invalid", line=i)
+        if c.too_deep(line, 3):
+            raise c.Invalid(f"line {i} is nested too deep", "invalid", line=i)
+    return [dict(line) for line in value]
+
+
+def _breaks(value: Any) -> list[dict[str, int]]:
+    """Quantity breaks, [{"min_qty": 100, "price": 1100}], by quantity."""
+    if not isinstance(value, list) or len(value) > MAX_BREAKS:
+        raise c.Invalid(f"must be a list of at most {MAX_BREAKS} quantity breaks", "invalid")
+    out: dict[int, int] = {}
+    for item in value:
+        qty = item.get("min_qty") if isinstance(item, dict) else None
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 < qty <= 10**9:
+            raise c.Invalid("each break needs min_qty, a whole number above 1", "invalid")
+        out[qty] = _cents(item.get("price"))
+    return [{"min_qty": q, "price": out[q]} for q in sorted(out)]
+
 
 PRODUCT = Kind(
     "products",
@@ -461,6 +393,12 @@ PRODUCT = Kind(
         ),
         "tags": Field("tags", "catalogue.field.tags", export=16, check=c.tags, default=list),
         "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
+        # prices by price grade (批发价, VIP ...) and by quantity (≥ 100 件): the
+        # price lookup (catalogue/pricing.py) takes them after a customer's own price
+        "grade_prices": Field(
+            "json", "catalogue.field.gradePrices", check=_grade_prices, default=dict
+        ),
+        "breaks": Field("json", "catalogue.field.breaks", check=_breaks, default=list),
         # reordered or shortened by an edit; added by an upload (catalogue.py)
         "images": Field("keys", "catalogue.field.images", blob="images", default=list),
         # a log of every price, joined across devices rather than chosen between
@@ -508,6 +446,151 @@ ORDER_MATCH = Kind(
     },
 )
 
+CUSTOMER = Kind(
+    "customers",
+    "customer",
+    {
+        "name": Field(
+            "text",
+            "catalogue.customer.name",
+            search=True,
+            sort=True,
+            export=24,
+            check=c.text(200, required=True),
+            required=True,
+        ),
+        "contact": Field(
+            "text",
+            "catalogue.customer.contact",
+            search=True,
+            export=10,
+            check=c.text(100),
+            default=str,
+        ),
+        "phone": Field(
+            "text",
+            "catalogue.customer.phone",
+            search=True,
+            export=16,
+            check=c.text(50),
+            default=str,
+        ),
+        "address": Field(
+            "text", "catalogue.customer.address", export=30, check=c.text(300), default=str
+        ),
+        "tax_id": Field(
+            "text",
+            "catalogue.customer.taxId",
+            search=True,
+            export=22,
+            check=c.text(40),
+            default=str,
+        ),
+        # the price grade this customer buys at (a key of a product's grade_prices)
+        "grade": Field(
+            "text",
+            "catalogue.customer.grade",
+            sort=True,
+            filter="exact",
+            export=10,
+            check=_GRADE,
+            default=str,
+        ),
+        "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "common.updatedAt", sort=True),
+    },
+)
+
+#: A customer's own price for a product, above every grade and break. Its id
+#: is "<customer id>:<product id>", so one price set on two devices is one record.
+CUSTOMER_PRICE = Kind(
+    "customer_prices",
+    "customer price",
+    {
+        "customer_id": Field(
+            "ref",
+            "catalogue.customer.name",
+            filter="exact",
+            ref="customers",
+            check=c.ref(required=True),
+            required=True,
+        ),
+        "product_id": Field(
+            "ref",
+            "catalogue.field.name",
+            filter="exact",
+            ref="products",
+            check=c.ref(required=True),
+            required=True,
+        ),
+        "price": Field("money", "catalogue.field.price", check=_cents, required=True),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "common.updatedAt", sort=True),
+    },
+)
+
+#: A quotation (报价单): its lines and totals are computed by catalogue/quotes.py.
+QUOTE = Kind(
+    "quotes",
+    "quotation",
+    {
+        "number": Field("text", "catalogue.quote.number", search=True, sort=True, export=18),
+        "customer_id": Field(
+            "ref",
+            "catalogue.quote.customer",
+            filter="exact",
+            ref="customers",
+            check=c.ref(required=True),
+            required=True,
+        ),
+        "customer_name": Field("text", "catalogue.quote.customer", search=True, export=24),
+        "date": Field(
+            "date", "catalogue.quote.date", sort=True, export=12, check=c.date_text(required=False)
+        ),
+        "valid_until": Field(
+            "date", "catalogue.quote.validUntil", export=12, check=c.date_text(required=False)
+        ),
+        "status": Field(
+            "text",
+            "catalogue.quote.status",
+            filter="exact",
+            export=8,
+            check=c.choice(("draft", "sent", "accepted", "expired", "ordered"), required=False),
+            default=lambda: "draft",
+        ),
+        "revision": Field("int", "catalogue.quote.revision", export=6),
+        "tax_inclusive": Field(
+            "bool", "catalogue.quote.taxInclusive", check=c.flag(True), default=lambda: True
+        ),
+        # [{product_id, qty, price?, tax_rate}] as sent; quotes.py fills the rest
+        "lines": Field("json", "catalogue.quote.lines", check=_quote_lines, default=list),
+        "totals": Field("json", "catalogue.quote.totals"),
+        "payment_terms": Field("text", "catalogue.quote.payment", check=c.text(500), default=str),
+        "delivery_terms": Field("text", "catalogue.quote.delivery", check=c.text(500), default=str),
+        "notes": Field("text", "catalogue.field.notes", check=_NOTES, default=str),
+        "order_id": Field("ref", "catalogue.quote.order", ref="orders"),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "common.updatedAt", sort=True),
+    },
+)
+
+#: The company's own details for its documents (a quotation's header): one
+#: record, id "company", set in the catalogue's settings.
+COMPANY = Kind(
+    "company",
+    "company profile",
+    {
+        "name": Field("text", "catalogue.company.name", check=c.text(200), default=str),
+        "address": Field("text", "catalogue.company.address", check=c.text(300), default=str),
+        "phone": Field("text", "catalogue.company.phone", check=c.text(50), default=str),
+        "tax_id": Field("text", "catalogue.company.taxId", check=c.text(40), default=str),
+        "bank": Field("text", "catalogue.company.bank", check=c.text(200), default=str),
+        "created_at": _CREATED,
+        "updated_at": Field("time", "common.updatedAt"),
+    },
+)
+
 DATA_EXTRA = Kind(
     "data_extras",
     "data document",
@@ -528,6 +611,10 @@ KINDS: tuple[Kind, ...] = (
     IMAGE,
     ORDER,
     ORDER_MATCH,
+    CUSTOMER,
+    CUSTOMER_PRICE,
+    QUOTE,
+    COMPANY,
     DATA_EXTRA,
 )
 
@@ -542,19 +629,3 @@ def by_table(table: str) -> Kind:
 def replicated() -> dict[str, str]:
     """{table: key field} of the kinds sync carries."""
     return {k.table: k.key for k in KINDS if k.synced}
-
-
-@cache
-def _zh() -> dict[str, Any]:
-    from .paths import ui_root
-
-    data: dict[str, Any] = json.loads(
-        ui_root().joinpath("i18n", "zh-CN.json").read_text(encoding="utf-8")
-    )
-    return data
-
-
-def label_text(key: str) -> str:
-    """The zh-CN text of an i18n key ("schedule.csv.start" -> "开始日期"); the key if absent."""
-    text = _zh().get(key)
-    return text if isinstance(text, str) else key

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .catalogue import Catalogue
     from .catalogue.images import ImageStore
     from .catalogue.orders import Orders
+    from .catalogue.quotes import Company, CustomerPrices, Customers, Quotes
     from .catalogue.statistics import Statistics
     from .changes import Changes
     from .problems import Problems
@@ -30,6 +31,12 @@ class Services:
     #: product pictures by content hash
     images: ImageStore
     orders: Orders
+    #: customers, their own prices, and quotations (catalogue/quotes.py)
+    customers: Customers
+    customer_prices: CustomerPrices
+    quotes: Quotes
+    #: the company's details for its documents
+    company: Company
     statistics: Statistics
     #: rules between records that offline edits break
     problems: Problems

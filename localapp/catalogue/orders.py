@@ -193,6 +193,42 @@ class Orders:
             write(self.store, ORDERS, [doc], {})
         return public(doc)
 
+    def from_quote(self, quote: Mapping[str, Any], *, by: str = "") -> dict[str, Any]:
+        """An order of an accepted quotation's lines (quotes.py), in one transaction:
+        its customer, its prices as quoted, each line matched to its product."""
+        lines = [
+            {
+                "row": i,
+                "sku": line.get("sku", ""),
+                "name": line.get("name", ""),
+                "qty": line["qty"],
+                "unit_price": line["price"],
+                "amount": line["amount_cents"],
+                "stated_amount": None,
+                "product_id": line.get("product_id"),
+                "match": "quote" if line.get("product_id") else None,
+                "catalogue_name": line.get("name") if line.get("product_id") else None,
+                "catalogue_sku": line.get("sku") if line.get("product_id") else None,
+                "catalogue_price": line.get("list_price"),
+                "flags": [] if line.get("product_id") else ["unmatched"],
+            }
+            for i, line in enumerate(quote.get("lines") or [], 1)
+        ]
+        content = {
+            "number": str(quote.get("number") or self._new_number()).replace("QT-", "ORD-", 1),
+            "customer": quote.get("customer_name", ""),
+            "date": date.today().isoformat(),
+            "lines": lines,
+            "total": sum(int(line["amount"]) for line in lines),
+            "source_file": None,
+            "quote_id": quote.get("id"),
+            "attachments": [],
+        }
+        with self.store.transaction():
+            doc = self._stamp(content, by)
+            write(self.store, ORDERS, [doc], {})
+        return public(doc)
+
     def _from_image(
         self, data: bytes, client_name: str | None, given: Mapping[str, str], digest: str, by: str
     ) -> dict[str, Any]:

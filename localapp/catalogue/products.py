@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .. import errors
@@ -69,6 +69,13 @@ class Catalogue:
             total, docs = index.search(query)
             items = [public(d, history=False) for d in docs]
         return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Doc]:
+        """{id: the live product, without its price history} of those `ids` that are
+        live products (a quotation's lines, catalogue/quotes.py)."""
+        with self.reading() as index:
+            found = {rid: index.live(rid) for rid in ids}
+        return {rid: public(doc, history=False) for rid, doc in found.items() if doc is not None}
 
     def get(self, rid: str) -> Doc:
         with self.reading() as index:

@@ -41,6 +41,7 @@ __all__ = ["ROUTE_MODULES", "AppContext", "create_app"]
 ROUTE_MODULES: list[str] = [
     "localapp.web.schedule_routes",
     "localapp.web.catalogue_routes",
+    "localapp.web.quote_routes",
     "localapp.web.desktop_routes",
     "localapp.web.sync_routes",
     "localapp.web.problems_routes",

@@ -52,6 +52,10 @@ def test_sync_policy_is_the_declared_one() -> None:
         "images": "key",
         "orders": "id",
         "order_matches": "id",
+        "customers": "id",
+        "customer_prices": "id",
+        "quotes": "id",
+        "company": "id",
     }
     assert values.QUIET_FIELDS == {"created_at", "price_history"}
     assert values.JOINED_FIELDS == {"price_history"}

@@ -7,6 +7,8 @@
 //   #/catalogue/import          the import wizard
 //   #/catalogue/orders          orders: upload and list
 //   #/catalogue/orders/<id>     one order's lines
+//   #/catalogue/quotes          quotations (报价单); /new or /<id>: one, in its editor
+//   #/catalogue/customers       customers and their price grades
 
 import { registerView } from '../app.js';
 import '../stats/main.js';
@@ -14,11 +16,15 @@ import { ensureStylesheet, h } from './dom.js';
 import { ImportWizard } from './importer.js';
 import { OrderDetail, OrdersPage } from './orders.js';
 import { ProductsPage } from './products.js';
+import { CustomersPage } from './customers.js';
+import { QuoteEditor, QuotesPage } from './quotes.js';
 
 const TABS = [
   { key: 'products', href: '#/catalogue', label: 'catalogue.tab.products' },
   { key: 'import', href: '#/catalogue/import', label: 'catalogue.tab.import' },
   { key: 'orders', href: '#/catalogue/orders', label: 'catalogue.tab.orders' },
+  { key: 'quotes', href: '#/catalogue/quotes', label: 'catalogue.tab.quotes' },
+  { key: 'customers', href: '#/catalogue/customers', label: 'catalogue.tab.customers' },
 ];
 
 function pageFor(params) {
@@ -26,6 +32,9 @@ function pageFor(params) {
   if (section === 'import') return { tab: 'import', make: (ctx) => new ImportWizard(ctx) };
   if (section === 'orders' && id) return { tab: 'orders', make: (ctx) => new OrderDetail(ctx, id) };
   if (section === 'orders') return { tab: 'orders', make: (ctx) => new OrdersPage(ctx) };
+  if (section === 'quotes' && id) return { tab: 'quotes', make: (ctx) => new QuoteEditor(ctx, id) };
+  if (section === 'quotes') return { tab: 'quotes', make: (ctx) => new QuotesPage(ctx) };
+  if (section === 'customers') return { tab: 'customers', make: (ctx) => new CustomersPage(ctx) };
   if (section === 'products' && id) return { tab: 'products', make: (ctx) => new ProductsPage(ctx, id) };
   return { tab: 'products', make: (ctx) => new ProductsPage(ctx, null) };
 }

@@ -1,0 +1,300 @@
+"""Customers, their own prices, and quotations (报价单).
+
+Three declared kinds (kinds.py) kept by the generic `RecordSet`
+(recordsets.py), with the catalogue's rules on top:
+
+- `Customers`: found by name, contact, phone and tax id, and by the pinyin of
+  the name (宁波家居 by `ningbo`, `nbjj`), like products.
+- `CustomerPrices`: one price per customer and product, id
+  "<customer>:<product>"; `set_price` makes or changes it.
+- `Quotes`: a quotation's lines are sent as product ids, quantities, tax
+  rates and, optionally, prices. On every save the quote is completed in
+  the same transaction: each line gets the product's code, name, spec and
+  unit as they are now, its price from the lookup (pricing.py: the
+  customer's own price, a quantity break, the customer's grade, the list
+  price) unless one was given (then `overridden`, with the list price kept
+  beside it), its net, tax and amount; the quote gets its totals, the
+  customer's name, a number on creation (QT-YYYYMMDD-NNN) and a revision
+  that counts the changes of its content. A line without a product (a
+  service, freight) needs a name and a price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from .. import errors, kinds
+from ..checks import Invalid
+from ..money import parse_cents
+from ..records import Doc, now_iso, public_copy, stamp_change, stamp_new, write
+from ..recordsets import RecordSet
+from ..store import Store
+from .order_sheets import parse_qty, qty_text
+from .pinyin import pinyin_forms
+from .pricing import DEFAULT_TAX_RATE, TAX_RATES, line_amounts, lookup, totals
+from .rmb import capitals
+
+#: how long a new quotation is valid unless it says
+VALID_DAYS = 14
+#: content changes that do not make a new revision
+_NOT_A_REVISION = frozenset({"status", "order_id"})
+
+
+def spell(text: str) -> tuple[str, ...]:
+    """The pinyin and initials a name is also found by."""
+    full, initials = pinyin_forms(text)
+    return (full, initials) if full else ()
+
+
+class Customers(RecordSet):
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, kinds.CUSTOMER, spell=spell)
+
+
+class CustomerPrices(RecordSet):
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, kinds.CUSTOMER_PRICE)
+
+    def set_price(self, customer_id: str, product_id: str, price: int) -> Doc:
+        """Make or change a customer's own price for a product, in one transaction."""
+        rid = f"{customer_id}:{product_id}"
+        with self.store.transaction():
+            found = self._find(rid)
+            content = {"customer_id": customer_id, "product_id": product_id, "price": price}
+            if found is None:
+                doc = stamp_new(rid, content, now_iso())
+                write(self.store, self.kind.table, [doc], {})
+            else:
+                doc = stamp_change(found[1], {**found[1], **content, "deleted": False}, now_iso())
+                write(self.store, self.kind.table, [], {found[0]: doc})
+        return public_copy(doc)
+
+    def of(self, customer_id: str) -> dict[str, int]:
+        """{product id: the customer's own price} (live prices only)."""
+        return {
+            str(d["product_id"]): int(d["price"])
+            for d in self._live()
+            if d.get("customer_id") == customer_id
+        }
+
+
+class Company(RecordSet):
+    """The company's own details, one record (id "company")."""
+
+    ID = "company"
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, kinds.COMPANY)
+
+    def get_or_empty(self) -> Doc:
+        with self.store.reading():
+            found = self._find(self.ID)
+        if found is None or found[1].get("deleted"):
+            return {name: "" for name in kinds.COMPANY.checked()}
+        return public_copy(found[1])
+
+    def save(self, data: Mapping[str, Any], *, if_match: int | None = None) -> Doc:
+        with self.store.reading():
+            found = self._find(self.ID)
+        if found is None or found[1].get("deleted"):
+            return self.create({**data, "id": self.ID}) if found is None else self._revive(data)
+        return self.update(self.ID, data, if_match=if_match)
+
+    def _revive(self, data: Mapping[str, Any]) -> Doc:
+        with self.store.transaction():
+            found = self._find(self.ID)
+            assert found is not None
+            doc = stamp_change(found[1], {**self.get_or_empty(), **data}, now_iso())
+            write(self.store, self.kind.table, [], {found[0]: doc})
+        return public_copy(doc)
+
+
+class Quotes(RecordSet):
+    """Quotations, completed on every save (see the module's docstring)."""
+
+    def __init__(
+        self, store: Store, customers: Customers, prices: CustomerPrices, products: Any
+    ) -> None:
+        super().__init__(store, kinds.QUOTE)
+        self.customers = customers
+        self.prices = prices
+        #: the catalogue (products by id): `.get_many(ids)` -> {id: product}
+        self.products = products
+
+    def rules(self, rid: str, content: Doc, old: Mapping[str, Any] | None) -> dict[str, str]:
+        customer = self.customers._find(str(content.get("customer_id")))
+        if customer is None or customer[1].get("deleted"):
+            return {"customer_id": f"no such customer: {content.get('customer_id')}"}
+        content["customer_name"] = customer[1].get("name", "")
+        today = date.today()
+        content["date"] = content.get("date") or (old or {}).get("date") or today.isoformat()
+        if not content.get("valid_until"):
+            start = date.fromisoformat(str(content["date"]))
+            content["valid_until"] = (start + timedelta(days=VALID_DAYS)).isoformat()
+        lines, problems = self.priced(
+            content.get("lines") or [],
+            grade=str(customer[1].get("grade") or ""),
+            own=self.prices.of(str(customer[1]["id"])),
+            inclusive=bool(content.get("tax_inclusive", True)),
+        )
+        if problems:
+            return problems
+        content["lines"] = lines
+        content["totals"] = {**totals(lines)}
+        content["totals"]["capitals"] = capitals(content["totals"]["gross_cents"])
+        if old is None:
+            content["number"] = self._next_number(str(content["date"]))
+            content["revision"] = 1
+        else:
+            content["number"] = old.get("number")
+            before = {k: v for k, v in old.items() if k in kinds.QUOTE.fields}
+            changed = any(
+                content.get(k) != before.get(k)
+                for k in kinds.QUOTE.fields
+                if k not in _NOT_A_REVISION and k not in ("created_at", "updated_at")
+            )
+            content["revision"] = int(old.get("revision") or 1) + (1 if changed else 0)
+        return {}
+
+    def priced(
+        self,
+        sent: Iterable[Mapping[str, Any]],
+        *,
+        grade: str,
+        own: Mapping[str, int],
+        inclusive: bool,
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """The lines completed (product, price, amounts), or {field: reason}."""
+        sent = list(sent)
+        ids = [str(x["product_id"]) for x in sent if x.get("product_id")]
+        found = self.products.get_many(ids)
+        out: list[dict[str, Any]] = []
+        problems: dict[str, str] = {}
+        for i, line in enumerate(sent, 1):
+            try:
+                out.append(self._line(line, found, grade, own, inclusive))
+            except Invalid as exc:
+                problems[f"lines[{i}]"] = str(exc)
+        return out, problems
+
+    @staticmethod
+    def _line(
+        line: Mapping[str, Any],
+        products: Mapping[str, Mapping[str, Any]],
+        grade: str,
+        own: Mapping[str, int],
+        inclusive: bool,
+    ) -> dict[str, Any]:
+        pid = str(line.get("product_id") or "")
+        product = products.get(pid) if pid else None
+        if pid and product is None:
+            raise Invalid(f"no such product: {pid}", "not_found")
+        try:
+            qty = parse_qty(line.get("qty", 1))
+        except Invalid as exc:
+            raise Invalid(f"qty {exc}", exc.code) from exc
+        rate = line.get("tax_rate", DEFAULT_TAX_RATE)
+        if rate not in TAX_RATES:
+            raise Invalid(f"tax_rate must be one of {', '.join(map(str, TAX_RATES))}", "invalid")
+        given = line.get("price")
+        if given is not None:
+            try:
+                given = parse_cents(given)
+            except Invalid as exc:
+                raise Invalid(f"price {exc}", exc.code) from exc
+        if product is None:
+            name = str(line.get("name") or "").strip()[:200]
+            if not name or given is None:
+                raise Invalid("a line without a product needs a name and a price", "required")
+            quoted = None
+            shown: Mapping[str, Any] = {k: line.get(k) or "" for k in ("sku", "spec", "unit")}
+        else:
+            name = str(product.get("name") or "")
+            quoted = lookup(product, qty=qty, grade=grade, own_price=own.get(pid))
+            shown = product
+        price = given if given is not None else (quoted.price if quoted else 0)
+        amounts = line_amounts(qty, price, int(rate), inclusive=inclusive)
+        return {
+            "product_id": pid or None,
+            "sku": str(shown.get("sku") or ""),
+            "name": name,
+            "spec": str(shown.get("spec") or ""),
+            "unit": str(shown.get("unit") or ""),
+            "qty": qty_text(qty),
+            "price": price,
+            "price_source": quoted.source if quoted and given is None else "manual",
+            "list_price": quoted.price if quoted else None,
+            "overridden": bool(quoted and given is not None and given != quoted.price),
+            "tax_rate": int(rate),
+            "net_cents": amounts["net"],
+            "tax_cents": amounts["tax"],
+            "amount_cents": amounts["amount"],
+        }
+
+    def _next_number(self, day: str) -> str:
+        prefix = f"QT-{day.replace('-', '')}-"
+        taken = [
+            str(d.get("number"))
+            for d in self.store.table(self.kind.table).all()
+            if str(d.get("number", "")).startswith(prefix)
+        ]
+        last = max((int(n[len(prefix) :]) for n in taken if n[len(prefix) :].isdigit()), default=0)
+        return f"{prefix}{last + 1:03d}"
+
+    def quote_price(self, customer_id: str, product_id: str, qty: Any = 1) -> dict[str, Any]:
+        """What the lookup gives for one product, customer and quantity, and the
+        last price this customer was quoted for it in an accepted quotation."""
+        with self.store.reading():
+            customer = self.customers._find(customer_id)
+            if customer is None or customer[1].get("deleted"):
+                raise self.customers.not_found(customer_id)
+            product = self.products.get_many([product_id]).get(product_id)
+            if product is None:
+                raise errors.NotFound(f"There is no product with id {product_id!r}.")
+            quoted = lookup(
+                product,
+                qty=parse_qty(qty),
+                grade=str(customer[1].get("grade") or ""),
+                own_price=self.prices.of(customer_id).get(product_id),
+            )
+            last = self._last_paid(customer_id, product_id)
+        return {
+            "price": quoted.price,
+            "source": quoted.source,
+            "detail": quoted.detail,
+            "list_price": int(product.get("price") or 0),
+            "last": last,
+        }
+
+    def _last_paid(self, customer_id: str, product_id: str) -> dict[str, Any] | None:
+        best: dict[str, Any] | None = None
+        for q in self._live():
+            if q.get("customer_id") != customer_id or q.get("status") not in (
+                "accepted",
+                "ordered",
+            ):
+                continue
+            for line in q.get("lines") or []:
+                if line.get("product_id") == product_id and (
+                    best is None or str(q.get("date")) > best["date"]
+                ):
+                    best = {
+                        "price": line["price"],
+                        "date": str(q.get("date")),
+                        "number": q.get("number"),
+                    }
+        return best
+
+    def mark_ordered(self, rid: str, order_id: str) -> Doc:
+        """The quote became an order: its status, and the order it became."""
+        with self.store.transaction():
+            found = self._find(rid)
+            if found is None or found[1].get("deleted"):
+                raise self.not_found(rid)
+            doc = stamp_change(
+                found[1], {**found[1], "status": "ordered", "order_id": order_id}, now_iso()
+            )
+            write(self.store, self.kind.table, [], {found[0]: doc})
+        return public_copy(doc)

@@ -1,0 +1,126 @@
+"""Customers, their own prices and quotations over HTTP: thin handlers over
+localapp.catalogue.quotes (the domain). Documented in docs/catalogue.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Any
+
+import bottle
+
+from ..auth import Principal
+from ..catalogue.quote_pdf import quote_pdf
+from ..recordsets import RecordSet
+from .context import AppContext
+from .plugins import json_body
+from .requests import attachment, if_match, query_params
+from .requests import with_etag as _with_etag
+
+PDF_TYPE = "application/pdf"
+
+
+def list_records(records: RecordSet) -> dict[str, Any]:
+    """List customers or quotations (q, filters, sort, pages)."""
+    return records.list(query_params())
+
+
+def create_record(records: RecordSet, path: str) -> dict[str, Any]:
+    """Create a customer or a quotation."""
+    record = records.create(json_body())
+    bottle.response.status = 201
+    bottle.response.set_header("Location", f"/api/{path}/{record['id']}")
+    return _with_etag(record)
+
+
+def get_record(records: RecordSet, id: str) -> dict[str, Any]:
+    """One customer or quotation."""
+    return _with_etag(records.get(id))
+
+
+def update_record(records: RecordSet, id: str) -> dict[str, Any]:
+    """Change a customer or quotation (If-Match for safety)."""
+    return _with_etag(records.update(id, json_body(), if_match=if_match()))
+
+
+def delete_record(records: RecordSet, id: str) -> dict[str, Any]:
+    """Delete a customer or quotation."""
+    return records.delete(id, if_match=if_match())
+
+
+def set_customer_price(ctx: AppContext) -> dict[str, Any]:
+    """Set a customer's own price for a product (above grades and breaks)."""
+    body = json_body()
+    services = ctx.services
+    customer = services.customers.get(str(body.get("customer_id") or ""))
+    product = services.catalogue.get(str(body.get("product_id") or ""))
+    from ..money import parse_cents
+
+    price = parse_cents(body.get("price"))
+    return services.customer_prices.set_price(customer["id"], product["id"], price)
+
+
+def quote_price(ctx: AppContext) -> dict[str, Any]:
+    """The lookup's price for a customer, product and quantity, and the last one paid."""
+    params = query_params()
+    return ctx.services.quotes.quote_price(
+        params.get("customer_id", ""), params.get("product_id", ""), params.get("qty") or 1
+    )
+
+
+def quote_file(ctx: AppContext, id: str) -> bottle.HTTPResponse:
+    """A quotation as a PDF (Chinese in an embedded font), `lang=en` for English."""
+    quote = ctx.services.quotes.get(id)
+    customer = ctx.services.customers.get(str(quote["customer_id"]))
+    lang = "en" if query_params().get("lang") == "en" else "zh"
+    status = quote.get("status")
+    if (
+        status in ("draft", "sent")
+        and str(quote.get("valid_until") or "9") < dt.date.today().isoformat()
+    ):
+        status = "expired"
+    company = ctx.services.company.get_or_empty()
+    body = quote_pdf(
+        {**quote, "status": status, "customer": customer, "company": company}, lang=lang
+    )
+    return attachment(body, PDF_TYPE, f"报价单-{quote.get('number')}.pdf", "quotation.pdf")
+
+
+def get_company(ctx: AppContext) -> dict[str, Any]:
+    """The company's details printed on its documents."""
+    return ctx.services.company.get_or_empty()
+
+
+def put_company(ctx: AppContext) -> dict[str, Any]:
+    """Set the company's details (name, address, phone, tax id, bank account)."""
+    return ctx.services.company.save(json_body(), if_match=if_match())
+
+
+def quote_to_order(ctx: AppContext, id: str, user: Principal) -> dict[str, Any]:
+    """Turn a quotation into an order, once."""
+    quotes = ctx.services.quotes
+    quote = quotes.get(id)
+    if quote.get("order_id"):
+        return {"order": ctx.services.orders.get(str(quote["order_id"])), "quote": quote}
+    order = ctx.services.orders.from_quote(quote, by=user.name)
+    bottle.response.status = 201
+    return {"order": order, "quote": quotes.mark_ordered(id, order["id"])}
+
+
+def install(app: bottle.Bottle, ctx: AppContext) -> None:
+    services = ctx.services
+    for path, records in (("customers", services.customers), ("quotes", services.quotes)):
+        base = f"/api/{path}"
+        app.route(base, "GET", partial(list_records, records))
+        app.route(base, "POST", partial(create_record, records, path))
+        if path == "quotes":
+            app.route("/api/quotes/price", "GET", partial(quote_price, ctx))
+        app.route(base + "/<id>", "GET", partial(get_record, records))
+        app.route(base + "/<id>", "PATCH", partial(update_record, records))
+        app.route(base + "/<id>", "DELETE", partial(delete_record, records))
+    app.route("/api/customer-prices", "GET", partial(list_records, services.customer_prices))
+    app.route("/api/customer-prices", "PUT", partial(set_customer_price, ctx))
+    app.route("/api/company", "GET", partial(get_company, ctx))
+    app.route("/api/company", "PUT", partial(put_company, ctx))
+    app.route("/api/quotes/<id>/pdf", "GET", partial(quote_file, ctx))
+    app.route("/api/quotes/<id>/order", "POST", partial(quote_to_order, ctx))

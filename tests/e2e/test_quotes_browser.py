@@ -1,0 +1,148 @@
+"""The quotation path a salesperson walks (issue 18), in Chromium on a real
+server: add a customer with the VIP grade, quote five products (found by
+pinyin, a scanned code and pasted codes) with mixed tax rates, type a special
+price and keep it as the customer's own, save, see the totals and the amount
+in Chinese capitals, download the PDF, mark it accepted, turn it into an
+order, and find the order's lines matched; in Chinese and in English."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import api, no_unexpected_errors, sign_in
+from conftest import Server, require_tool
+
+pytestmark = pytest.mark.browser
+
+
+def seed(server: Server) -> dict[str, dict]:
+    def product(sku: str, name: str, cents: int, **more: Any) -> dict:
+        body = {"sku": sku, "name": name, "price": cents, "unit": "把", **more}
+        return api(server, "POST", "/api/products", body)["product"]
+
+    api(
+        server, "PUT", "/api/company", {"name": "永康市宏达五金有限公司", "phone": "0579-8712 3456"}
+    )
+    return {
+        "SD-001": product(
+            "SD-001", "十字螺丝刀", 1380, spec="PH2×100mm", grade_prices={"VIP": 1250}
+        ),
+        "BS-8": product(
+            "BS-8", "活动扳手", 3500, spec="8寸", breaks=[{"min_qty": 100, "price": 3100}]
+        ),
+        "QZ-6": product("QZ-6", "尖嘴钳", 2200, spec="6寸", grade_prices={"VIP": 2000}),
+        "JC-5": product("JC-5", "卷尺", 1500, spec="5m"),
+        "HB-1": product("HB-1", "劳保手套", 300, spec="L"),
+    }
+
+
+def line(page: Any, sku: str) -> Any:
+    return page.locator("#cat-quote-lines tbody tr", has=page.locator(f"td:text-is('{sku}')"))
+
+
+def test_quote_five_products_to_an_accepted_order(
+    page: Any, server: Server, artifacts: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    products = seed(server)
+    sign_in(page, server, "#/catalogue/customers")
+    page.click("#cat-customer-new")
+    page.fill("dialog input[name=name]", "宁波家居建材城")
+    page.fill("dialog input[name=contact]", "陈经理")
+    page.fill("dialog input[name=grade]", "VIP")
+    page.click("dialog .btn-primary")
+    expect(page.locator("#cat-customers td", has_text="宁波家居建材城")).to_have_count(1)
+    page.fill("#cat-customer-search", "nbjj")  # the initials of 宁波家居…
+    expect(page.locator("#cat-customers tbody tr")).to_have_count(1)
+
+    page.click(".cat-tabs a[data-tab=quotes]")
+    page.click("#cat-quote-new")
+    expect(page.locator("#cat-quote-customer option")).to_have_count(2)
+    page.select_option("#cat-quote-customer", label="宁波家居建材城 · VIP")
+    page.fill("#cat-quote-find", "lsd")  # 螺丝刀 by its pinyin initials
+    page.locator(".cat-quote-results li").first.click()
+    page.fill("#cat-quote-find", "BS-8")  # a scanner types the code and Enter
+    page.keyboard.press("Enter")
+    expect(line(page, "BS-8")).to_have_count(1)
+    page.click("#cat-quote-paste-toggle")
+    page.fill("#cat-quote-paste", "QZ-6 3\nJC-5 2.5\nHB-1 7\nNOPE-1")
+    page.click("#cat-quote-paste-toggle")
+    expect(page.locator("#cat-quote-message")).to_have_text("没有找到这些编码：NOPE-1")
+    expect(page.locator("#cat-quote-lines tbody tr")).to_have_count(5)
+    for sku, qty in (("SD-001", "120"), ("BS-8", "100")):
+        box = line(page, sku).locator("td.num input").first
+        box.fill(qty)
+        box.press("Tab")
+    expect(line(page, "SD-001").locator(".cat-price-source")).to_have_text("等级价")
+    expect(line(page, "BS-8").locator(".cat-price-source")).to_have_text("数量阶梯价")
+    expect(line(page, "BS-8").locator(".cat-quote-price input")).to_have_value("31.00")
+    for sku, rate in (("QZ-6", "9"), ("JC-5", "6"), ("HB-1", "0")):
+        line(page, sku).locator("select").select_option(rate)
+    special = line(page, "QZ-6").locator(".cat-quote-price input")
+    special.fill("19")
+    special.press("Tab")
+    expect(line(page, "QZ-6").locator(".cat-quote-override s")).to_have_text("¥20.00")
+    page.fill("#cat-quote-payment", "款到发货")
+    page.click("#cat-quote-save")
+    expect(page.locator("#cat-quote-title")).to_contain_text("QT-")
+    quote = api(server, "GET", "/api/quotes")["items"][0]
+    gross = quote["totals"]["gross_cents"]
+    # 1500 + 3100 + 57 + 37.50 + 21 yuan, tax included
+    assert gross == 150000 + 310000 + 5700 + 3750 + 2100
+    expect(page.locator("#cat-quote-capitals")).to_have_text(quote["totals"]["capitals"])
+    assert quote["totals"]["capitals"] == "肆仟柒佰壹拾伍元伍角"
+    # the typed price kept as this customer's own: the next lookup finds it
+    line(page, "QZ-6").get_by_role("button", name="设为该客户专属价").click()
+    expect(line(page, "QZ-6").locator(".cat-price-source")).to_have_text("客户专属价")
+    assert api(server, "GET", "/api/customer-prices")["items"][0]["price"] == 1900
+    page.screenshot(path=str(artifacts / "quote-editor-zh.png"), full_page=True)
+
+    with page.expect_download() as got:
+        page.click("#cat-quote-pdf-zh")
+    pdf = tmp_path / got.value.suggested_filename
+    got.value.save_as(pdf)
+    assert pdf.name == f"报价单-{quote['number']}.pdf"
+    text = subprocess.run(
+        [require_tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "报价单" in text and "宁波家居建材城" in text and quote["totals"]["capitals"] in text
+    subprocess.run(
+        [
+            require_tool("pdftoppm"),
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(pdf),
+            str(artifacts / "quote-browser-pdf"),
+        ],
+        check=True,
+    )
+
+    page.click("#cat-quote-accepted")
+    expect(page.locator(".cat-quote-status .cat-badge")).to_have_text("已接受")
+    page.click("#cat-quote-to-order")
+    expect(page.locator(".cat-order-head, h2, h1").filter(has_text="ORD-")).not_to_have_count(0)
+    orders = api(server, "GET", "/api/orders")["items"]
+    assert len(orders) == 1 and orders[0]["customer"] == "宁波家居建材城"
+    assert orders[0]["total"] == gross and orders[0]["status"] == "ok"
+    assert api(server, "GET", f"/api/quotes/{quote['id']}")["status"] == "ordered"
+    assert products["SD-001"]["id"] in {
+        x["product_id"]
+        for x in api(server, "GET", f"/api/orders/{orders[0]['id']}")["order"]["lines"]
+    }
+    page.screenshot(path=str(artifacts / "quote-order-zh.png"))
+    no_unexpected_errors(page)
+
+    page.click("text=English")
+    page.goto(f"{server.url}/#/catalogue/quotes/{quote['id']}")
+    expect(page.locator("#cat-quote-title")).to_contain_text("Quotation")
+    expect(page.locator(".cat-quote-status .cat-badge")).to_have_text("Ordered")
+    page.screenshot(path=str(artifacts / "quote-editor-en.png"), full_page=True)

@@ -1,0 +1,150 @@
+"""Customers, their prices and quotations over HTTP (issue 18), on a real server:
+the price lookup order (the customer's own price, a quantity break, the
+customer's grade, the list price), tax per line rounded half up with totals
+that add up, the quote number and revision, the PDF, and the order it becomes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Server
+
+
+def post(server: Server, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+    r = server.request("POST", path, body)
+    assert r.status == status, r.body
+    return r.json()  # type: ignore[no-any-return]
+
+
+def product(server: Server, sku: str, name: str, cents: int, **more: Any) -> dict[str, Any]:
+    return post(server, "/api/products", {"sku": sku, "name": name, "price": cents, **more})[
+        "product"
+    ]
+
+
+def test_a_quote_prices_its_lines_by_the_lookup_order_and_adds_up(server: Server) -> None:
+    vip = post(
+        server, "/api/customers", {"name": "宁波家居建材城", "grade": "VIP", "contact": "陈经理"}
+    )
+    a = product(server, "SD-001", "十字螺丝刀", 1380, grade_prices={"VIP": 1250})
+    b = product(server, "BS-8", "活动扳手", 3500, breaks=[{"min_qty": 100, "price": 3100}])
+    c = product(server, "QZ-6", "尖嘴钳", 2200, grade_prices={"VIP": 2000})
+    d = product(server, "JC-5", "卷尺 5m", 1500)
+    e = product(server, "HB-1", "手套", 300)
+    r = server.request(
+        "PUT",
+        "/api/customer-prices",
+        {"customer_id": vip["id"], "product_id": c["id"], "price": 1900},
+    )
+    assert r.status == 200, r.body
+    lines = [
+        {"product_id": a["id"], "qty": 120, "tax_rate": 13},  # grade VIP
+        {"product_id": b["id"], "qty": "100", "tax_rate": 13},  # break ≥ 100
+        {"product_id": c["id"], "qty": 3, "tax_rate": 9},  # the customer's own price
+        {"product_id": d["id"], "qty": "2.5", "tax_rate": 6, "price": 1400},  # overridden
+        {"product_id": e["id"], "qty": 7, "tax_rate": 0},  # list price
+    ]
+    quote = post(server, "/api/quotes", {"customer_id": vip["id"], "lines": lines})
+    assert quote["number"].startswith("QT-") and quote["number"].endswith("-001")
+    assert quote["revision"] == 1 and quote["status"] == "draft"
+    assert quote["customer_name"] == "宁波家居建材城"
+    got = [(x["price"], x["price_source"], x["overridden"]) for x in quote["lines"]]
+    assert got == [
+        (1250, "grade", False),
+        (3100, "break", False),
+        (1900, "customer", False),
+        (1400, "manual", True),
+        (300, "list", False),
+    ]
+    first = quote["lines"][0]
+    # 含税: 120 × 12.50 = 1,500.00; tax = 1500 × 13/113 = 172.566… → 172.57
+    assert (first["amount_cents"], first["tax_cents"], first["net_cents"]) == (
+        150000,
+        17257,
+        132743,
+    )
+    fourth = quote["lines"][3]
+    assert fourth["amount_cents"] == 3500 and fourth["list_price"] == 1500  # 2.5 × 14.00
+    t = quote["totals"]
+    assert t["gross_cents"] == sum(x["amount_cents"] for x in quote["lines"])
+    assert t["net_cents"] + t["tax_cents"] == t["gross_cents"]
+    # without tax: tax is added on top
+    exclusive = post(
+        server,
+        "/api/quotes",
+        {"customer_id": vip["id"], "tax_inclusive": False, "lines": lines[:1]},
+    )
+    assert exclusive["number"].endswith("-002")
+    assert (exclusive["lines"][0]["net_cents"], exclusive["lines"][0]["tax_cents"]) == (
+        150000,
+        19500,
+    )
+
+    # a change of content is a new revision; a change of status is not
+    r = server.request("PATCH", f"/api/quotes/{quote['id']}", {"payment_terms": "款到发货"})
+    assert r.json()["revision"] == 2
+    r = server.request("PATCH", f"/api/quotes/{quote['id']}", {"status": "accepted"})
+    assert r.json()["revision"] == 2 and r.json()["status"] == "accepted"
+    # the last price this customer paid comes with the lookup
+    price = server.request(
+        "GET", f"/api/quotes/price?customer_id={vip['id']}&product_id={a['id']}&qty=5"
+    ).json()
+    assert price["price"] == 1250 and price["source"] == "grade"
+    assert price["last"]["price"] == 1250 and price["last"]["number"] == quote["number"]
+
+    pdf = server.request("GET", f"/api/quotes/{quote['id']}/pdf")
+    assert pdf.status == 200 and pdf.body.startswith(b"%PDF"), pdf.body[:200]
+
+    made = post(server, f"/api/quotes/{quote['id']}/order", {})
+    order = made["order"]
+    assert made["quote"]["status"] == "ordered" and made["quote"]["order_id"] == order["id"]
+    assert order["customer"] == "宁波家居建材城" and order["line_count"] == 5
+    assert order["total"] == t["gross_cents"] and order["status"] == "ok"
+    again = server.request("POST", f"/api/quotes/{quote['id']}/order", {})
+    assert again.json()["order"]["id"] == order["id"], "once only"
+
+
+def test_bad_quotes_are_refused_with_the_line_named(server: Server) -> None:
+    who = post(server, "/api/customers", {"name": "散客"})
+    item = product(server, "X-1", "螺母", 10)
+    cases = [
+        ({"customer_id": "nobody", "lines": []}, "customer_id"),
+        ({"customer_id": who["id"], "lines": [{"product_id": item["id"], "qty": 0}]}, "lines[1]"),
+        (
+            {"customer_id": who["id"], "lines": [{"product_id": item["id"], "tax_rate": 17}]},
+            "lines[1]",
+        ),
+        ({"customer_id": who["id"], "lines": [{"name": "运费"}]}, "lines[1]"),
+        ({"customer_id": who["id"], "lines": [{"product_id": "gone"}]}, "lines[1]"),
+        ({"customer_id": who["id"], "lines": [{"bogus": 1}]}, "lines"),
+    ]
+    for body, field in cases:
+        r = server.request("POST", "/api/quotes", body)
+        assert r.status == 400, (body, r.body)
+        assert field in r.json()["error"]["fields"], (body, r.json())
+    assert server.request("GET", "/api/quotes").json()["total"] == 0
+    # a free line (freight) with a name and a price is fine
+    ok = post(
+        server,
+        "/api/quotes",
+        {"customer_id": who["id"], "lines": [{"name": "运费", "price": 5000}]},
+    )
+    assert ok["totals"]["gross_cents"] == 5000
+
+
+def test_customers_are_found_by_pinyin_and_grade(server: Server) -> None:
+    post(server, "/api/customers", {"name": "宁波家居建材城", "grade": "VIP"})
+    post(
+        server, "/api/customers", {"name": "杭州五金批发", "grade": "批发价", "phone": "0571-1234"}
+    )
+
+    def names(query: str) -> list[str]:
+        items = server.request("GET", f"/api/customers?{query}").json()["items"]
+        return [c["name"] for c in items]
+
+    assert names("q=nbjj") == ["宁波家居建材城"]  # 宁波家居…: the initials
+    assert names("q=hangzhou") == ["杭州五金批发"]
+    assert names("q=0571") == ["杭州五金批发"]
+    assert names("grade=VIP") == ["宁波家居建材城"]
+    r = server.request("POST", "/api/customers", {"name": ""})
+    assert r.status == 400 and "name" in r.json()["error"]["fields"]
