@@ -313,7 +313,12 @@ def _grade_prices(value: Any) -> dict[str, int]:
 
 #: what a client may send for a quotation line; catalogue/quotes.py reads the values
 QUOTE_LINE_KEYS = frozenset(
-    {"product_id", "name", "sku", "spec", "unit", "qty", "price", "tax_rate", "keep_price"}
+    {"product_id", "name", "sku", "spec", "unit", "qty", "price", "tax_rate"}
+)
+#: and what the server adds to each line (a stored quote is sent back as it is by
+#: clients and by sync, and must pass the same check)
+QUOTE_LINE_COMPUTED = frozenset(
+    {"price_source", "list_price", "overridden", "net_cents", "tax_cents", "amount_cents"}
 )
 MAX_QUOTE_LINES = 500
 
@@ -324,7 +329,7 @@ def _quote_lines(value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list) or len(value) > MAX_QUOTE_LINES:
         raise c.Invalid(f"must be a list of at most {MAX_QUOTE_LINES} lines", "invalid")
     for i, line in enumerate(value, 1):
-        if not isinstance(line, dict) or not set(line) <= QUOTE_LINE_KEYS:
+        if not isinstance(line, dict) or not set(line) <= QUOTE_LINE_KEYS | QUOTE_LINE_COMPUTED:
             raise c.Invalid(f"line {i} must be an object with known keys", "invalid", line=i)
         if c.too_deep(line, 3):
             raise c.Invalid(f"line {i} is nested too deep", "invalid", line=i)

@@ -53,6 +53,20 @@ def test_an_edit_made_on_one_device_appears_on_the_other(
     sync(b)
     cal = b.request("GET", "/api/calendar?from=2027-01-21&to=2027-01-21").json()
     assert cal["days"] == [{**day, "name_zh": "公司年会", "team": True}]
+    # and a customer with a quotation and a special price (issue 18)
+    who = b.request("POST", "/api/customers", {"name": "宁波家居建材城", "grade": "VIP"}).json()
+    line = {"product_id": pid, "qty": 10, "tax_rate": 13}
+    quote = b.request("POST", "/api/quotes", {"customer_id": who["id"], "lines": [line]}).json()
+    special = {"customer_id": who["id"], "product_id": pid, "price": 110}
+    assert b.request("PUT", "/api/customer-prices", special).status == 200
+    sync(b)
+    sync(a)
+    seen = a.request("GET", f"/api/quotes/{quote['id']}").json()
+    assert seen["number"] == quote["number"] and seen["totals"]["gross_cents"] == 1250
+    price = a.request(
+        "GET", f"/api/quotes/price?customer_id={who['id']}&product_id={pid}&qty=1"
+    ).json()
+    assert (price["price"], price["source"]) == (110, "customer")
 
 
 def test_concurrent_edits_keep_both_and_use_this_version_settles_everywhere(
