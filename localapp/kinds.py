@@ -336,6 +336,25 @@ def _quote_lines(value: Any) -> list[dict[str, Any]]:
     return [dict(line) for line in value]
 
 
+def barcode(value: Any) -> str:
+    """An EAN-13, UPC-A (12 digits) or EAN-8 barcode, its check digit right; "" for none.
+
+    The check digit: from the right, excluding it, digits weighted 3, 1, 3 ...;
+    it makes the sum a multiple of 10 (GS1's rule, the same for all three).
+    """
+    text = c.text(20)(value)
+    digits = "".join(text.split())
+    if not digits:
+        return ""
+    if not digits.isdigit() or not digits.isascii() or len(digits) not in (8, 12, 13):
+        raise c.Invalid("must be 8, 12 or 13 digits (EAN-8, UPC-A, EAN-13)", "barcode_format")
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    if (10 - total % 10) % 10 != check:
+        raise c.Invalid("has a wrong check digit: mistyped?", "barcode_check")
+    return digits
+
+
 def _breaks(value: Any) -> list[dict[str, int]]:
     """Quantity breaks, [{"min_qty": 100, "price": 1100}], by quantity."""
     if not isinstance(value, list) or len(value) > MAX_BREAKS:
@@ -364,6 +383,10 @@ PRODUCT = Kind(
             export=32,
             check=c.text(200, required=True),
             required=True,
+        ),
+        # a scanner types it and Enter: the product opens (catalogue page, quotes)
+        "barcode": Field(
+            "text", "catalogue.field.barcode", search=True, export=16, check=barcode, default=str
         ),
         "spec": Field(
             "text", "catalogue.field.spec", search=True, export=20, check=c.text(200), default=str

@@ -94,6 +94,7 @@ PRODUCT_SYNONYMS: dict[str, tuple[str, ...]] = {
         "unitprice",
         "saleprice",
     ),
+    "barcode": ("条码", "条形码", "商品条码", "国际条码", "barcode", "ean", "ean13", "upc", "gtin"),
     "spec": ("规格", "规格型号", "型号", "spec", "specs", "specification", "model"),
     "unit": ("单位", "计量单位", "unit", "uom"),
     "category": ("分类", "类别", "商品分类", "品类", "类目", "category", "type"),

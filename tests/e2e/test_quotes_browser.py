@@ -31,7 +31,12 @@ def seed(server: Server) -> dict[str, dict]:
             "SD-001", "十字螺丝刀", 1380, spec="PH2×100mm", grade_prices={"VIP": 1250}
         ),
         "BS-8": product(
-            "BS-8", "活动扳手", 3500, spec="8寸", breaks=[{"min_qty": 100, "price": 3100}]
+            "BS-8",
+            "活动扳手",
+            3500,
+            spec="8寸",
+            barcode="6901234567892",
+            breaks=[{"min_qty": 100, "price": 3100}],
         ),
         "QZ-6": product("QZ-6", "尖嘴钳", 2200, spec="6寸", grade_prices={"VIP": 2000}),
         "JC-5": product("JC-5", "卷尺", 1500, spec="5m"),
@@ -65,7 +70,7 @@ def test_quote_five_products_to_an_accepted_order(
     page.select_option("#cat-quote-customer", label="宁波家居建材城 · VIP")
     page.fill("#cat-quote-find", "lsd")  # 螺丝刀 by its pinyin initials
     page.locator(".cat-quote-results li").first.click()
-    page.fill("#cat-quote-find", "BS-8")  # a scanner types the code and Enter
+    page.fill("#cat-quote-find", "6901234567892")  # a scanner types the barcode and Enter
     page.keyboard.press("Enter")
     expect(line(page, "BS-8")).to_have_count(1)
     page.click("#cat-quote-paste-toggle")
@@ -146,3 +151,18 @@ def test_quote_five_products_to_an_accepted_order(
     expect(page.locator("#cat-quote-title")).to_contain_text("Quotation")
     expect(page.locator(".cat-quote-status .cat-badge")).to_have_text("Ordered")
     page.screenshot(path=str(artifacts / "quote-editor-en.png"), full_page=True)
+
+
+def test_a_scanned_barcode_opens_the_product(page: Any, server: Server) -> None:
+    """A USB scanner types the code and Enter into the search box: the product opens."""
+    from playwright.sync_api import expect
+
+    seed(server)
+    sign_in(page, server, "#/catalogue")
+    page.fill("#cat-search", "6901234567892")
+    page.keyboard.press("Enter")
+    expect(page.locator("#cat-drawer")).to_be_visible()
+    expect(page.locator("#cat-f-name")).to_have_value("活动扳手")
+    expect(page.locator("#cat-f-barcode")).to_have_value("6901234567892")
+    expect(page.locator("#cat-f-breaks")).to_have_value("100 31.00")
+    no_unexpected_errors(page)

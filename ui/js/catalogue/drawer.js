@@ -10,7 +10,7 @@ import { errorText } from '../api.js';
 import { has } from '../i18n.js';
 import { add, confirmDialog, h, openDialog, progressBar } from './dom.js';
 import { loadChart, PALETTE } from './charts.js';
-import { centsText, dateOnly, dateTime, money, shortDateTime, yuan } from './format.js';
+import { centsText, dateOnly, dateTime, money, parseYuan, shortDateTime, yuan } from './format.js';
 import { upload } from './upload.js';
 
 const IMAGE_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
@@ -18,6 +18,7 @@ const IMAGE_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
 const FIELDS = [
   { name: 'name', required: true, wide: true },
   { name: 'sku' },
+  { name: 'barcode', inputmode: 'numeric' },
   { name: 'price', required: true, inputmode: 'decimal' },
   { name: 'category', list: 'categories' },
   { name: 'supplier', list: 'suppliers' },
@@ -25,14 +26,33 @@ const FIELDS = [
   { name: 'unit' },
   { name: 'currency' },
   { name: 'tags' },
+  // prices by grade and by quantity, written as "VIP 12.50，批发价 11.00" and
+  // "100 11.00，500 10.50" (the quotation's price lookup uses them)
+  { name: 'gradePrices', wide: true, field: 'grade_prices' },
+  { name: 'breaks', wide: true },
   { name: 'notes', textarea: true, wide: true },
 ];
+
+// "VIP 12.50，批发价 11.00" <-> {VIP: 1250, 批发价: 1100}; "100 11.00" <-> [{min_qty, price}]
+function pairsText(pairs) {
+  return pairs.map(([k, cents]) => `${k} ${centsText(cents).replace(/,/g, '')}`).join('，');
+}
+function pairsFrom(raw) {
+  return raw.split(/[,，;；\n]+/).map((x) => x.trim()).filter(Boolean).map((item) => {
+    const m = /^(.+?)[\s:：=]+¥?([\d.,]+)$/.exec(item);
+    if (!m) return [item, NaN];
+    const cents = parseYuan(m[2]);
+    return [m[1].trim(), cents === null ? NaN : cents];
+  });
+}
 
 // The form's text for a product field.
 function formValue(product, name) {
   if (!product) return name === 'currency' ? 'CNY' : '';
   if (name === 'price') return product.price === null || product.price === undefined ? '' : centsText(product.price).replace(/,/g, '');
   if (name === 'tags') return (product.tags || []).join(', ');
+  if (name === 'gradePrices') return pairsText(Object.entries(product.grade_prices || {}));
+  if (name === 'breaks') return pairsText((product.breaks || []).map((b) => [b.min_qty, b.price]));
   return product[name] ?? '';
 }
 
@@ -474,6 +494,8 @@ export class ProductDrawer {
       if (base && raw === formValue(base, f.name)) continue;
       if (f.name === 'price') out.price_decimal = raw.trim();
       else if (f.name === 'tags') out.tags = tagsFrom(raw);
+      else if (f.name === 'gradePrices') out.grade_prices = Object.fromEntries(pairsFrom(raw).map(([k, c]) => [k, Number.isNaN(c) ? k : c]));
+      else if (f.name === 'breaks') out.breaks = pairsFrom(raw).map(([k, c]) => ({ min_qty: Number(k), price: Number.isNaN(c) ? k : c }));
       else if (f.name === 'currency') out.currency = raw.trim().toUpperCase() || 'CNY';
       else out[f.name] = f.name === 'notes' ? raw : raw.trim();
     }

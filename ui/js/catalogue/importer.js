@@ -16,7 +16,7 @@ const REQUIRED = ['name', 'price'];
 const STEPS = ['upload', 'mapping', 'preview', 'done'];
 const ERROR_CODES = ['required', 'negative', 'not_a_number', 'too_many_decimals', 'too_large', 'too_long',
   'duplicate_sku', 'duplicate_name', 'ambiguous_name', 'invalid_currency', 'control_characters', 'not_text', 'too_many',
-  'not_positive', 'duplicate_product'];
+  'not_positive', 'duplicate_product', 'barcode_format', 'barcode_check'];
 
 // Kept between renders, so a language switch or a look at the products does
 // not throw the chosen file and the preview away.

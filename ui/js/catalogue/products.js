@@ -103,7 +103,7 @@ export class ProductsPage {
     });
     this.search.addEventListener('input', () => { state.q = this.search.value; this.searchLater(); });
     this.search.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') { this.searchLater.cancel(); state.page = 1; this.load(); }
+      if (e.key === 'Enter') { this.searchLater.cancel(); state.page = 1; this.load({ scanned: this.search.value.trim() }); }
     });
 
     this.categorySel = h('select', { class: 'cat-input', id: 'cat-filter-category', 'aria-label': t('catalogue.filter.category') });
@@ -245,7 +245,9 @@ export class ProductsPage {
     }
   }
 
-  async load() {
+  // `scanned`: what was typed before Enter. A scanner types a code and Enter: when
+  // exactly one product has that SKU or barcode, it opens at once.
+  async load({ scanned = '' } = {}) {
     const seq = ++this.seq;
     this.updateExport();
     this.clearBtn.hidden = !filtered();
@@ -267,6 +269,9 @@ export class ProductsPage {
     }
     this.renderRows(data.items);
     this.renderFoot(data.total, pages);
+    const code = scanned.toLowerCase();
+    const exact = code ? data.items.filter((p) => (p.sku || '').toLowerCase() === code || p.barcode === code) : [];
+    if (exact.length === 1) this.openProduct(exact[0].id);
   }
 
   renderRows(items) {

@@ -172,16 +172,18 @@ export class QuoteEditor {
     if (!q) { this.results.hidden = true; return; }
     const res = await this.api.get(`api/products?${new URLSearchParams({ q, per_page: '8' })}`);
     if (this.dead) return;
-    const exact = res.items.find((p) => (p.sku || '').toLowerCase() === q.toLowerCase());
+    const exact = res.items.find((p) => (p.sku || '').toLowerCase() === q.toLowerCase() || p.barcode === q);
     if (enter && (exact || res.items.length === 1)) {
       // a barcode scanner types the code and Enter: add it at once
-      await this.addProduct(exact || res.items[0]);
-      this.finder.value = '';
+      if (this.finder.value.trim() === q) this.finder.value = '';
       this.results.hidden = true;
+      await this.addProduct(exact || res.items[0]);
       return;
     }
+    if (this.finder.value.trim() !== q) return; // typed on meanwhile: that search answers
     this.results.replaceChildren(...res.items.map((p) => h('li', { role: 'option', tabindex: '-1', dataset: { id: p.id },
-      onclick: async () => { await this.addProduct(p); this.finder.value = ''; this.results.hidden = true; this.finder.focus(); } },
+      // cleared first: a code scanned while the line is being priced is not lost
+      onclick: async () => { this.finder.value = ''; this.results.hidden = true; this.finder.focus(); await this.addProduct(p); } },
     h('span', { class: 'cat-sku', text: p.sku }), ` ${p.name} `, h('span', { class: 'muted', text: p.spec || '' }),
     h('span', { class: 'cat-grow' }), h('span', { text: money(p.price) }))));
     this.results.hidden = !res.items.length;
