@@ -32,8 +32,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import checks as c
+from . import kind_checks as k
 from .kind_model import Field, Kind, label_text
-from .money import parse_cents
 
 __all__ = ["KINDS", "Field", "Kind", "by_table", "label_text", "replicated"]
 
@@ -286,88 +286,6 @@ BASELINE = Kind(
 
 #: the currency a product has unless it says otherwise
 DEFAULT_CURRENCY = "CNY"
-#: a price grade's name (零售价, 批发价, VIP ...)
-_GRADE = c.text(50)
-#: the most grades on a product and quantity breaks on a product
-MAX_GRADES = 20
-MAX_BREAKS = 20
-
-
-def _cents(value: Any) -> int:
-    """A price in whole cents, not negative (the API's money, as `price`)."""
-    return parse_cents(value)
-
-
-def _grade_prices(value: Any) -> dict[str, int]:
-    """{grade name: price in cents}: a product's prices by price grade."""
-    if not isinstance(value, dict) or len(value) > MAX_GRADES:
-        raise c.Invalid(f"must be an object of at most {MAX_GRADES} grade prices", "invalid")
-    out: dict[str, int] = {}
-    for grade, cents in value.items():
-        name = _GRADE(grade)
-        if not name:
-            raise c.Invalid("a grade needs a name", "required")
-        out[name] = _cents(cents)
-    return out
-
-
-#: what a client may send for a quotation line; catalogue/quotes.py reads the values
-QUOTE_LINE_KEYS = frozenset(
-    {"product_id", "name", "sku", "spec", "unit", "qty", "price", "tax_rate"}
-)
-#: and what the server adds to each line (a stored quote is sent back as it is by
-#: clients and by sync, and must pass the same check)
-QUOTE_LINE_COMPUTED = frozenset(
-    {"price_source", "list_price", "overridden", "net_cents", "tax_cents", "amount_cents"}
-)
-MAX_QUOTE_LINES = 500
-
-
-def _quote_lines(value: Any) -> list[dict[str, Any]]:
-    """A quotation's lines as sent: a list of objects with known keys (the values
-    are read by catalogue/quotes.py, which knows products and prices)."""
-    if not isinstance(value, list) or len(value) > MAX_QUOTE_LINES:
-        raise c.Invalid(f"must be a list of at most {MAX_QUOTE_LINES} lines", "invalid")
-    for i, line in enumerate(value, 1):
-        if not isinstance(line, dict) or not set(line) <= QUOTE_LINE_KEYS | QUOTE_LINE_COMPUTED:
-            raise c.Invalid(f"line {i} must be an object with known keys", "invalid", line=i)
-        if c.too_deep(line, 3):
-            raise c.Invalid(f"line {i} is nested too deep", "invalid", line=i)
-    return [dict(line) for line in value]
-
-
-def barcode(value: Any) -> str:
-    """An EAN-13, UPC-A (12 digits) or EAN-8 barcode, its check digit right; "" for none.
-
-    The check digit: from the right, excluding it, digits weighted 3, 1, 3 ...;
-    it makes the sum a multiple of 10 (GS1's rule, the same for all three).
-    """
-    text = c.text(20)(value)
-    digits = "".join(text.split())
-    if not digits:
-        return ""
-    if not digits.isdigit() or not digits.isascii() or len(digits) not in (8, 12, 13):
-        raise c.Invalid("must be 8, 12 or 13 digits (EAN-8, UPC-A, EAN-13)", "barcode_format")
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    if (10 - total % 10) % 10 != check:
-        raise c.Invalid("has a wrong check digit: mistyped?", "barcode_check")
-    return digits
-
-
-def _breaks(value: Any) -> list[dict[str, int]]:
-    """Quantity breaks, [{"min_qty": 100, "price": 1100}], by quantity."""
-    if not isinstance(value, list) or len(value) > MAX_BREAKS:
-        raise c.Invalid(f"must be a list of at most {MAX_BREAKS} quantity breaks", "invalid")
-    out: dict[int, int] = {}
-    for item in value:
-        qty = item.get("min_qty") if isinstance(item, dict) else None
-        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 < qty <= 10**9:
-            raise c.Invalid("each break needs min_qty, a whole number above 1", "invalid")
-        out[qty] = _cents(item.get("price"))
-    return [{"min_qty": q, "price": out[q]} for q in sorted(out)]
-
-
 PRODUCT = Kind(
     "products",
     "product",
@@ -386,7 +304,7 @@ PRODUCT = Kind(
         ),
         # a scanner types it and Enter: the product opens (catalogue page, quotes)
         "barcode": Field(
-            "text", "catalogue.field.barcode", search=True, export=16, check=barcode, default=str
+            "text", "catalogue.field.barcode", search=True, export=16, check=k.barcode, default=str
         ),
         "spec": Field(
             "text", "catalogue.field.spec", search=True, export=20, check=c.text(200), default=str
@@ -421,12 +339,17 @@ PRODUCT = Kind(
         ),
         "tags": Field("tags", "catalogue.field.tags", export=16, check=c.tags, default=list),
         "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
+        # what the product costs us (进价): never shown to anonymous readers
+        # (LOCALAPP_PUBLIC_READ); the page shows the margin beside the price
+        "cost": Field(
+            "money", "catalogue.field.cost", export=12, check=k.cost, default=lambda: None
+        ),
         # prices by price grade (批发价, VIP ...) and by quantity (≥ 100 件): the
         # price lookup (catalogue/pricing.py) takes them after a customer's own price
         "grade_prices": Field(
-            "json", "catalogue.field.gradePrices", check=_grade_prices, default=dict
+            "json", "catalogue.field.gradePrices", check=k.grade_prices, default=dict
         ),
-        "breaks": Field("json", "catalogue.field.breaks", check=_breaks, default=list),
+        "breaks": Field("json", "catalogue.field.breaks", check=k.breaks, default=list),
         # reordered or shortened by an edit; added by an upload (catalogue.py)
         "images": Field("keys", "catalogue.field.images", blob="images", default=list),
         # a log of every price, joined across devices rather than chosen between
@@ -521,7 +444,7 @@ CUSTOMER = Kind(
             sort=True,
             filter="exact",
             export=10,
-            check=_GRADE,
+            check=k.GRADE,
             default=str,
         ),
         "notes": Field("text", "catalogue.field.notes", export=30, check=_NOTES, default=str),
@@ -552,7 +475,7 @@ CUSTOMER_PRICE = Kind(
             check=c.ref(required=True),
             required=True,
         ),
-        "price": Field("money", "catalogue.field.price", check=_cents, required=True),
+        "price": Field("money", "catalogue.field.price", check=k.cents, required=True),
         "created_at": _CREATED,
         "updated_at": Field("time", "common.updatedAt", sort=True),
     },
@@ -592,7 +515,7 @@ QUOTE = Kind(
             "bool", "catalogue.quote.taxInclusive", check=c.flag(True), default=lambda: True
         ),
         # [{product_id, qty, price?, tax_rate}] as sent; quotes.py fills the rest
-        "lines": Field("json", "catalogue.quote.lines", check=_quote_lines, default=list),
+        "lines": Field("json", "catalogue.quote.lines", check=k.quote_lines, default=list),
         "totals": Field("json", "catalogue.quote.totals"),
         "payment_terms": Field("text", "catalogue.quote.payment", check=c.text(500), default=str),
         "delivery_terms": Field("text", "catalogue.quote.delivery", check=c.text(500), default=str),

@@ -237,3 +237,87 @@ def total_row(cells: Sequence[Any]) -> str | None:
         if text:
             return text if normalise_header(text) in TOTAL_WORDS else None
     return None
+
+
+#: Product fields and the headers that name them, compared after `normalise_header`.
+PRODUCT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "sku": (
+        "编码",
+        "货号",
+        "sku",
+        "商品编码",
+        "产品编码",
+        "物料编码",
+        "编号",
+        "code",
+        "itemcode",
+        "productcode",
+        "itemno",
+        "partno",
+        "partnumber",
+    ),
+    "name": (
+        "名称",
+        "品名",
+        "商品名称",
+        "产品名称",
+        "商品名",
+        "物料名称",
+        "name",
+        "productname",
+        "itemname",
+        "product",
+        "item",
+    ),
+    "price": (
+        "单价",
+        "价格",
+        "售价",
+        "销售价",
+        "零售价",
+        "含税单价",
+        "price",
+        "unitprice",
+        "saleprice",
+    ),
+    "barcode": ("条码", "条形码", "商品条码", "国际条码", "barcode", "ean", "ean13", "upc", "gtin"),
+    "spec": ("规格", "规格型号", "型号", "spec", "specs", "specification", "model"),
+    # money columns besides the price, read as yuan like it (MONEY_COLUMNS)
+    "cost": ("进价", "成本价", "采购价", "进货价", "cost", "costprice", "purchaseprice"),
+    "wholesale": ("批发价", "wholesale", "wholesaleprice"),
+    "unit": ("单位", "计量单位", "unit", "uom"),
+    "category": ("分类", "类别", "商品分类", "品类", "类目", "category", "type"),
+    "supplier": (
+        "供应商",
+        "厂家",
+        "生产厂家",
+        "品牌",
+        "supplier",
+        "vendor",
+        "brand",
+        "manufacturer",
+    ),
+    "currency": ("币种", "货币", "currency"),
+    "tags": ("标签", "tags", "tag"),
+    "notes": ("备注", "说明", "notes", "note", "remark", "remarks", "comment", "comments"),
+}
+PRODUCT_FIELDS: tuple[str, ...] = tuple(PRODUCT_SYNONYMS)
+#: the headers of the import template (导入模板.xlsx): the industry's usual ones,
+#: each a synonym above, so a filled template imports with no mapping step
+PRODUCT_TEMPLATE: tuple[str, ...] = (
+    "商品编码",
+    "条码",
+    "商品名称",
+    "规格型号",
+    "单位",
+    "分类",
+    "品牌",
+    "进价",
+    "售价",
+    "批发价",
+    "备注",
+)
+#: the money columns other than the price: column -> how its cents are stored
+#: (进价 as the cost; 批发价 as the price of the grade named 批发价)
+WHOLESALE_GRADE = "批发价"
+MONEY_COLUMNS: tuple[str, ...] = ("cost", "wholesale")

@@ -22,14 +22,21 @@ from ..sheets import Cell, text, write_sheet
 PRODUCT_COLUMNS: tuple[tuple[str, str, int], ...] = kinds.PRODUCT.export_columns()
 
 
-def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> bytes:
-    """The products as an xlsx file's bytes."""
+#: fields only signed-in users see (the cost price): never in a public answer
+PRIVATE_FIELDS: frozenset[str] = frozenset({"cost"})
+
+
+def products_xlsx(
+    products: Iterable[dict[str, Any]], sheet: str = "商品", *, private: bool = True
+) -> bytes:
+    """The products as an xlsx file's bytes; without PRIVATE_FIELDS unless `private`."""
+    columns = tuple(c for c in PRODUCT_COLUMNS if private or c[0] not in PRIVATE_FIELDS)
 
     def row(doc: dict[str, Any]) -> list[Cell]:
         out: list[Cell] = []
-        for field, _title, _width in PRODUCT_COLUMNS:
+        for field, _title, _width in columns:
             value = doc.get(field)
-            if field == "price":
+            if field in ("price", "cost"):
                 out.append(Decimal(cents_text(value)) if isinstance(value, int) else None)
             elif field == "tags":
                 out.append("，".join(value or []))
@@ -39,7 +46,7 @@ def products_xlsx(products: Iterable[dict[str, Any]], sheet: str = "商品") -> 
                 out.append(text(value))
         return out
 
-    return write_sheet(sheet, PRODUCT_COLUMNS, (row(doc) for doc in products))
+    return write_sheet(sheet, columns, (row(doc) for doc in products))
 
 
 def _local_time(value: Any) -> Cell:

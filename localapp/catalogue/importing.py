@@ -129,6 +129,8 @@ class ImportPlan:
             values.pop("name")  # an empty name cell keeps the stored name
         # The index's copy lacks only the price history, which content_of
         # ignores: enough to tell "unchanged" cheaply.
+        if "grade_prices" in values:  # a 批发价 column sets that grade, keeps the others
+            values["grade_prices"] = {**(slim.get("grade_prices") or {}), **values["grade_prices"]}
         content = {**content_of(slim), **values}
         if same(content, content_of(slim)):
             self.unchanged += 1

@@ -41,7 +41,16 @@ from typing import Any
 from .. import errors, kinds, sheet_reader
 from ..checks import Invalid, cell_text
 from ..money import parse_money
-from .columns import HEADER_SEARCH_ROWS, ColumnMap, map_columns, total_row
+from .columns import (
+    HEADER_SEARCH_ROWS,
+    MONEY_COLUMNS,
+    PRODUCT_FIELDS,
+    PRODUCT_SYNONYMS,
+    WHOLESALE_GRADE,
+    ColumnMap,
+    map_columns,
+    total_row,
+)
 
 MAX_ROWS = 200_000
 #: Largest total uncompressed size of an xlsx. openpyxl writes 100,000 rows
@@ -52,67 +61,6 @@ MAX_ZIP_MEMBERS = 5_000
 XLSX, XLS, CSV = "xlsx", "xls", "csv"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
-
-#: Product fields and the headers that name them, compared after `normalise_header`.
-PRODUCT_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "sku": (
-        "编码",
-        "货号",
-        "sku",
-        "商品编码",
-        "产品编码",
-        "物料编码",
-        "编号",
-        "code",
-        "itemcode",
-        "productcode",
-        "itemno",
-        "partno",
-        "partnumber",
-    ),
-    "name": (
-        "名称",
-        "品名",
-        "商品名称",
-        "产品名称",
-        "商品名",
-        "物料名称",
-        "name",
-        "productname",
-        "itemname",
-        "product",
-        "item",
-    ),
-    "price": (
-        "单价",
-        "价格",
-        "售价",
-        "销售价",
-        "零售价",
-        "含税单价",
-        "price",
-        "unitprice",
-        "saleprice",
-    ),
-    "barcode": ("条码", "条形码", "商品条码", "国际条码", "barcode", "ean", "ean13", "upc", "gtin"),
-    "spec": ("规格", "规格型号", "型号", "spec", "specs", "specification", "model"),
-    "unit": ("单位", "计量单位", "unit", "uom"),
-    "category": ("分类", "类别", "商品分类", "品类", "类目", "category", "type"),
-    "supplier": (
-        "供应商",
-        "厂家",
-        "生产厂家",
-        "品牌",
-        "supplier",
-        "vendor",
-        "brand",
-        "manufacturer",
-    ),
-    "currency": ("币种", "货币", "currency"),
-    "tags": ("标签", "tags", "tag"),
-    "notes": ("备注", "说明", "notes", "note", "remark", "remarks", "comment", "comments"),
-}
-PRODUCT_FIELDS: tuple[str, ...] = tuple(PRODUCT_SYNONYMS)
 
 log = logging.getLogger(__name__)
 
@@ -386,7 +334,9 @@ class ParsedProducts:
 
     @property
     def mapped(self) -> set[str]:
-        return set(self.mapping.fields)
+        """The product fields the sheet sets (批发价 sets grade_prices)."""
+        fields = set(self.mapping.fields)
+        return fields | {"grade_prices"} if "wholesale" in fields else fields
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -395,6 +345,49 @@ class ParsedProducts:
             **self.mapping.describe(PRODUCT_FIELDS),
             "skipped": self.skipped,
         }
+
+
+def _money_values(
+    cells: Sequence[Any],
+    money_cols: Sequence[tuple[str, int]],
+    values: dict[str, Any],
+    mapping: ColumnMap,
+    number: int,
+) -> list[dict[str, Any]]:
+    """Read a row's 进价 and 批发价 cells into `values` (cost, grade_prices); their
+    problems. An empty cell changes nothing."""
+    problems: list[dict[str, Any]] = []
+    for fld, col in money_cols:
+        raw = cells[col] if col < len(cells) else None
+        if raw is None or (raw.__class__ is str and not raw.strip()):
+            continue
+        try:
+            cents = parse_money(raw)
+        except Invalid as exc:
+            problems.append(mapping.row_error(number, fld, f"{fld} {exc.reason}", exc.code))
+            continue
+        if fld == "cost":
+            values["cost"] = cents
+        else:
+            values["grade_prices"] = {WHOLESALE_GRADE: cents}
+    return problems
+
+
+_EMPTY_PRICE = (
+    "is empty. A formula cell reads as empty when the file was saved without "
+    "its value: open and save it in Excel"
+)
+
+
+def _cell_checks(
+    mapping: ColumnMap,
+) -> tuple[list[tuple[str, int, Any]], list[tuple[str, int]]]:
+    """(field, column, check) of the mapped text fields; (field, column) of the
+    money columns other than the price."""
+    product = kinds.PRODUCT.checks()
+    fields = mapping.fields.items()
+    checks = [(f, col, product[f]) for f, col in fields if f != "price" and f not in MONEY_COLUMNS]
+    return checks, [(f, col) for f, col in fields if f in MONEY_COLUMNS]
 
 
 def parse_products(
@@ -409,15 +402,9 @@ def parse_products(
     first = mapping.header_index + 1
     body = table.rows[first:]
     number0 = table.row_number(first)
-    product = kinds.PRODUCT.checks()
-    checks = [(fld, col, product[fld]) for fld, col in mapping.fields.items() if fld != "price"]
+    checks, money_cols = _cell_checks(mapping)
     price_col = mapping.fields.get("price")
-    empty_price = (
-        "is empty. A formula cell reads as empty when the file was saved without "
-        "its value: open and save it in Excel"
-        if table.kind != CSV
-        else "is required"
-    )
+    empty_price = _EMPTY_PRICE if table.kind != CSV else "is required"
     seen: dict[str, list[tuple[int, str]]] = {}
     seen_names: dict[str, list[tuple[int, str]]] = {}
     rows, row_errors = parsed.rows, parsed.row_errors
@@ -461,6 +448,8 @@ def parse_products(
                 problems.append(
                     parsed.mapping.row_error(number, "price", f"price {reason}", exc.code, **params)
                 )
+        if money_cols:
+            problems += _money_values(cells, money_cols, values, mapping, number)
         sku, name = values.get("sku"), values.get("name")
         if not sku and not name and not any(p["field"] in ("sku", "name") for p in problems):
             fld = "name" if "name" in mapping.fields else "sku"

@@ -26,11 +26,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from .. import errors, kinds
-from ..checks import Invalid
+from ..checks import Invalid, cell_text
 from ..money import parse_cents
-from ..records import Doc, now_iso, public_copy, stamp_change, stamp_new, write
-from ..recordsets import RecordSet
+from ..records import Doc, new_id, now_iso, public_copy, stamp_change, stamp_new, write
+from ..recordsets import RecordSet, clean
 from ..store import Store
+from . import columns, imports
 from .order_sheets import parse_qty, qty_text
 from .pinyin import pinyin_forms
 from .pricing import DEFAULT_TAX_RATE, TAX_RATES, line_amounts, lookup, totals
@@ -48,9 +49,80 @@ def spell(text: str) -> tuple[str, ...]:
     return (full, initials) if full else ()
 
 
+#: customer columns and the headers that name them (an import; the template's headers first)
+CUSTOMER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("客户名称", "客户", "名称", "单位名称", "公司名称", "customer", "name", "company"),
+    "contact": ("联系人", "contact", "contactperson"),
+    "phone": ("电话", "联系电话", "手机", "phone", "tel", "mobile"),
+    "address": ("地址", "收货地址", "address"),
+    "tax_id": ("税号", "纳税人识别号", "统一社会信用代码", "taxid", "vat"),
+    "grade": ("价格等级", "等级", "grade", "pricegrade"),
+    "notes": ("备注", "notes", "remark"),
+}
+
+
 class Customers(RecordSet):
     def __init__(self, store: Store) -> None:
         super().__init__(store, kinds.CUSTOMER, spell=spell)
+
+    def import_sheet(self, data: bytes, *, commit: bool = True) -> dict[str, Any]:
+        """Customers from a spreadsheet (xlsx, xls, csv): a row whose name is a
+        customer's (ignoring case) changes it, any other makes one; total rows
+        are left out; a row with a problem stops the whole import, which is one
+        transaction. `commit=False` only counts."""
+        table = imports.read_table(data)
+        mapping = columns.map_columns(table, CUSTOMER_SYNONYMS, None, required=(("name",),))
+        first = mapping.header_index + 1
+        rows: list[tuple[int, dict[str, Any]]] = []
+        problems: list[dict[str, Any]] = []
+        for offset, cells in enumerate(table.rows[first:]):
+            number = table.row_number(first + offset)
+            if columns.total_row(cells) is not None or not any(str(c).strip() for c in cells):
+                continue
+            sent = {
+                f: cell_text(cells[i]) if i < len(cells) else "" for f, i in mapping.fields.items()
+            }
+            content, bad = clean(self.kind, sent)
+            problems += [mapping.row_error(number, f, f"{f} {why}") for f, why in bad.items()]
+            rows.append((number, content))
+        counts = {"rows": len(rows), "created": 0, "updated": 0, "unchanged": 0}
+        if problems:
+            raise errors.ValidationError(
+                f"{len(problems)} problem(s) in the sheet; nothing was imported.",
+                fields={"file": "rows with problems"},
+                extra={"errors": problems[:1000], "counts": counts},
+            )
+        now = now_iso()
+        with self.store.transaction():
+            by_name = {str(d.get("name", "")).casefold(): d for d in self._live()}
+            inserts: list[Doc] = []
+            replaces: dict[int, Doc] = {}
+            for _number, content in rows:
+                old = by_name.get(content["name"].casefold())
+                if old is None:
+                    doc = stamp_new(new_id(), content, now)
+                    inserts.append(doc)
+                    by_name[content["name"].casefold()] = doc
+                    counts["created"] += 1
+                    continue
+                merged = {
+                    **{k: old.get(k) for k in self.kind.checked()},
+                    **{k: v for k, v in content.items() if k in mapping.fields},
+                }
+                if all(merged.get(k) == old.get(k) for k in merged):
+                    counts["unchanged"] += 1
+                    continue
+                found = self._find(str(old["id"]))
+                if found is not None:
+                    replaces[found[0]] = stamp_change(found[1], merged, now)
+                    counts["updated"] += 1
+            if commit and (inserts or replaces):
+                write(self.store, self.kind.table, inserts, replaces)
+        return {
+            "counts": counts,
+            "committed": commit,
+            "mapping": mapping.describe(tuple(CUSTOMER_SYNONYMS))["mapping"],
+        }
 
 
 class CustomerPrices(RecordSet):

@@ -27,11 +27,11 @@ import bottle
 from .. import errors
 from ..auth import Principal
 from ..catalogue import Catalogue, ImportOptions, columns, imports, parse_list_params
-from ..catalogue.exports import products_xlsx
+from ..catalogue.exports import PRIVATE_FIELDS, products_xlsx
 from ..catalogue.images import ImageStore, display_name
 from ..catalogue.orders import Orders
 from ..catalogue.statistics import Statistics
-from ..sheets import XLSX_TYPE
+from ..sheets import XLSX_TYPE, write_sheet
 from .context import AppContext
 from .plugins import json_body
 from .requests import attachment, if_match, not_modified, query_params, uploaded_file
@@ -65,9 +65,20 @@ def _form(name: str) -> str:
 # -- products ----------------------------------------------------------------------
 
 
-def list_products(parts: Parts) -> dict[str, Any]:
+def _shown(product: dict[str, Any], user: Principal) -> dict[str, Any]:
+    """A product as `user` may see it: an anonymous reader (LOCALAPP_PUBLIC_READ)
+    never sees the cost price."""
+    if user.anonymous:
+        for name in PRIVATE_FIELDS:
+            product.pop(name, None)
+    return product
+
+
+def list_products(parts: Parts, user: Principal) -> dict[str, Any]:
     """List and search products (name, SKU, pinyin; filters, sort, pages)."""
-    return parts.catalogue.list(query_params())
+    found = parts.catalogue.list(query_params())
+    found["items"] = [_shown(p, user) for p in found["items"]]
+    return found
 
 
 def create_product(parts: Parts, user: Principal) -> dict[str, Any]:
@@ -78,9 +89,9 @@ def create_product(parts: Parts, user: Principal) -> dict[str, Any]:
     return {"product": _with_etag(product)}
 
 
-def get_product(parts: Parts, id: str) -> dict[str, Any]:
+def get_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
     """One product with its price history."""
-    return {"product": _with_etag(parts.catalogue.get(id))}
+    return {"product": _with_etag(_shown(parts.catalogue.get(id), user))}
 
 
 def update_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
@@ -99,10 +110,10 @@ def facets(parts: Parts) -> dict[str, Any]:
     return parts.catalogue.facets()
 
 
-def export_products(parts: Parts) -> bottle.HTTPResponse:
+def export_products(parts: Parts, user: Principal) -> bottle.HTTPResponse:
     """The products (same filters as the list) as a spreadsheet."""
     query = parse_list_params(query_params())
-    body = products_xlsx(parts.catalogue.all_live(query))
+    body = products_xlsx(parts.catalogue.all_live(query), private=not user.anonymous)
     # named like the schedule's exports: 价格目录-<YYYY-MM-DD>.xlsx
     return attachment(
         body, XLSX_TYPE, f"价格目录-{time.strftime('%Y-%m-%d')}.xlsx", "catalogue.xlsx"
@@ -168,6 +179,14 @@ def get_thumbnail(parts: Parts, key: str) -> bottle.HTTPResponse:
 
 
 # -- import ---------------------------------------------------------------------------
+
+
+def import_template(parts: Parts) -> bottle.HTTPResponse:
+    """An empty price list with the headers the import knows (导入模板.xlsx)."""
+    heads = [(h, h, 14) for h in columns.PRODUCT_TEMPLATE]
+    return attachment(
+        write_sheet("商品", heads, []), XLSX_TYPE, "导入模板-商品.xlsx", "template.xlsx"
+    )
 
 
 def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
@@ -249,6 +268,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         ("/api/products/facets", "GET", facets),
         ("/api/products/export.xlsx", "GET", export_products),
         ("/api/products/import", "POST", import_products),
+        ("/api/products/template.xlsx", "GET", import_template),
         ("/api/products/<id>", "GET", get_product),
         ("/api/products/<id>", "PATCH", update_product),
         ("/api/products/<id>", "DELETE", delete_product),

@@ -11,10 +11,12 @@ import bottle
 
 from ..auth import Principal
 from ..catalogue.quote_pdf import quote_pdf
+from ..catalogue.quotes import CUSTOMER_SYNONYMS
 from ..recordsets import RecordSet
+from ..sheets import XLSX_TYPE, write_sheet
 from .context import AppContext
 from .plugins import json_body
-from .requests import attachment, if_match, query_params
+from .requests import attachment, if_match, query_params, uploaded_file
 from .requests import with_etag as _with_etag
 
 PDF_TYPE = "application/pdf"
@@ -86,6 +88,19 @@ def quote_file(ctx: AppContext, id: str) -> bottle.HTTPResponse:
     return attachment(body, PDF_TYPE, f"报价单-{quote.get('number')}.pdf", "quotation.pdf")
 
 
+def import_customers(ctx: AppContext) -> dict[str, Any]:
+    """Customers from an uploaded spreadsheet; `?dry_run=1` only counts."""
+    data, _name = uploaded_file(ctx.settings.max_content_length)
+    return ctx.services.customers.import_sheet(data, commit=query_params().get("dry_run") != "1")
+
+
+def customer_template(ctx: AppContext) -> bottle.HTTPResponse:
+    """An empty customer list with the headers the import knows."""
+    heads = [(names[0], names[0], 16) for names in CUSTOMER_SYNONYMS.values()]
+    body = write_sheet("客户", heads, [])
+    return attachment(body, XLSX_TYPE, "导入模板-客户.xlsx", "customers-template.xlsx")
+
+
 def get_company(ctx: AppContext) -> dict[str, Any]:
     """The company's details printed on its documents."""
     return ctx.services.company.get_or_empty()
@@ -115,6 +130,9 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         app.route(base, "POST", partial(create_record, records, path))
         if path == "quotes":
             app.route("/api/quotes/price", "GET", partial(quote_price, ctx))
+        else:
+            app.route("/api/customers/import", "POST", partial(import_customers, ctx))
+            app.route("/api/customers/template.xlsx", "GET", partial(customer_template, ctx))
         app.route(base + "/<id>", "GET", partial(get_record, records))
         app.route(base + "/<id>", "PATCH", partial(update_record, records))
         app.route(base + "/<id>", "DELETE", partial(delete_record, records))

@@ -36,6 +36,7 @@ def seed(server: Server) -> dict[str, dict]:
             3500,
             spec="8寸",
             barcode="6901234567892",
+            cost=2450,
             breaks=[{"min_qty": 100, "price": 3100}],
         ),
         "QZ-6": product("QZ-6", "尖嘴钳", 2200, spec="6寸", grade_prices={"VIP": 2000}),
@@ -153,7 +154,7 @@ def test_quote_five_products_to_an_accepted_order(
     page.screenshot(path=str(artifacts / "quote-editor-en.png"), full_page=True)
 
 
-def test_a_scanned_barcode_opens_the_product(page: Any, server: Server) -> None:
+def test_a_scanned_barcode_opens_the_product(page: Any, server: Server, artifacts: Path) -> None:
     """A USB scanner types the code and Enter into the search box: the product opens."""
     from playwright.sync_api import expect
 
@@ -165,4 +166,25 @@ def test_a_scanned_barcode_opens_the_product(page: Any, server: Server) -> None:
     expect(page.locator("#cat-f-name")).to_have_value("活动扳手")
     expect(page.locator("#cat-f-barcode")).to_have_value("6901234567892")
     expect(page.locator("#cat-f-breaks")).to_have_value("100 31.00")
+    # the cost price and the margin beside it: (35.00 − 24.50) ÷ 35.00
+    expect(page.locator("#cat-f-cost")).to_have_value("24.50")
+    expect(page.locator("#cat-margin")).to_have_text("毛利率 30.0%")
+    page.screenshot(path=str(artifacts / "product-barcode-cost-zh.png"))
+    no_unexpected_errors(page)
+
+
+def test_customers_import_from_the_template(page: Any, server: Server, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, server, "#/catalogue/customers")
+    with page.expect_download() as got:
+        page.click("text=下载客户模板")
+    assert got.value.suggested_filename == "导入模板-客户.xlsx"
+    sheet = tmp_path / "客户.csv"
+    sheet.write_text(
+        "客户名称,联系人,价格等级\n宁波家居建材城,陈经理,VIP\n温州建材,李经理,\n", "utf-8"
+    )
+    page.set_input_files("#cat-customer-file", str(sheet))
+    expect(page.locator("#cat-customer-notice")).to_have_text("已导入：新增 2，更新 0，未变 0")
+    expect(page.locator("#cat-customers tbody tr")).to_have_count(2)
     no_unexpected_errors(page)

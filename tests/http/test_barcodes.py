@@ -9,7 +9,7 @@ import pytest
 from conftest import Server, upload
 
 from localapp import checks
-from localapp.kinds import barcode
+from localapp.kind_checks import barcode
 
 
 @pytest.mark.parametrize(

@@ -414,8 +414,8 @@ def test_export_round_trips(srv: Server) -> None:
         .get_sheet_by_index(0)
         .to_python()
     )
-    assert rows[0][:5] == ["编码", "名称", "规格", "单位", "单价"]
-    assert rows[1][1] == f"=1+1{tag}" and rows[1][4] == 19.99  # text stays text
+    assert rows[0][:6] == ["编码", "名称", "条码", "规格", "单位", "单价"]
+    assert rows[1][1] == f"=1+1{tag}" and rows[1][5] == 19.99  # text stays text
     # issue 18, defect 8: 更新时间 was the raw UTC text; it is a date-time in local time
     updated = rows[1][rows[0].index("更新时间")]
     assert isinstance(updated, dt.datetime), updated

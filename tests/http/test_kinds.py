@@ -160,9 +160,10 @@ def test_exports_use_the_labels_the_ui_shows() -> None:
             "notes",
         )
     ]
-    assert [title for _f, title, _w in PRODUCT_COLUMNS][:5] == [
+    assert [title for _f, title, _w in PRODUCT_COLUMNS][:6] == [
         "编码",
         "名称",
+        "条码",
         "规格",
         "单位",
         "单价",

@@ -148,3 +148,82 @@ def test_customers_are_found_by_pinyin_and_grade(server: Server) -> None:
     assert names("grade=VIP") == ["宁波家居建材城"]
     r = server.request("POST", "/api/customers", {"name": ""})
     assert r.status == 400 and "name" in r.json()["error"]["fields"]
+
+
+def test_customers_import_from_a_sheet_and_the_templates_download(server: Server) -> None:
+    from io import BytesIO
+
+    from conftest import upload
+    from openpyxl import load_workbook
+
+    template = server.request("GET", "/api/customers/template.xlsx")
+    assert template.status == 200
+    heads = next(load_workbook(BytesIO(template.body)).active.iter_rows(values_only=True))
+    assert heads[:3] == ("客户名称", "联系人", "电话") and "价格等级" in heads
+    post(server, "/api/customers", {"name": "杭州五金批发", "phone": "0571-1"})
+    sheet = (
+        "客户名称,联系人,电话,价格等级\n"
+        "宁波家居建材城,陈经理,138 0000 0000,VIP\n"
+        "杭州五金批发,王经理,0571-1,批发价\n"
+        "合计,,,\n"
+    ).encode()
+    dry = upload(server, "/api/customers/import?dry_run=1", "客户.csv", sheet)
+    assert dry.status == 200, dry.body
+    assert dry.json()["counts"] == {"rows": 2, "created": 1, "updated": 1, "unchanged": 0}
+    assert server.request("GET", "/api/customers").json()["total"] == 1
+    done = upload(server, "/api/customers/import", "客户.csv", sheet).json()
+    assert done["committed"] and done["mapping"]["grade"] == "价格等级"
+    got = {c["name"]: c for c in server.request("GET", "/api/customers").json()["items"]}
+    assert got["宁波家居建材城"]["grade"] == "VIP" and got["杭州五金批发"]["contact"] == "王经理"
+    bad = upload(
+        server, "/api/customers/import", "客户.csv", "客户名称,电话\n张三,1\n,2\n".encode()
+    )
+    assert bad.status == 400 and bad.json()["error"]["errors"][0]["row"] == 3
+    products = server.request("GET", "/api/products/template.xlsx")
+    heads = next(load_workbook(BytesIO(products.body)).active.iter_rows(values_only=True))
+    assert heads == (
+        "商品编码",
+        "条码",
+        "商品名称",
+        "规格型号",
+        "单位",
+        "分类",
+        "品牌",
+        "进价",
+        "售价",
+        "批发价",
+        "备注",
+    )
+
+
+def test_a_filled_template_sets_cost_and_wholesale_and_cost_stays_private(
+    server: Server, tmp_path: Any
+) -> None:
+    from conftest import start_server, upload
+
+    sheet = (
+        "商品编码,条码,商品名称,规格型号,单位,分类,品牌,进价,售价,批发价\n"
+        "SD-001,4006381333931,十字螺丝刀,PH2,把,工具,世达,8.20,12.50,11.00\n"
+    ).encode()
+    r = upload(server, "/api/products/import", "导入模板-商品.xlsx.csv", sheet)
+    assert r.status == 200, r.body
+    item = server.request("GET", "/api/products?q=SD-001").json()["items"][0]
+    assert (item["cost"], item["price"], item["grade_prices"]) == (820, 1250, {"批发价": 1100})
+    # a VIP price set by hand survives the next 批发价 import
+    pid = item["id"]
+    server.request("PATCH", f"/api/products/{pid}", {"grade_prices": {"批发价": 1100, "VIP": 1050}})
+    again = sheet.replace(b"11.00", b"10.80")
+    assert upload(server, "/api/products/import", "b.csv", again).status == 200
+    grades = server.request("GET", f"/api/products/{pid}").json()["product"]["grade_prices"]
+    assert grades == {"批发价": 1080, "VIP": 1050}
+    # an anonymous reader of a public price list never sees the cost
+    public = start_server(tmp_path / "pub", env={"LOCALAPP_PUBLIC_READ": "1"})
+    try:
+        upload(public, "/api/products/import", "a.csv", sheet)
+        seen = public.request("GET", "/api/products", auth=False).json()["items"][0]
+        assert "cost" not in seen and seen["price"] == 1250
+        one = public.request("GET", f"/api/products/{seen['id']}", auth=False).json()["product"]
+        assert "cost" not in one
+        assert "cost" in public.request("GET", "/api/products").json()["items"][0]
+    finally:
+        public.stop()

@@ -86,10 +86,17 @@ export class CustomersPage {
     this.search.addEventListener('input', () => { this.q = this.search.value.trim(); this.searchLater(); });
     const create = h('button', { type: 'button', class: 'btn btn-primary', id: 'cat-customer-new',
       text: t('catalogue.customers.new'), hidden: this.readonly, onclick: () => this.edit(null) });
+    const file = h('input', { type: 'file', accept: '.xlsx,.xls,.csv', class: 'cat-file-hidden', id: 'cat-customer-file' });
+    file.addEventListener('change', () => { if (file.files[0]) this.importFile(file.files[0]).finally(() => { file.value = ''; }); });
+    const importBtn = h('button', { type: 'button', class: 'btn', id: 'cat-customer-import', hidden: this.readonly,
+      text: t('catalogue.customers.import'), onclick: () => file.click() });
+    const template = h('a', { class: 'btn btn-ghost', href: 'api/customers/template.xlsx', download: '导入模板-客户.xlsx', text: t('catalogue.customers.template') });
+    this.notice = h('p', { class: 'muted', id: 'cat-customer-notice', role: 'status' });
     this.count = h('span', { class: 'muted' });
     this.body = h('tbody');
     add(this.el,
-      h('div', { class: 'cat-toolbar' }, this.search, create, h('span', { class: 'cat-grow' }), this.count),
+      h('div', { class: 'cat-toolbar' }, this.search, create, importBtn, file, template, h('span', { class: 'cat-grow' }), this.count),
+      this.notice,
       h('div', { class: 'cat-table-wrap' }, h('table', { class: 'cat-table', id: 'cat-customers' },
         h('thead', {}, h('tr', {}, ['name', 'contact', 'phone', 'grade', 'tax_id'].map((k) => h('th', {
           text: t(`catalogue.customer.${k === 'tax_id' ? 'taxId' : k}`) })))),
@@ -128,6 +135,21 @@ export class CustomersPage {
     if (!res.items.length) {
       this.body.append(h('tr', {}, h('td', { colspan: 5, class: 'muted cat-empty',
         text: this.t(this.q ? 'catalogue.customers.none' : 'catalogue.customers.empty') })));
+    }
+  }
+
+  // A sheet of customers (客户名称, 联系人, 电话 ... as the template has them): all or nothing.
+  async importFile(chosen) {
+    const t = this.t;
+    const form = new FormData();
+    form.append('file', chosen);
+    try {
+      const res = await this.api.post('api/customers/import', form, { quiet: true });
+      this.notice.textContent = t('catalogue.customers.imported', res.counts);
+      this.load();
+    } catch (err) {
+      const rows = (err.body?.errors || []).slice(0, 5).map((e) => t('catalogue.customers.importFailed', e));
+      this.notice.textContent = [err.message, ...rows].join('；');
     }
   }
 

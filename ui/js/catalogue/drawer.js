@@ -20,6 +20,7 @@ const FIELDS = [
   { name: 'sku' },
   { name: 'barcode', inputmode: 'numeric' },
   { name: 'price', required: true, inputmode: 'decimal' },
+  { name: 'cost', inputmode: 'decimal' },
   { name: 'category', list: 'categories' },
   { name: 'supplier', list: 'suppliers' },
   { name: 'spec' },
@@ -51,6 +52,7 @@ function formValue(product, name) {
   if (!product) return name === 'currency' ? 'CNY' : '';
   if (name === 'price') return product.price === null || product.price === undefined ? '' : centsText(product.price).replace(/,/g, '');
   if (name === 'tags') return (product.tags || []).join(', ');
+  if (name === 'cost') return product.cost === null || product.cost === undefined ? '' : centsText(product.cost).replace(/,/g, '');
   if (name === 'gradePrices') return pairsText(Object.entries(product.grade_prices || {}));
   if (name === 'breaks') return pairsText((product.breaks || []).map((b) => [b.min_qty, b.price]));
   return product[name] ?? '';
@@ -418,9 +420,13 @@ export class ProductDrawer {
         };
         const control = f.textarea ? h('textarea', { ...attrs, rows: 3 }) : h('input', { type: 'text', ...attrs });
         if (f.textarea) control.value = formValue(product, f.name);
+        // the margin beside the cost price: (price − cost) ÷ price
+        const margin = f.name === 'cost' && product?.cost != null && product.price > 0
+          ? h('small', { class: 'muted', id: 'cat-margin', text: `${t('catalogue.field.margin')} ${(((product.price - product.cost) / product.price) * 100).toFixed(1)}%` })
+          : null;
         return h('label', { class: `field${f.wide ? ' wide' : ''}`, dataset: { field: f.name } },
           h('span', {}, t(`catalogue.field.${f.name}`), f.required ? h('span', { class: 'cat-required', text: ' *' }) : null),
-          control, h('small', { class: 'cat-field-error', hidden: true }));
+          control, margin, h('small', { class: 'cat-field-error', hidden: true }));
       }),
       lists.categories, lists.suppliers);
     this.form.addEventListener('submit', (e) => { e.preventDefault(); this.save(); });
@@ -494,6 +500,7 @@ export class ProductDrawer {
       if (base && raw === formValue(base, f.name)) continue;
       if (f.name === 'price') out.price_decimal = raw.trim();
       else if (f.name === 'tags') out.tags = tagsFrom(raw);
+      else if (f.name === 'cost') out.cost = raw.trim() === '' ? null : (Number.isNaN(parseYuan(raw)) ? raw.trim() : parseYuan(raw));
       else if (f.name === 'gradePrices') out.grade_prices = Object.fromEntries(pairsFrom(raw).map(([k, c]) => [k, Number.isNaN(c) ? k : c]));
       else if (f.name === 'breaks') out.breaks = pairsFrom(raw).map(([k, c]) => ({ min_qty: Number(k), price: Number.isNaN(c) ? k : c }));
       else if (f.name === 'currency') out.currency = raw.trim().toUpperCase() || 'CNY';

@@ -165,7 +165,8 @@ export class ImportWizard {
       zone,
       h('div', { class: 'cat-hint' },
         h('strong', { text: t('catalogue.import.headersTitle') }),
-        h('p', { class: 'muted', text: t('catalogue.import.headers') })));
+        h('p', { class: 'muted', text: t('catalogue.import.headers') }),
+        h('a', { href: 'api/products/template.xlsx', id: 'cat-import-template', download: '导入模板-商品.xlsx', text: t('catalogue.import.template') })));
   }
 
   async start(file) {
@@ -182,7 +183,7 @@ export class ImportWizard {
       if (err.status === 400 && err.fields?.header && Array.isArray(cols)) {
         // No header was recognised: the user maps the columns by hand.
         wiz.report = null;
-        wiz.fields = ['sku', 'name', 'price', 'spec', 'unit', 'category', 'supplier', 'currency', 'tags', 'notes'];
+        wiz.fields = ['sku', 'barcode', 'name', 'price', 'cost', 'wholesale', 'spec', 'unit', 'category', 'supplier', 'currency', 'tags', 'notes'];
         wiz.columns = cols.map((header, index) => ({ index, letter: letter(index), header: String(header ?? '') }));
         wiz.mapping = Object.fromEntries(wiz.fields.map((f) => [f, null]));
         wiz.reportMapping = null;
