@@ -32,6 +32,10 @@ class Mirror:
         #: task id -> ids of the live tasks that depend on it
         self.dependents: dict[str, set[str]] = {}
         self._calendar: WorkCalendar | None = None  # built on first use after a change
+        #: project id -> {task id: slack}: a backward pass over the whole project
+        #: (hundreds of ms at 10,000 tasks), kept until a task or a team day changes,
+        #: so the pages of one list do not each pay for it
+        self.slack_cache: dict[str, dict[str, int]] = {}
 
     def changed(self, table: str | None, keys: set[str] | None) -> None:
         if table is None:
@@ -54,6 +58,8 @@ class Mirror:
             if todo is not None and not todo:
                 continue
             self.pending[kind] = set()
+            if kind in (TASKS, DAYS):
+                self.slack_cache.clear()
             table = store.table(kind)
             if todo is None:
                 self.docs[kind].clear()

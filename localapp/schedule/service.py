@@ -183,8 +183,11 @@ class Schedule:
         for item in items:
             pid = str(item.get("project_id"))
             if pid not in by_project:
-                tasks = {str(d["id"]): d for d in m.project_tasks([pid])}
-                by_project[pid] = slack(tasks, m.successors, m.calendar)
+                cached = m.slack_cache.get(pid)
+                if cached is None:
+                    tasks = {str(d["id"]): d for d in m.project_tasks([pid])}
+                    cached = m.slack_cache[pid] = slack(tasks, m.successors, m.calendar)
+                by_project[pid] = cached
             length = _workdays(item, m.calendar)
             if length is not None:
                 item["workdays"] = length

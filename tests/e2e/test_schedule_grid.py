@@ -29,7 +29,11 @@ def cell(page: Any, name: str, key: str) -> Any:
 def indent_of(page: Any, name: str) -> float:
     """How far a row's name is indented, in CSS pixels (the grid redraws after
     each save: read the row as it is now)."""
-    return float(cell(page, name, "name").evaluate("e => e.style.paddingLeft").removesuffix("px"))
+    try:
+        style = cell(page, name, "name").evaluate("e => e.style.paddingLeft", timeout=2000)
+    except Exception:  # the row was redrawn as it was read: read it again
+        return -1.0
+    return float(style.removesuffix("px"))
 
 
 def tasks_by_name(server: Server, project_id: str) -> dict[str, dict]:
