@@ -370,3 +370,74 @@ class Quotes(RecordSet):
             )
             write(self.store, self.kind.table, [], {found[0]: doc})
         return public_copy(doc)
+
+
+#: the columns of a quotation's xlsx (field, header, width)
+QUOTE_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("n", "序号", 6),
+    ("sku", "编码", 14),
+    ("name", "名称", 28),
+    ("spec", "规格", 16),
+    ("unit", "单位", 6),
+    ("qty", "数量", 10),
+    ("price", "单价", 12),
+    ("tax_rate", "税率", 8),
+    ("net", "不含税金额", 14),
+    ("tax", "税额", 12),
+    ("amount", "金额", 14),
+)
+
+
+def quote_rows(quote: Mapping[str, Any]) -> list[list[Any]]:
+    """A quotation's lines as spreadsheet rows (money as exact decimals), a blank
+    row, then its totals and the amount in Chinese capitals."""
+    from decimal import Decimal
+
+    from ..money import cents_text
+
+    def yuan(cents: Any) -> Decimal:
+        return Decimal(cents_text(int(cents or 0)))
+
+    rows: list[list[Any]] = [
+        [
+            i,
+            line.get("sku", ""),
+            line.get("name", ""),
+            line.get("spec", ""),
+            line.get("unit", ""),
+            Decimal(str(line.get("qty", "0"))),
+            yuan(line.get("price")),
+            f"{line.get('tax_rate', 0)}%",
+            yuan(line.get("net_cents")),
+            yuan(line.get("tax_cents")),
+            yuan(line.get("amount_cents")),
+        ]
+        for i, line in enumerate(quote.get("lines") or [], 1)
+    ]
+    t = quote.get("totals") or {}
+    blank = [""] * 8
+    rows.append([])
+    rows.append(
+        [
+            *blank[:7],
+            "合计",
+            yuan(t.get("net_cents")),
+            yuan(t.get("tax_cents")),
+            yuan(t.get("gross_cents")),
+        ]
+    )
+    rows.append(
+        [
+            "大写金额",
+            t.get("capitals", ""),
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            f"报价单号 {quote.get('number', '')}",
+            f"客户 {quote.get('customer_name', '')}",
+        ]
+    )
+    return rows

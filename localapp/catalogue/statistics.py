@@ -8,7 +8,7 @@ dashboard polling it costs almost nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,22 +30,36 @@ class Statistics:
         self.catalogue = catalogue
         self.store = catalogue.store
         self._orders_version = 0
-        self._cache: tuple[tuple[int, int, str], dict[str, Any]] | None = None
+        self._cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         self.store.add_listener(self._changed)
 
     def _changed(self, table: str | None, keys: set[str] | None) -> None:
         if table is None or table == ORDERS:
             self._orders_version += 1
 
-    def compute(self, now: datetime | None = None) -> dict[str, Any]:
+    def compute(
+        self,
+        now: datetime | None = None,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> dict[str, Any]:
+        """The statistics; with `start` and/or `end` (inclusive), the orders of those
+        days (by order date) and the price changes made in them, instead of all
+        orders and the last PRICE_CHANGE_DAYS days."""
         now = now or datetime.now(UTC)
+        span = (start.isoformat() if start else "", end.isoformat() if end else "")
         with self.catalogue.reading() as index:
-            stamp = (index.version, self._orders_version, now.strftime("%Y-%m-%d %H"))
+            stamp = (index.version, self._orders_version, now.strftime("%Y-%m-%d %H"), *span)
             if self._cache is not None and self._cache[0] == stamp:
                 return self._cache[1]
             live = [doc for _doc_id, doc in index.live_docs()]
-            changes = self._price_changes(index, now)
-            orders = [dict(d) for d in self.store.table(ORDERS).all() if not d.get("deleted")]
+            changes = self._price_changes(index, now, start, end)
+            orders = [
+                dict(d)
+                for d in self.store.table(ORDERS).all()
+                if not d.get("deleted") and _within(d, span)
+            ]
             products = {pid: index.docs[doc_id] for pid, doc_id in index.ids.items()}
         result = {
             "counts": {
@@ -59,16 +73,23 @@ class Statistics:
             "price_changes": changes,
             "average_price_by_category": _average_by_category(live),
             "generated_at": now_iso(),
+            "range": {"from": span[0] or None, "to": span[1] or None},
         }
         self._cache = (stamp, result)
         return result
 
-    def _price_changes(self, index: Any, now: datetime) -> dict[str, Any]:
+    def _price_changes(
+        self, index: Any, now: datetime, start: date | None = None, end: date | None = None
+    ) -> dict[str, Any]:
         since = (
-            (now - timedelta(days=PRICE_CHANGE_DAYS))
+            start.isoformat()
+            if start
+            else (now - timedelta(days=PRICE_CHANGE_DAYS))
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z")
         )
+        # a change at "2026-12-31T..." is on the 31st: before "2026-12-31~" (after any time)
+        until = f"{end.isoformat()}~" if end else "~"
         # Only products updated since then can have changed price since then, and
         # only those with two or more history entries: the index keeps a history
         # of one entry (every freshly imported product) and drops longer ones.
@@ -85,9 +106,8 @@ class Statistics:
                 continue
             history = doc.get("price_history") or []
             for before, after in zip(history, history[1:], strict=False):
-                if str(after.get("at") or "") >= since and after.get("price") != before.get(
-                    "price"
-                ):
+                at = str(after.get("at") or "")
+                if since <= at < until and after.get("price") != before.get("price"):
                     items.append(
                         {
                             "product_id": doc.get("id"),
@@ -101,10 +121,16 @@ class Statistics:
                     )
         items.sort(key=lambda i: str(i["at"]), reverse=True)
         return {
-            "days": PRICE_CHANGE_DAYS,
+            "days": PRICE_CHANGE_DAYS if start is None else None,
             "count": len(items),
             "items": items[:PRICE_CHANGES_SHOWN],
         }
+
+
+def _within(order: dict[str, Any], span: tuple[str, str]) -> bool:
+    """Whether an order's date is in the span ("" for no bound)."""
+    day = str(order.get("date") or order.get("created_at") or "")[:10]
+    return (not span[0] or day >= span[0]) and (not span[1] or day <= span[1])
 
 
 def _key(value: Any) -> str:

@@ -14,6 +14,7 @@ cells, and a partial leaves it nothing to misread.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -248,8 +249,23 @@ def delete_order(parts: Parts, id: str) -> dict[str, Any]:
 
 
 def statistics(parts: Parts) -> dict[str, Any]:
-    """Counts, orders by month, top products, price changes."""
-    return parts.statistics.compute()
+    """Counts, orders by month, top products, price changes; `from`/`to`
+    (YYYY-MM-DD, inclusive) narrow the orders and price changes to those days."""
+    params = query_params()
+    span: dict[str, dt.date | None] = {}
+    for name in ("from", "to"):
+        raw = params.get(name, "")
+        try:
+            span[name] = dt.date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise errors.ValidationError(
+                "The statistics range is not valid.", fields={name: "a date as YYYY-MM-DD"}
+            ) from None
+    if span["from"] and span["to"] and span["to"] < span["from"]:
+        raise errors.ValidationError(
+            "The statistics range is not valid.", fields={"to": "on or after from"}
+        )
+    return parts.statistics.compute(start=span["from"], end=span["to"])
 
 
 def install(app: bottle.Bottle, ctx: AppContext) -> None:

@@ -11,7 +11,7 @@ import bottle
 
 from ..auth import Principal
 from ..catalogue.quote_pdf import quote_pdf
-from ..catalogue.quotes import CUSTOMER_SYNONYMS
+from ..catalogue.quotes import CUSTOMER_SYNONYMS, QUOTE_COLUMNS, quote_rows
 from ..recordsets import RecordSet
 from ..sheets import XLSX_TYPE, write_sheet
 from .context import AppContext
@@ -111,6 +111,13 @@ def put_company(ctx: AppContext) -> dict[str, Any]:
     return ctx.services.company.save(json_body(), if_match=if_match())
 
 
+def quote_sheet(ctx: AppContext, id: str) -> bottle.HTTPResponse:
+    """A quotation as an xlsx file: its lines, then its totals and 大写金额."""
+    quote = ctx.services.quotes.get(id)
+    body = write_sheet("报价单", QUOTE_COLUMNS, quote_rows(quote))
+    return attachment(body, XLSX_TYPE, f"报价单-{quote.get('number')}.xlsx", "quotation.xlsx")
+
+
 def quote_to_order(ctx: AppContext, id: str, user: Principal) -> dict[str, Any]:
     """Turn a quotation into an order, once."""
     quotes = ctx.services.quotes
@@ -141,4 +148,5 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     app.route("/api/company", "GET", partial(get_company, ctx))
     app.route("/api/company", "PUT", partial(put_company, ctx))
     app.route("/api/quotes/<id>/pdf", "GET", partial(quote_file, ctx))
+    app.route("/api/quotes/<id>/xlsx", "GET", partial(quote_sheet, ctx))
     app.route("/api/quotes/<id>/order", "POST", partial(quote_to_order, ctx))

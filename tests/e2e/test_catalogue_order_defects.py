@@ -126,6 +126,12 @@ def test_statistics_tell_products_of_one_name_and_repeated_changes_apart(
     assert any(label.startswith("活动扳手（WR-8）") for label in labels), labels
     assert any(label.startswith("活动扳手（WR-10）") for label in labels), labels
     page.screenshot(path=str(artifacts / "stats-distinct-labels-zh.png"), full_page=True)
+    # issue 18: a date range; last month had none of today's price changes
+    page.select_option("#stats-range", "lastMonth")
+    expect(page.locator('[data-count="priceChanges"] .stats-count-n')).to_have_text("0")
+    assert page.locator("#stats-from").input_value().endswith("-01")
+    page.select_option("#stats-range", "month")
+    expect(page.locator('[data-count="priceChanges"] .stats-count-n')).not_to_have_text("0")
     no_unexpected_errors(page)
 
 

@@ -94,6 +94,14 @@ def test_a_quote_prices_its_lines_by_the_lookup_order_and_adds_up(server: Server
 
     pdf = server.request("GET", f"/api/quotes/{quote['id']}/pdf")
     assert pdf.status == 200 and pdf.body.startswith(b"%PDF"), pdf.body[:200]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = server.request("GET", f"/api/quotes/{quote['id']}/xlsx")
+    rows = list(load_workbook(BytesIO(sheet.body)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("序号", "编码", "名称") and rows[1][1:3] == ("SD-001", "十字螺丝刀")
+    assert rows[1][10] == 1500 and rows[-1][1] == quote["totals"]["capitals"]
 
     made = post(server, f"/api/quotes/{quote['id']}/order", {})
     order = made["order"]
@@ -227,3 +235,26 @@ def test_a_filled_template_sets_cost_and_wholesale_and_cost_stays_private(
         assert "cost" in public.request("GET", "/api/products").json()["items"][0]
     finally:
         public.stop()
+
+
+def test_statistics_take_a_date_range(server: Server) -> None:
+    """Issue 18: the dashboard's orders and price changes for chosen days."""
+    from conftest import upload
+
+    item = product(server, "DR-1", "扳手", 1000)
+    for day, qty in (("2026-10-15", 1), ("2026-11-20", 2), ("2026-12-01", 3)):
+        sheet = f"日期,{day}\n编码,名称,数量,单价\nDR-1,扳手,{qty},10\n".encode()
+        assert upload(server, "/api/orders", f"{day}.csv", sheet).status == 201
+    server.request("PATCH", f"/api/products/{item['id']}", {"price": 1100})
+    everything = server.request("GET", "/api/statistics").json()
+    assert everything["counts"]["orders"] == 3 and everything["range"] == {"from": None, "to": None}
+    november = server.request("GET", "/api/statistics?from=2026-11-01&to=2026-11-30").json()
+    assert november["counts"]["orders"] == 1
+    assert [m["month"] for m in november["orders_by_month"]] == ["2026-11"]
+    assert november["top_products"][0]["amount"] == 2000
+    assert november["price_changes"]["count"] == 0  # the change was made today, not in November
+    since = server.request("GET", "/api/statistics?from=2026-11-15").json()
+    assert since["counts"]["orders"] == 2
+    for bad in ("from=2026-13-01", "from=2026-12-02&to=2026-12-01"):
+        r = server.request("GET", f"/api/statistics?{bad}")
+        assert r.status == 400, bad

@@ -299,7 +299,8 @@ export class QuoteEditor {
     const order = q.order_id
       ? h('a', { class: 'btn btn-sm', id: 'cat-quote-open-order', href: `#/catalogue/orders/${encodeURIComponent(q.order_id)}`, text: t('catalogue.quote.openOrder') })
       : h('button', { type: 'button', class: 'btn btn-primary btn-sm', id: 'cat-quote-to-order', text: t('catalogue.quote.toOrder'), disabled: q.status !== 'accepted', title: t('catalogue.quote.toOrderHint'), onclick: () => this.toOrder() });
-    this.status.replaceChildren(statusBadge(t, q.status), ...buttons, pdf('zh'), pdf('en'), order);
+    const xlsx = h('a', { class: 'btn btn-sm', id: 'cat-quote-xlsx', href: `${URL}/${encodeURIComponent(q.id)}/xlsx`, download: `报价单-${q.number}.xlsx`, text: 'Excel' });
+    this.status.replaceChildren(statusBadge(t, q.status), ...buttons, pdf('zh'), pdf('en'), xlsx, order);
   }
 
   // ---- saving -------------------------------------------------------------------

@@ -47,6 +47,9 @@ function timeOf(iso) {
   return Number.isNaN(d.getTime()) ? '' : `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+// The chosen days, kept while the page lives (a language switch redraws it).
+const range = { from: '', to: '' };
+
 class StatsView {
   constructor(el, ctx) {
     this.el = el;
@@ -62,6 +65,35 @@ class StatsView {
     this.destroyCharts();
   }
 
+  // The days the orders and price changes are counted over (GET /api/statistics?from&to).
+  rangeControls() {
+    const t = this.t;
+    const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const now = new Date();
+    const presets = {
+      all: ['', ''],
+      month: [iso(new Date(now.getFullYear(), now.getMonth(), 1)), iso(now)],
+      lastMonth: [iso(new Date(now.getFullYear(), now.getMonth() - 1, 1)), iso(new Date(now.getFullYear(), now.getMonth(), 0))],
+      days30: [iso(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 29)), iso(now)],
+      year: [iso(new Date(now.getFullYear(), 0, 1)), iso(now)],
+    };
+    const chosen = Object.entries(presets).find(([, [a, b]]) => a === range.from && b === range.to)?.[0] || 'custom';
+    const preset = h('select', { class: 'cat-input', id: 'stats-range', 'aria-label': t('stats.range.label') },
+      [...Object.keys(presets), 'custom'].map((k) => h('option', { value: k, text: t(`stats.range.${k}`), selected: k === chosen })));
+    const from = h('input', { type: 'date', class: 'cat-input', id: 'stats-from', value: range.from, 'aria-label': t('stats.range.from') });
+    const to = h('input', { type: 'date', class: 'cat-input', id: 'stats-to', value: range.to, 'aria-label': t('stats.range.to') });
+    const apply = () => { this.mount(); };
+    preset.addEventListener('change', () => {
+      if (preset.value === 'custom') return;
+      [range.from, range.to] = presets[preset.value];
+      apply();
+    });
+    for (const [input, key] of [[from, 'from'], [to, 'to']]) {
+      input.addEventListener('change', () => { range[key] = input.value; apply(); });
+    }
+    return h('span', { class: 'stats-range' }, preset, from, h('span', { text: '–' }), to);
+  }
+
   destroyCharts() {
     for (const c of this.charts) c.destroy();
     this.charts = [];
@@ -75,7 +107,8 @@ class StatsView {
     let data;
     let Chart;
     try {
-      [data, Chart] = await Promise.all([this.api.get('api/statistics'), loadChart().catch((err) => {
+      const q = new URLSearchParams(Object.entries(range).filter(([, v]) => v));
+      [data, Chart] = await Promise.all([this.api.get(`api/statistics${q.size ? `?${q}` : ''}`), loadChart().catch((err) => {
         console.error(err);
         return null;
       })]);
@@ -98,7 +131,7 @@ class StatsView {
     const root = h('div', { class: 'stats', id: 'stats' },
       h('div', { class: 'stats-head' }, h('h1', { text: t('stats.title') }),
         h('span', { class: 'muted cat-small', text: t('stats.generated', { at: dateTime(data.generated_at) }) }),
-        h('span', { class: 'cat-spacer' }), refresh),
+        h('span', { class: 'cat-spacer' }), this.rangeControls(), refresh),
       h('div', { class: 'stats-counts' },
         card('products', number(c.products), '#/catalogue'),
         card('categories', number(c.categories)),
