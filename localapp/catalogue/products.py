@@ -20,6 +20,7 @@ from .. import errors
 from ..checks import Invalid, invalid
 from ..records import Doc, check_rev, gc_paused, new_id, now_iso, same, stamp_tombstone, write
 from ..store import Store
+from . import batch as batch_rules
 from . import importing, imports
 from .fields import (
     IMAGES,
@@ -180,6 +181,64 @@ class Catalogue:
             doc = stamp_change(old, content, now_iso(), "edit", by)
             self.write_products([], {doc_id: doc})
             return public(doc)
+
+    def batch(self, body: Any, *, commit: bool, by: str = "") -> dict[str, Any]:
+        """Change the chosen products alike (batch.py), in one transaction; with
+        `commit` false, only show what would change. The answer's `undo`, sent
+        back as `restore`, puts every value back in one transaction too."""
+        request = batch_rules.parse(body)
+        with self.writing() as index:
+            plans: builtins.list[tuple[int, Doc, dict[str, Any]]] = []
+            problems: dict[str, str] = {}
+            for rid in request.ids:
+                found = index.find(rid)
+                if found is None or found[1].get("deleted"):
+                    problems[rid] = "no such product"
+                    continue
+                try:
+                    changes = batch_rules.new_values(found[1], request)
+                except Invalid as exc:
+                    problems[rid] = str(exc)
+                    continue
+                if changes:
+                    plans.append((found[0], found[1], changes))
+            if problems:
+                raise errors.ValidationError(
+                    f"{len(problems)} product(s) cannot take this change; nothing was changed.",
+                    fields={"ids": "; ".join(list(problems.values())[:5])},
+                    extra={"problems": problems},
+                )
+            if commit and plans:
+                self._write_batch(plans, by)
+        return {
+            "count": len(request.ids),
+            "changed": len(plans),
+            "preview": [
+                {
+                    "id": d["id"],
+                    "sku": d.get("sku", ""),
+                    "name": d.get("name", ""),
+                    "before": batch_rules.before(d, c),
+                    "after": c,
+                }
+                for _i, d, c in plans[:200]
+            ],
+            "undo": {str(d["id"]): batch_rules.before(d, c) for _i, d, c in plans},
+            "committed": commit and bool(plans),
+        }
+
+    def _write_batch(self, plans: builtins.list[tuple[int, Doc, dict[str, Any]]], by: str) -> None:
+        table = self.store.table(PRODUCTS)
+        now = now_iso()
+        replaces: dict[int, Doc] = {}
+        for doc_id, _slim, changes in plans:
+            stored = table.get(doc_id=doc_id)
+            base = dict(stored) if isinstance(stored, Mapping) else dict(_slim)
+            content, bad = check_product(changes, base=base)
+            if bad:
+                raise invalid(bad, f"Product {base.get('name')!r} cannot take this change")
+            replaces[doc_id] = stamp_change(base, content, now, "batch", by)
+        self.write_products([], replaces)
 
     def delete(self, rid: str, *, if_match: int | None = None) -> dict[str, Any]:
         with self.writing() as index:

@@ -101,6 +101,12 @@ def update_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
     return {"product": _with_etag(product)}
 
 
+def batch_products(parts: Parts, user: Principal) -> dict[str, Any]:
+    """Change the chosen products alike (category, supplier, a price by an amount or
+    a percent), or put a batch's `undo` back; `?dry_run=1` only previews."""
+    return parts.catalogue.batch(json_body(), commit=not _flag("dry_run"), by=user.name)
+
+
 def delete_product(parts: Parts, id: str) -> dict[str, Any]:
     """Delete a product."""
     return parts.catalogue.delete(id, if_match=if_match())
@@ -285,6 +291,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         ("/api/products/export.xlsx", "GET", export_products),
         ("/api/products/import", "POST", import_products),
         ("/api/products/template.xlsx", "GET", import_template),
+        ("/api/products/batch", "POST", batch_products),
         ("/api/products/<id>", "GET", get_product),
         ("/api/products/<id>", "PATCH", update_product),
         ("/api/products/<id>", "DELETE", delete_product),

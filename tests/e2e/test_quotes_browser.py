@@ -188,3 +188,37 @@ def test_customers_import_from_the_template(page: Any, server: Server, tmp_path:
     expect(page.locator("#cat-customer-notice")).to_have_text("已导入：新增 2，更新 0，未变 0")
     expect(page.locator("#cat-customers tbody tr")).to_have_count(2)
     no_unexpected_errors(page)
+
+
+def test_a_batch_edit_of_chosen_products_and_its_undo(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    """Issue 18: choose products in the list, move their price by 5 % and set a
+    category; the preview shows before and after; one confirm writes them all;
+    one undo puts them back."""
+    from playwright.sync_api import expect
+
+    products = seed(server)
+    sign_in(page, server, "#/catalogue")
+    for sku in ("SD-001", "JC-5"):
+        page.locator("#cat-products tbody tr", has=page.locator(f"td:text-is('{sku}')")).locator(
+            ".col-pick input"
+        ).check()
+    expect(page.locator("#cat-batch")).to_contain_text("已选 2 项")
+    page.fill("#cat-batch-category", "量具与工具")
+    page.select_option("#cat-batch-target", "price")
+    page.fill("#cat-batch-value", "5")
+    page.click("#cat-batch-preview")
+    dialog = page.locator("dialog[open]")
+    expect(dialog).to_contain_text("将修改 2 / 2 个产品")
+    expect(dialog).to_contain_text("¥14.49")  # 13.80 × 1.05 = 14.49
+    page.screenshot(path=str(artifacts / "batch-preview-zh.png"))
+    page.click("#cat-batch-confirm")
+    expect(page.locator("#cat-batch-message")).to_have_text("已修改 2 个产品")
+    got = api(server, "GET", f"/api/products/{products['SD-001']['id']}")["product"]
+    assert (got["price"], got["category"]) == (1449, "量具与工具")
+    page.click("#cat-batch-undo")
+    expect(page.locator("#cat-batch-message")).to_have_text("已撤销")
+    back = api(server, "GET", f"/api/products/{products['JC-5']['id']}")["product"]
+    assert (back["price"], back["category"]) == (1500, "")
+    no_unexpected_errors(page)

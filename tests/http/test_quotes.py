@@ -258,3 +258,38 @@ def test_statistics_take_a_date_range(server: Server) -> None:
     for bad in ("from=2026-13-01", "from=2026-12-02&to=2026-12-01"):
         r = server.request("GET", f"/api/statistics?{bad}")
         assert r.status == 400, bad
+
+
+def test_a_batch_edit_previews_commits_in_one_go_and_undoes(server: Server) -> None:
+    """Issue 18: choose products, change a category, raise a price by a percent or a
+    grade price by an amount; the dry run shows it, the commit is one transaction,
+    the answer's undo puts it all back."""
+    a = product(server, "B-1", "螺丝刀", 1250, category="五金")
+    b = product(server, "B-2", "扳手", 999, category="五金", grade_prices={"VIP": 900})
+    ids = [a["id"], b["id"]]
+    body = {"ids": ids, "set": {"category": "手动工具"}, "price": {"by": "percent", "value": "5"}}
+    dry = server.request("POST", "/api/products/batch?dry_run=1", body).json()
+    assert dry["committed"] is False and dry["changed"] == 2
+    # 12.50 × 1.05 = 13.125 → 13.13; 9.99 × 1.05 = 10.4895 → 10.49 (half up)
+    assert [p["after"]["price"] for p in dry["preview"]] == [1313, 1049]
+    assert server.request("GET", f"/api/products/{a['id']}").json()["product"]["price"] == 1250
+    done = server.request("POST", "/api/products/batch", body).json()
+    assert done["committed"] is True
+    got = server.request("GET", f"/api/products/{a['id']}").json()["product"]
+    assert (got["price"], got["category"]) == (1313, "手动工具")
+    assert got["price_history"][-1]["source"] == "batch"
+    vip = {"ids": ids, "price": {"grade": "VIP", "by": "amount", "value": "-1.00"}}
+    done2 = server.request("POST", "/api/products/batch", vip).json()
+    grades = server.request("GET", f"/api/products/{b['id']}").json()["product"]["grade_prices"]
+    assert grades == {"VIP": 800}
+    # one undo of the first batch puts prices and categories back, in one go
+    server.request("POST", "/api/products/batch", {"restore": done2["undo"]})
+    server.request("POST", "/api/products/batch", {"restore": done["undo"]})
+    back = server.request("GET", f"/api/products/{b['id']}").json()["product"]
+    assert (back["price"], back["category"], back["grade_prices"]) == (999, "五金", {"VIP": 900})
+    # a price that would fall below zero refuses the whole batch
+    r = server.request(
+        "POST", "/api/products/batch", {"ids": ids, "price": {"by": "amount", "value": "-10"}}
+    )
+    assert r.status == 400 and "below zero" in r.json()["error"]["fields"]["ids"]
+    assert server.request("GET", f"/api/products/{a['id']}").json()["product"]["price"] == 1250

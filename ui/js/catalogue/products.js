@@ -6,6 +6,7 @@
 
 import { concerns } from '../live.js';
 import { kindOf } from '../kinds.js';
+import { BatchBar } from './batch.js';
 import { ProductDrawer } from './drawer.js';
 import { debounce, h, option } from './dom.js';
 import { dateTime, money, number, parseYuan } from './format.js';
@@ -138,6 +139,8 @@ export class ProductsPage {
     const importLink = h('a', { class: 'btn', href: '#/catalogue/import', text: t('catalogue.action.import'), hidden: this.readonly });
 
     this.summary = h('span', { class: 'muted cat-summary', id: 'cat-summary' });
+    // batch edits of the chosen rows (batch.js); not for anonymous readers
+    this.batch = this.readonly ? null : new BatchBar({ t, api: this.api, onDone: (reload) => { if (reload) this.load(); else this.renderRows(this.items || []); } });
     this.tbody = h('tbody');
     this.thead = h('thead');
     this.table = h('table', { class: 'cat-table cat-products', id: 'cat-products' }, this.thead, this.tbody);
@@ -151,6 +154,7 @@ export class ProductsPage {
           h('span', { class: 'cat-price-range' }, this.minInput, h('span', { class: 'muted', text: '–' }), this.maxInput),
           this.clearBtn),
         h('div', { class: 'cat-actions' }, importLink, this.exportLink, newBtn)),
+      this.batch?.el,
       h('section', { class: 'card cat-table-card' },
         h('div', { class: 'cat-table-scroll' }, this.table),
         this.empty,
@@ -188,6 +192,15 @@ export class ProductsPage {
     const desc = state.sort.startsWith('-');
     const current = state.sort.replace(/^-/, '');
     const row = h('tr');
+    if (this.batch) {
+      // choose every product on this page
+      const all = h('input', { type: 'checkbox', id: 'cat-pick-page', 'aria-label': t('catalogue.batch.pickPage') });
+      all.addEventListener('change', () => {
+        for (const p of this.items || []) this.batch.toggle(p.id, all.checked);
+        this.renderRows(this.items || []);
+      });
+      row.append(h('th', { class: 'col-pick', scope: 'col' }, all));
+    }
     for (const [key, label, sortKey] of cols) {
       const th = h('th', { class: `col-${key}`, scope: 'col' });
       if (sortKey) {
@@ -276,11 +289,17 @@ export class ProductsPage {
 
   renderRows(items) {
     const t = this.t;
+    this.items = items;
     this.tbody.replaceChildren(...items.map((p) => {
+      const pick = this.batch ? h('td', { class: 'col-pick' }, h('input', {
+        type: 'checkbox', 'aria-label': t('catalogue.batch.pick', { name: p.name }), checked: this.batch.chosen.has(p.id),
+        onclick: (e) => e.stopPropagation(), onchange: (e) => this.batch.toggle(p.id, e.target.checked),
+      })) : null;
       const thumb = p.images?.length
         ? h('img', { class: 'cat-thumb-sm', src: `api/images/${encodeURIComponent(p.images[0])}/thumb`, alt: '', loading: 'lazy' })
         : h('span', { class: 'cat-thumb-sm cat-thumb-none', 'aria-hidden': 'true' });
       const tr = h('tr', { tabindex: '0', dataset: { id: p.id }, title: t('catalogue.table.open') },
+        pick,
         h('td', { class: 'col-image' }, thumb),
         h('td', { class: 'col-sku mono', text: p.sku || '—' }),
         h('td', { class: 'col-name' }, h('span', { class: 'cat-name', text: p.name }),
