@@ -199,11 +199,10 @@ def build_services(
 
 def _warm(catalogue: Any) -> None:
     from .catalogue.pinyin import load_pinyin
-    from .catalogue.search import SearchQuery
 
     load_pinyin()
     try:
-        catalogue.search(SearchQuery())
+        catalogue.warm()
     except Exception:  # the store may already be closed (a short-lived app in a test)
         log.debug("Warming the product index failed", exc_info=True)
 

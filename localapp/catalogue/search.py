@@ -444,6 +444,22 @@ class ProductIndex:
             for order in self._orders.values():
                 order.remove(entry)
 
+    @property
+    def unprepared(self) -> int:
+        """How many live products wait to be prepared (a scan answers until then)."""
+        return len(self._unprepared)
+
+    def prepare_some(self, count: int) -> bool:
+        """Prepare up to `count` waiting products (a slice of the work, so the
+        store's lock is let go between slices); True when none waits."""
+        docs, entries, waiting = self.docs, self.entries, self._unprepared
+        if waiting:
+            self._orders.clear()  # rebuilt on demand once all are prepared
+        for _ in range(min(count, len(waiting))):
+            doc_id = waiting.pop()
+            entries[doc_id] = prepare(doc_id, docs[doc_id])
+        return not waiting
+
     def _prepared(self) -> dict[int, Entry]:
         if self._unprepared:
             docs, entries = self.docs, self.entries

@@ -19,6 +19,7 @@ from pypinyin import Style, lazy_pinyin
 
 from localapp.catalogue import Catalogue
 from localapp.catalogue.pinyin import pinyin_forms
+from localapp.catalogue.scan import scan
 from localapp.catalogue.search import ProductIndex, SearchQuery
 from localapp.store import Store
 
@@ -197,6 +198,38 @@ def test_index_matches_reference(
     for q in queries:
         total, page = index.search(q)
         assert (total, [d["id"] for d in page]) == reference(list(docs.values()), q)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(product, max_size=25), st.lists(query, min_size=1, max_size=4))
+def test_a_scan_answers_as_the_index_will(
+    products: list[dict[str, Any]], queries: list[SearchQuery]
+) -> None:
+    """Issue 13: while the index prepares (a start, a large import), a search is
+    answered by scanning; the answers (matches, order, totals) are the index's."""
+    docs = {i + 1: {"id": f"p{i + 1}", **p} for i, p in enumerate(products)}
+    for q in queries:
+        total, page = scan(docs, q)
+        assert (total, [d["id"] for d in page]) == reference(list(docs.values()), q)
+
+
+def test_a_search_during_preparing_is_a_scan_and_preparing_goes_on(tmp_path: Path) -> None:
+    from localapp.catalogue import products as catalogue_products
+
+    with Store.open(tmp_path / "data") as store:
+        cat = Catalogue(store)
+        rows = [{"sku": f"S-{i}", "name": f"螺丝刀 {i}", "price": i} for i in range(7000)]
+        cat.store.table("products").insert_multiple(
+            {"id": f"p{i}", **r, "deleted": False} for i, r in enumerate(rows)
+        )
+        with cat.reading() as index:
+            assert index.unprepared > catalogue_products.SCAN_ABOVE
+        found = cat.search(SearchQuery(q="lsd 6999"))
+        assert found["total"] == 1 and found["items"][0]["sku"] == "S-6999"
+        cat._warmer.join(30)  # type: ignore[union-attr]
+        with cat.reading() as index:
+            assert index.unprepared == 0
+        assert cat.search(SearchQuery(q="lsd 6999"))["total"] == 1
 
 
 def test_lookups_by_id_and_sku_follow_changes() -> None:
