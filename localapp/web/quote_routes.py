@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import partial
 from typing import Any
+from urllib.parse import quote as quote_url
 
 import bottle
 
@@ -101,6 +102,30 @@ def customer_template(ctx: AppContext) -> bottle.HTTPResponse:
     return attachment(body, XLSX_TYPE, "导入模板-客户.xlsx", "customers-template.xlsx")
 
 
+def qr_svg(ctx: AppContext, what: str, id: str) -> bottle.HTTPResponse:
+    """A QR code (SVG) that opens a product or a quotation on a phone: the page's
+    address at LOCALAPP_PUBLIC_URL, or at the address this request came to."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+
+    if what == "products":
+        ctx.services.catalogue.get(id)  # 404 for none
+        page = f"#/catalogue/products/{quote_url(id)}"
+    else:
+        ctx.services.quotes.get(id)
+        page = f"#/catalogue/quotes/{quote_url(id)}"
+    base = (
+        ctx.settings.public_url
+        or bottle.request.urlparts._replace(path="/", query="", fragment="").geturl()
+    )
+    image = qrcode.make(f"{base.rstrip('/')}/{page}", image_factory=qrcode.image.svg.SvgPathImage)
+    out = io.BytesIO()
+    image.save(out)
+    return bottle.HTTPResponse(out.getvalue(), **{"Content-Type": "image/svg+xml"})
+
+
 def get_company(ctx: AppContext) -> dict[str, Any]:
     """The company's details printed on its documents."""
     return ctx.services.company.get_or_empty()
@@ -149,4 +174,6 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     app.route("/api/company", "PUT", partial(put_company, ctx))
     app.route("/api/quotes/<id>/pdf", "GET", partial(quote_file, ctx))
     app.route("/api/quotes/<id>/xlsx", "GET", partial(quote_sheet, ctx))
+    app.route("/api/quotes/<id>/qr.svg", "GET", partial(qr_svg, ctx, "quotes"))
+    app.route("/api/products/<id>/qr.svg", "GET", partial(qr_svg, ctx, "products"))
     app.route("/api/quotes/<id>/order", "POST", partial(quote_to_order, ctx))

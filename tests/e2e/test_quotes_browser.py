@@ -169,6 +169,11 @@ def test_a_scanned_barcode_opens_the_product(page: Any, server: Server, artifact
     # the cost price and the margin beside it: (35.00 − 24.50) ÷ 35.00
     expect(page.locator("#cat-f-cost")).to_have_value("24.50")
     expect(page.locator("#cat-margin")).to_have_text("毛利率 30.0%")
+    # a QR code a phone scans to open this product
+    qr = page.locator("#cat-product-qr")
+    qr.scroll_into_view_if_needed()
+    expect(qr).to_have_js_property("complete", True)
+    assert qr.evaluate("e => e.naturalWidth") > 0
     page.screenshot(path=str(artifacts / "product-barcode-cost-zh.png"))
     no_unexpected_errors(page)
 

@@ -58,3 +58,33 @@ def test_a_barcode_is_checked_found_and_imported(server: Server) -> None:
     assert preview["mapping"]["barcode"] == "条码" and preview["mapping"]["supplier"] == "品牌"
     problems = [(e["row"], e["code"]) for e in preview["errors"]]
     assert problems == [(3, "barcode_check")]
+
+
+def test_qr_codes_open_the_product_and_the_quote_on_a_phone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The QR code of a product (and of a quotation) holds the page's address at
+    LOCALAPP_PUBLIC_URL, where a phone reaches the deployed instance."""
+    import io
+
+    import qrcode
+    import qrcode.image.svg
+    from conftest import start_server
+
+    public = "https://prices.example.com"
+    server = start_server(tmp_path / "data", env={"LOCALAPP_PUBLIC_URL": public})
+    try:
+        item = server.request("POST", "/api/products", {"name": "扳手", "price": 100}).json()
+        pid = item["product"]["id"]
+        r = server.request("GET", f"/api/products/{pid}/qr.svg")
+        assert r.status == 200 and r.headers["content-type"] == "image/svg+xml"
+        expected = io.BytesIO()
+        qrcode.make(
+            f"{public}/#/catalogue/products/{pid}",
+            image_factory=qrcode.image.svg.SvgPathImage,
+        ).save(expected)
+        assert r.body == expected.getvalue()
+        assert server.request("GET", "/api/products/nope/qr.svg").status == 404
+        who = server.request("POST", "/api/customers", {"name": "散客"}).json()
+        quote = server.request("POST", "/api/quotes", {"customer_id": who["id"]}).json()
+        assert server.request("GET", f"/api/quotes/{quote['id']}/qr.svg").status == 200
+    finally:
+        server.stop()

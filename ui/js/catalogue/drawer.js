@@ -209,7 +209,11 @@ export class ProductDrawer {
         this.chartBox, this.historyList),
       h('section', { class: 'cat-drawer-section' },
         h('h3', { text: t(this.readonly ? 'catalogue.drawer.details' : 'catalogue.drawer.edit') }),
-        this.buildForm(product)));
+        this.buildForm(product)),
+      // scanned by a phone, it opens this product there (LOCALAPP_PUBLIC_URL)
+      h('section', { class: 'cat-drawer-section cat-qr-section' },
+        h('img', { class: 'cat-qr', id: 'cat-product-qr', src: `api/products/${encodeURIComponent(product.id)}/qr.svg`, alt: t('catalogue.qr.product'), width: 120, height: 120 }),
+        h('p', { class: 'muted cat-small', text: t('catalogue.qr.product') })));
     this.buildFoot(product);
     this.renderImages();
     this.renderHistory();

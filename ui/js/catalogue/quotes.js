@@ -299,8 +299,11 @@ export class QuoteEditor {
     const order = q.order_id
       ? h('a', { class: 'btn btn-sm', id: 'cat-quote-open-order', href: `#/catalogue/orders/${encodeURIComponent(q.order_id)}`, text: t('catalogue.quote.openOrder') })
       : h('button', { type: 'button', class: 'btn btn-primary btn-sm', id: 'cat-quote-to-order', text: t('catalogue.quote.toOrder'), disabled: q.status !== 'accepted', title: t('catalogue.quote.toOrderHint'), onclick: () => this.toOrder() });
+    const qr = h('details', { class: 'cat-quote-qr' }, h('summary', { class: 'btn btn-sm', text: t('catalogue.qr.short') }),
+      h('img', { src: `${URL}/${encodeURIComponent(q.id)}/qr.svg`, id: 'cat-quote-qr', alt: t('catalogue.qr.quote'), width: 140, height: 140 }),
+      h('small', { class: 'muted', text: t('catalogue.qr.quote') }));
     const xlsx = h('a', { class: 'btn btn-sm', id: 'cat-quote-xlsx', href: `${URL}/${encodeURIComponent(q.id)}/xlsx`, download: `报价单-${q.number}.xlsx`, text: 'Excel' });
-    this.status.replaceChildren(statusBadge(t, q.status), ...buttons, pdf('zh'), pdf('en'), xlsx, order);
+    this.status.replaceChildren(statusBadge(t, q.status), ...buttons, pdf('zh'), pdf('en'), xlsx, qr, order);
   }
 
   // ---- saving -------------------------------------------------------------------
