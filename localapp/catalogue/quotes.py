@@ -340,6 +340,19 @@ class Quotes(RecordSet):
             "last": last,
         }
 
+    def prices_for(self, customer_id: str, products: list[dict[str, Any]]) -> None:
+        """Give each listed product its `customer_price` ({"price", "source"}) for
+        this customer, one of them (the phone's price look-up)."""
+        with self.store.reading():
+            customer = self.customers._find(customer_id)
+            if customer is None or customer[1].get("deleted"):
+                raise self.customers.not_found(customer_id)
+            own = self.prices.of(customer_id)
+        grade = str(customer[1].get("grade") or "")
+        for product in products:
+            quoted = lookup(product, grade=grade, own_price=own.get(str(product.get("id"))))
+            product["customer_price"] = {"price": quoted.price, "source": quoted.source}
+
     def _last_paid(self, customer_id: str, product_id: str) -> dict[str, Any] | None:
         best: dict[str, Any] | None = None
         for q in self._live():

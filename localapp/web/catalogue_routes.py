@@ -31,6 +31,7 @@ from ..catalogue import Catalogue, ImportOptions, columns, imports, parse_list_p
 from ..catalogue.exports import PRIVATE_FIELDS, products_xlsx
 from ..catalogue.images import ImageStore, display_name
 from ..catalogue.orders import Orders
+from ..catalogue.quotes import Quotes
 from ..catalogue.statistics import Statistics
 from ..sheets import XLSX_TYPE, write_sheet
 from .context import AppContext
@@ -54,6 +55,8 @@ class Parts:
     orders: Orders
     statistics: Statistics
     max_bytes: int
+    #: customers' prices (catalogue/quotes.py), for a list shown for one customer
+    quotes: Quotes | None = None
     #: brings a file that synced records point at (`images/<key>`) here; None if no one has it
     fetch: Callable[[str], Path | None] = lambda rel: None
 
@@ -76,9 +79,14 @@ def _shown(product: dict[str, Any], user: Principal) -> dict[str, Any]:
 
 
 def list_products(parts: Parts, user: Principal) -> dict[str, Any]:
-    """List and search products (name, SKU, pinyin; filters, sort, pages)."""
-    found = parts.catalogue.list(query_params())
+    """List and search products (name, SKU, pinyin; filters, sort, pages);
+    `customer_id` (signed in) adds each one's price for that customer."""
+    params = query_params()
+    customer = params.pop("customer_id", "")
+    found = parts.catalogue.list(params)
     found["items"] = [_shown(p, user) for p in found["items"]]
+    if customer and not user.anonymous and parts.quotes is not None:
+        parts.quotes.prices_for(customer, found["items"])
     return found
 
 
@@ -283,6 +291,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         statistics=services.statistics,
         max_bytes=ctx.settings.max_content_length,
         fetch=services.sync.fetch_file,
+        quotes=services.quotes,
     )
     routes: list[tuple[str, str, Any]] = [
         ("/api/products", "GET", list_products),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import no_unexpected_errors, sign_in
+from browser import api, no_unexpected_errors, sign_in
 from conftest import Server
 from test_catalogue_browser import seed_products
 
@@ -39,4 +39,18 @@ def test_a_salesperson_finds_a_price_on_a_phone(
     )
     assert lines == 1, f"the SKU wraps over {lines} lines"
     page.screenshot(path=str(artifacts / "catalogue-phone-zh.png"))
+    # issue 18: the price a chosen customer gets, their own above their grade's
+    wrench = api(server, "GET", "/api/products?sort=name")["items"]
+    wrench = next(p for p in wrench if p["name"] == "活动扳手")
+    api(server, "PATCH", f"/api/products/{wrench['id']}", {"grade_prices": {"VIP": 3200}})
+    who = api(server, "POST", "/api/customers", {"name": "宁波家居建材城", "grade": "VIP"})
+    page.reload()
+    page.wait_for_selector("#cat-customer-price option:nth-child(2)", state="attached")
+    page.select_option("#cat-customer-price", who["id"])
+    page.fill("#cat-search", "扳手")
+    expect(page.locator("#cat-products tbody tr")).to_have_count(1)
+    expect(row.locator(".cat-customer-price")).to_have_text("¥32.00")
+    expect(row.locator(".cat-price-source")).to_have_text("等级价")
+    assert price.bounding_box()["x"] + price.bounding_box()["width"] <= 390
+    page.screenshot(path=str(artifacts / "catalogue-phone-customer-price-zh.png"))
     no_unexpected_errors(page)

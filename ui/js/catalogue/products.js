@@ -15,7 +15,7 @@ const SORTABLE = { name: 'name', price: 'price', updated_at: 'updated_at' };
 const PER_PAGE = [20, 50, 100, 200];
 
 // The user's choices survive re-renders (language switch, back from an order).
-const state = { q: '', category: '', supplier: '', min: '', max: '', sort: 'name', page: 1, perPage: 50 };
+const state = { q: '', category: '', supplier: '', min: '', max: '', sort: 'name', page: 1, perPage: 50, customer: '' };
 
 export function listQuery(s = state, { paging = true } = {}) {
   const p = new URLSearchParams();
@@ -27,6 +27,7 @@ export function listQuery(s = state, { paging = true } = {}) {
   if (Number.isInteger(min)) p.set('min_price', String(min));
   if (Number.isInteger(max)) p.set('max_price', String(max));
   if (s.sort) p.set('sort', s.sort);
+  if (s.customer && paging) p.set('customer_id', s.customer); // prices for this customer (the list only)
   if (paging) {
     p.set('page', String(s.page));
     p.set('per_page', String(s.perPage));
@@ -131,6 +132,16 @@ export class ProductsPage {
     this.maxInput = priceInput('max', 'cat-filter-max', t('catalogue.filter.maxPrice'));
 
     this.clearBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: 'cat-clear-filters', text: t('catalogue.filter.clear') });
+    // 按客户看价: the prices a chosen customer gets (their own, a grade's), as a
+    // salesperson looks a price up on a phone
+    this.customerSel = h('select', { class: 'cat-input', id: 'cat-customer-price', hidden: this.readonly, 'aria-label': t('catalogue.customerPrice.label') },
+      option('', t('catalogue.customerPrice.none')));
+    this.customerSel.addEventListener('change', () => { state.customer = this.customerSel.value; this.load(); });
+    if (!this.readonly) {
+      this.api.get('api/customers?per_page=1000&sort=name').then((res) => {
+        this.customerSel.append(...res.items.map((c) => option(c.id, c.grade ? `${c.name} · ${c.grade}` : c.name, c.id === state.customer)));
+      }).catch(() => {});
+    }
     this.clearBtn.addEventListener('click', () => this.clearFilters());
 
     this.exportLink = h('a', { class: 'btn', id: 'cat-export', download: '', text: t('catalogue.action.export'), title: t('catalogue.action.exportHint') });
@@ -150,7 +161,7 @@ export class ProductsPage {
     this.el.append(
       h('div', { class: 'cat-toolbar' },
         h('div', { class: 'cat-filters' },
-          this.search, this.categorySel, this.supplierSel,
+          this.search, this.customerSel, this.categorySel, this.supplierSel,
           h('span', { class: 'cat-price-range' }, this.minInput, h('span', { class: 'muted', text: '–' }), this.maxInput),
           this.clearBtn),
         h('div', { class: 'cat-actions' }, importLink, this.exportLink, newBtn)),
@@ -307,7 +318,10 @@ export class ProductsPage {
         h('td', { class: 'col-category', text: p.category || '' }),
         h('td', { class: 'col-spec', text: p.spec || '' }),
         h('td', { class: 'col-unit', text: p.unit || '' }),
-        h('td', { class: 'col-price num', text: money(p.price, p.currency) }),
+        h('td', { class: 'col-price num' }, p.customer_price
+          ? [h('span', { class: 'cat-customer-price', text: money(p.customer_price.price, p.currency) }),
+            h('small', { class: 'cat-price-source muted', text: ` ${t(`catalogue.quote.source.${p.customer_price.source}`)}` })]
+          : money(p.price, p.currency)),
         h('td', { class: 'col-supplier', text: p.supplier || '' }),
         h('td', { class: 'col-updated_at muted', text: dateTime(p.updated_at) }));
       tr.addEventListener('click', () => this.openProduct(p.id));
