@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .pinyin import pinyin_forms, pinyin_query
-from .search import _OTHER_SEARCHED, _PUNCTUATION, SEP, SearchQuery, fold
+from .search import _OTHER_SEARCHED, _PUNCTUATION, SEP, Entry, SearchQuery, fold
 
 
 def _str(value: Any) -> str:
@@ -66,17 +66,27 @@ def _passes(doc: Mapping[str, Any], query: SearchQuery) -> bool:
     return query.max_price is None or (isinstance(price, int) and price <= query.max_price)
 
 
-def _matches(doc: Mapping[str, Any], words: list[str], pinyin: bool) -> bool:
-    """Every word is in one of the searched texts (扳手 五金: a 扳手 in 五金)."""
+def _matches(doc: Mapping[str, Any], words: list[str], pinyin: bool, entry: Entry | None) -> bool:
+    """Every word is in one of the searched texts (扳手 五金: a 扳手 in 五金); from
+    the index's entry when it is prepared already."""
     if not words:
         return True
+    if entry is not None:
+        return all(w in (entry.ascii_text if w.isascii() else entry.full_text) for w in words)
     text = _texts(doc, pinyin)
     return all(w in text for w in words)
 
 
-def scan(docs: Mapping[int, Mapping[str, Any]], query: SearchQuery) -> tuple[int, list[Any]]:
+def scan(
+    docs: Mapping[int, Mapping[str, Any]],
+    query: SearchQuery,
+    entries: Mapping[int, Entry] | None = None,
+) -> tuple[int, list[Any]]:
     """(total, the page of documents) for `query` over `docs` (doc id -> stored
-    document, tombstones too), as ProductIndex.search would answer."""
+    document, tombstones too), as ProductIndex.search would answer; the index's
+    `entries` prepared so far are used as they are (a scan gets quicker as the
+    preparing goes on)."""
+    entries = entries or {}
     words = query.q.casefold().split() if query.q else []
     if any(not w.isprintable() for w in words):
         return 0, []
@@ -84,10 +94,17 @@ def scan(docs: Mapping[int, Mapping[str, Any]], query: SearchQuery) -> tuple[int
     hits = [
         (doc_id, doc)
         for doc_id, doc in docs.items()
-        if not doc.get("deleted") and _passes(doc, query) and _matches(doc, words, pinyin)
+        if not doc.get("deleted")
+        and _passes(doc, query)
+        and _matches(doc, words, pinyin, entries.get(doc_id))
     ]
     sort = query.sort.lstrip("-")
     first, last = (query.page - 1) * query.per_page, query.page * query.per_page
     pick = heapq.nlargest if query.sort.startswith("-") else heapq.nsmallest
-    chosen = pick(last, hits, key=lambda h: _key(h[1], sort, h[0]))
+
+    def key(hit: tuple[int, Mapping[str, Any]]) -> tuple[Any, ...]:
+        entry = entries.get(hit[0])
+        return entry.key(sort) if entry is not None else _key(hit[1], sort, hit[0])
+
+    chosen = pick(last, hits, key=key)
     return len(hits), [doc for _doc_id, doc in chosen[first:last]]

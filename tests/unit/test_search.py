@@ -208,9 +208,15 @@ def test_a_scan_answers_as_the_index_will(
     """Issue 13: while the index prepares (a start, a large import), a search is
     answered by scanning; the answers (matches, order, totals) are the index's."""
     docs = {i + 1: {"id": f"p{i + 1}", **p} for i, p in enumerate(products)}
+    index = ProductIndex()
+    index.sync(FakeStore(docs))  # type: ignore[arg-type]
+    index.prepare_some(len(docs) // 2)  # half prepared: the scan uses those entries
     for q in queries:
+        expected = reference(list(docs.values()), q)
         total, page = scan(docs, q)
-        assert (total, [d["id"] for d in page]) == reference(list(docs.values()), q)
+        assert (total, [d["id"] for d in page]) == expected
+        total, page = scan(index.docs, q, index.entries)
+        assert (total, [d["id"] for d in page]) == expected
 
 
 def test_a_search_during_preparing_is_a_scan_and_preparing_goes_on(tmp_path: Path) -> None:
