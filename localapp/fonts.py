@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import AppError
 
@@ -96,3 +97,18 @@ def cjk_faces() -> tuple[Face, Face | None]:
             bold_face = Face(Path(bold), index) if bold and Path(bold).is_file() else None
             return Face(Path(regular), index), bold_face
     raise _missing("looked in " + ", ".join(r for r, _b, _i in CANDIDATES))
+
+
+def cjk_document(orientation: str) -> tuple[Any, bool]:
+    """(a new A4 fpdf2 document with the CJK font registered as "cjk", whether it
+    has the bold face too): what every PDF export starts from. `orientation` is
+    "P" or "L". Raises `FontMissing` as `cjk_faces` does."""
+    from fpdf import FPDF
+
+    regular, bold = cjk_faces()
+    pdf = FPDF(orientation=orientation, unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("cjk", "", str(regular.path), collection_font_number=regular.index)
+    if bold is not None:
+        pdf.add_font("cjk", "B", str(bold.path), collection_font_number=bold.index)
+    return pdf, bold is not None

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from fpdf import FPDF
-
 from .. import fonts
 from . import images
 from .rmb import capitals
@@ -225,12 +223,7 @@ class _Document:
     """One quotation being drawn: the fonts, the cursor `y`, and page by page."""
 
     def __init__(self, quote: Mapping[str, Any], lang: str, logo: Logo | None) -> None:
-        regular, bold = fonts.cjk_faces()
-        pdf = FPDF(orientation="P", unit="mm", format="A4")
-        pdf.set_auto_page_break(False)
-        pdf.add_font("cjk", "", str(regular.path), collection_font_number=regular.index)
-        if bold is not None:
-            pdf.add_font("cjk", "B", str(bold.path), collection_font_number=bold.index)
+        pdf, bold = fonts.cjk_document("P")
         self.quote, self.lang, self.logo = quote, lang, logo
         self.company = _mapping(quote.get("company"))
         self.customer = _mapping(quote.get("customer"))

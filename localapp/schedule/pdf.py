@@ -17,8 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fpdf import FPDF
-
 from .. import fonts
 from .scheduling import link_of
 
@@ -325,12 +323,7 @@ class _Gantt:
     """One PDF document: the fonts, the band atop every page, then page by page."""
 
     def __init__(self, title: str, lang: str, today: dt.date, legend: list[Item]) -> None:
-        regular, bold = fonts.cjk_faces()
-        pdf = FPDF(orientation="L", unit="mm", format="A4")
-        pdf.set_auto_page_break(False)
-        pdf.add_font("cjk", "", str(regular.path), collection_font_number=regular.index)
-        if bold is not None:
-            pdf.add_font("cjk", "B", str(bold.path), collection_font_number=bold.index)
+        pdf, bold = fonts.cjk_document("L")
         pdf.set_title(title)
         pdf.set_lang("en" if lang == "en" else "zh-CN")
         self.pdf, self.bold, self.title, self.lang = pdf, "B" if bold else "", title, lang
