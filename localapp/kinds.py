@@ -350,6 +350,10 @@ PRODUCT = Kind(
             "json", "catalogue.field.gradePrices", check=k.grade_prices, default=dict
         ),
         "breaks": Field("json", "catalogue.field.breaks", check=k.breaks, default=list),
+        # every change of a grade's price, as price_history is of the list price
+        "grade_history": Field(
+            "json", "catalogue.field.gradeHistory", quiet=True, joined=True, default=list
+        ),
         # reordered or shortened by an edit; added by an upload (catalogue.py)
         "images": Field("keys", "catalogue.field.images", blob="images", default=list),
         # a log of every price, joined across devices rather than chosen between

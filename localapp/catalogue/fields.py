@@ -27,7 +27,11 @@ MAX_PER_PAGE = 500
 MAX_IMAGES = 50
 
 #: Fields the server owns; ignored when a client sends them back.
-BOOKKEEPING: frozenset[str] = records.BOOKKEEPING | {"price_history", "price_decimal"}
+BOOKKEEPING: frozenset[str] = records.BOOKKEEPING | {
+    "price_history",
+    "grade_history",
+    "price_decimal",
+}
 
 #: The product's fields a client may send, with their checks (kinds.py); the
 #: price and the images are checked below, by the catalogue itself.
@@ -145,7 +149,7 @@ def content_of(doc: Mapping[str, Any]) -> Doc:
 def public(doc: Mapping[str, Any], *, history: bool = True) -> Doc:
     """A product as the API shows it: a copy, with `price_decimal`, without tombstone fields."""
     out = records.public_copy(
-        doc, records.HIDDEN if history else records.HIDDEN | {"price_history"}
+        doc, records.HIDDEN if history else records.HIDDEN | {"price_history", "grade_history"}
     )
     price = doc.get("price")
     if isinstance(price, int):
@@ -160,11 +164,26 @@ def _history_entry(price: int, at: str, source: str, by: str, file: str | None =
     return entry
 
 
+def _grade_entries(
+    old: Mapping[str, Any], new: Mapping[str, Any], at: str, source: str, by: str
+) -> list[Doc]:
+    """A `grade_history` entry for each grade whose price was set or changed."""
+    return [
+        {"grade": grade, **_history_entry(price, at, source, by)}
+        for grade, price in (new.get("grade_prices") or {}).items()
+        if (old.get("grade_prices") or {}).get(grade) != price
+    ]
+
+
 def stamp_new(
     rid: str, content: Doc, now: str, source: str, by: str, file: str | None = None
 ) -> Doc:
     return records.stamp_new(
-        rid, content, now, price_history=[_history_entry(content["price"], now, source, by, file)]
+        rid,
+        content,
+        now,
+        price_history=[_history_entry(content["price"], now, source, by, file)],
+        grade_history=_grade_entries({}, content, now, source, by),
     )
 
 
@@ -174,7 +193,8 @@ def stamp_change(
     history = list(old.get("price_history") or [])
     if content.get("price") != old.get("price"):
         history.append(_history_entry(content["price"], now, source, by, file))
-    return records.stamp_change(old, content, now, price_history=history)
+    grades = [*(old.get("grade_history") or []), *_grade_entries(old, content, now, source, by)]
+    return records.stamp_change(old, content, now, price_history=history, grade_history=grades)
 
 
 # -- list parameters -----------------------------------------------------------------

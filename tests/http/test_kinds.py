@@ -57,8 +57,8 @@ def test_sync_policy_is_the_declared_one() -> None:
         "quotes": "id",
         "company": "id",
     }
-    assert values.QUIET_FIELDS == {"created_at", "price_history"}
-    assert values.JOINED_FIELDS == {"price_history"}
+    assert values.QUIET_FIELDS == {"created_at", "price_history", "grade_history"}
+    assert values.JOINED_FIELDS == {"price_history", "grade_history"}
     assert values.seed_records()[("task_types", "6")]["name"] == "上线"
     assert schedule.DEFAULT_TASK_TYPES == [dict(t) for t in kinds.TASK_TYPE.seeds]
     order = {

@@ -280,8 +280,13 @@ def test_a_batch_edit_previews_commits_in_one_go_and_undoes(server: Server) -> N
     assert got["price_history"][-1]["source"] == "batch"
     vip = {"ids": ids, "price": {"grade": "VIP", "by": "amount", "value": "-1.00"}}
     done2 = server.request("POST", "/api/products/batch", vip).json()
-    grades = server.request("GET", f"/api/products/{b['id']}").json()["product"]["grade_prices"]
-    assert grades == {"VIP": 800}
+    got_b = server.request("GET", f"/api/products/{b['id']}").json()["product"]
+    assert got_b["grade_prices"] == {"VIP": 800}
+    # each grade's price has its own history, as the list price has
+    assert [(e["grade"], e["price"], e["source"]) for e in got_b["grade_history"]] == [
+        ("VIP", 900, "create"),
+        ("VIP", 800, "batch"),
+    ]
     # one undo of the first batch puts prices and categories back, in one go
     server.request("POST", "/api/products/batch", {"restore": done2["undo"]})
     server.request("POST", "/api/products/batch", {"restore": done["undo"]})

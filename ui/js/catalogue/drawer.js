@@ -325,7 +325,7 @@ export class ProductDrawer {
     const t = this.t;
     const product = this.product;
     const history = product.price_history || [];
-    const sources = { create: t('catalogue.history.create'), edit: t('catalogue.history.edit'), import: t('catalogue.history.import') };
+    const sources = { create: t('catalogue.history.create'), edit: t('catalogue.history.edit'), import: t('catalogue.history.import'), batch: t('catalogue.history.batch') };
     const rows = [...history].reverse().slice(0, 30);
     this.historyList.replaceChildren();
     add(this.historyList,
@@ -344,6 +344,17 @@ export class ProductDrawer {
             h('td', { class: 'muted', text: e.by || '' }));
         }))),
       history.length > rows.length ? h('p', { class: 'muted cat-small', text: t('catalogue.history.more', { n: history.length - rows.length }) }) : null);
+    // each grade's price changes (批发价, VIP ...), newest first
+    const grades = [...(product.grade_history || [])].reverse().slice(0, 30);
+    if (grades.length) {
+      add(this.historyList,
+        h('h4', { class: 'cat-small', text: t('catalogue.field.gradeHistory') }),
+        h('table', { class: 'cat-table cat-table-compact', id: 'cat-grade-history' },
+          h('tbody', {}, grades.map((e) => h('tr', {},
+            h('td', { class: 'muted', text: dateTime(e.at) }), h('td', { text: e.grade }),
+            h('td', { class: 'num', text: money(e.price, product.currency) }),
+            h('td', { text: sources[e.source] || e.source }), h('td', { class: 'muted', text: e.by || '' }))))));
+    }
 
     if (!history.length) {
       this.chartBox.replaceChildren(h('p', { class: 'muted', text: t('catalogue.history.none') }));
