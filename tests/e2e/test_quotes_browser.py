@@ -56,18 +56,25 @@ def test_quote_five_products_to_an_accepted_order(
 
     products = seed(server)
     sign_in(page, server, "#/catalogue/customers")
-    page.click("#cat-customer-new")
-    page.fill("dialog input[name=name]", "宁波家居建材城")
-    page.fill("dialog input[name=contact]", "陈经理")
+    # the customers come from a sheet; one of them is given the VIP grade
+    sheet = tmp_path / "客户.csv"
+    sheet.write_text(
+        "客户名称,联系人,电话\n宁波家居建材城,陈经理,138 0000 0000\n温州建材,李经理,\n", "utf-8"
+    )
+    page.set_input_files("#cat-customer-file", str(sheet))
+    expect(page.locator("#cat-customer-notice")).to_have_text("已导入：新增 2，更新 0，未变 0")
+    page.locator("#cat-customers tbody tr", has_text="宁波家居建材城").click()
     page.fill("dialog input[name=grade]", "VIP")
     page.click("dialog .btn-primary")
-    expect(page.locator("#cat-customers td", has_text="宁波家居建材城")).to_have_count(1)
+    expect(page.locator("#cat-customers tbody tr", has_text="宁波家居建材城")).to_contain_text(
+        "VIP"
+    )
     page.fill("#cat-customer-search", "nbjj")  # the initials of 宁波家居…
     expect(page.locator("#cat-customers tbody tr")).to_have_count(1)
 
     page.click(".cat-tabs a[data-tab=quotes]")
     page.click("#cat-quote-new")
-    expect(page.locator("#cat-quote-customer option")).to_have_count(2)
+    expect(page.locator("#cat-quote-customer option")).to_have_count(3)
     page.select_option("#cat-quote-customer", label="宁波家居建材城 · VIP")
     page.fill("#cat-quote-find", "lsd")  # 螺丝刀 by its pinyin initials
     page.locator(".cat-quote-results li").first.click()
@@ -144,6 +151,10 @@ def test_quote_five_products_to_an_accepted_order(
         x["product_id"]
         for x in api(server, "GET", f"/api/orders/{orders[0]['id']}")["order"]["lines"]
     }
+    # the order is reviewed and confirmed like any other
+    page.click("#cat-order-review")
+    expect(page.locator("#cat-order-review")).to_have_text("取消确认")
+    assert api(server, "GET", f"/api/orders/{orders[0]['id']}")["order"]["status"] == "reviewed"
     page.screenshot(path=str(artifacts / "quote-order-zh.png"))
     no_unexpected_errors(page)
 
