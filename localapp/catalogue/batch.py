@@ -60,8 +60,11 @@ def parse(body: Any) -> Batch:
     ids = body.get("ids")
     if not isinstance(ids, list) or not ids or len(ids) > MAX_BATCH:
         raise _bad({"ids": f"choose 1 to {MAX_BATCH} products"})
-    out = Batch(ids=[str(i) for i in dict.fromkeys(ids)])
-    for name, value in (body.get("set") or {}).items():
+    out = Batch(ids=[str(i) for i in dict.fromkeys(map(str, ids))])
+    changes = body.get("set") or {}
+    if not isinstance(changes, Mapping):
+        raise _bad({"set": "an object of category and supplier"})
+    for name, value in changes.items():
         if name not in SETTABLE:
             raise _bad({f"set.{name}": "only " + ", ".join(SETTABLE)})
         try:

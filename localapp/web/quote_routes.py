@@ -10,9 +10,12 @@ from urllib.parse import quote as quote_url
 
 import bottle
 
+from .. import errors
 from ..auth import Principal
 from ..catalogue.quote_pdf import quote_pdf
 from ..catalogue.quotes import CUSTOMER_SYNONYMS, QUOTE_COLUMNS, quote_rows
+from ..checks import Invalid
+from ..money import parse_cents
 from ..recordsets import RecordSet
 from ..sheets import XLSX_TYPE, write_sheet
 from .context import AppContext
@@ -54,27 +57,38 @@ def delete_record(records: RecordSet, id: str) -> dict[str, Any]:
 def set_customer_price(ctx: AppContext) -> dict[str, Any]:
     """Set a customer's own price for a product (above grades and breaks)."""
     body = json_body()
+    if not isinstance(body, dict):
+        raise errors.ValidationError("The body must be a JSON object", fields={"body": "object"})
+    try:
+        price = parse_cents(body.get("price"))
+    except Invalid as exc:
+        raise errors.ValidationError("The price is not valid.", fields={"price": str(exc)}) from exc
     services = ctx.services
     customer = services.customers.get(str(body.get("customer_id") or ""))
     product = services.catalogue.get(str(body.get("product_id") or ""))
-    from ..money import parse_cents
-
-    price = parse_cents(body.get("price"))
     return services.customer_prices.set_price(customer["id"], product["id"], price)
 
 
 def quote_price(ctx: AppContext) -> dict[str, Any]:
     """The lookup's price for a customer, product and quantity, and the last one paid."""
     params = query_params()
-    return ctx.services.quotes.quote_price(
-        params.get("customer_id", ""), params.get("product_id", ""), params.get("qty") or 1
-    )
+    try:
+        return ctx.services.quotes.quote_price(
+            params.get("customer_id", ""), params.get("product_id", ""), params.get("qty") or 1
+        )
+    except Invalid as exc:
+        raise errors.ValidationError(
+            "The quantity is not valid.", fields={"qty": str(exc)}
+        ) from exc
 
 
 def quote_file(ctx: AppContext, id: str) -> bottle.HTTPResponse:
     """A quotation as a PDF (Chinese in an embedded font), `lang=en` for English."""
     quote = ctx.services.quotes.get(id)
-    customer = ctx.services.customers.get(str(quote["customer_id"]))
+    try:
+        customer = ctx.services.customers.get(str(quote["customer_id"]))
+    except errors.NotFound:  # deleted since: the quote keeps its name
+        customer = {"name": quote.get("customer_name", "")}
     lang = "en" if query_params().get("lang") == "en" else "zh"
     status = quote.get("status")
     if (

@@ -298,3 +298,15 @@ def test_a_batch_edit_previews_commits_in_one_go_and_undoes(server: Server) -> N
     )
     assert r.status == 400 and "below zero" in r.json()["error"]["fields"]["ids"]
     assert server.request("GET", f"/api/products/{a['id']}").json()["product"]["price"] == 1250
+
+
+def test_bad_prices_and_quantities_are_400s_not_500s(server: Server) -> None:
+    who = post(server, "/api/customers", {"name": "散客"})
+    item = product(server, "Q-1", "螺母", 10)
+    for body in ({"customer_id": who["id"], "product_id": item["id"], "price": "abc"}, [1, 2]):
+        r = server.request("PUT", "/api/customer-prices", body)
+        assert r.status == 400, (body, r.body)
+    r = server.request(
+        "GET", f"/api/quotes/price?customer_id={who['id']}&product_id={item['id']}&qty=-1"
+    )
+    assert r.status == 400 and "qty" in r.json()["error"]["fields"]
