@@ -541,6 +541,8 @@ COMPANY = Kind(
         "phone": Field("text", "catalogue.company.phone", check=c.text(50), default=str),
         "tax_id": Field("text", "catalogue.company.taxId", check=c.text(40), default=str),
         "bank": Field("text", "catalogue.company.bank", check=c.text(200), default=str),
+        # an image's key (images.py), set by uploading it: the quotation's header
+        "logo": Field("text", "catalogue.company.logo", blob="images", default=str),
         "created_at": _CREATED,
         "updated_at": Field("time", "common.updatedAt"),
     },

@@ -164,7 +164,7 @@ class Company(RecordSet):
         with self.store.reading():
             found = self._find(self.ID)
         if found is None or found[1].get("deleted"):
-            return {name: "" for name in kinds.COMPANY.checked()}
+            return {name: "" for name in (*kinds.COMPANY.checked(), "logo")}
         return public_copy(found[1])
 
     def save(self, data: Mapping[str, Any], *, if_match: int | None = None) -> Doc:
@@ -173,6 +173,17 @@ class Company(RecordSet):
         if found is None or found[1].get("deleted"):
             return self.create({**data, "id": self.ID}) if found is None else self._revive(data)
         return self.update(self.ID, data, if_match=if_match)
+
+    def set_logo(self, key: str) -> Doc:
+        """Make `key` (a stored image, images.py; "" for none) the company's logo."""
+        self.save({})
+        with self.store.transaction():
+            found = self._find(self.ID)
+            assert found is not None
+            content = {k: v for k, v in found[1].items() if k in self.kind.fields}
+            doc = stamp_change(found[1], {**content, "logo": key}, now_iso())
+            write(self.store, self.kind.table, [], {found[0]: doc})
+        return public_copy(doc)
 
     def _revive(self, data: Mapping[str, Any]) -> Doc:
         with self.store.transaction():

@@ -97,8 +97,16 @@ def quote_file(ctx: AppContext, id: str) -> bottle.HTTPResponse:
     ):
         status = "expired"
     company = ctx.services.company.get_or_empty()
+    logo = None
+    if company.get("logo"):
+        try:
+            logo = ctx.services.images.read(str(company["logo"]))[0].read_bytes()
+        except (errors.NotFound, OSError):  # not here (yet): synced files come on demand
+            logo = None
     body = quote_pdf(
-        {**quote, "status": status, "customer": customer, "company": company}, lang=lang
+        {**quote, "status": status, "customer": customer, "company": company},
+        lang=lang,
+        logo=logo,
     )
     return attachment(body, PDF_TYPE, f"报价单-{quote.get('number')}.pdf", "quotation.pdf")
 
@@ -157,6 +165,18 @@ def quote_sheet(ctx: AppContext, id: str) -> bottle.HTTPResponse:
     return attachment(body, XLSX_TYPE, f"报价单-{quote.get('number')}.xlsx", "quotation.xlsx")
 
 
+def put_logo(ctx: AppContext) -> dict[str, Any]:
+    """Upload the company's logo (PNG, JPEG ...; checked by content) for its documents."""
+    data, name = uploaded_file(ctx.settings.max_content_length)
+    info = ctx.services.images.save(data, name)
+    return ctx.services.company.set_logo(info.key)
+
+
+def delete_logo(ctx: AppContext) -> dict[str, Any]:
+    """No logo on the documents any more."""
+    return ctx.services.company.set_logo("")
+
+
 def quote_to_order(ctx: AppContext, id: str, user: Principal) -> dict[str, Any]:
     """Turn a quotation into an order, once."""
     quotes = ctx.services.quotes
@@ -186,6 +206,8 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
     app.route("/api/customer-prices", "PUT", partial(set_customer_price, ctx))
     app.route("/api/company", "GET", partial(get_company, ctx))
     app.route("/api/company", "PUT", partial(put_company, ctx))
+    app.route("/api/company/logo", "PUT", partial(put_logo, ctx))
+    app.route("/api/company/logo", "DELETE", partial(delete_logo, ctx))
     app.route("/api/quotes/<id>/pdf", "GET", partial(quote_file, ctx))
     app.route("/api/quotes/<id>/xlsx", "GET", partial(quote_sheet, ctx))
     app.route("/api/quotes/<id>/qr.svg", "GET", partial(qr_svg, ctx, "quotes"))

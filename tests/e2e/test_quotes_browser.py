@@ -73,6 +73,19 @@ def test_quote_five_products_to_an_accepted_order(
     expect(page.locator("#cat-customers tbody tr")).to_have_count(1)
 
     page.click(".cat-tabs a[data-tab=quotes]")
+    # the company's header and logo, for the PDF
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 80), (37, 86, 200)).save(logo)
+    page.click("#cat-company-open")
+    page.fill("dialog input[name=address]", "浙江省永康市五金城 8 号")
+    page.set_input_files("#cat-company-logo-file", str(logo))
+    expect(page.locator("#cat-company-logo")).to_be_visible()
+    page.click("#cat-company-save")
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    company = api(server, "GET", "/api/company")
+    assert company["address"] == "浙江省永康市五金城 8 号" and company["logo"].endswith(".png")
     page.click("#cat-quote-new")
     expect(page.locator("#cat-quote-customer option")).to_have_count(3)
     page.select_option("#cat-quote-customer", label="宁波家居建材城 · VIP")
@@ -123,6 +136,7 @@ def test_quote_five_products_to_an_accepted_order(
         [require_tool("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "报价单" in text and "宁波家居建材城" in text and quote["totals"]["capitals"] in text
+    assert "浙江省永康市五金城" in text and b"/Subtype /Image" in pdf.read_bytes()  # the logo
     subprocess.run(
         [
             require_tool("pdftoppm"),

@@ -17,7 +17,7 @@
 
 import { showError } from '../api.js';
 import { concerns } from '../live.js';
-import { add, debounce, h, option } from './dom.js';
+import { add, debounce, h, openDialog, option } from './dom.js';
 import { centsText, money, parseYuan } from './format.js';
 import { customerDialog } from './customers.js';
 
@@ -27,6 +27,54 @@ const STATUSES = ['draft', 'sent', 'accepted', 'expired', 'ordered'];
 
 function statusBadge(t, status) {
   return h('span', { class: `cat-badge quote-${status}`, text: t(`catalogue.quote.state.${status}`) });
+}
+
+// The company's details printed as a quotation's header, and its logo.
+const COMPANY_FIELDS = ['name', 'address', 'phone', 'taxId', 'bank'];
+
+export async function companyDialog({ t, api }) {
+  let company = await api.get('api/company');
+  const inputs = Object.fromEntries(COMPANY_FIELDS.map((k) => [k, h('input', { class: 'cat-input', name: k, value: company[k === 'taxId' ? 'tax_id' : k] || '' })]));
+  const logo = h('img', { class: 'cat-company-logo', id: 'cat-company-logo', alt: t('catalogue.company.logo'), hidden: !company.logo });
+  const showLogo = () => {
+    logo.hidden = !company.logo;
+    if (company.logo) logo.src = `api/images/${encodeURIComponent(company.logo)}/thumb`;
+  };
+  showLogo();
+  const file = h('input', { type: 'file', accept: 'image/png,image/jpeg,image/webp', class: 'cat-file-hidden', id: 'cat-company-logo-file' });
+  const message = h('p', { class: 'muted', role: 'status', id: 'cat-company-message' });
+  file.addEventListener('change', async () => {
+    const form = new FormData();
+    form.append('file', file.files[0]);
+    try {
+      company = await api.put('api/company/logo', form, { quiet: true });
+      showLogo();
+    } catch (err) {
+      message.textContent = err.message;
+    }
+    file.value = '';
+  });
+  const body = h('div', { class: 'cat-form cat-company-form' },
+    ...COMPANY_FIELDS.map((k) => h('label', { class: 'cat-field' }, h('span', { text: t(`catalogue.company.${k}`) }), inputs[k])),
+    h('div', { class: 'cat-field' }, h('span', { text: t('catalogue.company.logo') }),
+      h('div', { class: 'cat-inline' }, logo, file,
+        h('button', { type: 'button', class: 'btn btn-sm', text: t('catalogue.company.upload'), onclick: () => file.click() }),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('catalogue.company.removeLogo'),
+          onclick: async () => { company = await api.delete('api/company/logo'); showLogo(); } }))),
+    message);
+  const save = h('button', { type: 'button', class: 'btn btn-primary', id: 'cat-company-save', text: t('catalogue.action.save') });
+  const cancel = h('button', { type: 'button', class: 'btn', text: t('catalogue.action.cancel') });
+  const { close } = openDialog({ title: t('catalogue.company.title'), body, footer: [cancel, save] });
+  cancel.addEventListener('click', close);
+  save.addEventListener('click', async () => {
+    const sent = Object.fromEntries(COMPANY_FIELDS.map((k) => [k === 'taxId' ? 'tax_id' : k, inputs[k].value.trim()]));
+    try {
+      await api.put('api/company', sent, { quiet: true });
+      close();
+    } catch (err) {
+      message.textContent = [err.message, ...Object.values(err.fields || {})].join('；');
+    }
+  });
 }
 
 export class QuotesPage {
@@ -39,7 +87,9 @@ export class QuotesPage {
     this.body = h('tbody');
     add(this.el,
       h('div', { class: 'cat-toolbar' },
-        h('a', { class: 'btn btn-primary', id: 'cat-quote-new', href: '#/catalogue/quotes/new', hidden: this.readonly, text: t('catalogue.quotes.new') })),
+        h('a', { class: 'btn btn-primary', id: 'cat-quote-new', href: '#/catalogue/quotes/new', hidden: this.readonly, text: t('catalogue.quotes.new') }),
+        h('button', { type: 'button', class: 'btn', id: 'cat-company-open', hidden: this.readonly, text: t('catalogue.company.open'),
+          onclick: () => companyDialog({ t, api: this.api }) })),
       h('div', { class: 'cat-table-wrap' }, h('table', { class: 'cat-table', id: 'cat-quotes' },
         h('thead', {}, h('tr', {}, ['number', 'customer', 'date', 'validUntil', 'status'].map((k) => h('th', { text: t(`catalogue.quote.${k}`) })),
           h('th', { class: 'num', text: t('catalogue.quote.gross') }))),
