@@ -142,7 +142,12 @@ def open_accounts(settings: Settings, store: Store) -> auth.Directory:
 
 
 def build_services(
-    settings: Settings, store: Store, uploads: Location, stack: contextlib.ExitStack
+    settings: Settings,
+    store: Store,
+    uploads: Location,
+    stack: contextlib.ExitStack,
+    *,
+    warm_now: bool = True,
 ) -> Services:
     """Every service over the open store, in order; their threads are closed by `stack`.
 
@@ -173,12 +178,8 @@ def build_services(
         snapshot_every=settings.sync_snapshot_every,
     )
     stack.callback(sync.replica.detach)
-    # pypinyin's dictionaries take about a second to load, and the index of
-    # 100,000 products another second or two to build: do both now, in the
-    # background, rather than in the first search someone types.
-    warm = threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm", daemon=True)
-    warm.start()
-    stack.callback(warm.join, WARM_JOIN_SECONDS)
+    if warm_now:
+        start_warming(catalogue, stack)
     changes = Changes()
     store.add_listener(changes.changed)
     return Services(
@@ -195,6 +196,15 @@ def build_services(
         problems=Problems(schedule, catalogue, orders),
         sync=sync,
     )
+
+
+def start_warming(catalogue: Any, stack: contextlib.ExitStack) -> None:
+    """Load pypinyin's dictionaries (about a second) and prepare the product
+    index (a second or two at 100,000) in the background, rather than in the
+    first search someone types; a search meanwhile is answered by a scan."""
+    warm = threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm", daemon=True)
+    warm.start()
+    stack.callback(warm.join, WARM_JOIN_SECONDS)
 
 
 def _warm(catalogue: Any) -> None:
@@ -359,7 +369,7 @@ class _Loader:
             _announce_admin_or_wait(accounts, settings, self.out, stack)
             ui_dir = stack.enter_context(resources.as_file(paths.ui_root()))
             gate.step("services")
-            services = build_services(settings, opened.store, uploads, stack)
+            services = build_services(settings, opened.store, uploads, stack, warm_now=False)
             app = create_app(
                 settings,
                 opened.store,
@@ -377,6 +387,8 @@ class _Loader:
             return
         gate.ready(app)
         log.info("localapp %s serving on %s (data: %s)", settings.mode, self.url, opened.data.path)
+        # the search index prepares once the load is done: the load comes first
+        start_warming(services.catalogue, stack)
 
 
 # -- desktop ------------------------------------------------------------------------

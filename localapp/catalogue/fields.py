@@ -41,7 +41,13 @@ DEFAULTS: dict[str, Callable[[], Any]] = {
     for name, f in kinds.PRODUCT.fields.items()
     if name in CHECKS or name == "images"
 }
-NEW_DEFAULTS: dict[str, Any] = {k: v() for k, v in DEFAULTS.items() if k not in ("tags", "images")}
+#: fields an imported product leaves out while empty: 100,000 products would
+#: each carry an empty barcode, cost, grade prices and breaks otherwise (about
+#: 130 MiB of memory); readers take a missing one as empty
+SPARSE: frozenset[str] = frozenset({"barcode", "cost", "grade_prices", "breaks"})
+NEW_DEFAULTS: dict[str, Any] = {
+    k: v() for k, v in DEFAULTS.items() if k not in ("tags", "images") and k not in SPARSE
+}
 
 
 def _price_from(data: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> int | None:
@@ -178,12 +184,13 @@ def _grade_entries(
 def stamp_new(
     rid: str, content: Doc, now: str, source: str, by: str, file: str | None = None
 ) -> Doc:
+    grades = _grade_entries({}, content, now, source, by)
     return records.stamp_new(
         rid,
         content,
         now,
         price_history=[_history_entry(content["price"], now, source, by, file)],
-        grade_history=_grade_entries({}, content, now, source, by),
+        **({"grade_history": grades} if grades else {}),
     )
 
 
@@ -194,7 +201,8 @@ def stamp_change(
     if content.get("price") != old.get("price"):
         history.append(_history_entry(content["price"], now, source, by, file))
     grades = [*(old.get("grade_history") or []), *_grade_entries(old, content, now, source, by)]
-    return records.stamp_change(old, content, now, price_history=history, grade_history=grades)
+    extra = {"grade_history": grades} if grades else {}
+    return records.stamp_change(old, content, now, price_history=history, **extra)
 
 
 # -- list parameters -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..records import Doc, gc_paused, new_ids, now_iso, same
 from ..store import Store
-from .fields import NEW_DEFAULTS, PRODUCTS, content_of, stamp_change, stamp_new
+from .fields import NEW_DEFAULTS, PRODUCTS, SPARSE, content_of, stamp_change, stamp_new
 from .imports import ParsedProducts, ProductRow
 from .search import ProductIndex, fold
 
@@ -129,6 +129,8 @@ class ImportPlan:
             values.pop("name")  # an empty name cell keeps the stored name
         # The index's copy lacks only the price history, which content_of
         # ignores: enough to tell "unchanged" cheaply.
+        # an empty cell of a field the product leaves out (SPARSE) changes nothing
+        values = {k: v for k, v in values.items() if k in slim or k not in SPARSE or v}
         if "grade_prices" in values:  # a 批发价 column sets that grade, keeps the others
             values["grade_prices"] = {**(slim.get("grade_prices") or {}), **values["grade_prices"]}
         content = {**content_of(slim), **values}

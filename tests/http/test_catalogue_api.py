@@ -425,6 +425,12 @@ def test_export_round_trips(srv: Server) -> None:
     )
     r = upload(srv, "/api/products/import?dry_run=1", "export.xlsx", r.body)
     assert body(r)["counts"]["unchanged"] == 1 and body(r)["counts"]["errored"] == 0
+    # an imported product (which leaves empty barcode, cost ... out) round-trips too
+    sheet = f"编码,名称,单价\nRT-{tag},往返{tag},3.50\n".encode()
+    assert upload(srv, "/api/products/import", "a.csv", sheet).status == 200
+    again = srv.request("GET", f"/api/products/export.xlsx?q=RT-{tag}")
+    r = upload(srv, "/api/products/import?dry_run=1", "export.xlsx", again.body)
+    assert body(r)["counts"]["unchanged"] == 1, body(r)
 
 
 # -- orders and statistics ----------------------------------------------------------------------
