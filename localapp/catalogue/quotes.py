@@ -37,6 +37,8 @@ from .pinyin import pinyin_forms
 from .pricing import DEFAULT_TAX_RATE, TAX_RATES, line_amounts, lookup, totals
 from .rmb import capitals
 
+#: the orders' table (orders.py), read for a customer's last price
+ORDERS_TABLE = "orders"
 #: how long a new quotation is valid unless it says
 VALID_DAYS = 14
 #: content changes that do not make a new revision
@@ -365,7 +367,24 @@ class Quotes(RecordSet):
             product["customer_price"] = {"price": quoted.price, "source": quoted.source}
 
     def _last_paid(self, customer_id: str, product_id: str) -> dict[str, Any] | None:
+        """The newest price this customer agreed to for the product: in an accepted
+        (or ordered) quotation, or in an order of theirs (by the customer's name,
+        as order sheets name them), whichever is later."""
         best: dict[str, Any] | None = None
+        customer = self.customers._find(customer_id)
+        name = str((customer[1] if customer else {}).get("name") or "").casefold()
+        for order in self.store.table(ORDERS_TABLE).all():
+            if order.get("deleted") or str(order.get("customer") or "").casefold() != name:
+                continue
+            for line in order.get("lines") or []:
+                if line.get("product_id") == product_id and (
+                    best is None or str(order.get("date")) > best["date"]
+                ):
+                    best = {
+                        "price": line.get("unit_price"),
+                        "date": str(order.get("date")),
+                        "number": order.get("number"),
+                    }
         for q in self._live():
             if q.get("customer_id") != customer_id or q.get("status") not in (
                 "accepted",

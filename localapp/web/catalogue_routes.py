@@ -27,7 +27,7 @@ import bottle
 
 from .. import errors
 from ..auth import Principal
-from ..catalogue import Catalogue, ImportOptions, columns, imports, parse_list_params
+from ..catalogue import Catalogue, ImportOptions, columns, imports, order_sheets, parse_list_params
 from ..catalogue.exports import PRIVATE_FIELDS, products_xlsx
 from ..catalogue.images import ImageStore, display_name
 from ..catalogue.orders import Orders
@@ -204,6 +204,12 @@ def import_template(parts: Parts) -> bottle.HTTPResponse:
     )
 
 
+def order_template(parts: Parts) -> bottle.HTTPResponse:
+    """An empty order sheet with the line headers the order upload reads."""
+    heads = [(names[0], names[0], 14) for names in order_sheets.LINE_SYNONYMS.values()]
+    return attachment(write_sheet("订单", heads, []), XLSX_TYPE, "导入模板-订单.xlsx", "order.xlsx")
+
+
 def import_products(parts: Parts, user: Principal) -> dict[str, Any]:
     """Import a price list (xlsx, xls, csv); `?dry_run=1` previews."""
     data, name = uploaded_file(parts.max_bytes)
@@ -310,6 +316,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         ("/api/images/<key>/thumb", "GET", get_thumbnail),
         ("/api/orders", "GET", list_orders),
         ("/api/orders", "POST", upload_order),
+        ("/api/orders/template.xlsx", "GET", order_template),
         ("/api/orders/<id>", "GET", get_order),
         ("/api/orders/<id>", "PATCH", review_order),
         ("/api/orders/<id>", "DELETE", delete_order),

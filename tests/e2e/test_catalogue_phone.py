@@ -50,6 +50,7 @@ def test_a_salesperson_finds_a_price_on_a_phone(
     page.fill("#cat-search", "扳手")
     expect(page.locator("#cat-products tbody tr")).to_have_count(1)
     expect(row.locator(".cat-customer-price")).to_have_text("¥32.00")
+    expect(row.locator(".cat-name-spec")).to_be_visible()  # the spec, under the name
     expect(row.locator(".cat-price-source")).to_have_text("等级价")
     assert price.bounding_box()["x"] + price.bounding_box()["width"] <= 390
     page.screenshot(path=str(artifacts / "catalogue-phone-customer-price-zh.png"))

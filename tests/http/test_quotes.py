@@ -187,6 +187,9 @@ def test_customers_import_from_a_sheet_and_the_templates_download(server: Server
         server, "/api/customers/import", "客户.csv", "客户名称,电话\n张三,1\n,2\n".encode()
     )
     assert bad.status == 400 and bad.json()["error"]["errors"][0]["row"] == 3
+    orders = server.request("GET", "/api/orders/template.xlsx")
+    heads = next(load_workbook(BytesIO(orders.body)).active.iter_rows(values_only=True))
+    assert heads == ("编码", "名称", "数量", "单价", "金额")
     products = server.request("GET", "/api/products/template.xlsx")
     heads = next(load_workbook(BytesIO(products.body)).active.iter_rows(values_only=True))
     assert heads == (
@@ -310,3 +313,16 @@ def test_bad_prices_and_quantities_are_400s_not_500s(server: Server) -> None:
         "GET", f"/api/quotes/price?customer_id={who['id']}&product_id={item['id']}&qty=-1"
     )
     assert r.status == 400 and "qty" in r.json()["error"]["fields"]
+
+
+def test_the_last_price_paid_comes_from_orders_too(server: Server) -> None:
+    from conftest import upload
+
+    who = post(server, "/api/customers", {"name": "宁波家居建材城"})
+    item = product(server, "LP-1", "扳手", 3500)
+    sheet = "客户,宁波家居建材城\n日期,2026-11-20\n编码,名称,数量,单价\nLP-1,扳手,10,33.00\n"
+    assert upload(server, "/api/orders", "o.csv", sheet.encode()).status == 201
+    got = server.request(
+        "GET", f"/api/quotes/price?customer_id={who['id']}&product_id={item['id']}"
+    ).json()
+    assert got["last"]["price"] == 3300 and got["last"]["date"] == "2026-11-20"

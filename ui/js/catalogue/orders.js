@@ -99,7 +99,8 @@ export class OrdersPage {
     });
     return h('section', { class: 'card cat-order-upload' },
       h('h2', { text: t('catalogue.orders.uploadTitle') }),
-      h('p', { class: 'muted', text: t('catalogue.orders.uploadHint') }),
+      h('p', { class: 'muted' }, t('catalogue.orders.uploadHint'), ' ',
+        h('a', { href: 'api/orders/template.xlsx', id: 'cat-order-template', download: '导入模板-订单.xlsx', text: t('catalogue.orders.template') })),
       h('div', { class: 'cat-order-form' }, choose, input, fileName,
         h('span', { class: 'cat-spacer' }), number, customer, date, send),
       progress.el, problems);

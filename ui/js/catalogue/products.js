@@ -314,6 +314,8 @@ export class ProductsPage {
         h('td', { class: 'col-image' }, thumb),
         h('td', { class: 'col-sku mono', text: p.sku || '—' }),
         h('td', { class: 'col-name' }, h('span', { class: 'cat-name', text: p.name }),
+          // the spec under the name where the spec column has no room (a phone)
+          p.spec ? h('small', { class: 'cat-name-spec muted', text: p.spec }) : null,
           (p.tags || []).slice(0, 3).map((tag) => h('span', { class: 'cat-tag', text: tag }))),
         h('td', { class: 'col-category', text: p.category || '' }),
         h('td', { class: 'col-spec', text: p.spec || '' }),
