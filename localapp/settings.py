@@ -36,6 +36,7 @@ ENV_VARS: dict[str, str] = {
     "LOCALAPP_PUBLIC_READ_SCHEDULE": "1 also lets them read projects, tasks and task types",
     "LOCALAPP_TRUSTED_PROXY": "the TLS proxy whose X-Forwarded-Proto is believed (an address, or *)",
     "LOCALAPP_BACKUP_KEEP": "how many rolling backups to keep (default 10)",
+    "LOCALAPP_COST_USERS": "who sees cost prices (进价), names by commas (default: every signed-in user)",
     "LOCALAPP_PUBLIC_URL": "the address phones reach this server at, for QR codes (default: the one asked)",
     "LOCALAPP_PDF_FONT": "a CJK font file for PDF exports (default: Noto Sans CJK from fonts-noto-cjk)",
     "LOCALAPP_S3_BUCKET": "sync bucket: with it a server keeps its data in the bucket",
@@ -92,6 +93,8 @@ class Settings:
     public_read: bool = False
     #: where phones reach this server (QR codes); None: the address a request came to
     public_url: str | None = None
+    #: who sees cost prices; None: every signed-in user (never an anonymous reader)
+    cost_users: frozenset[str] | None = None
     public_read_schedule: bool = False
     trusted_proxy: str | None = None
     backup_keep: int = DEFAULT_BACKUP_KEEP
@@ -123,6 +126,11 @@ class Settings:
             admin_password=env.get("LOCALAPP_ADMIN_PASSWORD") or None,
             public_read=_flag(env.get("LOCALAPP_PUBLIC_READ")),
             public_url=(env.get("LOCALAPP_PUBLIC_URL") or "").strip() or None,
+            cost_users=frozenset(
+                u.strip() for u in env["LOCALAPP_COST_USERS"].split(",") if u.strip()
+            )
+            if env.get("LOCALAPP_COST_USERS", "").strip()
+            else None,
             public_read_schedule=_flag(env.get("LOCALAPP_PUBLIC_READ_SCHEDULE")),
             trusted_proxy=(env.get("LOCALAPP_TRUSTED_PROXY") or "").strip() or None,
             backup_keep=max(1, _int(env, "LOCALAPP_BACKUP_KEEP", DEFAULT_BACKUP_KEEP)),

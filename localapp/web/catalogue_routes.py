@@ -57,6 +57,8 @@ class Parts:
     max_bytes: int
     #: customers' prices (catalogue/quotes.py), for a list shown for one customer
     quotes: Quotes | None = None
+    #: who sees cost prices (settings.cost_users); None: every signed-in user
+    cost_users: frozenset[str] | None = None
     #: brings a file that synced records point at (`images/<key>`) here; None if no one has it
     fetch: Callable[[str], Path | None] = lambda rel: None
 
@@ -69,10 +71,17 @@ def _form(name: str) -> str:
 # -- products ----------------------------------------------------------------------
 
 
-def _shown(product: dict[str, Any], user: Principal) -> dict[str, Any]:
-    """A product as `user` may see it: an anonymous reader (LOCALAPP_PUBLIC_READ)
-    never sees the cost price."""
+def _sees_cost(parts: Parts, user: Principal) -> bool:
+    """Whether `user` may see cost prices: never an anonymous reader
+    (LOCALAPP_PUBLIC_READ); a signed-in user unless LOCALAPP_COST_USERS names others."""
     if user.anonymous:
+        return False
+    return parts.cost_users is None or user.name in parts.cost_users
+
+
+def _shown(parts: Parts, product: dict[str, Any], user: Principal) -> dict[str, Any]:
+    """A product as `user` may see it (`_sees_cost`)."""
+    if not _sees_cost(parts, user):
         for name in PRIVATE_FIELDS:
             product.pop(name, None)
     return product
@@ -84,7 +93,7 @@ def list_products(parts: Parts, user: Principal) -> dict[str, Any]:
     params = query_params()
     customer = params.pop("customer_id", "")
     found = parts.catalogue.list(params)
-    found["items"] = [_shown(p, user) for p in found["items"]]
+    found["items"] = [_shown(parts, p, user) for p in found["items"]]
     if customer and not user.anonymous and parts.quotes is not None:
         parts.quotes.prices_for(customer, found["items"])
     return found
@@ -100,7 +109,7 @@ def create_product(parts: Parts, user: Principal) -> dict[str, Any]:
 
 def get_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
     """One product with its price history."""
-    return {"product": _with_etag(_shown(parts.catalogue.get(id), user))}
+    return {"product": _with_etag(_shown(parts, parts.catalogue.get(id), user))}
 
 
 def update_product(parts: Parts, id: str, user: Principal) -> dict[str, Any]:
@@ -128,7 +137,7 @@ def facets(parts: Parts) -> dict[str, Any]:
 def export_products(parts: Parts, user: Principal) -> bottle.HTTPResponse:
     """The products (same filters as the list) as a spreadsheet."""
     query = parse_list_params(query_params())
-    body = products_xlsx(parts.catalogue.all_live(query), private=not user.anonymous)
+    body = products_xlsx(parts.catalogue.all_live(query), private=_sees_cost(parts, user))
     # named like the schedule's exports: 价格目录-<YYYY-MM-DD>.xlsx
     return attachment(
         body, XLSX_TYPE, f"价格目录-{time.strftime('%Y-%m-%d')}.xlsx", "catalogue.xlsx"
@@ -298,6 +307,7 @@ def install(app: bottle.Bottle, ctx: AppContext) -> None:
         max_bytes=ctx.settings.max_content_length,
         fetch=services.sync.fetch_file,
         quotes=services.quotes,
+        cost_users=ctx.settings.cost_users,
     )
     routes: list[tuple[str, str, Any]] = [
         ("/api/products", "GET", list_products),

@@ -88,3 +88,24 @@ def test_qr_codes_open_the_product_and_the_quote_on_a_phone(tmp_path) -> None:  
         assert server.request("GET", f"/api/quotes/{quote['id']}/qr.svg").status == 200
     finally:
         server.stop()
+
+
+def test_cost_prices_show_only_to_the_users_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """LOCALAPP_COST_USERS: a signed-in user not named sees no cost, in the list,
+    the product and the xlsx export (an anonymous reader never does)."""
+    from io import BytesIO
+
+    from conftest import start_server
+    from openpyxl import load_workbook
+
+    server = start_server(tmp_path / "data", env={"LOCALAPP_COST_USERS": "wang"})
+    try:
+        body = {"name": "扳手", "price": 3500, "cost": 2450}
+        pid = server.request("POST", "/api/products", body).json()["product"]["id"]
+        assert "cost" not in server.request("GET", "/api/products").json()["items"][0]
+        assert "cost" not in server.request("GET", f"/api/products/{pid}").json()["product"]
+        sheet = server.request("GET", "/api/products/export.xlsx").body
+        heads = next(load_workbook(BytesIO(sheet)).active.iter_rows(values_only=True))
+        assert "进价" not in heads and "单价" in heads
+    finally:
+        server.stop()
