@@ -1,4 +1,5 @@
-"""Where the CJK font for PDF files is: the schedule's Gantt PDF, later the quotation.
+"""Where the CJK font for PDF files is (the schedule's Gantt PDF, the quotation), and
+the few drawing steps both documents share (`cjk_document`, `set_pen`, `place_text`).
 
 A PDF only shows Chinese when it carries the glyphs itself, so the documents
 embed a font; the PDF code subsets it to the characters used, which keeps a
@@ -112,3 +113,30 @@ def cjk_document(orientation: str) -> tuple[Any, bool]:
     if bold is not None:
         pdf.add_font("cjk", "B", str(bold.path), collection_font_number=bold.index)
     return pdf, bold is not None
+
+
+#: an RGB colour as fpdf2 takes it
+Color = tuple[int, int, int]
+
+
+def set_pen(pdf: Any, draw: Color | None = None, w: float = 0.2, fill: Color | None = None) -> None:
+    """The line colour and width, and the fill colour, for what is drawn next."""
+    if draw is not None:
+        pdf.set_draw_color(*draw)
+        pdf.set_line_width(w)
+    if fill is not None:
+        pdf.set_fill_color(*fill)
+
+
+def place_text(
+    pdf: Any, x: float, mid: float, text: str, align: str = "L", fit: float = 0
+) -> float:
+    """`text` in the current font, its middle at height `mid`, starting (L),
+    centred (C) or ending (R) at x, cut with an ellipsis to `fit` mm when given;
+    its width."""
+    while fit and text and pdf.get_string_width(text) > fit:
+        text = text[:-2] + "…" if len(text) > 1 else ""
+    width = float(pdf.get_string_width(text))
+    left = x - width if align == "R" else x - width / 2 if align == "C" else x
+    pdf.text(left, mid + pdf.font_size * 0.36, text)
+    return width

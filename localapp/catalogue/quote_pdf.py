@@ -253,12 +253,7 @@ class _Document:
         """`text` in `style`, its middle at height `mid`, starting (L), centred (C)
         or ending (R) at x; cut with an ellipsis to `fit` mm when given. Returns its width."""
         self._font(style)
-        while fit and text and self.pdf.get_string_width(text) > fit:
-            text = text[:-2] + "…" if len(text) > 1 else ""
-        width = float(self.pdf.get_string_width(text))
-        left = x - width if align == "R" else x - width / 2 if align == "C" else x
-        self.pdf.text(left, mid + self.pdf.font_size * 0.36, text)
-        return width
+        return fonts.place_text(self.pdf, x, mid, text, align, fit)
 
     def _shrunk(self, text: str, style: Style, width: float, smallest: float = 6.0) -> Style:
         """`style` at a smaller size until `text` fits `width`: an amount is never cut."""
@@ -308,13 +303,6 @@ class _Document:
             lines = lines[: max_lines - 1] + [last]
         return lines
 
-    def _pen(self, draw: Color | None = None, w: float = 0.2, fill: Color | None = None) -> None:
-        if draw is not None:
-            self.pdf.set_draw_color(*draw)
-            self.pdf.set_line_width(w)
-        if fill is not None:
-            self.pdf.set_fill_color(*fill)
-
     def _room(self, height: float) -> None:
         """A new page (with the continuation band) unless `height` mm fit below `y`."""
         if self.y + height > BODY_BOTTOM:
@@ -327,7 +315,7 @@ class _Document:
         self._text(MARGIN, mid, _text_of(self.company, "name"), (9, True, INK), fit=INNER_W / 2)
         cont = _label("continued", self.lang, number=self.number)
         self._text(PAGE_W - MARGIN, mid, cont, (8, False, MUTED), "R")
-        self._pen(ACCENT, 0.5)
+        fonts.set_pen(self.pdf, ACCENT, 0.5)
         self.pdf.line(MARGIN, mid + 4.0, PAGE_W - MARGIN, mid + 4.0)
         self.y = mid + 8.0
 
@@ -351,7 +339,7 @@ class _Document:
             mid += 3.8
         self.y = max(bottom, TOP + 15.0) + 2.5
         for offset, pen in ((0.0, 0.7), (1.0, 0.2)):  # a thick and a thin rule
-            self._pen(ACCENT, pen)
+            fonts.set_pen(self.pdf, ACCENT, pen)
             self.pdf.line(MARGIN, self.y + offset, PAGE_W - MARGIN, self.y + offset)
         self.y += 4.5
 
@@ -400,7 +388,7 @@ class _Document:
         left, top = right - w, TOP + 1.5
         with self.pdf.rotation(8, left + w / 2, top + h / 2):
             for inset, pen in ((0.0, 0.6), (0.9, 0.2)):  # a double edge, as a stamp's
-                self._pen(color, pen)
+                fonts.set_pen(self.pdf, color, pen)
                 box = (left + inset, top + inset, w - 2 * inset, h - 2 * inset)
                 self.pdf.rect(*box, style="D", round_corners=True, corner_radius=1.2 - inset / 2)
             self._text(left + w / 2, top + h / 2, text, style, "C")
@@ -422,7 +410,7 @@ class _Document:
         most = max(sum(len(lines) for _l, lines, _s in rows) for _x, _w, rows in panels)
         height = most * 4.6 + 4.0
         for x, w, rows in panels:
-            self._pen(RULE, 0.2, SOFT)
+            fonts.set_pen(self.pdf, RULE, 0.2, SOFT)
             self.pdf.rect(x, self.y, w, height, style="DF", round_corners=True, corner_radius=1.2)
             mid = self.y + 2.0 + 2.3
             for label, lines, style in rows:
@@ -467,7 +455,7 @@ class _Document:
 
     def _table_head(self) -> None:
         height, x = 7.5, MARGIN
-        self._pen(fill=HEAD_BG)
+        fonts.set_pen(self.pdf, fill=HEAD_BG)
         self.pdf.rect(MARGIN, self.y, INNER_W, height, style="F")
         for key, _field, width, _align, _most in COLUMNS:
             text = _label(key, self.lang)
@@ -475,7 +463,7 @@ class _Document:
             self._text(x + width / 2, self.y + height / 2, text, style, "C")
             x += width
         self._grid(self.y, height)
-        self._pen(ACCENT, 0.4)
+        fonts.set_pen(self.pdf, ACCENT, 0.4)
         self.pdf.line(MARGIN, self.y, PAGE_W - MARGIN, self.y)
         self.y += height
 
@@ -499,7 +487,7 @@ class _Document:
         row's height, numbers shrunk to fit rather than cut, then the rules. A
         single cell spans the table (the line saying there are no items)."""
         if banded:
-            self._pen(fill=SOFT)
+            fonts.set_pen(self.pdf, fill=SOFT)
             self.pdf.rect(MARGIN, self.y, INNER_W, height, style="F")
         x = MARGIN
         whole = len(cells) == 1
@@ -516,7 +504,7 @@ class _Document:
                 self._list_price(x + width - PAD, mid - 0.5, cell.note, inner)
             x += width
         self._grid(self.y, height, whole)
-        self._pen(RULE, 0.2)
+        fonts.set_pen(self.pdf, RULE, 0.2)
         self.pdf.line(MARGIN, self.y + height, PAGE_W - MARGIN, self.y + height)
         self.y += height
 
@@ -527,12 +515,12 @@ class _Document:
         style = self._shrunk(f"{label} {price}", (6.5, False, MUTED), width, 5.0)
         price_w = self._text(right, mid, price, style, "R")
         self._text(right - price_w - 0.8, mid, label, style, "R")
-        self._pen(MUTED, 0.2)
+        fonts.set_pen(self.pdf, MUTED, 0.2)
         self.pdf.line(right - price_w - 0.2, mid, right + 0.2, mid)
 
     def _grid(self, top: float, height: float, whole: bool = False) -> None:
         """The column rules of one row, the table's sides included."""
-        self._pen(RULE, 0.2)
+        fonts.set_pen(self.pdf, RULE, 0.2)
         for x in (EDGES[0], EDGES[-1]) if whole else EDGES:
             self.pdf.line(x, top, x, top + height)
 
@@ -550,14 +538,14 @@ class _Document:
         for i, (key, style) in enumerate(rows):
             mid = top + row_h * (i + 0.5)
             if key == "gross":
-                self._pen(fill=HEAD_BG)
+                fonts.set_pen(self.pdf, fill=HEAD_BG)
                 self.pdf.rect(left, top + row_h * i, box_w, row_h, style="F")
             label_style = (style[0] - 1.0, style[1], style[2] if key == "gross" else MUTED)
             self._text(left + 3.0, mid, _label(key, self.lang), label_style)
             amount = yuan(totals.get(f"{key}_cents"))
             style = self._shrunk(amount, style, box_w - 28.0)
             self._text(PAGE_W - MARGIN - 3.0, mid, amount, style, "R")
-            self._pen(RULE, 0.2)
+            fonts.set_pen(self.pdf, RULE, 0.2)
             self.pdf.line(left, top + row_h * (i + 1), PAGE_W - MARGIN, top + row_h * (i + 1))
         self.y = top + 3 * row_h + 3.0
         self._in_words(totals.get("gross_cents"))
@@ -568,7 +556,7 @@ class _Document:
         ok = isinstance(gross, int) and not isinstance(gross, bool)
         words = ("人民币" if self.lang == "zh" else "") + capitals(gross) if ok else "—"
         height, label = 9.0, self._colon("in_words")
-        self._pen(ACCENT, 0.3)
+        fonts.set_pen(self.pdf, ACCENT, 0.3)
         for y in (self.y, self.y + height):
             self.pdf.line(MARGIN, y, PAGE_W - MARGIN, y)
         label_w = self._text(MARGIN + 2.0, self.y + height / 2, label, LABEL)
@@ -601,14 +589,14 @@ class _Document:
         parties = (("quoted_by", self.company), ("confirmed_by", self.customer))
         for i, (key, party) in enumerate(parties):
             x = MARGIN + i * (width + gap)
-            self._pen(RULE, 0.3)
+            fonts.set_pen(self.pdf, RULE, 0.3)
             self.pdf.rect(x, top, width, height, style="D")
             self._text(x + 3.0, top + 4.5, _label(key, self.lang), STRONG, fit=width - 6.0)
             self._text(x + 3.0, top + 9.5, _text_of(party, "name"), BODY, fit=width - 6.0)
             mid = top + height - 5.0
             after = x + 3.0 + self._text(x + 3.0, mid, self._colon("signature"), LABEL) + 1.0
             date_x = x + width * 0.56
-            self._pen(MUTED, 0.2)
+            fonts.set_pen(self.pdf, MUTED, 0.2)
             self.pdf.line(after, mid + 1.8, date_x - 3.0, mid + 1.8)
             after = date_x + self._text(date_x, mid, self._colon("date"), LABEL) + 1.0
             self.pdf.line(after, mid + 1.8, x + width - 3.0, mid + 1.8)
@@ -621,7 +609,7 @@ class _Document:
         left = " · ".join(part for part in (self.number, self.revision) if part)
         for n in range(1, total + 1):
             self.pdf.page = n
-            self._pen(RULE, 0.2)
+            fonts.set_pen(self.pdf, RULE, 0.2)
             self.pdf.line(MARGIN, FOOT_MID - 3.5, PAGE_W - MARGIN, FOOT_MID - 3.5)
             self._text(MARGIN, FOOT_MID, left, SMALL, fit=INNER_W / 3 - 4)
             self._text(PAGE_W / 2, FOOT_MID, _label("page", self.lang, n=n, m=total), SMALL, "C")

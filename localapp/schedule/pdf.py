@@ -344,23 +344,7 @@ class _Gantt:
         """`text` in `style`, its middle at height `mid`, starting (L), centred (C)
         or ending (R) at x; cut with an ellipsis to `fit` mm wide when given."""
         self._font(style)
-        text = self._fit(text, fit) if fit else text
-        width = self.pdf.get_string_width(text)
-        left = x - width if align == "R" else x - width / 2 if align == "C" else x
-        self.pdf.text(left, mid + self.pdf.font_size * 0.36, text)
-
-    def _fit(self, text: str, width: float) -> str:
-        """`text`, cut with an ellipsis to fit `width` in the current font."""
-        while text and self.pdf.get_string_width(text) > width:
-            text = text[:-2] + "…" if len(text) > 1 else ""
-        return text
-
-    def _pen(self, draw: Color | None = None, w: float = 0.2, fill: Color | None = None) -> None:
-        if draw is not None:
-            self.pdf.set_draw_color(*draw)
-            self.pdf.set_line_width(w)
-        if fill is not None:
-            self.pdf.set_fill_color(*fill)
+        fonts.place_text(self.pdf, x, mid, text, align, fit)
 
     def page(self, page: _Page, first_row: int, type_colors: Mapping[str, str]) -> None:
         """One page: band, grid, header, labels, then the bars, arrows and today's
@@ -375,7 +359,7 @@ class _Gantt:
         with self.pdf.local_context(), self.pdf.rect_clip(*clip):
             if page.first <= self.today <= page.last:  # under the bars, over the grid
                 x = page.x(self.today) + page.axis.day_w / 2
-                self._pen(TODAY, 0.4)
+                fonts.set_pen(self.pdf, TODAY, 0.4)
                 self.pdf.line(x, page.top, x, page.bottom)
             self._arrows(page, self._bars(page, type_colors))
         self._frame(page)
@@ -406,7 +390,7 @@ class _Gantt:
             for i in line:
                 self._legend_item(x, mid, *self.legend[i])
                 x += widths[i]
-        self._pen(RULE, 0.3)
+        fonts.set_pen(self.pdf, RULE, 0.3)
         pdf.line(MARGIN, bottom + 0.5, PAGE_W - MARGIN, bottom + 0.5)
         return bottom
 
@@ -421,7 +405,7 @@ class _Gantt:
         elif kind == "milestone":
             self._diamond(x + 3.0, mid, 1.8, color, None)
         else:  # today
-            self._pen(color, 0.4)
+            fonts.set_pen(self.pdf, color, 0.4)
             self.pdf.line(x + 3.0, mid - 1.8, x + 3.0, mid + 1.8)
         self._text(x + 7.0, mid, label, SMALL)
 
@@ -429,11 +413,11 @@ class _Gantt:
         """Column titles on the left; on the right months over days (day scale),
         months over weeks, or years over months; today's day marked in red."""
         pdf, top, scale = self.pdf, self.header_top, page.axis.scale
-        self._pen(fill=(241, 243, 245))
+        fonts.set_pen(self.pdf, fill=(241, 243, 245))
         pdf.rect(MARGIN, top, PAGE_W - 2 * MARGIN, 2 * HEAD_H, style="F")
         self._text(MARGIN + 1.5, top + HEAD_H, _label("task", self.lang), HEAD)
         self._text(MARGIN + NAME_W + 1.5, top + HEAD_H, _label("assignee", self.lang), HEAD)
-        self._pen(RULE)
+        fonts.set_pen(self.pdf, RULE)
         upper = "year" if scale == "month" else "month"
         for first, last in _segments(page.first, page.last, upper):
             x0, x1 = page.x(first), page.x(last + ONE_DAY)
@@ -449,7 +433,7 @@ class _Gantt:
                 continue
             color = MUTED if first.weekday() < 5 else (160, 166, 173)
             if first == self.today:
-                self._pen(fill=TODAY)
+                fonts.set_pen(self.pdf, fill=TODAY)
                 pdf.rect(x0, top + HEAD_H, x1 - x0, HEAD_H, style="F")
                 color = (255, 255, 255)
             self._text((x0 + x1) / 2, top + 1.5 * HEAD_H, label, (6.5, False, color), "C")
@@ -473,28 +457,28 @@ class _Gantt:
         pdf, scale = self.pdf, page.axis.scale
         for i, row in enumerate(page.rows):
             if row.task is None or i % 2:
-                self._pen(fill=PROJECT_BG if row.task is None else (249, 250, 251))
+                fonts.set_pen(self.pdf, fill=PROJECT_BG if row.task is None else (249, 250, 251))
                 pdf.rect(MARGIN, page.y(i), PAGE_W - 2 * MARGIN, page.row_h, style="F")
         day = page.first
         while day <= page.last:
             if scale != "month" and day.weekday() >= 5:
-                self._pen(fill=WEEKEND)
+                fonts.set_pen(self.pdf, fill=WEEKEND)
                 for i in (i for i, row in enumerate(page.rows) if row.task is not None):
                     pdf.rect(page.x(day), page.y(i), page.axis.day_w, page.row_h, style="F")
             if day.day == 1 or (scale == "day" and day.weekday() == 0):
-                self._pen(RULE if day.day == 1 else FAINT)
+                fonts.set_pen(self.pdf, RULE if day.day == 1 else FAINT)
                 pdf.line(page.x(day), page.top, page.x(day), page.bottom)
             day += ONE_DAY
 
     def _frame(self, page: _Page) -> None:
         """The table's outline, the column rules and a line under each project heading."""
         pdf = self.pdf
-        self._pen(RULE)
+        fonts.set_pen(self.pdf, RULE)
         for i, row in enumerate(page.rows):
             if row.task is None:
                 pdf.line(MARGIN, page.y(i + 1), PAGE_W - MARGIN, page.y(i + 1))
         pdf.line(MARGIN + NAME_W, self.header_top, MARGIN + NAME_W, page.bottom)
-        self._pen((173, 181, 189), 0.3)
+        fonts.set_pen(self.pdf, (173, 181, 189), 0.3)
         pdf.line(CHART_X, self.header_top, CHART_X, page.bottom)
         pdf.line(MARGIN, page.top, PAGE_W - MARGIN, page.top)
         pdf.rect(MARGIN, self.header_top, PAGE_W - 2 * MARGIN, page.bottom - self.header_top)
@@ -550,29 +534,29 @@ class _Gantt:
     def _bar(self, x0: float, x1: float, mid: float, h: float, fill: Color, done: int) -> None:
         """A task's bar in its type's colour, the part `done` (per cent) darker."""
         pdf, top, w = self.pdf, mid - h / 2, x1 - x0
-        self._pen(fill=fill)
+        fonts.set_pen(self.pdf, fill=fill)
         pdf.rect(x0, top, w, h, style="F", round_corners=True, corner_radius=0.6)
         if done:
-            self._pen(fill=darker(fill))
+            fonts.set_pen(self.pdf, fill=darker(fill))
             pdf.rect(x0, top, w * done / 100, h, style="F", round_corners=True, corner_radius=0.6)
             if done < 100 and w * done / 100 > 1.2:  # a square edge where the done part stops
                 pdf.rect(x0 + w * done / 100 - 0.6, top, 0.6, h, style="F")
 
     def _outline(self, x0: float, x1: float, mid: float, h: float) -> None:
         """The red edge of a bar on the critical path."""
-        self._pen(CRITICAL, 0.35)
+        fonts.set_pen(self.pdf, CRITICAL, 0.35)
         self.pdf.rect(x0, mid - h / 2, x1 - x0, h, style="D", round_corners=True, corner_radius=0.6)
 
     def _summary_shape(self, x0: float, x1: float, top: float) -> None:
         """The dark bracket of a summary task: a thin bar with a point down at each end."""
         pdf, h, tip = self.pdf, 1.4, min(1.6, (x1 - x0) / 2)
-        self._pen(fill=SUMMARY)
+        fonts.set_pen(self.pdf, fill=SUMMARY)
         pdf.rect(x0, top, x1 - x0, h, style="F")
         pdf.polygon([(x0, top + h), (x0 + tip, top + h), (x0, top + h + 1.5)], style="F")
         pdf.polygon([(x1, top + h), (x1 - tip, top + h), (x1, top + h + 1.5)], style="F")
 
     def _diamond(self, cx: float, mid: float, r: float, fill: Color, edge: Color | None) -> None:
-        self._pen(edge, 0.3, fill)
+        fonts.set_pen(self.pdf, edge, 0.3, fill)
         points = [(cx, mid - r), (cx + r, mid), (cx, mid + r), (cx - r, mid)]
         self.pdf.polygon(points, style="DF" if edge is not None else "F")
 
@@ -583,14 +567,14 @@ class _Gantt:
         width = self.pdf.get_string_width(text)
         x = x - width if edge and x > CHART_X + 5 else x
         if edge:
-            self._pen(fill=(255, 255, 255))
+            fonts.set_pen(self.pdf, fill=(255, 255, 255))
             self.pdf.rect(x - 0.6, mid - 1.3, width + 1.2, 2.6, style="F")
         self._text(x, mid, text, NOTE)
 
     def _arrows(self, page: _Page, places: Mapping[str, Place]) -> None:
         """An arrow for each dependency between two tasks of this page's rows
         (finish-to-start, or the link's type where it has one: scheduling.link_of)."""
-        self._pen(ARROW, 0.22, ARROW)
+        fonts.set_pen(self.pdf, ARROW, 0.22, ARROW)
         for task in (r.task for r in page.rows if r.task and str(r.task.get("id")) in places):
             for pid in (str(p) for p in task.get("depends_on") or [] if str(p) in places):
                 kind = link_of(task, pid)[0]
@@ -603,7 +587,7 @@ class _Gantt:
     def _footer(self, page: _Page, first_row: int) -> None:
         """The page's dates (and rows, when pages split them), page N of M, the export date."""
         mid = PAGE_H - MARGIN - 2.0
-        self._pen(RULE)
+        fonts.set_pen(self.pdf, RULE)
         self.pdf.line(MARGIN, mid - 3.2, PAGE_W - MARGIN, mid - 3.2)
         where = f"{page.first.isoformat()} – {page.last.isoformat()}"
         shown = sum(1 for r in page.rows if not r.continued)
