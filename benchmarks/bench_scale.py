@@ -11,7 +11,10 @@ same run (insert in one transaction, the same queries, its file size), and
 the ratio. The server runs as it does by default: with no device syncing with
 it, it keeps no sync records.
 
-    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000,100000] [--searches 20]
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 10000,100000] [--searches 20] [--hub]
+
+--hub also runs each size on a server a device syncs with (its first pull right
+after the import makes it keep sync records): the rows marked [devices sync].
 
 Goals (issue 13) at 100,000 products: import <= 5 s, first search <= 0.3 s,
 restart to /health <= 0.8 s, to first search <= 1.5 s, RSS <= 300 MiB, data
@@ -79,8 +82,13 @@ def search_path(q: str) -> str:
     return "/api/products?" + urllib.parse.urlencode({"q": q, "per_page": 50})
 
 
-def ours(n: int, rows: list[list[str]], root: Path, searches: int) -> dict[str, float]:
-    data_dir = root / f"localapp-{n}"
+def ours(
+    n: int, rows: list[list[str]], root: Path, searches: int, hub: bool = False
+) -> dict[str, float]:
+    """The user's path on a fresh `localapp serve`; `hub`: a device syncs with it
+    right after the import (its first pull), so from then on it keeps sync
+    records, as a server devices sync with does."""
+    data_dir = root / f"localapp-{n}{'-hub' if hub else ''}"
     server = Serve(data_dir)
     out: dict[str, float] = {}
     try:
@@ -101,6 +109,12 @@ def ours(n: int, rows: list[list[str]], root: Path, searches: int) -> dict[str, 
         out["import_s"] = time.perf_counter() - t0
         if status != 200:
             raise RuntimeError(f"import answered {status}: {answer[:300]!r}")
+        if hub:  # a device's first pull: the server stamps every record once
+            t0 = time.perf_counter()
+            status, answer = server.request("GET", "/api/sync/pull?limit=1000")
+            out["hub_pull_s"] = time.perf_counter() - t0
+            if status != 200:
+                raise RuntimeError(f"pull answered {status}: {answer[:300]!r}")
         t0 = time.perf_counter()
         server.request("GET", search_path("螺丝刀"))
         out["first_search_s"] = time.perf_counter() - t0
@@ -200,13 +214,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--searches", type=int, default=20, help="repeats per query kind")
+    parser.add_argument(
+        "--hub",
+        action="store_true",
+        help="also measure a server devices sync with (it keeps sync records)",
+    )
     args = parser.parse_args()
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for n in (int(s) for s in args.sizes.split(",")):
             rows = make_rows(n)
-            mine = ours(n, rows, root, args.searches)
+            runs = [("", ours(n, rows, root, args.searches))]
+            if args.hub:
+                runs.append((" [devices sync]", ours(n, rows, root, args.searches, hub=True)))
             base = sqlite_fts(n, rows, root, args.searches)
 
             rows_of = [
@@ -222,19 +243,27 @@ def main() -> None:
                 ("restart: to first search (s)", "restart_search_s", "{:.2f}"),
                 ("restart: RSS, index built (MiB)", "restart_rss_mib", "{:.0f}"),
             ]
-            for label, key, fmt in rows_of:
-                theirs = base.get(key)
-                table.append(
-                    [
-                        f"{n:,}",
-                        label,
-                        fmt.format(mine[key]),
-                        fmt.format(theirs) if theirs is not None else "",
-                        f"{mine[key] / theirs:.1f}×" if theirs else "",
+            for mode, mine in runs:
+                if "hub_pull_s" in mine:
+                    rows_of_run = [
+                        ("a device's first pull, stamps all (s)", "hub_pull_s", "{:.2f}")
                     ]
-                )
-            share = mine["file_mib"] / mine["products_json_mib"]
-            table.append([f"{n:,}", "data file ÷ the products' own JSON", f"{share:.2f}×", "", ""])
+                else:
+                    rows_of_run = []
+                for label, key, fmt in rows_of + rows_of_run:
+                    theirs = base.get(key)
+                    table.append(
+                        [
+                            f"{n:,}",
+                            label + mode,
+                            fmt.format(mine[key]),
+                            fmt.format(theirs) if theirs is not None else "",
+                            f"{mine[key] / theirs:.1f}×" if theirs else "",
+                        ]
+                    )
+                share = mine["file_mib"] / mine["products_json_mib"]
+                what = "data file ÷ the products' own JSON" + mode
+                table.append([f"{n:,}", what, f"{share:.2f}×", "", ""])
             print(f"{n:,} products measured", file=sys.stderr, flush=True)
     print_table(
         "The catalogue through `localapp serve` (defaults, over HTTP) beside sqlite3 FTS5 trigram",

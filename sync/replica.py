@@ -51,7 +51,7 @@ import orjson
 
 from ..records import gc_paused
 from ..store.api import StoreAPI
-from . import hlc, merge
+from . import hlc, merge, packed
 from .shadow import BATCHES, RECORDS, Shadow
 from .values import (
     REPLICATED,
@@ -194,21 +194,36 @@ class Replica(Shadow):
                 self._records_out.clear()
                 self._in_hook = False
 
-    def _record_doc(self, state: dict[str, Any], table: str, key: str, before: bytes | None) -> int:
+    def _record_doc(
+        self,
+        state: dict[str, Any],
+        table: str,
+        key: str,
+        before: bytes | None,
+        *,
+        unknown: bool = False,
+    ) -> int:
+        """Record one document's change against its record; how many (0 or 1).
+
+        `before` is the document as the transaction found it (a packed record's
+        values are read from it); `unknown`: the document was changed while
+        nothing recorded, so what its record held is not known and every field
+        it holds is stamped again."""
         doc = self.storage.document(table, key)
         id_field = REPLICATED[table]
-        source = doc if doc is not None else (orjson.loads(before) if before else None)
+        old = orjson.loads(before) if before else None
+        source = doc if doc is not None else old
         if source is None or source.get(id_field) is None:
             return 0
         rid = str(source[id_field])
-        record = self._record(table, rid)
+        record = self._record(table, rid, old)
         if doc is None:  # removed outright: a delete
             content: dict[str, Any] = {}
             deleted = True
         else:
             content = replicated_fields(doc)
             deleted = bool(doc.get("deleted"))
-        shown = doc_values(record) if record else {}
+        shown = doc_values(record) if record and not unknown else {}
         fields = {k: v for k, v in content.items() if k not in shown or not same(shown[k], v)}
         was_deleted = merge.is_deleted(record) if record else False
         if record is None and deleted and doc is None:
@@ -255,9 +270,14 @@ class Replica(Shadow):
         return 1
 
     def record_all(self) -> int:
-        """Record every document that differs from its record; returns how many."""
+        """Record every document that differs from its record; returns how many.
+
+        A packed record knows its document by digest (`packed.py`); one kept
+        whole by an older version is packed here when its document matches it
+        (the upgrade of a data file, done once)."""
         made = 0
         with self._own_writes() as state:
+            repacked: dict[int, dict[str, Any]] = {}
             for table in REPLICATED:
                 for key in list(self.storage.documents(table)):
                     doc = self.storage.document(table, key)
@@ -265,13 +285,32 @@ class Replica(Shadow):
                     if rid is None:
                         continue
                     rec_id = self._records_index().get((table, str(rid)))
+                    unknown = False
                     if rec_id is not None:
-                        rec = self.storage.document(RECORDS, str(rec_id))["r"]
-                        if same(replicated_fields(doc), doc_values(rec)) and bool(
-                            doc.get("deleted")
-                        ) == merge.is_deleted(rec):
+                        row = self.storage.document(RECORDS, str(rec_id))
+                        fields = replicated_fields(doc)
+                        deleted = bool(doc.get("deleted"))
+                        if "p" in row:
+                            unknown = row["p"]["h"] != packed.digest(fields)
+                            if not unknown and deleted == packed.is_deleted(row["p"]):
+                                continue
+                        elif same(fields, doc_values(row["r"])) and deleted == merge.is_deleted(
+                            row["r"]
+                        ):
+                            form = packed.pack(row["r"], fields)
+                            if form is not None:
+                                repacked[rec_id] = {
+                                    **{k: v for k, v in row.items() if k != "r"},
+                                    "p": form,
+                                }
                             continue
-                    made += self._record_doc(state, table, key, None)
+                    made += self._record_doc(state, table, key, None, unknown=unknown)
+            if repacked:
+                view = self.storage.view(RECORDS)
+                for rec_id, row in repacked.items():
+                    view[rec_id] = row
+                self._after_op(RECORDS)
+                log.info("Packed %d sync records kept whole by an older version", len(repacked))
         if made:
             log.info("Recorded %d documents edited while sync was not attached", made)
         return made
@@ -369,7 +408,7 @@ class Replica(Shadow):
                 state["inflight"] = inflight
                 self._save_state(state)
             return inflight["batch"], [
-                rows[k].get("c") or rows[k]["r"] for k in inflight["keys"] if k in rows
+                rows[k].get("c") or self._full(rows[k]) for k in inflight["keys"] if k in rows
             ]
 
     def _lowest_marked(
@@ -391,7 +430,7 @@ class Replica(Shadow):
             doc = rows.get(key)
             if doc is not None and doc["q"] == q and q > self._sent and doc.get("d"):
                 if max_bytes is not None:
-                    size += len(orjson.dumps(doc.get("c") or doc["r"]))
+                    size += len(orjson.dumps(doc.get("c") or self._full(doc)))
                     if size > max_bytes and out:
                         break
                 out.append((q, key))
@@ -450,7 +489,8 @@ class Replica(Shadow):
             rows.sort(key=lambda d: d["q"])
             page = rows[:limit]
             nxt = page[-1]["q"] if page else max(seq, int(self._state().get("seq") or 0))
-            return orjson.loads(orjson.dumps([d["r"] for d in page])), nxt, len(rows) > limit
+            records = orjson.loads(orjson.dumps([self._full(d) for d in page]))
+            return records, nxt, len(rows) > limit
 
     def settled(self, cursor_key: str) -> tuple[str | None, list[dict[str, Any]]] | None:
         """(the cursor under `cursor_key`, every record), read at one instant, when
@@ -461,15 +501,16 @@ class Replica(Shadow):
             self._records_index()
             if self._dirty:
                 return None
-            return self._state().get(cursor_key), orjson.loads(
-                orjson.dumps([d["r"] for d in self.storage.documents(RECORDS).values()])
-            )
+            return self._state().get(cursor_key), self._all()
 
     def all_records(self) -> list[dict[str, Any]]:
         with self.store.reading():
-            return orjson.loads(
-                orjson.dumps([d["r"] for d in self.storage.documents(RECORDS).values()])
-            )
+            return self._all()
+
+    def _all(self) -> list[dict[str, Any]]:
+        """Every record, a copy."""
+        rows = self.storage.documents(RECORDS).values()
+        return orjson.loads(orjson.dumps([self._full(d) for d in rows]))
 
     # -- conflicts --------------------------------------------------------------------
 
@@ -491,7 +532,8 @@ class Replica(Shadow):
             for tk in self._conflicted:
                 doc_id = self._index.get(tk) if self._index else None
                 if doc_id is not None:
-                    total += len(open_conflicts(self.storage.document(RECORDS, str(doc_id))["r"]))
+                    row = self.storage.document(RECORDS, str(doc_id))
+                    total += len(open_conflicts(self._full(row))) if row else 0
             return total
 
     def decide(

@@ -22,8 +22,16 @@ from typing import Any
 import orjson
 
 from ..store.api import StoreAPI
-from . import merge
-from .values import LOCAL_FIELDS, REPLICATED, doc_values, newest_stamp, open_conflicts, stamp_time
+from . import merge, packed
+from .values import (
+    LOCAL_FIELDS,
+    REPLICATED,
+    doc_values,
+    newest_stamp,
+    open_conflicts,
+    replicated_fields,
+    stamp_time,
+)
 
 RECORDS = "sync_records"
 STATE = "sync_state"
@@ -115,7 +123,7 @@ class Shadow:
                     back[int(key)] = str(doc[id_field])
 
     def _note(self, tk: tuple[str, str], doc: Mapping[str, Any]) -> None:
-        if open_conflicts(doc["r"]):
+        if ("r" in doc or doc["p"].get("con")) and open_conflicts(self._full(doc)):
             self._conflicted.add(tk)
         else:
             self._conflicted.discard(tk)
@@ -157,7 +165,12 @@ class Shadow:
         with self.store.reading():
             return self._record(table, rid)
 
-    def _record(self, table: str, rid: str) -> dict[str, Any] | None:
+    def _record(
+        self, table: str, rid: str, base: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        """A copy of the record of one document, or None; a packed record takes
+        its values from `base` if given (the document as the transaction found
+        it), else from the document as it is."""
         waiting = self._records_out.get((table, rid))
         if waiting is not None:
             return orjson.loads(orjson.dumps(waiting["r"]))
@@ -165,7 +178,38 @@ class Shadow:
         if doc_id is None:
             return None
         doc = self.storage.document(RECORDS, str(doc_id))
-        return orjson.loads(orjson.dumps(doc["r"])) if doc else None
+        return orjson.loads(orjson.dumps(self._full(doc, base))) if doc else None
+
+    def _doc_of(self, table: str, rid: str) -> Mapping[str, Any] | None:
+        """The document of a record, as stored (or about to be, in this transaction)."""
+        if table not in REPLICATED:
+            return None
+        key = self._docs_index(table).get(rid)
+        if key is None:
+            return None
+        waiting = self._docs_out.get(table, {}).get(key)
+        return waiting if waiting is not None else self.storage.document(table, str(key))
+
+    def _full(
+        self, row: Mapping[str, Any], base: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The record a stored row holds, whole (`packed.py`), its values read
+        from `base` or the record's document. Shares the stored values: read it,
+        never change it."""
+        if "r" in row:
+            return row["r"]
+        doc = base if base is not None else self._doc_of(row["t"], row["id"])
+        return packed.unpack(row["p"], row["t"], row["id"], replicated_fields(doc or {}))
+
+    def _packed(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A row to store: its record packed against its document when it has one."""
+        doc = self._doc_of(row["t"], row["id"])
+        form = packed.pack(row["r"], replicated_fields(doc)) if doc is not None else None
+        if form is None:
+            return row
+        out = {k: v for k, v in row.items() if k != "r"}
+        out["p"] = form
+        return out
 
     def _put_record(
         self,
@@ -215,7 +259,7 @@ class Shadow:
                 key = index.get(tk)
                 if key is None:
                     key = index[tk] = self.storage.next_id(RECORDS)
-                view[key] = doc
+                view[key] = self._packed(doc)
             self._records_out.clear()
             self._after_op(RECORDS)
         for table, docs in self._docs_out.items():

@@ -63,3 +63,65 @@ def test_a_server_records_from_the_first_device_sync_and_at_every_start_after(
         pulled = service.pull(None, 100)["records"]
         skus = {r["fields"]["sku"]["v"] for r in pulled if r["table"] == "products"}
         assert skus == {"S-1", "S-2"}, "a hub records every write after a restart"
+
+
+def test_a_synced_store_keeps_each_value_once_and_sees_edits_made_without_sync(
+    tmp_path: Path,
+) -> None:
+    """Once sync is set up, a record's sync metadata is its stamps, not its
+    values again (issue 13): each product's text is in the data file once. An
+    edit stamps only the field it changed. A product edited while nothing
+    recorded (another tool, an older version) is still found and pushed."""
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        Schedule.open(store)
+        catalogue = Catalogue(store)
+        service = SyncService(store)
+        ids = [
+            catalogue.create(
+                {
+                    "sku": f"P-{i}",
+                    "name": f"独一无二的名称{i:04d}",
+                    "price": 10 + i,
+                    "notes": "备注" * 20,
+                }
+            )["id"]
+            for i in range(300)
+        ]
+        service.configure(url="http://127.0.0.1:9", token="la_token-for-the-test")
+        assert service.status()["pending"] >= 300
+        store.storage.compact()
+        text = (data / "localapp.json").read_text(encoding="utf-8")
+        assert text.count("独一无二的名称0042") == 1, "a product's name is kept once"
+        products = [dict(d) for d in store.table("products").all()]
+        own = len(json.dumps(products, ensure_ascii=False).encode())
+        records = len(json.dumps(store.table(RECORDS).all(), ensure_ascii=False).encode())
+        assert records <= 200 * 300, (records, own)  # about 150 bytes a record, not 1.3 KB
+
+        batch = service.replica.take_batch(10_000)
+        assert batch is not None
+        service.replica.batch_done(batch[0])  # as if pushed: nothing pending
+        assert service.status()["pending"] == 0
+        before = service.replica.record("products", ids[7])
+        assert before is not None and before["fields"]["name"]["v"] == "独一无二的名称0007"
+        catalogue.update(ids[7], {"price": 999})
+        after = service.replica.record("products", ids[7])
+        assert after is not None
+        assert after["fields"]["price"] == {"v": 999, "s": after["fields"]["price"]["s"]}
+        assert after["fields"]["price"]["s"] > before["fields"]["price"]["s"]
+        assert after["fields"]["name"] == before["fields"]["name"], "other fields keep their stamp"
+
+        assert service.status()["pending"] == 1
+        service.replica.detach()  # nothing records: as another tool would edit
+        catalogue.update(ids[8], {"name": "改于同步之外"})
+        assert service.status()["pending"] == 1
+    with Store.open(data) as store:
+        service = SyncService(store)  # attaching records what changed meanwhile
+        rec = service.replica.record("products", ids[8])
+        assert rec is not None and rec["fields"]["name"]["v"] == "改于同步之外"
+        assert service.status()["pending"] == 2
+        pushed = service.replica.take_batch(1000)
+        assert pushed is not None
+        assert {r["id"] for r in pushed[1]} == {ids[7], ids[8]}, (
+            "the edit made without sync is pushed"
+        )
