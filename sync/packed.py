@@ -63,7 +63,10 @@ def pack(record: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]
     cells = record.get("fields") or {}
     if not cells:
         return None
-    stamp = Counter(c["s"] for c in cells.values()).most_common(1)[0][0]
+    stamps_all = [c["s"] for c in cells.values()]
+    stamp = stamps_all[0]
+    if stamps_all.count(stamp) * 2 <= len(stamps_all):  # not most of them: count
+        stamp = Counter(stamps_all).most_common(1)[0][0]
     out: dict[str, Any] = {"s": stamp, "h": digest(fields)}
     stamps = {n: c["s"] for n, c in cells.items() if c["s"] != stamp}
     values = {
