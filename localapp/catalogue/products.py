@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 SCAN_ABOVE = 5000
 #: products prepared per hold of the store's lock while warming (about 80 ms)
 WARM_SLICE = 5000
+#: preparing a product costs about 3 times what scanning one does (16 and 5 µs):
+#: once fewer than a third wait, a search prepares them rather than scanning all
+PREPARE_VS_SCAN = 3
 
 
 class Catalogue:
@@ -83,9 +86,16 @@ class Catalogue:
         a scan (scan.py) at once, and the preparing goes on in the background."""
         with self.reading() as index:
             if index.unprepared > SCAN_ABOVE:
+                # Each such search helps the preparing along by a slice, so
+                # searches coming one after another (they hold the store's lock
+                # and the interpreter) cannot keep the index from ever being
+                # ready: 300,000 products took about 60 searches otherwise.
+                index.prepare_some(max(WARM_SLICE, len(index.docs) // 20))
+            waiting = index.unprepared
+            if waiting > SCAN_ABOVE and waiting * PREPARE_VS_SCAN > len(index.docs):
                 total, docs = scan(index.docs, query, index.entries)
                 self.warm_later()
-            else:
+            else:  # preparing the rest costs less than a scan: the index answers
                 total, docs = index.search(query)
             items = [public(d, history=False) for d in docs]
         return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}

@@ -224,18 +224,41 @@ def test_a_search_during_preparing_is_a_scan_and_preparing_goes_on(tmp_path: Pat
 
     with Store.open(tmp_path / "data") as store:
         cat = Catalogue(store)
-        rows = [{"sku": f"S-{i}", "name": f"螺丝刀 {i}", "price": i} for i in range(7000)]
+        n = 30_000
+        rows = [{"sku": f"S-{i}", "name": f"螺丝刀 {i}", "price": i} for i in range(n)]
         cat.store.table("products").insert_multiple(
             {"id": f"p{i}", **r, "deleted": False} for i, r in enumerate(rows)
         )
         with cat.reading() as index:
-            assert index.unprepared > catalogue_products.SCAN_ABOVE
-        found = cat.search(SearchQuery(q="lsd 6999"))
-        assert found["total"] == 1 and found["items"][0]["sku"] == "S-6999"
+            assert index.unprepared == n
+        found = cat.search(SearchQuery(q="lsd 29999"))
+        assert found["total"] == 1 and found["items"][0]["sku"] == "S-29999"
+        with cat.reading() as index:  # the search prepared a slice before it scanned
+            assert index.unprepared <= n - catalogue_products.WARM_SLICE
         cat._warmer.join(30)  # type: ignore[union-attr]
         with cat.reading() as index:
             assert index.unprepared == 0
-        assert cat.search(SearchQuery(q="lsd 6999"))["total"] == 1
+        assert cat.search(SearchQuery(q="lsd 29999"))["total"] == 1
+
+
+def test_searches_one_after_another_get_the_index_ready(tmp_path: Path) -> None:
+    """Searches that come back to back while the index prepares (each holds the
+    store's lock) do not keep it from being ready: each prepares a slice, and
+    once preparing the rest costs less than a scan, the search does that."""
+    with Store.open(tmp_path / "data") as store:
+        cat = Catalogue(store)
+        n = 40_000
+        cat.store.table("products").insert_multiple(
+            {"id": f"p{i}", "sku": f"S-{i}", "name": f"扳手 {i}", "price": i, "deleted": False}
+            for i in range(n)
+        )
+        with cat.store.reading():  # the background warmer cannot run meanwhile
+            for searches in range(1, 20):
+                assert cat.search(SearchQuery(q="bs 39999"))["total"] == 1
+                if cat.index.unprepared == 0:
+                    break
+        assert cat.index.unprepared == 0
+        assert searches <= 6, searches
 
 
 def test_lookups_by_id_and_sku_follow_changes() -> None:
