@@ -176,6 +176,7 @@ def build_services(
         uploads=uploads.path,
         max_drift_ms=settings.sync_max_drift * 1000,
         snapshot_every=settings.sync_snapshot_every,
+        check_now=warm_now,
     )
     stack.callback(sync.replica.detach)
     if warm_now:
@@ -198,20 +199,26 @@ def build_services(
     )
 
 
-def start_warming(catalogue: Any, stack: contextlib.ExitStack) -> None:
+def start_warming(catalogue: Any, stack: contextlib.ExitStack, sync: Any = None) -> None:
     """Load pypinyin's dictionaries (about a second) and prepare the product
     index (a second or two at 100,000) in the background, rather than in the
-    first search someone types; a search meanwhile is answered by a scan."""
-    warm = threading.Thread(target=_warm, args=(catalogue,), name="catalogue-warm", daemon=True)
+    first search someone types; a search meanwhile is answered by a scan.
+    With `sync`, first compare every document with its sync record (about a
+    second at 100,000; left by `build_services(warm_now=False)`)."""
+    warm = threading.Thread(
+        target=_warm, args=(catalogue, sync), name="catalogue-warm", daemon=True
+    )
     warm.start()
     stack.callback(warm.join, WARM_JOIN_SECONDS)
 
 
-def _warm(catalogue: Any) -> None:
+def _warm(catalogue: Any, sync: Any) -> None:
     from .catalogue.pinyin import load_pinyin
 
-    load_pinyin()
     try:
+        if sync is not None:
+            sync.replica.check()
+        load_pinyin()
         catalogue.warm()
     except Exception:  # the store may already be closed (a short-lived app in a test)
         log.debug("Warming the product index failed", exc_info=True)
@@ -388,7 +395,7 @@ class _Loader:
         gate.ready(app)
         log.info("localapp %s serving on %s (data: %s)", settings.mode, self.url, opened.data.path)
         # the search index prepares once the load is done: the load comes first
-        start_warming(services.catalogue, stack)
+        start_warming(services.catalogue, stack, services.sync)
 
 
 # -- desktop ------------------------------------------------------------------------

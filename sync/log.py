@@ -144,6 +144,8 @@ class Bucket:
         self.name = name
         self.prefix = prefix
         self.conflict_retries = conflict_retries
+        #: whether the store takes DeleteObjects (tried until it refuses once)
+        self._multi_delete = True
         self._sleep = sleep
 
     @classmethod
@@ -234,6 +236,31 @@ class Bucket:
             if code in {"NoSuchKey", "404"} or status == 404:
                 return
             raise convert(e, f"delete {key}", self.name) from e
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Remove `keys`, up to 1,000 in one request (DeleteObjects); a store that
+        refuses that request gets one request per key from then on."""
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start : start + 1000]
+            if self._multi_delete:
+                try:
+                    answer = self.client.delete_objects(
+                        Bucket=self.name,
+                        Delete={
+                            "Objects": [{"Key": self.prefix + k} for k in chunk],
+                            "Quiet": True,
+                        },
+                    )
+                except Exception as e:
+                    log.info("The sync bucket refused a multi-object delete (%s): one by one", e)
+                    self._multi_delete = False
+                else:
+                    failed = [e for e in answer.get("Errors") or () if e.get("Code") != "NoSuchKey"]
+                    if not failed:
+                        continue
+                    chunk = [str(e["Key"])[len(self.prefix) :] for e in failed]
+            for key in chunk:
+                self.delete(key)
 
     def probe(self) -> dict[str, bool]:
         """Whether this store honours conditional writes, tried on a probe key:

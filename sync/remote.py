@@ -255,22 +255,24 @@ class BucketRemote:
         if len(settled) < 2:
             return {"log": 0, "batches": 0}
         floor_key, floor = settled[-2]
-        deleted = {"log": 0, "batches": 0}
+        old_log: list[str] = []
         for key in self.bucket.keys(LOG_DIR):  # oldest first: stops at the floor
             if number_of(key) > floor:
                 break
-            self.bucket.delete(key)
-            deleted["log"] += 1
+            old_log.append(key)
+        self.bucket.delete_many(old_log)  # up to 1,000 a request
         written = next(
             (m for k, _size, m in self.bucket.listing(floor_key) if k == floor_key), None
         )
+        old_markers: list[str] = []
         if written is not None:
             # A marker only answers a repeated push; one older than the snapshot
             # before the newest is never asked for (and a repeat merges harmlessly).
-            for key, _size, modified in list(self.bucket.listing(BATCH_DIR)):
-                if modified < written:
-                    self.bucket.delete(key)
-                    deleted["batches"] += 1
+            old_markers = [
+                key for key, _size, modified in self.bucket.listing(BATCH_DIR) if modified < written
+            ]
+            self.bucket.delete_many(old_markers)
+        deleted = {"log": len(old_log), "batches": len(old_markers)}
         if any(deleted.values()):
             log.info(
                 "Compacted the sync bucket: deleted %d log entries and %d batch markers older "
@@ -318,6 +320,17 @@ class BucketRemote:
     def write_snapshot(self, upto: int, records: list[dict[str, Any]]) -> bool:
         """Store the records as of log number `upto`; True if no later snapshot exists."""
         return self.snapshots.write(upto, records).current
+
+    def snapshot_and_compact(self, upto: int, records: list[dict[str, Any]]) -> None:
+        """`write_snapshot`, then, once it is current, `compact`; a failure is
+        logged (the next try is a while later), not raised."""
+        try:
+            current = self.write_snapshot(upto, records)
+            log.info("Wrote a sync snapshot of the bucket log up to %d", upto)
+            if current:
+                self.compact()
+        except SyncError as exc:
+            log.warning("Could not write a sync snapshot: %s", exc.message)
 
     def put_blob(self, data: bytes) -> str:
         return self.blobs.put(data)

@@ -112,6 +112,9 @@ class Replica(Shadow):
         #: whether local writes are recorded (a desktop that never set up sync
         #: records nothing: its records cost no more than the data itself)
         self.recording = False
+        #: cleared while documents edited without recording may wait to be found
+        self.checked = threading.Event()
+        self.checked.set()
         if recording:
             self.start_recording()
 
@@ -120,14 +123,25 @@ class Replica(Shadow):
         """A replica on `store`, after recording anything edited while none was attached."""
         return cls(store, **kwargs)
 
-    def start_recording(self) -> int:
+    def start_recording(self, *, check: bool = True) -> int:
         """Record every local write from now on, and stamp once what was written
-        while nothing was recorded (all of it, the first time); how many records."""
+        while nothing was recorded (all of it, the first time); how many records.
+
+        `check=False` leaves that comparison of every document (about a second
+        at 100,000) to `check()`, called once the app is up; merging anything
+        received, or pushing, checks first if it has not run yet."""
         if self.recording:
             return 0
         self.storage.add_commit_hook(self._on_commit)
         self.recording = True
+        if not check:
+            self.checked.clear()
+            return 0
         return self.record_all()
+
+    def check(self) -> int:
+        """The comparison `start_recording(check=False)` left, unless done."""
+        return 0 if self.checked.is_set() else self.record_all()
 
     def detach(self) -> None:
         if self.recording:
@@ -217,6 +231,9 @@ class Replica(Shadow):
             return 0
         rid = str(source[id_field])
         record = self._record(table, rid, old)
+        if old is not None and not unknown and not self.checked.is_set():
+            # not compared yet since the start: was it edited without recording?
+            unknown = self._stale(table, rid, old)
         if doc is None:  # removed outright: a delete
             content: dict[str, Any] = {}
             deleted = True
@@ -311,6 +328,7 @@ class Replica(Shadow):
                     view[rec_id] = row
                 self._after_op(RECORDS)
                 log.info("Packed %d sync records kept whole by an older version", len(repacked))
+        self.checked.set()
         if made:
             log.info("Recorded %d documents edited while sync was not attached", made)
         return made
@@ -329,6 +347,7 @@ class Replica(Shadow):
         `state_values` (the new pull cursor) are saved in the same transaction,
         so after a crash the page is either applied with its cursor or not at all.
         """
+        self.check()  # a document edited without recording is recorded before any merge
         records = list(records)
         changed = 0
         with gc_paused():
@@ -396,6 +415,7 @@ class Replica(Shadow):
         their JSON passes `max_bytes` (at least one). The records are the
         store's own: read them, never change them.
         """
+        self.check()
         with gc_paused(), self.store.transaction():
             state = self._state()
             rows = self.storage.documents(RECORDS)

@@ -78,17 +78,21 @@ class SyncService:
         uploads: Path | None = None,
         max_drift_ms: int | None = None,
         snapshot_every: int = snapshots.SNAPSHOT_EVERY,
+        check_now: bool = True,
     ) -> None:
         """Local writes are recorded only once sync is in use: a desktop once sync
         is set up on it, a server once a device first pushes or pulls (it is a
         hub from then on), an instance with a bucket always. Until then a record
-        costs nothing extra; the first use stamps what exists, once."""
+        costs nothing extra; the first use stamps what exists, once.
+
+        `check_now=False` (a server that listens first): the comparison of every
+        document with its record waits for `replica.check()`, run once loaded."""
         self.store = store
         kwargs = {} if max_drift_ms is None else {"max_drift_ms": max_drift_ms}
         self.replica = Replica(store, seeds=values.seed_records(), recording=False, **kwargs)
         state = self.replica.state()
         if bucket is not None or state.get("url") or state.get("hub"):
-            self.replica.start_recording()
+            self.replica.start_recording(check=check_now)
         self.token_path = Path(store.data_dir) / TOKEN_FILE
         self.uploads = uploads or Path(store.data_dir) / "uploads"
         self.blob_dir = self.uploads / "blobs"
@@ -204,7 +208,9 @@ class SyncService:
                 raise
             self._bucket_ok()
             self._last_catch_up = time.monotonic()
-            self._maybe_snapshot(bucket)
+            due = self._snapshot_job(bucket)
+        if due is not None:  # written after the lock: edits are not held up meanwhile
+            bucket.snapshot_and_compact(*due)
 
     def flush(self) -> None:
         """Bucket mode: store this instance's own edits in the log now (no reading).
@@ -341,37 +347,35 @@ class SyncService:
             .replace("+00:00", "Z"),
         }
 
-    def _maybe_snapshot(self, bucket: remotes.BucketRemote) -> None:
-        """Every `snapshot_every` log batches, store all records so new instances start fast.
+    def _snapshot_job(
+        self, bucket: remotes.BucketRemote
+    ) -> tuple[int, list[dict[str, Any]]] | None:
+        """Every `snapshot_every` log batches, the snapshot to write: (the log entry
+        it covers up to, every record), or None.
 
         Called right after reading the log to its end, with the hub lock held
         (no flush in between), and only with nothing left to push: then this
         instance's records are exactly the log up to its cursor. The check and
         the copy are one read of the store, so an edit made meanwhile either
-        stops the snapshot or comes after it.
+        stops the snapshot or comes after it. Writing it needs no lock: edits
+        made meanwhile go to the log after it.
         """
         if self._snapshot_upto is None:
             newest = bucket.snapshots.newest()
             self._snapshot_upto = newest.upto if newest else 0
         upto = remotes.parse_cursor(self.replica.state().get("bucket_cursor"), "B")
         if not snapshots.should_snapshot(upto, self._snapshot_upto, self.snapshot_every):
-            return
+            return None
         settled = self.replica.settled("bucket_cursor")
         if settled is None:
-            return
+            return None
         cursor, records = settled
         if not cursor or "." in cursor:  # not at a batch's end: wait for the next read
-            return
+            return None
         upto = remotes.parse_cursor(cursor, "B")
-        try:
-            current = bucket.write_snapshot(upto, records)
-            log.info("Wrote a sync snapshot of the bucket log up to %d", upto)
-            if current:
-                bucket.compact()
-        except SyncError as exc:
-            # not again at every catch-up: the next try is `snapshot_every` batches on
-            log.warning("Could not write a sync snapshot: %s", exc.message)
+        # taken: not taken again meanwhile, nor retried before `snapshot_every` more
         self._snapshot_upto = upto
+        return upto, records
 
     def put_blob(self, digest: str, data: bytes) -> None:
         if hashlib.sha256(data).hexdigest() != digest:

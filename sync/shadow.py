@@ -201,6 +201,13 @@ class Shadow:
         doc = base if base is not None else self._doc_of(row["t"], row["id"])
         return packed.unpack(row["p"], row["t"], row["id"], replicated_fields(doc or {}))
 
+    def _stale(self, table: str, rid: str, doc: Mapping[str, Any]) -> bool:
+        """Whether `doc` differs from what the record's document held when it was
+        packed (edited while nothing recorded)."""
+        key = self._records_index().get((table, rid))
+        row = self.storage.document(RECORDS, str(key)) if key is not None else None
+        return bool(row and "p" in row and row["p"]["h"] != packed.digest(replicated_fields(doc)))
+
     def _packed(self, row: dict[str, Any]) -> dict[str, Any]:
         """A row to store: its record packed against its document when it has one."""
         doc = self._doc_of(row["t"], row["id"])

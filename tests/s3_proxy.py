@@ -53,6 +53,10 @@ class FaultProxy:
         #: forward conditional writes without their conditions, as stores that
         #: ignore If-None-Match / If-Match do (s3rver, some S3-compatible servers)
         self.ignore_conditions = False
+        #: answer a multi-object delete (POST ?delete) 501, as some stores do
+        self.refuse_multi_delete = False
+        #: (method, path) of every request seen
+        self.seen: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Handler, self))
         self.server.daemon_threads = True
@@ -129,6 +133,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self._body()
+        self.proxy.seen.append((self.command, self.path))
+        if self.proxy.refuse_multi_delete and self.command == "POST" and "delete" in self.path:
+            data = _s3_error("NotImplemented")
+            self.send_response(501)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         kind = self.proxy.choose(self.command, self.headers)
         if kind in ("500", "409"):
             data = _s3_error("InternalError" if kind == "500" else "ConditionalRequestConflict")

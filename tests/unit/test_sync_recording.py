@@ -114,14 +114,24 @@ def test_a_synced_store_keeps_each_value_once_and_sees_edits_made_without_sync(
         assert service.status()["pending"] == 1
         service.replica.detach()  # nothing records: as another tool would edit
         catalogue.update(ids[8], {"name": "改于同步之外"})
+        catalogue.update(ids[9], {"name": "也改于同步之外"})
         assert service.status()["pending"] == 1
     with Store.open(data) as store:
-        service = SyncService(store)  # attaching records what changed meanwhile
+        # a server that listens first compares the documents later (check_now=False)
+        service = SyncService(store, check_now=False)
+        catalogue = Catalogue(store)
+        catalogue.update(ids[9], {"price": 1})  # an edit before that: it sees the name too
+        rec = service.replica.record("products", ids[9])
+        assert rec is not None and rec["fields"]["name"]["v"] == "也改于同步之外"
+        assert rec["fields"]["name"]["s"] == rec["fields"]["price"]["s"]
+        assert service.status()["pending"] == 2
+        was = service.replica.record("products", ids[8])
+        assert was is not None
+        service.replica.check()  # the comparison, once the app is up
         rec = service.replica.record("products", ids[8])
         assert rec is not None and rec["fields"]["name"]["v"] == "改于同步之外"
-        assert service.status()["pending"] == 2
+        assert rec["fields"]["name"]["s"] > was["fields"]["name"]["s"], "stamped anew"
+        assert service.status()["pending"] == 3
         pushed = service.replica.take_batch(1000)
         assert pushed is not None
-        assert {r["id"] for r in pushed[1]} == {ids[7], ids[8]}, (
-            "the edit made without sync is pushed"
-        )
+        assert {r["id"] for r in pushed[1]} == {ids[7], ids[8], ids[9]}
