@@ -203,7 +203,7 @@ def start_warming(catalogue: Any, stack: contextlib.ExitStack, sync: Any = None)
     """Load pypinyin's dictionaries (about a second) and prepare the product
     index (a second or two at 100,000) in the background, rather than in the
     first search someone types; a search meanwhile is answered by a scan.
-    With `sync`, first compare every document with its sync record (about a
+    With `sync`, then compare every document with its sync record (about a
     second at 100,000; left by `build_services(warm_now=False)`)."""
     warm = threading.Thread(
         target=_warm, args=(catalogue, sync), name="catalogue-warm", daemon=True
@@ -216,10 +216,10 @@ def _warm(catalogue: Any, sync: Any) -> None:
     from .catalogue.pinyin import load_pinyin
 
     try:
-        if sync is not None:
-            sync.replica.check()
         load_pinyin()
         catalogue.warm()
+        if sync is not None:  # after the index: a search should not wait for it
+            sync.replica.check()
     except Exception:  # the store may already be closed (a short-lived app in a test)
         log.debug("Warming the product index failed", exc_info=True)
 
