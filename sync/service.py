@@ -43,7 +43,7 @@ from .config import BucketConfig
 from .errors import BucketUnsafe, NotDurable, StorageUnavailable, SyncError, error_dict
 from .log import Bucket
 from .replica import Replica
-from .values import open_conflicts, stamp_time
+from .values import open_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,8 @@ class SyncService:
         #: whether the probe has run (it cannot while the bucket is unreachable)
         self._probed = False
         self.running = False
+        #: the round's progress while one runs: {"phase", "done", "total"} (records)
+        self.progress: dict[str, Any] | None = None
         self.next_attempt: str | None = None  # set by Background
 
     # -- hub side ----------------------------------------------------------------------
@@ -550,16 +552,24 @@ class SyncService:
         return remotes.HttpRemote(state["url"], token)
 
     def run(self, progress: rounds.Progress | None = None) -> rounds.Summary:
-        """One round with the configured server; the result is recorded in the state."""
+        """One round with the configured server; the result is recorded in the state.
+        While it runs, `status()["progress"]` says how far it has got, in records."""
         remote = self.remote()
+
+        def note(phase: str, done: int, total: int) -> None:
+            self.progress = {"phase": phase, "done": done, "total": total}
+            if progress is not None:
+                progress(phase, done, total)
+
         with self._round:
             self.running = True
+            self.progress = None
             self.replica.update_state(last_attempt=_now_iso())
             try:
                 summary = rounds.run_round(
                     self.replica,
                     remote,
-                    progress=progress,
+                    progress=note,
                     before_push=lambda recs: files.upload(recs, self.uploads, self._files(remote)),
                 )
             except BaseException as exc:
@@ -567,6 +577,7 @@ class SyncService:
                 raise
             finally:
                 self.running = False
+                self.progress = None
             self.replica.update_state(
                 error=None, last_ok=_now_iso(), last_summary=summary.to_dict()
             )
@@ -585,6 +596,7 @@ class SyncService:
             "pending": self.replica.pending(),
             "conflicts": self.replica.conflict_count(),
             "running": self.running,
+            "progress": self.progress,
             "next_attempt": self.next_attempt,
             "error": state.get("error"),
             "last_summary": state.get("last_summary"),
@@ -594,34 +606,7 @@ class SyncService:
     # -- conflicts -----------------------------------------------------------------
 
     def conflicts(self) -> dict[str, Any]:
-        items = []
-        for rec, i, c in self.replica.conflicts():
-            fields = rec["fields"]
-            label = next(
-                (
-                    str(fields[n]["v"])
-                    for n in ("name", "number", "sku", "key")
-                    if n in fields and fields[n]["v"]
-                ),
-                rec["id"],
-            )
-            field = c.get("field")
-            items.append(
-                {
-                    "table": rec["table"],
-                    "id": rec["id"],
-                    "label": label,
-                    "index": i,
-                    "kind": c["kind"],
-                    "field": field,
-                    "value": c.get("v"),
-                    "current": fields[field]["v"] if field in fields else None,
-                    "deleted": bool(rec.get("deleted") and rec["deleted"]["v"]),
-                    "replica": c.get("replica"),
-                    "at": stamp_time(c["s"]),
-                    "s": c["s"],
-                }
-            )
+        items = [values.conflict_item(rec, i, c) for rec, i, c in self.replica.conflicts()]
         return {"items": items, "total": len(items)}
 
     def decide(self, data: Mapping[str, Any]) -> dict[str, Any]:

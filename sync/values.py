@@ -157,3 +157,31 @@ def open_conflicts(record: Mapping[str, Any]) -> list[tuple[int, dict[str, Any]]
             continue
         out.append((i, c))
     return out
+
+
+def conflict_item(record: Mapping[str, Any], index: int, c: Mapping[str, Any]) -> dict[str, Any]:
+    """One open conflict of `record` as the conflicts list shows it."""
+    fields = record["fields"]
+    label = next(
+        (
+            str(fields[n]["v"])
+            for n in ("name", "number", "sku", "key")
+            if n in fields and fields[n]["v"]
+        ),
+        record["id"],
+    )
+    field = c.get("field")
+    return {
+        "table": record["table"],
+        "id": record["id"],
+        "label": label,
+        "index": index,
+        "kind": c["kind"],
+        "field": field,
+        "value": c.get("v"),
+        "current": fields[field]["v"] if field in fields else None,
+        "deleted": merge.is_deleted(record),
+        "replica": c.get("replica"),
+        "at": stamp_time(c["s"]),
+        "s": c["s"],
+    }

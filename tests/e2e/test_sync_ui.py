@@ -270,6 +270,34 @@ def test_offline_and_refused_token_are_shown_and_editing_goes_on(
     no_unexpected_errors(page, allowed=("status of 503", "status of 401"))
 
 
+def test_a_large_first_sync_shows_how_many_records_have_arrived(
+    page: Any, server: Server, hub: Server, artifacts: Path
+) -> None:
+    """A first sync of 20,000 products takes seconds: the dialog says how many
+    records have arrived so far, not only a spinner (issue 14, part 4)."""
+    from conftest import connect, upload
+    from playwright.sync_api import expect
+
+    rows = "\n".join(f"BIG-{i:05d},大批商品 {i},{i % 900 + 1}" for i in range(20_000))
+    csv = ("编码,名称,单价\n" + rows + "\n").encode()
+    r = upload(hub, "/api/products/import?commit=1", "big.csv", csv, ctype="text/csv")
+    assert r.status == 200, r.body
+    desk = server
+    connect(desk, hub, "desk-big")
+    sign_in(page, desk, "#/catalogue")
+    page.locator("#sync-status").click()
+    page.click("#sync-run")
+    text = page.locator("#sync-progress-text")
+    expect(text).to_contain_text(re.compile(r"正在接收：已收到 [\d,]+ 条"), timeout=30_000)
+    shot(page, artifacts, "first-sync-progress")
+    expect(page.locator("#sync-toasts")).to_contain_text(
+        re.compile(r"下载 2000\d"), timeout=120_000
+    )
+    expect(page.locator("#sync-progress")).to_be_hidden()
+    assert api(desk, "GET", "/api/products?per_page=1")["total"] == 20_000
+    no_unexpected_errors(page)
+
+
 def test_every_sync_string_is_in_both_languages() -> None:
     """Each literal key the sync UI asks for exists in zh-CN and en, and both
     files hold the same sync.* keys (count() keys have .one and .other)."""

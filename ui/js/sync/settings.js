@@ -61,8 +61,9 @@ export async function openSettings({ onOpenConflicts } = {}) {
 
   const overview = h('div', { class: 'sync-overview', id: 'sync-overview' });
   const problem = h('div', { class: 'form-error sync-problem', id: 'sync-problem', role: 'alert', hidden: true });
-  const progress = h('div', { class: 'sync-progress', id: 'sync-progress', hidden: true },
-    spinner(), h('span', { text: t('sync.status.syncing') }));
+  const progressText = h('span', { id: 'sync-progress-text', text: t('sync.status.syncing') });
+  const progress = h('div', { class: 'sync-progress', id: 'sync-progress', hidden: true, role: 'status' },
+    spinner(), progressText);
   const replica = h('p', { class: 'muted sync-replica', text: t('sync.settings.replica', { replica: settings.replica || '' }) });
 
   const save = h('button', { type: 'submit', id: 'sync-save', class: 'btn btn-primary', text: t('sync.action.save') });
@@ -105,6 +106,7 @@ export async function openSettings({ onOpenConflicts } = {}) {
     run.disabled = snap.running || !(configured || url.input.value.trim());
     save.disabled = snap.running;
     progress.hidden = !snap.running;
+    progressText.textContent = progressLine(s?.progress);
     const n = Number(s?.conflicts) || 0;
     conflicts.hidden = !n;
     conflicts.textContent = n ? count('sync.conflicts.badge', n) : '';
@@ -222,4 +224,16 @@ export async function openSettings({ onOpenConflicts } = {}) {
   off.addEventListener('click', onOff);
   conflicts.addEventListener('click', () => { close(); onOpenConflicts?.(); });
   (settings.url ? run : url.input).focus();
+}
+
+// How far a round has got, in records ("正在接收：已收到 12,000 条"); a large
+// first sync takes a while, and a spinner alone does not say it is moving.
+function progressLine(p) {
+  const done = Number(p?.done) || 0;
+  if (!p || !done) return t('sync.status.syncing');
+  const n = done.toLocaleString(currentLang());
+  if (p.phase === 'push') {
+    return t('sync.status.pushing', { done: n, total: (Number(p.total) || done).toLocaleString(currentLang()) });
+  }
+  return t('sync.status.pulling', { done: n });
 }

@@ -92,6 +92,8 @@ export function setStatus(next) {
 export async function runNow() {
   runningHere = true;
   notify();
+  // while it runs, read the status every second: it says how far the round has got
+  const ticking = setInterval(refresh, 1000);
   try {
     const res = await api.post('api/sync/run', {}, { quiet: true, noRedirect: true });
     if (res?.status) status = res.status;
@@ -100,6 +102,7 @@ export async function runNow() {
     if (pulled) dataChanged({ pulled });
     return res;
   } finally {
+    clearInterval(ticking);
     runningHere = false;
     notify();
     refresh();
