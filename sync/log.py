@@ -237,11 +237,12 @@ class Bucket:
                 return
             raise convert(e, f"delete {key}", self.name) from e
 
-    def delete_many(self, keys: list[str]) -> None:
-        """Remove `keys`, up to 1,000 in one request (DeleteObjects); a store that
-        refuses that request gets one request per key from then on."""
-        for start in range(0, len(keys), 1000):
-            chunk = keys[start : start + 1000]
+    def delete_many(self, keys: list[str], per_request: int = 1000) -> None:
+        """Remove `keys`, up to `per_request` (S3 allows 1,000) in one request
+        (DeleteObjects); a store that refuses that request gets one request per
+        key from then on."""
+        for start in range(0, len(keys), per_request):
+            chunk = keys[start : start + per_request]
             if self._multi_delete:
                 try:
                     answer = self.client.delete_objects(
