@@ -19,6 +19,12 @@ bucket without a lock and without losing a write:
 
 A writer only ever tries number N after seeing N-1 exist, so the log has no
 gaps and a reader's cursor (the last number it consumed) never skips a batch.
+Compaction (remote.py) deletes the oldest entries once a snapshot covers them,
+and put-if-absent cannot tell a deleted number from a free one: a writer whose
+idea of the end is older than a compaction would write into the deleted part,
+where no reader looks. So after each write the writer asks how far snapshots
+reach (`covered`); a number at or below that is taken back and the batch
+appended at the end.
 
 All boto3/botocore calls go through `Bucket`, the one place where library
 errors become our own (`errors.py`), each with a title and message.
@@ -331,10 +337,20 @@ class ChangeLog:
     #: one large batch fetches it once; entries are never rewritten
     CACHED_BATCHES = 4
 
-    def __init__(self, bucket: Bucket, *, page_size: int = 100, max_tries: int = 1000) -> None:
+    def __init__(
+        self,
+        bucket: Bucket,
+        *,
+        page_size: int = 100,
+        max_tries: int = 1000,
+        covered: Callable[[], int] | None = None,
+    ) -> None:
         self.bucket = bucket
         self.page_size = page_size
         self.max_tries = max_tries
+        #: the highest log number a snapshot in the bucket covers (compaction
+        #: deletes entries at or below it), asked after each write
+        self.covered = covered
         self._next: int | None = None
         self._seen = 0
         self._cache: dict[int, bytes] = {}
@@ -381,6 +397,16 @@ class ChangeLog:
         n = self._next if self._next is not None else self.tail(after=self._seen) + 1
         for _ in range(self.max_tries):
             if self.bucket.put_if_absent(log_key(n), body, "application/json"):
+                floor = self.covered() if self.covered is not None else 0
+                if n <= floor:
+                    # Number n was written before and deleted by a compaction
+                    # since this writer last looked: readers are past it, so the
+                    # entry would never be read. Take it back; append at the end.
+                    log.info("Log number %d was compacted away; appending after %d", n, floor)
+                    self.bucket.delete(log_key(n))
+                    self._next = None
+                    n = self.tail(after=floor) + 1
+                    continue
                 self._next = n + 1
                 self._saw(n)
                 return n

@@ -150,9 +150,9 @@ class BucketRemote:
     ) -> None:
         self.bucket = bucket
         self.max_page_bytes = max_page_bytes
-        self.log = ChangeLog(bucket, page_size=page_size)
-        self.blobs = BlobStore(bucket)
         self.snapshots = SnapshotStore(bucket)
+        self.log = ChangeLog(bucket, page_size=page_size, covered=self.snapshots.highest)
+        self.blobs = BlobStore(bucket)
         self._snapshot: tuple[int, list[dict[str, Any]]] | None = None  # the one being paged
 
     def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -197,6 +197,12 @@ class SnapshotStore:
             return Manifest(ahead[-1], _upto_of(ahead[-1]) or 0)
         return hint
 
+    def highest(self) -> int:
+        """The highest log number a snapshot in the bucket covers (0: none), from
+        one LIST. Compaction deletes log entries only at or below it, and a
+        snapshot is pruned only once newer ones exist, so it never goes down."""
+        return max((upto for _key, upto in self.settled()), default=0)
+
     def settled(self) -> list[tuple[str, int]]:
         """(key, upto) of every snapshot in the bucket, oldest first. Each was
         written whole by one put, so each is a place a reader may start from."""

@@ -331,3 +331,35 @@ def test_a_pull_page_stays_well_under_the_faas_response_limit(config: BucketConf
     assert sum(len(p) for p in pages) == 120 and len(pages) > 1
     for page in pages:
         assert len(orjson.dumps({"records": page})) < MAX_PAGE_BYTES + 200_000 < 6_000_000
+
+
+def test_a_writer_behind_a_compaction_never_writes_into_the_deleted_part(
+    config: BucketConfig,
+) -> None:
+    """Instance `slow` pushed log entry 1 and idled while `busy` pushed 2 to 5,
+    snapshotted at 3 and 5 and compacted (entries 1 to 3 deleted). slow's next
+    number, 2, is free again for put-if-absent; written there, a device that
+    read up to 5 would never see it (the sync property test found this: an edit
+    acknowledged, then missing on every other device). It lands at 6."""
+    from localapp.sync.remote import BucketRemote
+
+    slow = BucketRemote(bucket(config))
+    busy = BucketRemote(bucket(config))
+    assert slow.push("s1", "desk-s", _records("s", 1))["number"] == 1
+    for i in range(2, 6):
+        assert busy.push(f"b{i}", "desk-b", _records(f"b{i}-", 1))["number"] == i
+    everything, cursor = pull_all(BucketRemote(bucket(config)), 100)  # a device, up to date
+    assert cursor == "B00000000000000000005"
+    busy.write_snapshot(3, [r for page in everything for r in page][:3])
+    busy.write_snapshot(5, [r for page in everything for r in page])
+    assert busy.compact()["log"] == 3
+    assert [k.rsplit("/", 1)[-1] for k in busy.bucket.keys("log/")] == [
+        "00000000000000000004.json",
+        "00000000000000000005.json",
+    ]
+
+    answer = slow.push("s2", "desk-s", _records("late", 1))
+    assert answer["number"] == 6
+    records, _, _ = BucketRemote(bucket(config)).pull(cursor, 100)
+    assert [r["id"] for r in records] == ["late0"], "the device gets the new entry"
+    assert not busy.bucket.exists(log_key(2)), "nothing is left in the deleted part"
