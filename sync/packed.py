@@ -44,6 +44,9 @@ def digest(fields: Mapping[str, Any]) -> str:
     return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
+_digest = digest  # `pack` has a parameter of that name
+
+
 def _equal(a: Any, b: Any) -> bool:
     """Whether two JSON values are the same value (1 and 1.0 and True differ)."""
     if a is b:
@@ -57,9 +60,12 @@ def _equal(a: Any, b: Any) -> bool:
     )
 
 
-def pack(record: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any] | None:
+def pack(
+    record: Mapping[str, Any], fields: Mapping[str, Any], *, digest: bool = True
+) -> dict[str, Any] | None:
     """`record` packed against its document's replicated `fields`, or None when
-    it has no field to share a stamp (keep it whole)."""
+    it has no field to share a stamp (keep it whole). `digest=False` leaves out
+    "h" (a snapshot line, which holds the values itself)."""
     cells = record.get("fields") or {}
     if not cells:
         return None
@@ -67,7 +73,9 @@ def pack(record: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]
     stamp = stamps_all[0]
     if stamps_all.count(stamp) * 2 <= len(stamps_all):  # not most of them: count
         stamp = Counter(stamps_all).most_common(1)[0][0]
-    out: dict[str, Any] = {"s": stamp, "h": digest(fields)}
+    out: dict[str, Any] = {"s": stamp}
+    if digest:
+        out["h"] = _digest(fields)
     stamps = {n: c["s"] for n, c in cells.items() if c["s"] != stamp}
     values = {
         n: c["v"] for n, c in cells.items() if n not in fields or not _equal(c["v"], fields[n])

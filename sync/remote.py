@@ -22,7 +22,7 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -31,7 +31,7 @@ from ..records import gc_paused
 from . import merge
 from .errors import StorageCorrupt, SyncError
 from .log import LOG_DIR, NUMBER_DIGITS, BlobStore, Bucket, ChangeLog, number_of
-from .snapshots import SnapshotStore, fold
+from .snapshots import SnapshotRecords, SnapshotStore, fold
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class BucketRemote:
         self.snapshots = SnapshotStore(bucket)
         self.log = ChangeLog(bucket, page_size=page_size, covered=self.snapshots.highest)
         self.blobs = BlobStore(bucket)
-        self._snapshot: tuple[int, list[dict[str, Any]]] | None = None  # the one being paged
+        self._snapshot: tuple[int, SnapshotRecords] | None = None  # the one being paged
 
     def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         """Append one batch; a batch id seen before is not appended again.
@@ -299,29 +299,21 @@ class BucketRemote:
         except ValueError:
             return self.pull(None, limit)
         if self._snapshot is None or self._snapshot[0] != upto:
-            records = self.snapshots.load(upto)
-            if records is None:  # pruned meanwhile: start again from the newest
+            loaded = self.snapshots.load(upto)
+            if loaded is None:  # pruned meanwhile: start again from the newest
                 return self.pull(None, limit)
-            self._snapshot = (upto, records)
+            self._snapshot = (upto, loaded)
         records = self._snapshot[1]
-        end, size = offset, 0
-        while (
-            end < len(records)
-            and end - offset < max(1, limit)
-            and (size < self.max_page_bytes or end == offset)
-        ):
-            size += len(orjson.dumps(records[end]))
-            end += 1
-        page = records[offset:end]
+        page, end = records.page(offset, max(1, limit), self.max_page_bytes)
         if end >= len(records):
             return page, _log_cursor(upto, 0), True
         return page, f"S{upto}.{end}", True
 
-    def write_snapshot(self, upto: int, records: list[dict[str, Any]]) -> bool:
+    def write_snapshot(self, upto: int, records: Sequence[dict[str, Any] | bytes]) -> bool:
         """Store the records as of log number `upto`; True if no later snapshot exists."""
         return self.snapshots.write(upto, records).current
 
-    def snapshot_and_compact(self, upto: int, records: list[dict[str, Any]]) -> None:
+    def snapshot_and_compact(self, upto: int, records: Sequence[dict[str, Any] | bytes]) -> None:
         """`write_snapshot`, then, once it is current, `compact`; a failure is
         logged (the next try is a while later), not raised."""
         try:

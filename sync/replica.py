@@ -512,16 +512,29 @@ class Replica(Shadow):
             records = orjson.loads(orjson.dumps([self._full(d) for d in page]))
             return records, nxt, len(rows) > limit
 
-    def settled(self, cursor_key: str) -> tuple[str | None, list[dict[str, Any]]] | None:
-        """(the cursor under `cursor_key`, every record), read at one instant, when
-        nothing waits to be pushed; None while something does. A hub that has
-        pulled its upstream to the end holds then exactly what the upstream
-        held up to that cursor (a snapshot's promise)."""
+    def settled(self, cursor_key: str) -> tuple[str | None, list[bytes]] | None:
+        """(the cursor under `cursor_key`, every record as a snapshot line), read
+        at one instant, when nothing waits to be pushed; None while something
+        does. A hub that has pulled its upstream to the end holds then exactly
+        what the upstream held up to that cursor (a snapshot's promise).
+
+        A line is `[table, id, fields, packed]` (sync/snapshots.py), made from
+        the stored row and its document's fields without building the record:
+        100,000 whole records took about 1 GB, their lines about 60 MB."""
         with self.store.reading():
             self._records_index()
             if self._dirty:
                 return None
-            return self._state().get(cursor_key), self._all()
+            lines = []
+            for row in self.storage.documents(RECORDS).values():
+                if "p" in row:
+                    doc = self._doc_of(row["t"], row["id"])
+                    stamps = {k: v for k, v in row["p"].items() if k != "h"}
+                    line = [row["t"], row["id"], replicated_fields(doc or {}), stamps]
+                else:
+                    line = [row["t"], row["id"], None, row["r"]]
+                lines.append(orjson.dumps(line))
+            return self._state().get(cursor_key), lines
 
     def all_records(self) -> list[dict[str, Any]]:
         with self.store.reading():

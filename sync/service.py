@@ -349,9 +349,7 @@ class SyncService:
             .replace("+00:00", "Z"),
         }
 
-    def _snapshot_job(
-        self, bucket: remotes.BucketRemote
-    ) -> tuple[int, list[dict[str, Any]]] | None:
+    def _snapshot_job(self, bucket: remotes.BucketRemote) -> tuple[int, list[bytes]] | None:
         """Every `snapshot_every` log batches, the snapshot to write: (the log entry
         it covers up to, every record), or None.
 

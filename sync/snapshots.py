@@ -30,24 +30,35 @@ all offer:
   to nothing (replay the whole log), which is slow but correct.
 - Pruning keeps the newest `keep` snapshots and deletes older ones.
 
-Each snapshot is gzip-compressed JSON; gzip's CRC catches a damaged body.
+Each snapshot is gzip-compressed JSON lines (format 2): a header line
+`{"format": 2, "upto": N, "count": C, "made_at", "replica"}`, then one line per
+record, `[table, id, values, stamps]`, its field values once and their stamps
+packed as the store keeps them (`packed.py`: the stamp most fields share, the
+others by name), or `[table, id, null, record]` for a record kept whole. A
+reader checks the whole body once (gzip's CRC, the line count) without keeping
+it, then reads the records a page at a time (`SnapshotRecords`): 100,000
+products took about 1 GB parsed whole in format 1 (every field a {"v", "s"}
+pair), where now the compressed bytes and one page are in memory. Format 1
+(one JSON document with every record whole, written before) is still read.
 Bucket errors arrive already converted (`log.Bucket`, `errors.py`).
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import logging
 import re
+import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
-from . import merge
+from . import merge, packed
 from .errors import StorageCorrupt, StorageUnsupported, SyncError
 from .log import NUMBER_DIGITS, Bucket, ChangeLog
 
@@ -55,7 +66,11 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_DIR = "snapshots/"
 MANIFEST_KEY = "manifest.json"
-FORMAT = 1
+FORMAT = 2
+#: the formats this version reads (1: one JSON document, records whole)
+READS = (1, 2)
+#: a record is stored with its values once when it has exactly these keys
+_RECORD_KEYS = {"id", "table", "fields", "deleted", "_acked", "_conflicts"}
 #: take a snapshot every this many log batches (see `should_snapshot`)
 SNAPSHOT_EVERY = 200
 #: snapshots kept, the newest
@@ -95,40 +110,185 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _encode(upto: int, records: Iterable[Mapping[str, Any]], replica: str) -> bytes:
-    recs = list(records)
-    doc = {
-        "format": FORMAT,
-        "upto": upto,
-        "count": len(recs),
-        "made_at": _now(),
-        "replica": replica,
-        "records": recs,
-    }
-    # level 6: most of level 9's size for a fraction of its time
-    return gzip.compress(orjson.dumps(doc), compresslevel=6, mtime=0)
+def _line(record: Mapping[str, Any]) -> list[Any]:
+    """A record as one snapshot line: [table, id, values, packed stamps], or
+    [table, id, None, record] when it is not a plain record (kept whole)."""
+    cells = record.get("fields")
+    if (
+        record.keys() == _RECORD_KEYS
+        and isinstance(cells, dict)
+        and all(type(c) is dict and len(c) == 2 and "v" in c and "s" in c for c in cells.values())
+    ):
+        values = {name: cell["v"] for name, cell in cells.items()}
+        stamps = packed.pack(record, values, digest=False)
+        if stamps is not None:
+            return [record["table"], record["id"], values, stamps]
+    return [record.get("table"), record.get("id"), None, record]
 
 
-def _decode(key: str, data: bytes, upto: int) -> list[dict[str, Any]]:
+def _record_of(key: str, line: bytes) -> dict[str, Any]:
     try:
-        doc = orjson.loads(gzip.decompress(data))
+        table, rid, values, stamps = orjson.loads(line)
+        if values is None:
+            record = stamps
+        else:
+            record = packed.unpack(stamps, table, rid, values)
+    except (orjson.JSONDecodeError, TypeError, ValueError, KeyError, AttributeError) as e:
+        raise StorageCorrupt(f"The sync snapshot {key} holds a damaged record ({e}).") from e
+    if not isinstance(record, dict) or "id" not in record or "table" not in record:
+        raise StorageCorrupt(f"The sync snapshot {key} holds something that is not a record.")
+    return record
+
+
+def _encode(upto: int, records: Iterable[Mapping[str, Any] | bytes], replica: str) -> bytes:
+    """A snapshot object: records whole, or lines encoded already (`Replica.settled`)."""
+    recs = records if isinstance(records, Sequence) else list(records)
+    head = {"format": FORMAT, "upto": upto, "count": len(recs), "made_at": _now()}
+    head["replica"] = replica
+    out = io.BytesIO()
+    # level 6: most of level 9's size for a fraction of its time
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as gz:
+        gz.write(orjson.dumps(head) + b"\n")
+        for start in range(0, len(recs), 1000):  # a write a thousand lines
+            lines = [
+                r if isinstance(r, bytes) else orjson.dumps(_line(r))
+                for r in recs[start : start + 1000]
+            ]
+            gz.write(b"\n".join(lines) + b"\n")
+    return out.getvalue()
+
+
+class SnapshotRecords(Sequence[dict[str, Any]]):
+    """The records of one snapshot, each read when asked for.
+
+    Format 2 keeps the compressed body only and reads on from where the last
+    page ended (a reader pages forward); any other position reads from the
+    start again. Safe to share between threads."""
+
+    def __init__(
+        self,
+        key: str,
+        count: int,
+        *,
+        body: bytes | None = None,
+        whole: list[dict[str, Any]] | None = None,
+    ) -> None:
+        self.key = key
+        self.size = count  # `count` is Sequence's method
+        self._body = body
+        self._whole = whole
+        self._lock = threading.Lock()
+        self._stream: gzip.GzipFile | None = None
+        self._at = 0  # the index of the record the stream reads next
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.size)
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return self.read(start, max(0, stop - start))
+        i = index + self.size if index < 0 else index
+        if not 0 <= i < self.size:
+            raise IndexError(index)
+        return self.read(i, 1)[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, self.size, 1000):
+            yield from self.read(start, 1000)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same records in the same order."""
+        if not isinstance(other, Sequence) or len(other) != self.size:
+            return False
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def read(self, start: int, n: int) -> list[dict[str, Any]]:
+        """Up to `n` records from index `start`."""
+        return self.page(start, n)[0]
+
+    def page(
+        self, start: int, limit: int, max_bytes: int | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        """(records from `start`, the index after them): at most `limit`, and
+        no more once their JSON passes `max_bytes` (at least one)."""
+        if self._whole is not None:  # format 1: parsed already (shared: read only)
+            out: list[dict[str, Any]] = []
+            end, size = start, 0
+            while end < self.size and end - start < limit:
+                if max_bytes is not None and out and size >= max_bytes:
+                    break
+                out.append(self._whole[end])
+                size += len(orjson.dumps(out[-1])) if max_bytes is not None else 0
+                end += 1
+            return out, end
+        with self._lock:
+            stream = self._seek(start)
+            out = []
+            size = 0
+            while self._at < self.size and len(out) < limit:
+                if max_bytes is not None and out and size >= max_bytes:
+                    break
+                out.append(_record_of(self.key, stream.readline()))
+                if max_bytes is not None:  # the page's size as sent
+                    size += len(orjson.dumps(out[-1]))
+                self._at += 1
+            return out, self._at
+
+    def _seek(self, start: int) -> gzip.GzipFile:
+        if self._stream is None or self._at > start:
+            self._stream = gzip.GzipFile(fileobj=io.BytesIO(self._body or b""), mode="rb")
+            self._stream.readline()  # the header
+            self._at = 0
+        while self._at < start:
+            self._stream.readline()
+            self._at += 1
+        return self._stream
+
+
+def _decode(key: str, data: bytes, upto: int) -> SnapshotRecords:
+    """The records of a snapshot object, after checking all of it (gzip's CRC,
+    the header, the count); format 2 is not kept parsed."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as gz:
+            first = gz.readline()
+            head = orjson.loads(first)
+            lines = 0
+            if isinstance(head, dict) and head.get("format") == 2:
+                # every line parsed once, none kept: damage is found here, where
+                # an older snapshot can still be chosen, not pages into a pull
+                for line in gz:
+                    if not isinstance(orjson.loads(line), list):
+                        raise StorageCorrupt(f"The sync snapshot {key} holds a damaged line.")
+                    lines += 1
+            else:  # format 1 (or not ours): one document
+                head = orjson.loads(first + gz.read())
     except (OSError, EOFError, zlib.error, orjson.JSONDecodeError) as e:
         raise StorageCorrupt(f"The sync snapshot {key} is damaged ({e}).") from e
-    if isinstance(doc, dict) and doc.get("format") != FORMAT:
+    if isinstance(head, dict) and head.get("format") not in READS:
         # a newer version's layout: start from an older snapshot, or the log
         raise StorageCorrupt(
-            f"The sync snapshot {key} has format {doc.get('format')!r}, "
-            f"this version reads {FORMAT}."
+            f"The sync snapshot {key} has format {head.get('format')!r}, "
+            f"this version reads {', '.join(map(str, READS))}."
         )
+    if not isinstance(head, dict) or head.get("upto") != upto:
+        raise StorageCorrupt(f"The sync snapshot {key} is not a snapshot of log batch {upto}.")
+    if head["format"] == 2:
+        if head.get("count") != lines:
+            raise StorageCorrupt(f"The sync snapshot {key} is not whole.")
+        return SnapshotRecords(key, lines, body=data)
+    records = head.get("records")
     if (
-        not isinstance(doc, dict)
-        or doc.get("upto") != upto
-        or not isinstance(doc.get("records"), list)
-        or doc.get("count", len(doc["records"])) != len(doc["records"])
-        or not all(isinstance(r, dict) and "id" in r and "table" in r for r in doc["records"])
+        not isinstance(records, list)
+        or head.get("count", len(records)) != len(records)
+        or not all(isinstance(r, dict) and "id" in r and "table" in r for r in records)
     ):
         raise StorageCorrupt(f"The sync snapshot {key} is not a snapshot of log batch {upto}.")
-    return doc["records"]
+    return SnapshotRecords(key, len(records), whole=records)
 
 
 def _parse_manifest(data: bytes) -> Manifest:
@@ -208,7 +368,7 @@ class SnapshotStore:
         written whole by one put, so each is a place a reader may start from."""
         return [(k, _upto_of(k) or 0) for k in self.keys()]
 
-    def _load(self, key: str, upto: int) -> list[dict[str, Any]] | None:
+    def _load(self, key: str, upto: int) -> SnapshotRecords | None:
         data = self.bucket.get(key)
         if data is None:
             log.warning("The sync snapshot %s is missing; trying an older one.", key)
@@ -219,11 +379,11 @@ class SnapshotStore:
             log.warning("%s Trying an older one.", e.message)
             return None
 
-    def load(self, upto: int) -> list[dict[str, Any]] | None:
+    def load(self, upto: int) -> SnapshotRecords | None:
         """The records of the snapshot at `upto`, or None if it is gone or damaged."""
         return self._load(snapshot_key(upto), upto)
 
-    def latest(self) -> tuple[int, list[dict[str, Any]]]:
+    def latest(self) -> tuple[int, SnapshotRecords]:
         """(upto, records) of the newest usable snapshot, or (0, []) if there is none.
 
         Read the log after `upto` (`ChangeLog.read_since(str(upto))`) to catch up.
@@ -243,11 +403,11 @@ class SnapshotStore:
                 records = self._load(key, _upto_of(key) or 0)
                 if records is not None:
                     return _upto_of(key) or 0, records
-        return 0, []
+        return 0, SnapshotRecords("", 0, whole=[])
 
     # -- writing ---------------------------------------------------------------
 
-    def write(self, upto: int, records: Iterable[Mapping[str, Any]]) -> Written:
+    def write(self, upto: int, records: Iterable[Mapping[str, Any] | bytes]) -> Written:
         """Store `records` (the fold of log batches 1..`upto`) as a snapshot,
         move the hint to it unless it names a later one already, then prune."""
         if upto < 1:

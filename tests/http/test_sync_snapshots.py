@@ -122,8 +122,12 @@ def test_write_then_latest_round_trip(config: BucketConfig) -> None:
     assert m is not None and (m.snapshot, m.upto, m.replica) == (snapshot_key(200), 200, "faas-1")
     # a new instance (its own client, nothing in /tmp) loads it
     assert SnapshotStore(bucket(config)).latest() == (200, recs(200, 5))
-    doc = orjson.loads(gzip.decompress(bucket(config).get(snapshot_key(200)) or b""))
-    assert doc["upto"] == 200 and doc["count"] == 5 and doc["made_at"]
+    lines = gzip.decompress(bucket(config).get(snapshot_key(200)) or b"").splitlines()
+    head = orjson.loads(lines[0])  # a header line, then a line a record
+    assert (head["format"], head["upto"], head["count"], len(lines)) == (2, 200, 5, 6)
+    assert head["made_at"]
+    # each record's values once, their stamps packed: {"upto": {"v": 200, "s": "x"}}
+    assert orjson.loads(lines[1]) == ["tasks", "r0", {"upto": 200}, {"s": "x"}]
     # the same point written again by another instance: its copy is kept, no error
     assert SnapshotStore(bucket(config)).write(200, recs(200, 5)).current is True
     # a later snapshot moves the manifest; an earlier one written late does not
@@ -400,6 +404,14 @@ def test_damaged_or_missing_snapshot_falls_back_to_an_older_one(
     assert store.latest() == (200, recs(200))
     assert "snapshots/00000000000000000300.json.gz is damaged" in caplog.text
 
+    # whole gzip (its CRC holds), one record line damaged: found before any page is read
+    lines = gzip.decompress(bucket(config).get(snapshot_key(200)) or b"").splitlines()
+    raw_put(config, snapshot_key(200), gzip.compress(b"\n".join([*lines[:2], b"[1, 2"]) + b"\n"))
+    assert store.latest() == (100, recs(100))
+    assert "snapshots/00000000000000000200.json.gz is damaged" in caplog.text
+    raw_put(config, snapshot_key(200), gzip.compress(b"\n".join(lines[:2]) + b"\n"))  # cut short
+    assert store.latest() == (100, recs(100))
+    assert "snapshots/00000000000000000200.json.gz is not whole" in caplog.text
     raw_put(config, snapshot_key(200), gzip.compress(b"{not json"))
     assert store.latest() == (100, recs(100))
     raw_put(
@@ -410,10 +422,10 @@ def test_damaged_or_missing_snapshot_falls_back_to_an_older_one(
     raw_put(
         config,
         snapshot_key(50),
-        gzip.compress(orjson.dumps({"format": 2, "upto": 50, "records": []})),
+        gzip.compress(orjson.dumps({"format": 3, "upto": 50, "records": []})),
     )  # a later version's layout
     assert store.latest() == (0, [])  # nothing usable: replay the whole log
-    assert "has format 2" in caplog.text
+    assert "has format 3" in caplog.text
 
     caplog.clear()
     store.write(400, recs(400))
@@ -530,6 +542,15 @@ def test_ten_thousand_records_write_and_load(config: BucketConfig) -> None:
     upto, loaded = SnapshotStore(bucket(config)).latest()
     t2 = time.perf_counter()
     assert upto == 10_000 and loaded == records
+    # read a page at a time, on from the last page or from anywhere else
+    page, end = loaded.page(0, 4000)
+    assert (page, end) == (records[:4000], 4000)
+    assert loaded.page(end, 4000) == (records[4000:8000], 8000)
+    assert loaded.page(1234, 3) == (records[1234:1237], 1237)  # back: read again from the start
+    assert loaded[-1] == records[-1] and loaded[5:7] == records[5:7]
+    one = len(orjson.dumps(records[0]))
+    assert loaded.page(9990, 100, one * 2)[1] == 9992  # a byte cap: stops past it
+    assert loaded.page(9990, 100, 1)[1] == 9991  # at least one
     size = len(bucket(config).get(snapshot_key(10_000)) or b"")
     print(
         f"\n10,000 records: snapshot {size / 1e6:.2f} MB gzipped, "
