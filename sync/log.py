@@ -397,22 +397,24 @@ class ChangeLog:
         n = self._next if self._next is not None else self.tail(after=self._seen) + 1
         for _ in range(self.max_tries):
             if self.bucket.put_if_absent(log_key(n), body, "application/json"):
+                ours = True
+            else:
+                existing = self._batch(n)  # our own earlier attempt, whose answer was lost?
+                ours = existing is not None and existing.get("batch") == batch_id
+            if ours:
                 floor = self.covered() if self.covered is not None else 0
                 if n <= floor:
                     # Number n was written before and deleted by a compaction
                     # since this writer last looked: readers are past it, so the
                     # entry would never be read. Take it back; append at the end.
                     log.info("Log number %d was compacted away; appending after %d", n, floor)
-                    self.bucket.delete(log_key(n))
                     self._next = None
+                    with self._cache_lock:
+                        self._cache.pop(n, None)
+                    self.bucket.delete(log_key(n))
                     n = self.tail(after=floor) + 1
                     continue
                 self._next = n + 1
-                self._saw(n)
-                return n
-            existing = self._batch(n)
-            if existing is not None and existing.get("batch") == batch_id:
-                self._next = n + 1  # our own earlier attempt got there
                 self._saw(n)
                 return n
             # Taken by another writer: move to the end of the log rather than
