@@ -100,14 +100,19 @@ def unpack(
     (shared, not copied: read them, never change them)."""
     stamp, stamps = packed["s"], packed.get("f") or {}
     values, missing = packed.get("v") or {}, packed.get("n") or ()
-    names = sorted({*(n for n in fields if n not in missing), *values})
+    if values or missing:
+        names = sorted({*(n for n in fields if n not in missing), *values})
+        cells = {n: {"v": values[n] if n in values else fields[n], "s": stamp} for n in names}
+    else:  # the common record: every value is the document's
+        cells = {n: {"v": fields[n], "s": stamp} for n in sorted(fields)}
+    for name, other in stamps.items():
+        cell = cells.get(name)
+        if cell is not None:
+            cell["s"] = other
     return {
         "id": rid,
         "table": table,
-        "fields": {
-            n: {"v": values[n] if n in values else fields[n], "s": stamps.get(n, stamp)}
-            for n in names
-        },
+        "fields": cells,
         "deleted": packed.get("del"),
         "_acked": packed.get("ack") or {},
         "_conflicts": packed.get("con") or [],

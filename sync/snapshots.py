@@ -58,6 +58,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..records import gc_paused
 from . import merge, packed
 from .errors import StorageCorrupt, StorageUnsupported, SyncError
 from .log import NUMBER_DIGITS, Bucket, ChangeLog
@@ -226,7 +227,10 @@ class SnapshotRecords(Sequence[dict[str, Any]]):
                 size += len(orjson.dumps(out[-1])) if max_bytes is not None else 0
                 end += 1
             return out, end
-        with self._lock:
+        # gc paused: a page is thousands of new dicts, and in a process holding
+        # a store each collection walks all of its documents (7.8 s of pages at
+        # 100,000 products, 2.3 s paused)
+        with self._lock, gc_paused():
             stream = self._seek(start)
             out = []
             size = 0
