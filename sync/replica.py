@@ -40,6 +40,7 @@ pulling and `remote.py` for where to.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import threading
@@ -505,12 +506,17 @@ class Replica(Shadow):
     def records_since(self, seq: int, limit: int) -> tuple[list[dict[str, Any]], int, bool]:
         """Records changed after `seq`, oldest change first: (records, next seq, more)."""
         with self.store.reading():
-            rows = [d for d in self.storage.documents(RECORDS).values() if d["q"] > seq]
-            rows.sort(key=lambda d: d["q"])
-            page = rows[:limit]
+            self._records_index()  # up to date with other processes' writes
+            rows = self.storage.documents(RECORDS)
+            if self._by_q is None:  # sorted once, not once a page (100 pages at 100,000)
+                order = sorted((d["q"], k) for k, d in rows.items())
+                self._by_q = ([q for q, _ in order], [k for _, k in order])
+            qs, keys = self._by_q
+            start = bisect.bisect_right(qs, seq)
+            page = [rows[k] for k in keys[start : start + limit]]
             nxt = page[-1]["q"] if page else max(seq, int(self._state().get("seq") or 0))
             records = orjson.loads(orjson.dumps([self._full(d) for d in page]))
-            return records, nxt, len(rows) > limit
+            return records, nxt, start + limit < len(qs)
 
     def settled(self, cursor_key: str) -> tuple[str | None, list[bytes]] | None:
         """(the cursor under `cursor_key`, every record as a snapshot line), read

@@ -54,6 +54,9 @@ class Shadow:
         # built when a batch is first taken and then appended to (a new mark
         # has the highest number); entries no longer marked are skipped.
         self._outbox: list[tuple[int, tuple[str, str]]] | None = None
+        # Every record's (sequence number, document key), in that order, for a
+        # hub's pulls (`records_since`); dropped on any change of a record.
+        self._by_q: tuple[list[int], list[str]] | None = None
         # Writes collected during one transaction, stored in one table
         # operation each at the end (`_flush`): per-document TinyDB calls
         # would cost more than the merging.
@@ -93,7 +96,7 @@ class Shadow:
 
     def _on_change(self, table: str | None, keys: set[str] | None) -> None:
         if table is None:
-            self._index = self._docs = None
+            self._index = self._docs = self._by_q = None
             return
         if self._flushing:
             return  # our own `_flush`: the indexes know these writes already
@@ -102,6 +105,8 @@ class Shadow:
             if int(state.get("sent") or 0) != self._sent:  # another process pushed
                 self._index = None
             return
+        if table == RECORDS:
+            self._by_q = None  # (a record removed is not `_note`d)
         if table == RECORDS and self._index is not None:
             for key in keys or ():
                 doc = self.storage.document(RECORDS, key)
@@ -123,6 +128,7 @@ class Shadow:
                     back[int(key)] = str(doc[id_field])
 
     def _note(self, tk: tuple[str, str], doc: Mapping[str, Any]) -> None:
+        self._by_q = None
         if ("r" in doc or doc["p"].get("con")) and open_conflicts(self._full(doc)):
             self._conflicted.add(tk)
         else:
@@ -138,7 +144,7 @@ class Shadow:
         if self._index is None:
             index: dict[tuple[str, str], int] = {}
             self._conflicted, self._dirty = set(), set()
-            self._outbox = None
+            self._outbox = self._by_q = None
             self._sent = int(self._state().get("sent") or 0)
             for key, doc in self.storage.documents(RECORDS).items():
                 tk = (doc["t"], doc["id"])

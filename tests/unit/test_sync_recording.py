@@ -135,3 +135,40 @@ def test_a_synced_store_keeps_each_value_once_and_sees_edits_made_without_sync(
         pushed = service.replica.take_batch(1000)
         assert pushed is not None
         assert {r["id"] for r in pushed[1]} == {ids[7], ids[8], ids[9]}
+
+
+def test_a_hub_serves_pulls_in_change_order_and_pages_see_edits_made_between_them(
+    tmp_path: Path,
+) -> None:
+    """A server without a bucket (a hub) serves pulls from its records by
+    sequence number: every record once, oldest change first; a product edited
+    after the first page was served comes again, edited, on a later page, and
+    another process's edit is seen too."""
+    with Store.open(tmp_path / "hub") as store:
+        Schedule.open(store)
+        catalogue = Catalogue(store)
+        replica = SyncService(store).replica
+        replica.start_recording()
+        ids = [
+            catalogue.create({"sku": f"H-{i}", "name": f"件 {i}", "price": i + 1})["id"]
+            for i in range(30)
+        ]
+        seen: list[str] = []
+        records, seq, more = replica.records_since(0, 10)
+        seen += [r["id"] for r in records if r["table"] == "products"]
+        assert more
+        catalogue.update(ids[0], {"name": "改过"})  # already served: comes again, last
+        with Store.open(tmp_path / "hub") as other:  # another process on the same data
+            SyncService(other).replica.start_recording()
+            Catalogue(other).update(ids[1], {"price": 999})
+        for _ in range(10):  # bounded
+            records, seq, more = replica.records_since(seq, 10)
+            seen += [r["id"] for r in records if r["table"] == "products"]
+            last = {r["id"]: r for r in records}
+            if not more:
+                break
+        assert seen[: len(ids)] == ids
+        assert seen[len(ids) :] == [ids[0], ids[1]]
+        assert last[ids[0]]["fields"]["name"]["v"] == "改过"
+        assert last[ids[1]]["fields"]["price"]["v"] == 999
+        assert replica.records_since(seq, 10) == ([], seq, False)
