@@ -18,6 +18,7 @@ import sys
 import uuid
 from typing import Any
 
+import boto3
 import pytest
 
 from localapp import logs
@@ -90,7 +91,9 @@ def ok(request: Any) -> Any:
 
 
 @pytest.mark.usefixtures("no_aws_credentials")
-def test_function_compute_role_keys_alone_reach_the_bucket(s3_url: str) -> None:
+def test_function_compute_role_keys_alone_reach_the_bucket(
+    s3_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = BucketConfig.from_env(moto_env(s3_url, **ROLE))
     assert config is not None
     bucket = Bucket.from_config(config)
@@ -110,6 +113,9 @@ def test_function_compute_role_keys_alone_reach_the_bucket(s3_url: str) -> None:
     assert all(h["x-amz-security-token"] == ROLE["ALIBABA_CLOUD_SECURITY_TOKEN"] for h in sent)
 
     # without them there are no keys at all: refused, and the message says what to check
+    # (boto3's default session caches credentials it found in an earlier test's
+    # environment: start from a new one, as a new process does)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     keyless = BucketConfig.from_env(moto_env(s3_url))
     with pytest.raises(StorageDenied) as denied:
         Bucket.from_config(keyless).get("log/00000000000000000001.json")
