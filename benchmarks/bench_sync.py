@@ -545,15 +545,6 @@ def cold_start(
     return server, out
 
 
-def vm_hwm(pid: int) -> float:
-    """A process's peak RSS so far (VmHWM), MiB; 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            return next((int(x.split()[1]) / 1024 for x in f if x.startswith("VmHWM:")), 0.0)
-    except OSError:
-        return 0.0
-
-
 def run_child(
     cmd: list[str], env: dict[str, str], log: Path, timeout: float
 ) -> tuple[float, float]:
@@ -573,7 +564,8 @@ def run_child(
                     proc.kill()
                     proc.wait()
                     break
-                peak = max(peak, vm_hwm(proc.pid))
+                with contextlib.suppress(OSError):  # gone between poll() and the read
+                    peak = max(peak, rss_mib(proc.pid, "VmHWM"))
                 time.sleep(0.02)
         finally:
             if proc.poll() is None:

@@ -61,11 +61,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def rss_mib(pid: int) -> float:
-    """A process's resident memory (VmRSS), in MiB."""
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory (VmRSS), or its peak so far with
+    `field="VmHWM"`, in MiB."""
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 

@@ -35,8 +35,8 @@ Each snapshot is gzip-compressed JSON lines (format 2): a header line
 record, `[table, id, values, stamps]`, its field values once and their stamps
 packed as the store keeps them (`packed.py`: the stamp most fields share, the
 others by name), or `[table, id, null, record]` for a record kept whole. A
-reader checks the whole body once (gzip's CRC, the line count) without keeping
-it, then reads the records a page at a time (`SnapshotRecords`): 100,000
+reader checks the whole body once (gzip's CRC, every line parses, the line
+count) without keeping it, then reads the records a page at a time (`SnapshotRecords`): 100,000
 products took about 1 GB parsed whole in format 1 (every field a {"v", "s"}
 pair), where now the compressed bytes and one page are in memory. Format 1
 (one JSON document with every record whole, written before) is still read.
@@ -256,7 +256,7 @@ class SnapshotRecords(Sequence[dict[str, Any]]):
 
 def _decode(key: str, data: bytes, upto: int) -> SnapshotRecords:
     """The records of a snapshot object, after checking all of it (gzip's CRC,
-    the header, the count); format 2 is not kept parsed."""
+    the header, every line, the count); format 2 is not kept parsed."""
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as gz:
             first = gz.readline()
