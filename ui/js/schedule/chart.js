@@ -9,9 +9,11 @@
 // - saves: the library reports date changes while the mouse still moves, so
 //   changes are collected and handed over once, when the mouse button goes up.
 //
-// The library draws every task it is given, so the caller passes only the
-// rows on screen (a window of rows, see view.js). Nothing of the library is
-// copied or changed: LocalGantt overrides two methods of its public class.
+// Thousands of rows in one scroll view (issue 17): the library is given every
+// row, so the time line, the scroll height and the links know them all, but
+// bars, links and our decorations exist only for the rows near the view (a
+// window that follows the scroll, see showRows). Nothing of the library is
+// copied or changed: LocalGantt overrides methods of its public class.
 
 import {
   addDays, daysInMonth, fmtDay, isWorkday, maxDay, minDay, parseDay, startOfDay, startOfMonth, startOfWeek,
@@ -28,6 +30,13 @@ export const BAR_HEIGHT = 22;
 export const ROW_PADDING = 14;
 export const ROW_HEIGHT = BAR_HEIGHT + ROW_PADDING;
 const DRAG_MIN_PX = 6;
+// The bar window (showRows): rows drawn beyond the view each side, how near
+// the view may come to the window's edge before it grows, and how far a row
+// may be before its bar is removed.
+const WINDOW_MARGIN = 40;
+const WINDOW_TRIGGER = 30;
+const WINDOW_KEEP = 120;
+const EXPORT_ROWS = 150; // as many as the row pager of earlier versions showed
 
 let GanttClass = null;
 
@@ -78,6 +87,140 @@ function makeLocalGantt(Gantt) {
     // The wrapper scrolls, instantly and to a date it chooses; the library's
     // own smooth scroll would fight with keeping the position on redraws.
     set_scroll_position() {}
+
+    // Lookups by id in a map: the library searches its task list, once per
+    // link and per drag, which is quadratic at thousands of tasks.
+    setup_tasks(tasks) {
+      super.setup_tasks(tasks);
+      this.lgById = new Map(this.tasks.map((t) => [t.id, t]));
+    }
+
+    get_task(id) {
+      return this.lgById.get(id);
+    }
+
+    // A bar the library asks for is drawn on demand (a dragged bar's
+    // predecessors may lie outside the window).
+    get_bar(id) {
+      const task = this.lgById.get(id);
+      return task ? this.lgShow([task._index])[0] || this.bars[task._index] : undefined;
+    }
+
+    // Only for the "back to the bars" button, which the stylesheet hides; the
+    // library measured every bar on every scroll event for it.
+    get_start_end_positions() {
+      return [0, 0, Infinity];
+    }
+
+    // One rect whose pattern paints every row's background and line, instead
+    // of a rect and a line per row.
+    make_grid_rows() {
+      const width = this.dates.length * this.config.column_width;
+      const top = this.config.header_height;
+      const defs = svgEl('defs', {});
+      const pattern = svgEl('pattern', { id: 'lg-row-pattern', patternUnits: 'userSpaceOnUse', x: 0, y: top, width: 8, height: ROW_HEIGHT });
+      pattern.append(svgEl('rect', { x: 0, y: 0, width: 8, height: ROW_HEIGHT, style: 'fill: var(--g-row-color)' }));
+      pattern.append(svgEl('line', { x1: 0, y1: ROW_HEIGHT - 0.5, x2: 8, y2: ROW_HEIGHT - 0.5, style: 'stroke: var(--g-border-color)' }));
+      defs.append(pattern);
+      const layer = svgEl('g', {});
+      layer.append(defs, svgEl('rect', {
+        x: 0, y: top, width, height: Math.max(0, this.grid_height - top), class: 'grid-row', style: 'fill: url(#lg-row-pattern)',
+      }));
+      this.layers.grid.append(layer);
+    }
+
+    // Bars for the window's rows only (showRows adds and removes the others).
+    make_bars() {
+      this.bars = new Array(this.tasks.length);
+      this.arrows = [];
+      this.lgShow(this.options.lg_rows?.() || []);
+    }
+
+    make_arrows() {}
+
+    map_arrows_on_bars() {}
+
+    // Draw the bars of these row indices that are not drawn yet, and the
+    // finish-to-start arrows between them and the bars already drawn, with
+    // the library's own classes (captured from its first bar and arrow).
+    // Returns the new bars.
+    lgShow(indices) {
+      const todo = [...new Set(indices)].filter((i) => this.tasks[i] && !this.bars[i]);
+      if (!todo.length) return [];
+      const made = [];
+      if (!this.lgBar) {
+        const all = this.tasks;
+        this.tasks = [all[todo[0]]];
+        try { super.make_bars(); } finally { this.tasks = all; }
+        const first = this.bars[0];
+        this.lgBar = first.constructor;
+        this.bars = new Array(all.length);
+        this.bars[todo[0]] = first;
+        made.push(first);
+      }
+      for (const i of todo) {
+        if (this.bars[i]) continue;
+        const bar = new this.lgBar(this, this.tasks[i]);
+        this.layers.bar.appendChild(bar.group);
+        this.bars[i] = bar;
+        made.push(bar);
+      }
+      const links = [];
+      for (const bar of made) {
+        bar.arrows = [];
+        const task = bar.task;
+        for (const dep of task.dependencies) {
+          const from = this.lgById.get(dep);
+          if (from && this.bars[from._index]) links.push([from, task]);
+        }
+        for (const next of this.dependency_map[task.id] || []) {
+          const to = this.lgById.get(next);
+          if (to && this.bars[to._index] && !made.includes(this.bars[to._index])) links.push([task, to]);
+        }
+      }
+      this.lgArrows(links);
+      this.options.lg_on_show?.(made);
+      return made;
+    }
+
+    // The library's make_arrows over stand-in tasks holding just these links.
+    lgArrows(links) {
+      if (!links.length) return;
+      const byTo = new Map();
+      for (const [from, to] of links) {
+        if (!byTo.has(to.id)) byTo.set(to.id, { id: to.id, _index: to._index, dependencies: [] });
+        byTo.get(to.id).dependencies.push(from.id);
+      }
+      const all = this.tasks;
+      const kept = this.arrows;
+      this.tasks = [...byTo.values()];
+      try { super.make_arrows(); } finally { this.tasks = all; }
+      const made = this.arrows;
+      this.arrows = kept.concat(made);
+      for (const arrow of made) {
+        arrow.from_task.arrows.push(arrow);
+        arrow.to_task.arrows.push(arrow);
+      }
+    }
+
+    // Remove the bars of these row indices, their arrows and header marks.
+    lgHide(indices) {
+      const gone = new Set();
+      for (const i of indices) {
+        const bar = this.bars[i];
+        if (!bar) continue;
+        bar.group.remove();
+        bar.$date_highlight?.remove();
+        for (const arrow of bar.arrows || []) {
+          arrow.element.remove();
+          gone.add(arrow);
+          const other = arrow.from_task === bar ? arrow.to_task : arrow.from_task;
+          other.arrows = other.arrows.filter((a) => a !== arrow);
+        }
+        delete this.bars[i];
+      }
+      if (gone.size) this.arrows = this.arrows.filter((a) => !gone.has(a));
+    }
   };
 }
 
@@ -206,7 +349,7 @@ export class Chart {
     return this.host.querySelector('.gantt-container');
   }
 
-  // rows: [{kind: 'project'|'task'|'blank', project, task?, continued?}]
+  // rows: [{kind: 'project'|'task'|'blank', project, task?}], all of them
   // opts: {zoom, lang, typeById, scroll: 'keep' | 'today' | 'start' | {date}}
   render(rows, opts) {
     const Gantt = GanttClass;
@@ -217,25 +360,45 @@ export class Chart {
     this.opts = opts;
     this.byFid = new Map();
     this.pending.clear();
+    this.extras = new Map(); // row index -> our elements drawn for it (see showRows)
+    this.away = new Map(); // row index -> the label naming a bar out of sight
+    this.drawnLinks = new Map(); // start-to-start / finish-to-finish link -> its path
+    this.shown = null;
     const ftasks = rows.map((row, i) => this.toFrappe(row, i, opts));
-    const fidOfTask = new Map();
-    ftasks.forEach((ft, i) => { if (rows[i].kind === 'task') fidOfTask.set(rows[i].task.id, ft.id); });
+    const indexOfTask = new Map();
+    rows.forEach((row, i) => { if (row.kind === 'task') indexOfTask.set(row.task.id, i); });
+    // Each row's linked rows, drawn with it so that a link to a bar far away
+    // is still whole; the links the library does not draw, by row.
+    this.partners = new Map();
+    this.softLinks = new Map();
+    const pair = (map, i, v) => { if (!map.has(i)) map.set(i, []); map.get(i).push(v); };
     for (const [i, ft] of ftasks.entries()) {
       const row = rows[i];
-      // Arrows only between bars on screen: the library fails on unknown ids. The
-      // library draws finish-to-start arrows; start-to-start and finish-to-finish
-      // links are drawn by drawLinks().
-      ft.dependencies = row.kind === 'task'
-        ? (row.task.depends_on || []).filter((d) => linkType(row.task, d) === 'FS')
-          .map((d) => fidOfTask.get(d)).filter(Boolean)
-        : [];
+      ft.dependencies = [];
+      if (row.kind !== 'task') continue;
+      for (const pid of row.task.depends_on || []) {
+        const from = indexOfTask.get(pid);
+        if (from === undefined) continue;
+        pair(this.partners, i, from);
+        pair(this.partners, from, i);
+        const type = linkType(row.task, pid);
+        // The library draws finish-to-start arrows; start-to-start and
+        // finish-to-finish links are drawn by drawLink().
+        if (type === 'FS') { ft.dependencies.push(ftasks[from].id); continue; }
+        const link = { from, to: i, type, pid, lag: row.task.links?.[pid]?.lag || 0 };
+        pair(this.softLinks, i, link);
+        pair(this.softLinks, from, link);
+      }
     }
     this.host.replaceChildren();
     const mount = document.createElement('div');
     mount.className = 'lg-gantt-mount';
     this.host.append(mount);
     const weekendShading = opts.zoom !== 'month';
-    this.gantt = new Gantt(mount, ftasks, {
+    const top = keep && opts.scroll === 'keep' ? keep.top : opts.scroll?.top || 0;
+    let gantt = null;
+    const onShow = (bars) => this.decorateBars(gantt, bars);
+    gantt = new Gantt(mount, ftasks, {
       view_mode: fillWidth(viewMode(opts.zoom), ftasks, this.host.clientWidth),
       language: opts.lang,
       bar_height: BAR_HEIGHT,
@@ -249,15 +412,23 @@ export class Chart {
       today_button: false,
       view_mode_select: false,
       move_dependencies: false,
+      lines: 'vertical', // the rows' lines are in make_grid_rows' pattern
       // Non-working days: weekends except make-up workdays (调休), and holidays.
       holidays: weekendShading ? { 'var(--lg-weekend)': (d) => !isWorkday(fmtDay(d), opts.calendar) } : {},
       readonly: Boolean(opts.readonly),
       snap_at: '1d',
       scroll_to: null,
+      // The first window: the rows where the view will be.
+      lg_rows: () => {
+        const range = this.rowRange(top, this.host.clientHeight || 600, WINDOW_MARGIN);
+        return this.withPartners(range);
+      },
+      lg_on_show: onShow,
       on_click: (ft) => this.clicked(ft),
       on_date_change: (ft, start, end) => this.dateChanged(ft, start, end),
       on_progress_change: (ft, progress) => this.progressChanged(ft, progress),
     });
+    this.gantt = gantt;
     this.decorate();
     this.bindCreateDrag();
     const box = this.container;
@@ -267,9 +438,84 @@ export class Chart {
       box.scrollTop = keep.top;
     } else if (opts.scroll && opts.scroll.date) {
       this.scrollToDate(opts.scroll.date, opts.scroll.where);
+      if (opts.scroll.top) box.scrollTop = opts.scroll.top;
     } else {
       this.scrollToDate(this.firstInterestingDate());
     }
+    let queued = false;
+    box.addEventListener('scroll', () => {
+      if (queued) return;
+      queued = true;
+      requestAnimationFrame(() => { queued = false; this.showRows(); });
+    }, { passive: true });
+    this.showRows();
+  }
+
+  // Rows [from, to) on screen at this scroll position, widened by `margin`.
+  rowRange(top, height, margin) {
+    const header = this.gantt?.config.header_height ?? 66;
+    const first = Math.floor(top / ROW_HEIGHT);
+    const last = Math.ceil((top + Math.max(0, height - header)) / ROW_HEIGHT);
+    return [Math.max(0, first - margin), Math.min(this.rows.length, last + margin)];
+  }
+
+  withPartners([from, to]) {
+    const out = [];
+    for (let i = from; i < to; i += 1) {
+      out.push(i);
+      for (const p of this.partners.get(i) || []) out.push(p);
+    }
+    return out;
+  }
+
+  // Keep bars drawn for the rows near the view: WINDOW_MARGIN rows beyond it
+  // each side (added a few at a time as it scrolls), removed once further
+  // than WINDOW_KEEP rows, never while a bar is being dragged.
+  showRows() {
+    const g = this.gantt;
+    const box = this.container;
+    if (!g || !box) return;
+    const [a, b] = this.rowRange(box.scrollTop, box.clientHeight, WINDOW_TRIGGER);
+    if (this.shown && a >= this.shown[0] && b <= this.shown[1]) return;
+    const want = this.rowRange(box.scrollTop, box.clientHeight, WINDOW_MARGIN);
+    this.shown = want;
+    g.lgShow(this.withPartners(want));
+    if (g.bar_being_dragged !== null && g.bar_being_dragged !== undefined) return;
+    const [ka, kb] = this.rowRange(box.scrollTop, box.clientHeight, WINDOW_KEEP);
+    const needed = new Set(this.withPartners(want));
+    const drop = [];
+    g.bars.forEach((bar, i) => { if ((i < ka || i >= kb) && !needed.has(i)) drop.push(i); });
+    if (!drop.length) return;
+    for (const i of drop) {
+      for (const el of this.extras.get(i) || []) el.remove();
+      this.extras.delete(i);
+      this.away.delete(i);
+      for (const link of this.softLinks.get(i) || []) {
+        this.drawnLinks.get(link)?.remove();
+        this.drawnLinks.delete(link);
+      }
+    }
+    g.lgHide(drop);
+  }
+
+  // The rows a picture (PNG, print) holds, drawn first: all of them up to
+  // EXPORT_ROWS, else EXPORT_ROWS from the first row on screen (the whole plan,
+  // paged by time, is the server's PDF). Returns the crop in SVG pixels.
+  exportRows() {
+    const g = this.gantt;
+    const box = this.container;
+    const n = this.rows.length;
+    const from = n <= EXPORT_ROWS ? 0 : Math.min(Math.max(0, n - EXPORT_ROWS), Math.floor((box?.scrollTop || 0) / ROW_HEIGHT));
+    const to = Math.min(n, from + EXPORT_ROWS);
+    g.lgShow(this.withPartners([from, to]));
+    return { y: g.config.header_height + from * ROW_HEIGHT, height: (to - from) * ROW_HEIGHT };
+  }
+
+  // The rows whose bars are drawn now (tests, exports).
+  drawnRows() {
+    const out = [];
+    this.gantt?.bars.forEach((bar, i) => out.push(i));
+    return out;
   }
 
   toFrappe(row, i, opts) {
@@ -310,8 +556,8 @@ export class Chart {
     };
   }
 
-  // After each draw: no grow-in animation (it would replay on every save),
-  // group rows tinted, data-* attributes naming the real records.
+  // After each draw: group rows tinted, project names, today's line, the
+  // calendar marks (per row kind, not per bar: a few per project).
   decorate() {
     const g = this.gantt;
     const svg = g.$svg;
@@ -351,7 +597,7 @@ export class Chart {
         x: 8, y: top + i * ROW_HEIGHT + 12, class: 'lg-project-label',
         'data-export-x': Math.max(4, this.xOf(span.start)),
       });
-      text.append(svgEl('tspan', { class: 'lg-project-name' }, row.continued ? `${row.project.name} …` : row.project.name));
+      text.append(svgEl('tspan', { class: 'lg-project-name' }, row.project.name));
       const meta = this.opts.projectMeta?.(row.project, row.allTasks || []);
       if (meta) text.append(svgEl('tspan', { class: 'lg-project-meta', dx: 8 }, meta));
       labels.append(text);
@@ -367,70 +613,103 @@ export class Chart {
     svg.append(labels);
     // A task whose bar is scrolled out of view is still named in its row, at the
     // edge it lies beyond ("‹ 接口开发" / "接口开发 ›"), so every row says what it is.
-    const away = svgEl('g', { class: 'lg-away-labels', 'data-export': 'skip' });
-    const awayRows = [];
-    this.rows.forEach((row, i) => {
-      if (row.kind !== 'task') return;
-      const el = svgEl('text', { y: top + i * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, class: 'lg-away', 'data-task-id': row.task.id, visibility: 'hidden' });
-      awayRows.push({ el, name: row.task.name, from: this.xOf(row.task.start), to: this.xOf(addDays(row.task.end, 1)) });
-      away.append(el);
-    });
-    svg.append(away);
+    // Two groups moved as a whole (one transform each, not an x per label):
+    // the labels of bars beyond the left edge, and beyond the right edge.
+    this.awayLayer = svgEl('g', { class: 'lg-away-labels', 'data-export': 'skip' });
+    this.awaySide = { left: svgEl('g', { class: 'lg-away-left' }), right: svgEl('g', { class: 'lg-away-right' }), null: this.awayLayer };
+    this.awayLayer.append(this.awaySide.left, this.awaySide.right);
+    svg.append(this.awayLayer);
     // Keep project names and drag hints in sight while scrolling sideways.
     const sticky = [...labels.children];
     const box = g.$container;
+    let lastLeft = null;
+    let lastRight = null;
     const place = () => {
-      const x = String(box.scrollLeft + 8);
-      for (const el of sticky) el.setAttribute('x', x);
       const left = box.scrollLeft;
       const right = left + box.clientWidth;
-      for (const r of awayRows) {
+      if (left !== lastLeft) {
+        const x = String(left + 8);
+        for (const el of sticky) el.setAttribute('x', x);
+        this.awaySide.left.setAttribute('transform', `translate(${left + 8} 0)`);
+      }
+      if (right !== lastRight) this.awaySide.right.setAttribute('transform', `translate(${right - 8} 0)`);
+      if (left === lastLeft && right === lastRight && !this.awayChanged) return;
+      lastLeft = left;
+      lastRight = right;
+      this.awayChanged = false;
+      for (const r of this.away.values()) {
         const side = r.to <= left ? 'left' : r.from >= right ? 'right' : null;
+        if (side === r.side) continue;
+        r.side = side;
         r.el.setAttribute('visibility', side ? 'visible' : 'hidden');
+        this.awaySide[side].append(r.el);
         if (!side) continue;
         r.el.textContent = side === 'left' ? `‹ ${r.name}` : `${r.name} ›`;
         r.el.setAttribute('text-anchor', side === 'left' ? 'start' : 'end');
-        r.el.setAttribute('x', String(side === 'left' ? left + 8 : right - 8));
         r.el.dataset.side = side;
       }
     };
     box.addEventListener('scroll', place, { passive: true });
     this.placeLabels = place;
-    place();
-    for (const wrapper of svg.querySelectorAll('.bar-wrapper')) {
-      const row = this.byFid.get(wrapper.getAttribute('data-id'));
+    // The bars drawn while the library was being built.
+    this.decorateBars(g, g.bars.filter(Boolean));
+  }
+
+  // Each newly drawn bar: data-* attributes naming the real records, the
+  // tooltip, the state classes, its baseline bar, its away label and its
+  // start-to-start and finish-to-finish links.
+  decorateBars(g, bars) {
+    if (!g || !this.awayLayer) return; // the first ones: decorate() does them
+    const top = g.config.header_height;
+    const rowsDone = [];
+    for (const bar of bars) {
+      const wrapper = bar.group;
+      wrapper.querySelectorAll('animate').forEach((a) => a.remove());
+      const i = bar.task._index;
+      const row = this.rows[i];
       if (!row) continue;
+      rowsDone.push(i);
       wrapper.dataset.kind = row.kind;
       wrapper.dataset.projectId = row.project.id;
-      if (row.kind === 'task') {
-        wrapper.dataset.taskId = row.task.id;
-        wrapper.dataset.start = row.task.start;
-        wrapper.dataset.end = row.task.end;
-        wrapper.classList.toggle('lg-selected', row.task.id === this.selectedId);
-        const title = document.createElementNS(SVG_NS, 'title');
-        title.textContent = `${row.task.name} (${row.task.start} – ${row.task.end}, ${row.task.progress || 0}%)`;
-        // A manual task starting before a task it depends on ends: a violation
-        // the user forced (the server says so; automatic tasks it moves instead).
-        const early = row.task.early_start === true;
-        wrapper.classList.toggle('lg-violation', early);
-        // The critical path and each task's slack, computed by the server.
-        wrapper.classList.toggle('lg-critical', row.task.critical === true);
-        if (Number.isInteger(row.task.slack) && this.opts.slackText) {
-          title.textContent += ` · ${this.opts.slackText(row.task.slack)}`;
-        }
-        if (early && this.opts.violationText) title.textContent += ` — ${this.opts.violationText}`;
-        const planned = this.opts.planned;
-        if (planned) {
-          const plan = planned[row.task.id];
-          const variance = this.opts.varianceText?.(row.task, plan) || '';
-          title.textContent += ` · ${variance}`;
-          wrapper.dataset.variance = variance;
-          if (plan?.start && plan?.end) this.drawPlanned(wrapper, plan);
-        }
-        wrapper.prepend(title);
+      wrapper.dataset.row = String(i);
+      if (row.kind !== 'task') continue;
+      wrapper.dataset.taskId = row.task.id;
+      wrapper.dataset.start = row.task.start;
+      wrapper.dataset.end = row.task.end;
+      wrapper.classList.toggle('lg-selected', row.task.id === this.selectedId);
+      const title = document.createElementNS(SVG_NS, 'title');
+      title.textContent = `${row.task.name} (${row.task.start} – ${row.task.end}, ${row.task.progress || 0}%)`;
+      // A manual task starting before a task it depends on ends: a violation
+      // the user forced (the server says so; automatic tasks it moves instead).
+      const early = row.task.early_start === true;
+      wrapper.classList.toggle('lg-violation', early);
+      // The critical path and each task's slack, computed by the server.
+      wrapper.classList.toggle('lg-critical', row.task.critical === true);
+      if (Number.isInteger(row.task.slack) && this.opts.slackText) {
+        title.textContent += ` · ${this.opts.slackText(row.task.slack)}`;
       }
+      if (early && this.opts.violationText) title.textContent += ` — ${this.opts.violationText}`;
+      const extras = [];
+      const planned = this.opts.planned;
+      if (planned) {
+        const plan = planned[row.task.id];
+        const variance = this.opts.varianceText?.(row.task, plan) || '';
+        title.textContent += ` · ${variance}`;
+        wrapper.dataset.variance = variance;
+        if (plan?.start && plan?.end) extras.push(this.drawPlanned(wrapper, plan));
+      }
+      wrapper.prepend(title);
+      const el = svgEl('text', { x: 0, y: top + i * ROW_HEIGHT + ROW_HEIGHT / 2 + 4, class: 'lg-away', 'data-task-id': row.task.id, visibility: 'hidden' });
+      this.awayLayer.append(el);
+      this.awayChanged = true;
+      extras.push(el);
+      this.away.set(i, { el, name: row.task.name, side: null, from: this.xOf(row.task.start), to: this.xOf(addDays(row.task.end, 1)) });
+      this.extras.set(i, extras.filter(Boolean));
     }
-    this.drawLinks();
+    for (const i of rowsDone) {
+      for (const link of this.softLinks.get(i) || []) this.drawLink(link);
+    }
+    this.placeLabels?.();
   }
 
   // A thin grey bar under the task's bar at its baseline dates (基线).
@@ -442,43 +721,37 @@ export class Chart {
     const width = Math.max(4, this.xOf(addDays(plan.end, 1)) - x);
     const rect = svgEl('rect', { x, y, width, height: 4, rx: 2, class: 'lg-planned', 'data-start': plan.start, 'data-end': plan.end });
     this.gantt.layers.grid.append(rect);
+    return rect;
   }
 
-  // Start-to-start links as an arrow from the predecessor's start into the task's
-  // start, finish-to-finish from its end into the task's end, named in a tooltip
-  // with their lag (同时开始 +1).
-  drawLinks() {
+  // A start-to-start link as an arrow from the predecessor's start into the
+  // task's start, finish-to-finish from its end into the task's end, named in
+  // a tooltip with its lag (同时开始 +1); drawn once both bars are.
+  drawLink(link) {
     const g = this.gantt;
-    const barOf = (id) => g.$svg.querySelector(`.bar-wrapper[data-task-id="${CSS.escape(id)}"] .bar`);
+    const fromBar = g.bars[link.from]?.$bar;
+    const toBar = g.bars[link.to]?.$bar;
+    if (!fromBar || !toBar || this.drawnLinks.has(link)) return;
     const box = (bar) => ({ x: Number(bar.getAttribute('x')), y: Number(bar.getAttribute('y')), w: Number(bar.getAttribute('width')), h: Number(bar.getAttribute('height')) });
-    for (const row of this.rows) {
-      if (row.kind !== 'task') continue;
-      for (const pid of row.task.depends_on || []) {
-        const type = linkType(row.task, pid);
-        if (type === 'FS') continue;
-        const from = barOf(pid);
-        const to = barOf(row.task.id);
-        if (!from || !to) continue;
-        const a = box(from);
-        const b = box(to);
-        const ay = a.y + a.h / 2;
-        const by = b.y + b.h / 2;
-        let d;
-        if (type === 'SS') {
-          const x = Math.min(a.x, b.x) - 10;
-          d = `M ${a.x} ${ay} H ${x} V ${by} H ${b.x - 1} m -5 -5 l 5 5 l -5 5`;
-        } else {
-          const x = Math.max(a.x + a.w, b.x + b.w) + 10;
-          d = `M ${a.x + a.w} ${ay} H ${x} V ${by} H ${b.x + b.w + 1} m 5 -5 l -5 5 l 5 5`;
-        }
-        const lag = row.task.links?.[pid]?.lag || 0;
-        const path = svgEl('path', { d, class: `arrow lg-link lg-link-${type.toLowerCase()}`, 'data-from': pid, 'data-to': row.task.id, 'data-type': type });
-        const title = svgEl('title', {});
-        title.textContent = `${this.opts.linkText?.[type] || type}${lag ? ` ${lag > 0 ? '+' : ''}${lag}` : ''}`;
-        path.append(title);
-        g.layers.arrow.append(path);
-      }
+    const a = box(fromBar);
+    const b = box(toBar);
+    const ay = a.y + a.h / 2;
+    const by = b.y + b.h / 2;
+    let d;
+    if (link.type === 'SS') {
+      const x = Math.min(a.x, b.x) - 10;
+      d = `M ${a.x} ${ay} H ${x} V ${by} H ${b.x - 1} m -5 -5 l 5 5 l -5 5`;
+    } else {
+      const x = Math.max(a.x + a.w, b.x + b.w) + 10;
+      d = `M ${a.x + a.w} ${ay} H ${x} V ${by} H ${b.x + b.w + 1} m 5 -5 l -5 5 l 5 5`;
     }
+    const task = this.rows[link.to].task;
+    const path = svgEl('path', { d, class: `arrow lg-link lg-link-${link.type.toLowerCase()}`, 'data-from': link.pid, 'data-to': task.id, 'data-type': link.type });
+    const title = svgEl('title', {});
+    title.textContent = `${this.opts.linkText?.[link.type] || link.type}${link.lag ? ` ${link.lag > 0 ? '+' : ''}${link.lag}` : ''}`;
+    path.append(title);
+    g.layers.arrow.append(path);
+    this.drawnLinks.set(link, path);
   }
 
   // ---- selection and clicks ------------------------------------------------

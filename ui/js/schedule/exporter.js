@@ -113,14 +113,17 @@ function textWidth(text, font) {
 }
 
 // gantt: the frappe-gantt instance on screen; title: a line above the chart;
-// legend: [{name, color}] under it. Returns {svg: string, width, height}.
-export function chartSvg(gantt, { title = '', legend = [] } = {}) {
+// legend: [{name, color}] under it; crop: {y, height}, the rows to show, in the
+// chart's pixels (the chart draws only rows near the view; default: all).
+// Returns {svg: string, width, height}.
+export function chartSvg(gantt, { title = '', legend = [], crop = null } = {}) {
   const src = gantt.$svg;
   const width = gantt.dates.length * gantt.config.column_width;
-  const chartH = Number(src.getAttribute('height')) || gantt.grid_height;
+  const headH = gantt.config.header_height;
+  const fullH = Number(src.getAttribute('height')) || gantt.grid_height;
+  const chartH = crop ? headH + crop.height : fullH;
   const band = (title ? BAND_TITLE : 0) + (legend.length ? BAND_LEGEND : 0) + (title || legend.length ? 8 : 0);
   const height = chartH + band;
-  const headH = gantt.config.header_height;
   const copy = src.cloneNode(true);
   inlineStyles(src, copy);
   copy.querySelectorAll('animate, title, [data-export="skip"]').forEach((n) => n.remove());
@@ -143,7 +146,15 @@ export function chartSvg(gantt, { title = '', legend = [] } = {}) {
   }
   const body = svgEl('g', { transform: `translate(0 ${band})` });
   out.append(body);
-  for (const child of [...copy.childNodes]) body.append(child);
+  // The chosen rows move up under the header; the header covers what is above.
+  const shift = crop ? crop.y - headH : 0;
+  const clip = svgEl('clipPath', { id: 'lg-export-rows' });
+  clip.append(svgEl('rect', { x: 0, y: headH, width, height: chartH - headH }));
+  const frame = svgEl('g', { 'clip-path': 'url(#lg-export-rows)' });
+  const rows = svgEl('g', { transform: `translate(0 ${-shift})` });
+  frame.append(rows);
+  body.append(clip, frame);
+  for (const child of [...copy.childNodes]) rows.append(child);
 
   // The header: the library draws it as HTML above the SVG.
   const head = svgEl('g', { 'font-family': font });
@@ -198,8 +209,8 @@ export async function chartPng(gantt, opts = {}) {
 
 // Print the chart: a print-only sheet holds a title, the legend and the chart
 // as an image scaled to the paper; print CSS hides everything else.
-export async function printChart(gantt, { title, legend }) {
-  const { svg } = chartSvg(gantt, {});
+export async function printChart(gantt, { title, legend, crop = null }) {
+  const { svg } = chartSvg(gantt, { crop });
   const sheet = document.createElement('div');
   sheet.className = 'sched-print-sheet';
   const h = document.createElement('h1');

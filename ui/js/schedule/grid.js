@@ -14,11 +14,13 @@
 //   Alt+Shift+→ makes the task a subtask of the one above it, Alt+Shift+←
 //   moves it up a level, Space collapses or expands a summary task.
 // - The empty line at a project's end takes a new task's name.
+// - Thousands of rows: only the lines near the view exist (fill), placed at
+//   their row's height in a body as tall as all rows, like the chart's bars.
 
 import { h } from './dom.js';
 
 export const COLUMNS = [
-  { key: 'number', label: 'schedule.grid.number', width: 32 },
+  { key: 'number', label: 'schedule.grid.number', width: 50 },
   { key: 'name', label: 'schedule.csv.task', width: 170, edit: 'text' },
   { key: 'type_id', label: 'schedule.csv.type', width: 66, edit: 'type' },
   { key: 'assignee', label: 'schedule.csv.assignee', width: 62, edit: 'text' },
@@ -30,6 +32,8 @@ export const COLUMNS = [
   { key: 'slack', label: 'schedule.grid.slack', width: 52 },
 ];
 const EDITABLE = COLUMNS.map((c, i) => (c.edit ? i : -1)).filter((i) => i >= 0);
+const LINE_MARGIN = 30; // lines made beyond the view each side
+const LINE_KEEP = 90; // lines further than this from the view are removed
 
 export class TaskGrid {
   // handlers: onSave(taskId, changes), onCreate(projectId, name), onSelect(taskId),
@@ -63,17 +67,49 @@ export class TaskGrid {
   render(rows, opts) {
     this.rows = rows;
     this.opts = opts;
-    const widths = opts.widths || {};
-    this.widthOf = (c) => widths[c.key] || c.width;
+    this.widths = { ...(opts.widths || {}) };
+    this.widthOf = (c) => this.widths[c.key] || c.width;
     this.head.style.height = `${opts.headerHeight}px`;
     this.head.replaceChildren(...COLUMNS.map((c) => this.heading(c)));
-    this.inner.replaceChildren(...rows.map((row, i) => this.line(row, i)));
+    this.lines = new Map(); // row index -> its line, for the rows near the view
+    this.inner.replaceChildren();
+    this.inner.style.height = `${rows.length * opts.rowHeight}px`;
     this.inner.style.width = `${COLUMNS.reduce((a, c) => a + this.widthOf(c), 0)}px`;
     this.head.style.width = this.inner.style.width;
     if (this.active.row >= rows.length) this.active.row = rows.length - 1;
     const sel = rows.findIndex((r) => r.kind === 'task' && r.task.id === opts.selectedId);
     if (sel >= 0) this.active.row = sel;
+    this.fill(this.top || 0);
     this.paintActive();
+  }
+
+  // The line of row i, made when first needed.
+  lineAt(i) {
+    if (!this.rows[i]) return null;
+    let line = this.lines.get(i);
+    if (!line) {
+      line = this.line(this.rows[i], i);
+      line.style.top = `${i * this.opts.rowHeight}px`;
+      this.lines.set(i, line);
+      this.inner.append(line);
+      if (i === this.active.row) this.markActive(line);
+    }
+    return line;
+  }
+
+  // Make the lines near the view at scroll position `top`, remove far ones
+  // (never the active line, nor one being edited).
+  fill(top) {
+    const rh = this.opts.rowHeight;
+    const first = Math.floor(top / rh);
+    const last = Math.ceil((top + (this.body.clientHeight || 800)) / rh);
+    for (let i = Math.max(0, first - LINE_MARGIN); i < Math.min(this.rows.length, last + LINE_MARGIN); i += 1) this.lineAt(i);
+    for (const [i, line] of this.lines) {
+      if (i >= first - LINE_KEEP && i < last + LINE_KEEP) continue;
+      if (i === this.active.row || i === this.editing?.rowIndex) continue;
+      line.remove();
+      this.lines.delete(i);
+    }
   }
 
   heading(c) {
@@ -101,6 +137,7 @@ export class TaskGrid {
       cell.style.width = `${w}px`;
       for (const el of this.inner.querySelectorAll(`[data-key="${c.key}"]`)) el.style.width = `${w}px`;
       this.pendingWidth = w;
+      this.widths[c.key] = w;
     };
     const up = () => {
       window.removeEventListener('pointermove', move);
@@ -117,7 +154,7 @@ export class TaskGrid {
     const style = `height:${this.opts.rowHeight}px`;
     if (row.kind === 'project') {
       return h('div', { class: 'sgrid-row sgrid-project', role: 'row', style, dataset: { row: i } },
-        h('div', { class: 'sgrid-cell', text: row.continued ? `${row.project.name} …` : row.project.name }));
+        h('div', { class: 'sgrid-cell', text: row.project.name }));
     }
     if (row.kind === 'blank') {
       const input = h('input', {
@@ -192,14 +229,18 @@ export class TaskGrid {
     this.body.focus({ preventScroll: true });
   }
 
-  paintActive() {
+  paintActive({ reveal = true } = {}) {
     for (const el of this.inner.querySelectorAll('.sgrid-active')) el.classList.remove('sgrid-active');
     for (const el of this.inner.querySelectorAll('.sgrid-row.is-selected')) el.classList.remove('is-selected');
-    const line = this.inner.children[this.active.row];
+    const line = this.lineAt(this.active.row);
     if (!line) return;
+    this.markActive(line);
+    if (reveal) this.handlers.onReveal?.(this.active.row);
+  }
+
+  markActive(line) {
     line.classList.add('is-selected');
     line.querySelector(`[data-col="${this.active.col}"]`)?.classList.add('sgrid-active');
-    this.handlers.onReveal?.(this.active.row);
   }
 
   key(e) {
@@ -214,7 +255,7 @@ export class TaskGrid {
       if (this.rows[next]?.kind === 'blank' && dr) {
         this.active = { row: next, col };
         this.paintActive();
-        this.inner.children[next].querySelector('input')?.focus({ preventScroll: true });
+        this.lineAt(next)?.querySelector('input')?.focus({ preventScroll: true });
         return;
       }
       this.activate(next, Math.max(0, Math.min(COLUMNS.length - 1, col + dc)));
@@ -257,7 +298,7 @@ export class TaskGrid {
       this.handlers.onNotice?.(this.t('schedule.grid.rolledUp'));
       return;
     }
-    const cell = this.inner.children[rowIndex]?.querySelector(`[data-col="${col}"]`);
+    const cell = this.lineAt(rowIndex)?.querySelector(`[data-col="${col}"]`);
     if (!cell) return;
     this.active = { row: rowIndex, col };
     const task = row.task;
@@ -309,7 +350,9 @@ export class TaskGrid {
   }
 
   scrollTo(top) {
+    this.top = top;
     this.inner.style.transform = `translateY(${-top}px)`;
+    if (this.opts) this.fill(top);
   }
 }
 

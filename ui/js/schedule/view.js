@@ -3,9 +3,9 @@
 // exports, the task/project/type dialogs and the keyboard.
 //
 // Scale (1,000 projects, 20,000 tasks): the list shows one page of projects;
-// the chart gets the tasks of the chosen projects only, and of those at most
-// ROW_LIMIT rows at a time (a row window with its own pager), because the
-// Gantt library draws everything it is given.
+// the chart gets the tasks of the chosen projects only, all of them in one
+// scroll view, of which the chart and the grid draw only the rows near the
+// view (chart.js showRows, grid.js fill).
 
 import { concerns } from '../live.js';
 import { api, errorText, showError } from '../api.js';
@@ -23,7 +23,6 @@ import { TaskGrid } from './grid.js';
 import { exportMspdi, importButton } from './interchange.js';
 import { outline } from './tree.js';
 
-export const ROW_LIMIT = 150;
 const STORAGE_KEY = 'localapp.schedule.view';
 const ZOOMS = ['day', 'week', 'month'];
 // The server writes xlsx (openpyxl); it gets the chart's filters as query
@@ -33,13 +32,15 @@ const XLSX_EXPORT = 'api/tasks/export.xlsx';
 // What the user chose survives re-renders (language switch) and reloads.
 function loadState() {
   const base = {
-    selected: [], q: '', page: 1, zoom: 'day', type: '', assignee: '', rowOffset: 0,
+    selected: [], q: '', page: 1, zoom: 'day', type: '', assignee: '',
     // the task grid: shown, its width, column widths, sort, collapsed summary tasks
     grid: true, gridWidth: 400, widths: {}, sort: null, collapsed: [],
   };
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}');
     delete saved.viewDate; // a new page starts at the work, not where the last one was
+    delete saved.viewTop;
+    delete saved.rowOffset; // the row pager of earlier versions
     return { ...base, ...saved, selected: Array.isArray(saved.selected) ? saved.selected.slice(0, 200) : [] };
   } catch {
     return base;
@@ -129,12 +130,15 @@ export class ScheduleView {
       return;
     }
     // Back where the chart was (after a language switch), else the work's start.
-    await this.reloadAll({ scroll: state.viewDate ? { date: state.viewDate, where: 'centre' } : 'start' });
+    await this.reloadAll({ scroll: state.viewDate ? { date: state.viewDate, where: 'centre', top: state.viewTop } : 'start' });
   }
 
   unmount() {
     const box = this.chart?.container;
-    if (box && this.chart.gantt) state.viewDate = this.chart.dateAt(box.scrollLeft + box.clientWidth / 2);
+    if (box && this.chart.gantt) {
+      state.viewDate = this.chart.dateAt(box.scrollLeft + box.clientWidth / 2);
+      state.viewTop = box.scrollTop; // the language switch keeps the rows in view
+    }
     this.dead = true;
     document.removeEventListener('keydown', this.onKey);
     document.removeEventListener('datachange', this.onData);
@@ -209,9 +213,9 @@ export class ScheduleView {
       text: t(`schedule.zoom.${z}`), onclick: () => this.setZoom(z),
     }));
     this.typeFilter = h('select', { class: 'sched-select', 'aria-label': t('schedule.filter.type') });
-    this.typeFilter.addEventListener('change', () => { state.type = this.typeFilter.value; state.rowOffset = 0; this.afterFilter(); });
+    this.typeFilter.addEventListener('change', () => { state.type = this.typeFilter.value; this.afterFilter(); });
     this.assigneeFilter = h('select', { class: 'sched-select', 'aria-label': t('schedule.filter.assignee') });
-    this.assigneeFilter.addEventListener('change', () => { state.assignee = this.assigneeFilter.value; state.rowOffset = 0; this.afterFilter(); });
+    this.assigneeFilter.addEventListener('change', () => { state.assignee = this.assigneeFilter.value; this.afterFilter(); });
     // 基线: compare the chart with a saved plan (planned bars under the current ones)
     this.baselineSelect = h('select', { class: 'sched-select', id: 'sched-baseline', 'aria-label': t('schedule.baseline.label') });
     this.baselineSelect.addEventListener('change', () => { state.baseline = this.baselineSelect.value; this.renderLegend(); this.draw({ scroll: 'keep' }); });
@@ -259,7 +263,6 @@ export class ScheduleView {
       h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-load', text: t('schedule.load.open'), onclick: () => loadDialog({ t, lang: currentLang(), projectIds: state.selected }) }),
       this.exportMenu);
     this.legend = h('div', { class: 'sched-legend', 'aria-label': t('schedule.legend') });
-    this.rowPager = h('div', { class: 'sched-rowpager', hidden: true });
     this.status = h('span', { class: 'sched-status', role: 'status', dataset: { state: 'idle' } });
     this.chartHost = h('div', { class: 'sched-chart' });
     this.gridHost = h('div', { class: 'sched-grid', hidden: !state.grid, style: { width: `${state.gridWidth}px` } });
@@ -268,7 +271,7 @@ export class ScheduleView {
     this.chartMessage = h('div', { class: 'sched-chart-message', hidden: true });
     const main = h('section', { class: 'sched-main card' },
       toolbar,
-      h('div', { class: 'sched-subbar' }, this.legend, this.rowPager, this.status),
+      h('div', { class: 'sched-subbar' }, this.legend, this.status),
       h('div', { class: 'sched-chart-wrap' }, this.gridHost, this.splitter, this.chartHost, this.chartMessage),
       h('p', { class: 'sched-hint muted', text: this.readonly ? t('schedule.hint.readonly') : t('schedule.hint') }));
     this.root.replaceChildren(h('div', { class: 'sched' }, side, main));
@@ -338,7 +341,7 @@ export class ScheduleView {
 
   async setSelection(ids) {
     state.selected = [...new Set(ids)];
-    state.rowOffset = 0;
+   
     await this.reloadTasks({ scroll: 'start' });
   }
 
@@ -386,7 +389,7 @@ export class ScheduleView {
       dataset: { typeId: type.id },
       onclick: () => {
         state.type = state.type === type.id ? '' : type.id;
-        state.rowOffset = 0;
+       
         this.afterFilter();
       },
     }, h('span', { class: 'sched-swatch', style: { background: type.color } }), h('span', { text: type.name }))),
@@ -501,7 +504,6 @@ export class ScheduleView {
     if (!rows.length) {
       this.chart?.destroy();
       this.chart = null;
-      this.rowPager.hidden = true;
       this.drawGrid([]);
       const none = !data.page.total && !state.q;
       const box = this.setChartMessage(none ? t('schedule.empty.noProjects') : t('schedule.empty.noSelection'));
@@ -511,15 +513,6 @@ export class ScheduleView {
       return;
     }
     this.setChartMessage('');
-    // The row window; a window that starts inside a project repeats its header.
-    const total = rows.length;
-    if (state.rowOffset >= total) state.rowOffset = Math.max(0, total - ROW_LIMIT);
-    let slice = rows.slice(state.rowOffset, state.rowOffset + ROW_LIMIT);
-    if (slice[0].kind !== 'project') {
-      const head = rows.slice(0, state.rowOffset).reverse().find((r) => r.kind === 'project');
-      slice = [{ ...head, continued: true }, ...slice.slice(0, ROW_LIMIT - 1)];
-    }
-    this.renderRowPager(total, slice.filter((r) => !r.continued).length);
     if (!this.chart) {
       this.chart = new Chart(this.chartHost, {
         onEdit: (id) => this.editTask(id),
@@ -531,7 +524,7 @@ export class ScheduleView {
     }
     if (this.selectedTask && !data.taskById.has(this.selectedTask)) this.selectedTask = null;
     this.chart.selectedId = this.selectedTask;
-    this.chart.render(slice, {
+    this.chart.render(rows, {
       zoom: state.zoom, lang: this.lang, typeById: data.typeById, readonly: this.readonly,
       scroll, zoomChanged, createHint: t('schedule.hint.dragToCreate'), violationText: t('schedule.violation'),
       slackText: (n) => (n === 0 ? t('schedule.critical') : t('schedule.slack', { n })),
@@ -551,27 +544,7 @@ export class ScheduleView {
       },
       summaryText: t('schedule.grid.rolledUp'),
     });
-    this.drawGrid(slice);
-  }
-
-  renderRowPager(total, shown) {
-    const t = this.t;
-    if (total <= ROW_LIMIT) {
-      this.rowPager.hidden = true;
-      return;
-    }
-    this.rowPager.hidden = false;
-    const from = state.rowOffset + 1;
-    const to = Math.min(total, state.rowOffset + shown);
-    const move = (delta) => {
-      state.rowOffset = Math.max(0, Math.min(total - 1, state.rowOffset + delta));
-      saveState();
-      this.draw({ scroll: 'start' });
-    };
-    this.rowPager.replaceChildren(
-      h('button', { type: 'button', class: 'btn btn-sm', text: '‹', 'aria-label': t('schedule.pager.prevRows'), disabled: state.rowOffset === 0, onclick: () => move(-(ROW_LIMIT - 1)) }),
-      h('span', { text: t('schedule.rows.window', { from, to, total }) }),
-      h('button', { type: 'button', class: 'btn btn-sm', text: '›', 'aria-label': t('schedule.pager.nextRows'), disabled: to >= total, onclick: () => move(ROW_LIMIT - 1) }));
+    this.drawGrid(rows);
   }
 
   // ---- the task grid (grid.js) --------------------------------------------------
@@ -894,7 +867,7 @@ export class ScheduleView {
         state.q = '';
         this.search.value = '';
         state.selected = [rec.id];
-        state.rowOffset = 0;
+       
         await this.reloadAll({ scroll: 'start' });
       },
       onDelete: async () => {
@@ -1046,7 +1019,7 @@ export class ScheduleView {
     if (!this.chart?.gantt) return;
     try {
       const legend = data.types.filter((x) => x.enabled).map((x) => ({ name: x.name, color: x.color }));
-      const blob = await chartPng(this.chart.gantt, { title: this.chartTitle(), legend });
+      const blob = await chartPng(this.chart.gantt, { title: this.chartTitle(), legend, crop: this.chart.exportRows() });
       download(blob, this.exportName('png'));
     } catch (err) {
       showError(err);
@@ -1056,7 +1029,7 @@ export class ScheduleView {
   async print() {
     this.exportMenu.open = false;
     if (!this.chart?.gantt) return;
-    await printChart(this.chart.gantt, { title: this.chartTitle(), legend: this.legend });
+    await printChart(this.chart.gantt, { title: this.chartTitle(), legend: this.legend, crop: this.chart.exportRows() });
   }
 
   chartTitle() {
