@@ -8,6 +8,9 @@
   time.
 - An export (a link with `download`, as the app's export buttons are)
   opens the system's save dialog, and the file lands where the user typed.
+- The schedule of a 2,000-task project scrolls in one view in the window's
+  engine (WebKitGTK, not Chromium): grid and bars level, a link 1,400 rows
+  long whole, in zh-CN and English (screenshots in tests/artifacts/).
 - `localapp` itself (no sub-command) opens the window; a second `localapp`
   for the same data dir brings it forward and exits 3 without serving;
   SIGTERM closes the window like its close button.
@@ -116,6 +119,33 @@ def test_export_asks_where_to_save_with_the_native_dialog(
     assert isinstance(json.loads(str(save["saved"])), dict | list)
     assert "GET /api/projects 200" in done.stderr
     looks_drawn(artifacts / "desktop-export-save-dialog.png")
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+
+
+def test_the_schedule_scrolls_two_thousand_tasks_in_the_window(
+    display: str, tmp_path: Path, artifacts: Path
+) -> None:
+    shot = artifacts / "desktop-2000.png"
+    result, done = _drive(display, tmp_path / "data", shot, "--schedule", "2000")
+    assert done.returncode == 0, done.stderr[-3000:]
+    facts = result["schedule"]
+    assert isinstance(facts, dict)
+    top, middle, english = facts["top"], facts["middle"], facts["english"]
+    # one view: no pager, a scroll height for all rows, few of them drawn
+    assert top["pager"] == 0 and top["height"] >= 2002 * 36, top
+    assert 20 <= top["bars"] <= 300 and top["lines"] <= 300, top
+    assert top["first"] and top["first"]["inView"], top
+    # row 1,500: its line in view and level with its bar; its predecessor
+    # 1,400 rows up drawn with it; the first rows gone
+    assert middle["t1500"]["inView"] and middle["t1500"]["level"] < 18, middle
+    assert middle["t0100"] is True and middle["first"] is None, middle
+    assert middle["arrows"] > 10 and middle["bars"] <= 300, middle
+    # English keeps the rows in view
+    assert english["t1500"]["inView"], english
+    for f in (top, middle, english):
+        assert f["errors"] == [], f["errors"]
+    for name in ("top-zh", "middle-zh", "middle-en"):
+        looks_drawn(artifacts / f"desktop-2000-schedule-{name}.png")
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
 
 
