@@ -30,7 +30,7 @@ def weekly_load(
     """Per assignee, per week from `start`'s Monday to `end`'s week: `{"weeks":
     [{"start", "capacity"}], "people": [{"assignee", "days": [..], "tasks": [..],
     "overloaded": [week index, ...]}]}`, people by name; tasks without an
-    assignee are under "" (unassigned)."""
+    assignee are under "" (unassigned), never overloaded."""
     first = monday(start)
     weeks: list[dt.date] = []
     week = first
@@ -67,7 +67,8 @@ def weekly_load(
             "assignee": who,
             "days": days[who],
             "tasks": counts[who],
-            "overloaded": [i for i, n in enumerate(days[who]) if n > capacity[i]],
+            # unassigned work is nobody's overload: it is shown, never flagged
+            "overloaded": [i for i, n in enumerate(days[who]) if who and n > capacity[i]],
         }
         for who in sorted(days, key=lambda w: (w == "", w))
         if any(days[who])

@@ -11,6 +11,11 @@
 - The schedule of a 2,000-task project scrolls in one view in the window's
   engine (WebKitGTK, not Chromium): grid and bars level, a link 1,400 rows
   long whole, in zh-CN and English (screenshots in tests/artifacts/).
+- The schedule's flows work in the window as a user meets them: an MS Project
+  file chosen in the system's file dialog, summary tasks built in the grid, a
+  baseline and a task's slip, an overloaded assignee, the PDF (its Chinese
+  rendered with pdftoppm) and the MS Project file saved through the system's
+  save dialog, holding the imported tasks, dates and links; zh-CN and English.
 - `localapp` itself (no sub-command) opens the window; a second `localapp`
   for the same data dir brings it forward and exits 3 without serving;
   SIGTERM closes the window like its close button.
@@ -34,6 +39,12 @@ from conftest import ROOT, localapp_cmd, require_tool
 from xvfb_display import capture_drawn, looks_drawn, require_gui, window_env, xvfb
 
 from localapp import instance
+from localapp.schedule import mspdi
+
+sys.path.insert(0, str(ROOT / "tests" / "http"))
+from test_schedule_mspdi import shape  # noqa: E402
+
+MSPDI = ROOT / "tests" / "data" / "mspdi"
 
 DRIVER = Path(__file__).with_name("window_driver.py")
 pytestmark = pytest.mark.slow
@@ -48,13 +59,13 @@ def display() -> Iterator[str]:
 
 
 def _drive(
-    display: str, data_dir: Path, shot: Path, *extra: str
+    display: str, data_dir: Path, shot: Path, *extra: str, timeout: float = 120
 ) -> tuple[dict[str, object], subprocess.CompletedProcess[str]]:
     done = subprocess.run(
         [sys.executable, str(DRIVER), str(data_dir), str(shot), *extra],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env=window_env(display),
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
@@ -146,6 +157,57 @@ def test_the_schedule_scrolls_two_thousand_tasks_in_the_window(
         assert f["errors"] == [], f["errors"]
     for name in ("top-zh", "middle-zh", "middle-en"):
         looks_drawn(artifacts / f"desktop-2000-schedule-{name}.png")
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+
+
+def test_the_schedule_flows_in_the_window(display: str, tmp_path: Path, artifacts: Path) -> None:
+    require_tool("xdotool")
+    require_tool("pdftoppm")
+    require_tool("pdftotext")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    source = (MSPDI / "mpxj-sample1.xml").read_bytes()
+    (folder / "plan.xml").write_bytes(source)
+    shot = artifacts / "desktop-flows.png"
+    result, done = _drive(display, tmp_path / "data", shot, "--flows", str(folder), timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    flows = result["flows"]
+    assert isinstance(flows, dict)
+    expected = mspdi.read(source).tasks
+    assert flows["imported"] >= len(expected), flows
+    # summary tasks built in the grid: 接口设计 under the line above it
+    assert flows["summary"] and flows["summary_bar"] >= 1, flows
+    # the slip against the baseline, in working days, in both languages
+    assert "晚" in flows["variance_zh"] and "working day" in flows["variance_en"], flows
+    assert "李娜" in flows["over_zh"] and "李娜" in flows["over_en"], flows
+    assert flows["errors"] == [], flows["errors"]
+    # the MS Project file saved from the window holds the imported tasks, their
+    # dates, outline, people and links, and the grid's new ones
+    exported = mspdi.read((folder / "export.xml").read_bytes()).tasks
+    assert not shape(expected) - shape(exported), shape(expected) - shape(exported)
+    names = {t["name"] for t in exported}
+    assert {"需求评审", "接口设计"} <= names, names
+    # the PDF's Chinese is text in an embedded font, and it renders
+    pdf = folder / "plan.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60
+    ).stdout
+    assert "接口设计" in text, text[:500]
+    page = artifacts / "desktop-flows-pdf"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(page)],
+        check=True,
+        timeout=60,
+    )
+    from PIL import Image
+
+    with Image.open(next(artifacts.glob("desktop-flows-pdf*.png"))) as picture:
+        colours = picture.convert("L").getcolors(1 << 16) or []
+        dark = sum(n for n, level in colours if level < 100)
+        assert dark > 500, "the PDF's first page renders nearly blank"
+    for name in ("import-zh", "grid-zh", "baseline-zh", "load-zh", "baseline-en", "load-en"):
+        looks_drawn(artifacts / f"desktop-flows-{name}.png")
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
 
 

@@ -21,6 +21,8 @@ def make(server: Server) -> dict:
         ("机房搬迁", "李娜", "2026-09-28", "2026-10-09"),
         ("网络割接", "李娜", "2026-09-29", "2026-09-30"),
         ("验收文档", "王伟", "2026-10-08", "2026-10-10"),
+        ("布线", "", "2026-09-28", "2026-10-09"),
+        ("测试", "", "2026-09-28", "2026-10-09"),
     ):
         body = {"project_id": project["id"], "name": name, "assignee": who}
         api(server, "POST", "/api/tasks", {**body, "start": start, "end": end})
@@ -37,6 +39,8 @@ def test_the_load_counts_working_days_and_flags_the_overload(server: Server) -> 
     people = {p["assignee"]: p for p in got["people"]}
     assert people["李娜"]["days"] == [5, 2] and people["李娜"]["overloaded"] == [0]
     assert people["王伟"]["days"] == [0, 3] and people["王伟"]["overloaded"] == []
+    # six days of unassigned work in a 3-day week: shown, but nobody's overload
+    assert people[""]["days"] == [6, 4] and people[""]["overloaded"] == []
     bad = server.request("GET", "/api/resource-load?from=2026-13-01")
     assert bad.status == 400 and "from" in bad.json()["error"]["fields"]
 

@@ -250,7 +250,7 @@ export class ScheduleView {
       this.gridButton,
       ...this.indentButtons,
       h('div', { class: 'sched-seg', role: 'group', 'aria-label': t('schedule.zoom.label') }, this.zoomButtons),
-      h('button', { type: 'button', class: 'btn btn-sm', text: t('schedule.zoom.today'), onclick: () => this.chart?.scrollToToday() }),
+      h('button', { type: 'button', class: 'btn btn-sm', id: 'sched-today', text: t('schedule.zoom.today'), onclick: () => this.chart?.scrollToToday() }),
       h('span', { class: 'sched-sep' }),
       this.typeFilter,
       this.assigneeFilter,
