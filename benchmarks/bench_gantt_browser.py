@@ -415,6 +415,20 @@ def bucket_profile(profile: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def top_functions(profile: dict[str, Any], k: int = 12) -> list[tuple[str, float]]:
+    """The `k` functions with the most sampled self time (ms): "name (file:line)"."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    out: Counter[str] = Counter()
+    for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=False):
+        frame = nodes[node_id]["callFrame"]
+        if frame["functionName"] in NATIVE:
+            continue
+        where = frame["url"].rsplit("/", 1)[-1]
+        label = f"{frame['functionName'] or '(anonymous)'} ({where}:{frame['lineNumber'] + 1})"
+        out[label if where else frame["functionName"]] += delta / 1000
+    return out.most_common(k)
+
+
 def main_thread_self(raw: bytes) -> dict[str, float]:
     """Self time (ms) per trace event name on the busiest renderer main thread."""
     data = json.loads(raw)
@@ -464,9 +478,14 @@ def profile_size(context: Any, url: str) -> dict[str, Any]:
     ):
         cdp.send(f"Profiler.{method}", params)
     load(page, url + "/#/schedule", heap=False)
-    buckets = bucket_profile(cdp.send("Profiler.stop")["profile"])
+    profile = cdp.send("Profiler.stop")["profile"]
     page.close()
-    return {"stats": stats, "traces": traces, "buckets": buckets}
+    return {
+        "stats": stats,
+        "traces": traces,
+        "buckets": bucket_profile(profile),
+        "functions": top_functions(profile),
+    }
 
 
 def run_size(browser: Any, n: int, repeat: int, tmp: Path, base: str, prof: bool) -> dict[str, Any]:
@@ -576,6 +595,11 @@ def report_profile(n: int, prof: dict[str, Any]) -> None:
         f"First paint at {n:,} tasks: CPU profile (another load, 0.2 ms samples, idle left out)",
         ["bucket (JS by the stack it runs under)", "ms", "share"],
         [[k, f"{ms:.0f}", f"{100 * ms / total:.0f}%"] for k, ms in buckets],
+    )
+    print_table(
+        f"First paint at {n:,} tasks: the functions with the most self time (same profile)",
+        ["function (file:line; frappe-gantt.es.js is the library)", "ms"],
+        [[k, f"{ms:.0f}"] for k, ms in prof["functions"]],
     )
 
 
