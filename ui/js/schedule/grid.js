@@ -98,7 +98,8 @@ export class TaskGrid {
   }
 
   // Make the lines near the view at scroll position `top`, remove far ones
-  // (never the active line, nor one being edited).
+  // (never the active line, one being edited, nor one holding the focus: a
+  // new task's name half typed).
   fill(top) {
     const rh = this.opts.rowHeight;
     const first = Math.floor(top / rh);
@@ -106,7 +107,7 @@ export class TaskGrid {
     for (let i = Math.max(0, first - LINE_MARGIN); i < Math.min(this.rows.length, last + LINE_MARGIN); i += 1) this.lineAt(i);
     for (const [i, line] of this.lines) {
       if (i >= first - LINE_KEEP && i < last + LINE_KEEP) continue;
-      if (i === this.active.row || i === this.editing?.rowIndex) continue;
+      if (i === this.active.row || i === this.editing?.rowIndex || line.contains(document.activeElement)) continue;
       line.remove();
       this.lines.delete(i);
     }

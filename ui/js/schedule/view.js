@@ -122,15 +122,11 @@ export class ScheduleView {
     document.addEventListener('close', this.onDialogClose, true);
     data.onUndoChange = () => this.updateUndo();
     this.setChartMessage(t('schedule.loading'));
-    try {
-      await loadGantt();
-    } catch (err) {
-      this.setChartMessage(t('schedule.error.vendor'), 'error');
-      console.error(err);
-      return;
-    }
+    // The chart library loads while the data does (reloadAll waits for both).
+    const library = loadGantt();
+    library.catch(() => {}); // reported by reloadAll
     // Back where the chart was (after a language switch), else the work's start.
-    await this.reloadAll({ scroll: state.viewDate ? { date: state.viewDate, where: 'centre', top: state.viewTop } : 'start' });
+    await this.reloadAll({ scroll: state.viewDate ? { date: state.viewDate, where: 'centre', top: state.viewTop } : 'start', library });
   }
 
   unmount() {
@@ -149,21 +145,46 @@ export class ScheduleView {
     data.onUndoChange = () => {};
   }
 
-  async reloadAll({ scroll = 'keep' } = {}) {
+  async reloadAll({ scroll = 'keep', library = null } = {}) {
+    // What needs no other answer is asked at once: the types, the project
+    // list and, when the chosen projects are known (a reload), their records,
+    // tasks and baselines. The calendar needs the tasks' dates.
+    const chosen = [...state.selected];
+    const early = chosen.length
+      ? Promise.all([data.loadProjects(chosen), data.loadTasks(chosen), this.loadBaselines()])
+      : null;
+    early?.catch(() => {}); // reported below
     try {
-      await data.loadTypes();
-      await data.loadProjectPage({ q: state.q, page: state.page });
+      await Promise.all([data.loadTypes(), data.loadProjectPage({ q: state.q, page: state.page })]);
       state.page = data.page.page;
-      if (!state.selected.length && data.page.items.length) state.selected = [data.page.items[0].id];
-      state.selected = await data.loadProjects(state.selected);
-      await data.loadTasks(state.selected);
-      await this.loadBaselines();
+      if (early) {
+        [state.selected] = await early;
+        if (state.selected.length !== chosen.length) { // one was deleted meanwhile
+          if (!state.selected.length && data.page.items.length) state.selected = await data.loadProjects([data.page.items[0].id]);
+          await data.loadTasks(state.selected);
+          await this.loadBaselines();
+        }
+      } else {
+        if (data.page.items.length) state.selected = [data.page.items[0].id];
+        state.selected = await data.loadProjects(state.selected);
+        await data.loadTasks(state.selected);
+        await this.loadBaselines();
+      }
     } catch (err) {
       if (this.dead) return;
       this.setChartMessage(this.t('schedule.error.load'), 'error');
       return;
     }
     await this.loadCalendar();
+    if (library) {
+      try {
+        await library;
+      } catch (err) {
+        this.setChartMessage(this.t('schedule.error.vendor'), 'error');
+        console.error(err);
+        return;
+      }
+    }
     if (this.dead) return;
     saveState();
     this.renderProjects();
@@ -1016,7 +1037,7 @@ export class ScheduleView {
 
   async exportPng() {
     this.exportMenu.open = false;
-    if (!this.chart?.gantt) return;
+    if (!this.chart?.gantt) { this.setStatus('loading', this.t('schedule.loading')); return; }
     try {
       const legend = data.types.filter((x) => x.enabled).map((x) => ({ name: x.name, color: x.color }));
       const blob = await chartPng(this.chart.gantt, { title: this.chartTitle(), legend, crop: this.chart.exportRows() });
@@ -1028,7 +1049,7 @@ export class ScheduleView {
 
   async print() {
     this.exportMenu.open = false;
-    if (!this.chart?.gantt) return;
+    if (!this.chart?.gantt) { this.setStatus('loading', this.t('schedule.loading')); return; }
     await printChart(this.chart.gantt, { title: this.chartTitle(), legend: this.legend, crop: this.chart.exportRows() });
   }
 
