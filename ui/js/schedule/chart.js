@@ -179,9 +179,9 @@ function makeLocalGantt(Gantt) {
     map_arrows_on_bars() {}
 
     // Draw the bars of these row indices that are not drawn yet, and the
-    // finish-to-start arrows between them and the bars already drawn, with
-    // the library's own classes (captured from its first bar and arrow).
-    // Returns the new bars.
+    // finish-to-start arrows between them and the bars already drawn: bars of
+    // the library's own Bar class (taken from the first bar its make_bars
+    // draws), arrows by its make_arrows (lgArrows). Returns the new bars.
     lgShow(indices) {
       const todo = [...new Set(indices)].filter((i) => this.tasks[i] && !this.bars[i]);
       if (!todo.length) return [];
@@ -548,13 +548,6 @@ export class Chart {
     const to = Math.min(n, from + EXPORT_ROWS);
     g.lgShow(this.withPartners([from, to]));
     return { y: g.config.header_height + from * ROW_HEIGHT, height: (to - from) * ROW_HEIGHT };
-  }
-
-  // The rows whose bars are drawn now (tests, exports).
-  drawnRows() {
-    const out = [];
-    this.gantt?.bars.forEach((bar, i) => out.push(i));
-    return out;
   }
 
   toFrappe(row, i, opts) {

@@ -230,13 +230,13 @@ export class TaskGrid {
     this.body.focus({ preventScroll: true });
   }
 
-  paintActive({ reveal = true } = {}) {
+  paintActive() {
     for (const el of this.inner.querySelectorAll('.sgrid-active')) el.classList.remove('sgrid-active');
     for (const el of this.inner.querySelectorAll('.sgrid-row.is-selected')) el.classList.remove('is-selected');
     const line = this.lineAt(this.active.row);
     if (!line) return;
     this.markActive(line);
-    if (reveal) this.handlers.onReveal?.(this.active.row);
+    this.handlers.onReveal?.(this.active.row);
   }
 
   markActive(line) {
