@@ -169,23 +169,32 @@ def start_server(
         out = run_cli("token", "create", name, "--data-dir", str(data_dir), env=full_env)
         assert out.returncode == 0, out.stderr
         api_token = out.stdout.strip().splitlines()[-1]
-    port = free_port()
-    log_path = data_dir.parent / f"server-{port}.log"
-    cmd = localapp_cmd(
-        "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *args
-    )
-    if wrap:
-        cmd = [*wrap, *cmd]
-    with open(log_path, "wb") as logf:
-        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=full_env)
-    url = f"http://127.0.0.1:{port}"
-    server = Server(url, data_dir, proc, log_path, api_token, full_env)
-    try:
-        wait_healthy(url, proc, log_path)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    # free_port() only finds a port free now: another process (any outgoing
+    # connection takes an ephemeral port too) may bind it before the server
+    # does. That start fails with "Address already in use" and is tried again
+    # on a new port, three times at most.
+    for attempt in range(3):
+        port = free_port()
+        log_path = data_dir.parent / f"server-{port}.log"
+        cmd = localapp_cmd(
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *args
+        )
+        if wrap:
+            cmd = [*wrap, *cmd]
+        with open(log_path, "wb") as logf:
+            proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=full_env)
+        url = f"http://127.0.0.1:{port}"
+        server = Server(url, data_dir, proc, log_path, api_token, full_env)
+        try:
+            wait_healthy(url, proc, log_path)
+        except BaseException:
+            server.stop()
+            taken = "Address already in use" in log_path.read_text(errors="replace")
+            if taken and attempt < 2:
+                continue
+            raise
+        return server
+    raise AssertionError("unreachable: the loop returns or raises")
 
 
 @pytest.fixture
