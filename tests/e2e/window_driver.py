@@ -52,9 +52,6 @@ READ_PAGE = """(() => {
 })()"""
 
 
-PAINTED = "document.documentElement.dataset.painted === 'yes' || null"
-
-
 DOWNLOAD = """(() => {
   const a = document.createElement('a');
   a.href = 'api/projects';
@@ -97,7 +94,9 @@ def main() -> int:
             result["page"] = wait_for(lambda: window.run_js(READ_PAGE), "the page to render", 30)
             # the page says when its first view has been painted (ui/js/app.js);
             # the X screen shows it a moment later, so the capture waits for that too
-            wait_for(lambda: window.run_js(PAINTED), "the page to report a paint", 30)
+            wait_for(
+                lambda: window.run_js(window_schedule.PAINTED), "the page to report a paint", 30
+            )
             capture_drawn(args.shot)
             if args.save_as:
                 shot = args.shot.with_name(args.shot.stem + "-save-dialog.png")

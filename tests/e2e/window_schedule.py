@@ -30,6 +30,7 @@ from typing import Any
 from polling import wait_for
 from xvfb_display import capture_drawn
 
+# the page says when its first view has been painted (ui/js/app.js)
 PAINTED = "document.documentElement.dataset.painted === 'yes' || null"
 SAVE_NAMES = "^(Save file|保存文件)$"
 OPEN_NAMES = "^(Upload Files?|Open File|Select Files?|上传文件|打开文件|选择文件)$"
