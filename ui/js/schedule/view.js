@@ -157,15 +157,10 @@ export class ScheduleView {
     try {
       await Promise.all([data.loadTypes(), data.loadProjectPage({ q: state.q, page: state.page })]);
       state.page = data.page.page;
-      if (early) {
-        [state.selected] = await early;
-        if (state.selected.length !== chosen.length) { // one was deleted meanwhile
-          if (!state.selected.length && data.page.items.length) state.selected = await data.loadProjects([data.page.items[0].id]);
-          await data.loadTasks(state.selected);
-          await this.loadBaselines();
-        }
-      } else {
-        if (data.page.items.length) state.selected = [data.page.items[0].id];
+      // The early answers stand unless a chosen project was deleted meanwhile.
+      if (early) [state.selected] = await early;
+      if (!early || state.selected.length !== chosen.length) {
+        if (!state.selected.length && data.page.items.length) state.selected = [data.page.items[0].id];
         state.selected = await data.loadProjects(state.selected);
         await data.loadTasks(state.selected);
         await this.loadBaselines();
