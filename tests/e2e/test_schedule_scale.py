@@ -25,6 +25,30 @@ def tid(i: int) -> str:
     return f"t{i:04d}"
 
 
+# The chart's day columns: how many are drawn and where, as the user would see them.
+COLUMNS_JS = """el => {
+  const svg = el.querySelector('svg.gantt');
+  const col = 34; // the day view's column width
+  const left = el.scrollLeft, right = left + el.clientWidth;
+  const mid = el.scrollTop + el.clientHeight / 2;
+  const ticks = [...svg.querySelectorAll('path.tick')].map((t) => t.getBBox());
+  const inView = ticks.filter((b) => b.x >= left && b.x <= right);
+  const texts = [...el.querySelectorAll('.lower-text')].map((t) => parseFloat(t.style.left));
+  const weekends = [...svg.querySelectorAll('rect.holiday-highlight')].map((r) => r.getBBox());
+  return {
+    total: Math.round(svg.getBBox().width / col),
+    screen: Math.floor(el.clientWidth / col),
+    ticks: ticks.length,
+    texts: texts.length,
+    tallest: Math.max(0, ...ticks.map((b) => b.height)),
+    in_view: inView.length,
+    covers_view: inView.length > 0 && inView.every((b) => b.y <= mid && b.y + b.height >= mid),
+    texts_in_view: texts.filter((x) => x >= left && x <= right).length,
+    weekends_in_view: weekends.filter((b) => b.x >= left && b.x <= right && b.y <= mid && b.y + b.height >= mid).length,
+  };
+}"""
+
+
 def on_screen(page: Any, task_id: str) -> bool:
     """Whether the task's grid line lies inside the grid's visible body."""
     body = page.locator(".sgrid-body").bounding_box()
@@ -70,6 +94,13 @@ def test_two_thousand_tasks_scroll_in_one_view_with_far_links(
     drawn = page.locator(".bar-wrapper[data-task-id]").count()
     assert 20 <= drawn <= 300, drawn
     assert page.locator(".sgrid-row").count() <= 300
+    # and few days: ticks and day texts for the columns near the view only (about a
+    # screen's width each side), each tick over the rows drawn, not all 2,000
+    columns = COLUMNS_JS
+    first = box.evaluate(columns)
+    assert first["ticks"] <= 3 * first["screen"] + 2 < first["total"], first
+    assert first["texts"] == first["ticks"], first
+    assert first["tallest"] <= 400 * ROW, first
 
     # the far link: at its dependent's row, the predecessor 1,400 rows up is drawn too
     box.evaluate(f"el => {{ el.scrollTop = {1495 * ROW}; }}")
@@ -124,6 +155,17 @@ def test_two_thousand_tasks_scroll_in_one_view_with_far_links(
     expect(bar(page, tid(N - 1))).to_have_count(1)
     assert page.locator(".bar-wrapper[data-task-id]").count() <= 300
     page.screenshot(path=str(artifacts / "schedule-2000-end-zh.png"))
+    # the days at the end of the plan, scrolled to sideways: their ticks, texts and
+    # shaded weekends are there, over the rows in view
+    box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    wait_for(
+        lambda: box.evaluate(columns)["in_view"] >= box.evaluate(columns)["screen"] - 1,
+        "the last days' columns",
+    )
+    end = box.evaluate(columns)
+    assert end["ticks"] <= 3 * end["screen"] + 2 and end["weekends_in_view"] > 0, end
+    assert end["texts_in_view"] >= end["screen"] - 1 and end["covers_view"], end
+    page.screenshot(path=str(artifacts / "schedule-2000-end-right-zh.png"))
     # in English, the same view, still at the end
     page.click("#lang-switch")
     expect(page.locator(".sgrid-th").nth(1)).to_contain_text("Task")

@@ -36,6 +36,7 @@ const DRAG_MIN_PX = 6;
 const WINDOW_MARGIN = 40;
 const WINDOW_TRIGGER = 30;
 const WINDOW_KEEP = 120;
+const COLUMN_ROWS = 100; // rows above and below the view the day columns reach
 const EXPORT_ROWS = 150; // as many as the row pager of earlier versions showed
 
 let GanttClass = null;
@@ -108,21 +109,124 @@ function makeLocalGantt(Gantt) {
       };
     }
 
-    // Non-working days shaded (options.lg_off_day: 'YYYY-MM-DD' -> bool), one
-    // rect a day named by its date, as the library's are; for the same reason.
-    highlight_holidays() {
+    // ---- the columns near the view only ---------------------------------
+    // Each day (week, month) column has a tick, a text in the lower header
+    // and, for a non-working day, a shaded rect: thousands over a long plan,
+    // each as tall as all the rows. They are made for the columns near the
+    // view (a screen's width each side) and over the rows drawn, by
+    // lgColumns, which the chart calls as the view moves. The month (year)
+    // texts of the upper header, a few a year, are all made: the library's
+    // scroll handler looks them up.
+    make_dates() {
+      this.lgDates = this.get_dates_to_draw();
+      for (const date of this.lgDates) {
+        if (!date.upper_text) continue;
+        const el = this.create_el({ left: date.x, top: date.upper_y, classes: 'upper-text', append_to: this.$upper_header });
+        el.innerText = date.upper_text;
+      }
+      this.upperTexts = [...this.$upper_header.querySelectorAll('.upper-text')];
+      this.lowerTexts = [];
+      this.lgCols = null;
+    }
+
+    // The columns' layer, made after make_grid_highlights, which rewrites the
+    // grid layer's innerHTML (elements kept from before are detached).
+    make_grid_ticks() {
+      this.lgColumnLayer = svgEl('g', { class: 'lg-columns' });
+      this.layers.grid.append(this.lgColumnLayer);
+    }
+
+    highlight_holidays() {}
+
+    // Today's line (the library's element, which the stylesheet hides and
+    // the chart redraws in its grid) where the time of now is, and the index
+    // of the column holding today for its highlighted text.
+    highlight_current() {
+      const now = new Date();
+      this.lgTodayCol = -1;
+      if (now < this.gantt_start || now > this.gantt_end) return;
+      const col = this.config.column_width;
+      const start = this.gantt_start;
+      const dayPart = (now - startOfDay(now)) / 86400000;
+      let units;
+      if (this.config.unit === 'month') {
+        const months = (now.getFullYear() - start.getFullYear()) * 12 + now.getMonth() - start.getMonth();
+        this.lgTodayCol = months;
+        units = months + (now.getDate() - 1 + dayPart) / daysInMonth(now);
+      } else {
+        const days = Math.round((startOfDay(now) - start) / 86400000);
+        this.lgTodayCol = Math.floor(days / this.config.step);
+        units = (days + dayPart) / this.config.step;
+      }
+      const left = units * col;
+      this.$current_highlight = this.create_el({
+        top: this.config.header_height, left, height: this.grid_height - this.config.header_height,
+        classes: 'current-highlight', append_to: this.$container,
+      });
+      this.$current_ball_highlight = this.create_el({
+        top: this.config.header_height - 6, left: left - 2.5, width: 6, height: 6,
+        classes: 'current-ball-highlight', append_to: this.$header,
+      });
+    }
+
+    // Draw the columns near the view (a screen's width each side), as tall
+    // as the rows on screen [first, last) and COLUMN_ROWS more each side,
+    // unless those drawn still cover the view with half their margins to
+    // spare; all: every column (a picture of the whole time line).
+    lgColumns([first, last], all = false) {
+      const box = this.$container;
+      const col = this.config.column_width;
+      const n = this.lgDates.length;
+      const rows = this.tasks.length;
+      const screen = Math.max(10, Math.ceil((box.clientWidth || 1200) / col));
+      const left = Math.floor(box.scrollLeft / col);
+      const cur = this.lgCols;
+      if (cur && (cur.from === 0 || left - screen / 2 >= cur.from)
+        && (cur.to === n || left + screen + screen / 2 <= cur.to)
+        && (cur.rows[0] === 0 || first - COLUMN_ROWS / 2 >= cur.rows[0])
+        && (cur.rows[1] === rows || last + COLUMN_ROWS / 2 <= cur.rows[1])
+        && (cur.all || !all)) return;
+      const a = all ? 0 : Math.max(0, left - screen);
+      const b = all ? n : Math.min(n, left + 2 * screen);
+      const from = Math.max(0, first - COLUMN_ROWS);
+      const to = Math.min(rows, last + COLUMN_ROWS);
+      this.lgCols = { from: a, to: b, rows: [from, to], all };
+      const rowH = this.options.bar_height + this.options.padding;
+      const head = this.config.header_height;
+      const y0 = head + from * rowH;
+      const y1 = to >= this.tasks.length ? this.grid_height : head + to * rowH;
+      const layer = this.lgColumnLayer;
+      layer.replaceChildren();
+      for (const el of this.lowerTexts) el.remove();
+      this.lowerTexts = [];
+      if (y1 <= y0) return;
+      // Non-working days shaded (options.lg_off_day: 'YYYY-MM-DD' -> bool), a
+      // rect a day named by its date, as the library's are.
       const off = this.options.lg_off_day;
-      if (!off) return;
-      const perDay = this.config.column_width / this.config.step;
-      const top = this.config.header_height;
-      const height = this.grid_height - top;
-      const d = new Date(this.gantt_start);
-      for (let i = 0; d <= this.gantt_end; i += 1, d.setDate(d.getDate() + 1)) {
-        const day = fmtDay(d);
-        if (!off(day)) continue;
-        this.layers.grid.append(svgEl('rect', {
-          x: Math.round(i * perDay), y: top, width: perDay, height, class: `holiday-highlight ${day}`, style: 'fill: var(--lg-weekend)',
-        }));
+      if (off && this.config.unit !== 'month') {
+        const perDay = col / this.config.step;
+        const d = new Date(this.lgDates[a].date);
+        const stop = b < n ? this.lgDates[b].date : new Date(+this.gantt_end + 1);
+        for (let i = Math.round((d - this.gantt_start) / 86400000); d < stop; i += 1, d.setDate(d.getDate() + 1)) {
+          const day = fmtDay(d);
+          if (!off(day)) continue;
+          layer.append(svgEl('rect', {
+            x: Math.round(i * perDay), y: y0, width: perDay, height: y1 - y0, class: `holiday-highlight ${day}`, style: 'fill: var(--lg-weekend)',
+          }));
+        }
+      }
+      const thick = this.config.view_mode.thick_line;
+      for (let i = a; i < b; i += 1) {
+        const date = this.lgDates[i];
+        const x = i * col;
+        layer.append(svgEl('path', { d: `M ${x} ${y0} v ${y1 - y0}`, class: thick && thick(date.date) ? 'tick thick' : 'tick' }));
+        if (!date.lower_text) continue;
+        const text = this.create_el({
+          left: date.x, top: date.lower_y, classes: `lower-text date_${date.formatted_date}`, append_to: this.$lower_header,
+        });
+        if (i === this.lgTodayCol) text.classList.add('current-date-highlight');
+        text.innerText = date.lower_text;
+        this.lowerTexts.push(text);
       }
     }
 
@@ -515,6 +619,7 @@ export class Chart {
     const box = this.container;
     if (!g || !box) return;
     const [a, b] = this.rowRange(box.scrollTop, box.clientHeight, WINDOW_TRIGGER);
+    g.lgColumns(this.rowRange(box.scrollTop, box.clientHeight, 0));
     if (this.shown && a >= this.shown[0] && b <= this.shown[1]) return;
     const want = this.rowRange(box.scrollTop, box.clientHeight, WINDOW_MARGIN);
     this.shown = want;
@@ -539,7 +644,8 @@ export class Chart {
 
   // The rows a picture (PNG, print) holds, drawn first: all of them up to
   // EXPORT_ROWS, else EXPORT_ROWS from the first row on screen (the whole plan,
-  // paged by time, is the server's PDF). Returns the crop in SVG pixels.
+  // paged by time, is the server's PDF), with every column of the time line.
+  // Returns the crop in SVG pixels.
   exportRows() {
     const g = this.gantt;
     const box = this.container;
@@ -547,6 +653,7 @@ export class Chart {
     const from = n <= EXPORT_ROWS ? 0 : Math.min(Math.max(0, n - EXPORT_ROWS), Math.floor((box?.scrollTop || 0) / ROW_HEIGHT));
     const to = Math.min(n, from + EXPORT_ROWS);
     g.lgShow(this.withPartners([from, to]));
+    g.lgColumns([from, to], true);
     return { y: g.config.header_height + from * ROW_HEIGHT, height: (to - from) * ROW_HEIGHT };
   }
 
@@ -620,6 +727,13 @@ export class Chart {
       const x = parseFloat(todayDiv.style.left) || 0;
       g.layers.grid.append(svgEl('line', { x1: x, x2: x, y1: top, y2: svg.getAttribute('height') || 0, class: 'lg-today-line' }));
     }
+    // The labels that stay in sight while the chart scrolls sideways are in an
+    // SVG of their own over the chart, as wide as the view and moved by a CSS
+    // transform: a scroll then repaints neither SVG (moving them inside the
+    // chart's SVG repainted all of it, every frame).
+    const float = svgEl('svg', { class: 'lg-float', height: svg.getAttribute('height') || 0 });
+    svg.after(float);
+    g.lgFloat = float;
     // Project names above their summary bars, on top of everything.
     const labels = svgEl('g', { class: 'lg-labels' });
     this.rows.forEach((row, i) => {
@@ -642,29 +756,25 @@ export class Chart {
         }, this.opts.createHint));
       });
     }
-    svg.append(labels);
+    float.append(labels);
     // A task whose bar is scrolled out of view is still named in its row, at the
-    // edge it lies beyond ("‹ 接口开发" / "接口开发 ›"), so every row says what it is.
-    // Two groups moved as a whole (one transform each, not an x per label):
-    // the labels of bars beyond the left edge, and beyond the right edge.
+    // edge it lies beyond ("‹ 接口开发" / "接口开发 ›"), so every row says what it is:
+    // the labels of bars beyond the left edge, and those beyond the right edge.
     this.awayLayer = svgEl('g', { class: 'lg-away-labels', 'data-export': 'skip' });
-    this.awaySide = { left: svgEl('g', { class: 'lg-away-left' }), right: svgEl('g', { class: 'lg-away-right' }), null: this.awayLayer };
+    this.awaySide = { left: svgEl('g', { class: 'lg-away-left', transform: 'translate(8 0)' }), right: svgEl('g', { class: 'lg-away-right' }), null: this.awayLayer };
     this.awayLayer.append(this.awaySide.left, this.awaySide.right);
-    svg.append(this.awayLayer);
-    // Keep project names and drag hints in sight while scrolling sideways.
-    const sticky = [...labels.children];
+    float.append(this.awayLayer);
     const box = g.$container;
     let lastLeft = null;
     let lastRight = null;
     const place = () => {
       const left = box.scrollLeft;
       const right = left + box.clientWidth;
-      if (left !== lastLeft) {
-        const x = String(left + 8);
-        for (const el of sticky) el.setAttribute('x', x);
-        this.awaySide.left.setAttribute('transform', `translate(${left + 8} 0)`);
+      if (left !== lastLeft) float.style.transform = `translateX(${left}px)`;
+      if (right - left !== (lastRight ?? 0) - (lastLeft ?? 0)) {
+        float.setAttribute('width', String(right - left));
+        this.awaySide.right.setAttribute('transform', `translate(${right - left - 8} 0)`);
       }
-      if (right !== lastRight) this.awaySide.right.setAttribute('transform', `translate(${right - 8} 0)`);
       if (left === lastLeft && right === lastRight && !this.awayChanged) return;
       lastLeft = left;
       lastRight = right;

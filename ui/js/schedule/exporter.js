@@ -126,6 +126,14 @@ export function chartSvg(gantt, { title = '', legend = [], crop = null } = {}) {
   const height = chartH + band;
   const copy = src.cloneNode(true);
   inlineStyles(src, copy);
+  // The labels kept in sight while scrolling (an SVG of their own over the chart).
+  const float = gantt.lgFloat;
+  if (float) {
+    const labels = float.cloneNode(true);
+    inlineStyles(float, labels);
+    labels.removeAttribute('style');
+    copy.append(...labels.childNodes);
+  }
   copy.querySelectorAll('animate, title, [data-export="skip"]').forEach((n) => n.remove());
   // Labels that follow the scroll position go back to where their bars start.
   copy.querySelectorAll('[data-export-x]').forEach((n) => n.setAttribute('x', n.getAttribute('data-export-x')));
