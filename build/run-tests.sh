@@ -2,9 +2,9 @@
 # Run the whole test suite: `bash build/run-tests.sh [pytest args]`.
 # On a fresh Debian 12 machine (root, Python 3.11) it installs everything the
 # tests need first: the Debian packages for browser and window tests (GTK and
-# WebKitGTK for the desktop window), .venv with the test, sync, desktop and
-# build extras (the build tests run PyInstaller), ui/'s npm packages and the
-# tests' own (tests/npm: s3rver).
+# WebKitGTK for the desktop window) and Java for MPXJ (tests/mpxj_tool.py),
+# .venv with the test, sync, desktop and build extras (the build tests run
+# PyInstaller), ui/'s npm packages and the tests' own (tests/npm: s3rver).
 # Each step is skipped when already done, so a second run goes straight to
 # the checks (ruff, import-linter, mypy) and pytest.
 set -euo pipefail
@@ -15,6 +15,7 @@ cd "$ROOT"
 
 # shellcheck disable=SC2046  # word splitting of the package list is wanted
 ensure_apt chromium xvfb fonts-noto-cjk poppler-utils xauth imagemagick xdotool binutils e2fsprogs \
+    openjdk-17-jre-headless \
     $(desktop_packages) $(node_packages)
 ensure_venv "test,sync,desktop,build"
 ensure_ui_assets

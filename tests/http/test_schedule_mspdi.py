@@ -6,6 +6,9 @@ is refused with a clear reason and nothing is stored."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -144,3 +147,143 @@ def test_the_export_needs_one_project(server: Server) -> None:
     r = server.request("GET", "/api/tasks/export.xml")
     assert r.status == 400 and "project_id" in r.json()["error"]["fields"]
     assert server.request("GET", "/api/tasks/export.xml?project_id=nope").status == 404
+
+
+# ---- read and written by MPXJ, as GanttProject and ProjectLibre do ---------------
+# GanttProject (biz.ganttproject.impex.msproject2) and ProjectLibre read and write MS
+# Project files through MPXJ; tests/mpxj_tool.py runs it (Java, in its own process).
+TOOL = Path(__file__).resolve().parent.parent / "mpxj_tool.py"
+
+
+def mpxj(path: Path, mspdi_out: Path | None = None) -> list[dict[str, Any]]:
+    cmd = [sys.executable, str(TOOL), str(path)]
+    if mspdi_out:
+        cmd += ["--mspdi", str(mspdi_out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)["tasks"]
+
+
+def seen_by_mpxj(tasks: list[dict[str, Any]]) -> Counter:
+    """Each task as MPXJ reads it: name, dates, milestone, people, parent, links."""
+    name = {t["uid"]: t["name"] for t in tasks}
+    return Counter(
+        (
+            t["name"],
+            t["start"],
+            t["finish"],
+            t["milestone"],
+            tuple(t["people"]),
+            name.get(t["parent"]),
+            tuple(sorted((name[x["uid"]], x["type"], x["lag"]) for x in t["links"])),
+        )
+        for t in tasks
+    )
+
+
+def seen_in_app(tasks: list[dict[str, Any]]) -> Counter:
+    """The same of each task the app stores."""
+    name = {str(t["id"]): t["name"] for t in tasks}
+    return Counter(
+        (
+            t["name"],
+            t["start"],
+            t["end"],
+            bool(t.get("milestone")),
+            tuple(sorted(p for p in (t.get("assignee") or "").split("、") if p)),
+            name.get(str(t.get("parent") or "")),
+            tuple(
+                sorted(
+                    (
+                        name[d],
+                        (t.get("links") or {}).get(d, {}).get("type", "FS"),
+                        (t.get("links") or {}).get(d, {}).get("lag", 0),
+                    )
+                    for d in t.get("depends_on") or []
+                )
+            ),
+        )
+        for t in tasks
+    )
+
+
+def project_tasks(server: Server, pid: str) -> list[dict[str, Any]]:
+    return server.request("GET", f"/api/tasks?project_id={pid}&per_page=500").json()["items"]
+
+
+@pytest.mark.parametrize("fixture", ["mpxj-sample1.xml", "mpxj-task-links-project2019.xml"])
+def test_the_app_reads_a_file_as_mpxj_does(server: Server, fixture: str) -> None:
+    """Imported tasks match what MPXJ reads from the same file (MPXJ is the
+    reference here, not our own parser); a start-to-finish link, which the app
+    does not have, becomes finish-to-start, as the import says."""
+    r = upload(server, (DATA / fixture).read_bytes(), fixture)
+    assert r.status == 201, r.body
+    expected = seen_by_mpxj(mpxj(DATA / fixture))
+    expected = Counter(
+        {
+            (*row[:6], tuple(sorted((n, "FS" if k == "SF" else k, lag) for n, k, lag in row[6]))): c
+            for row, c in expected.items()
+        }
+    )
+    assert seen_in_app(project_tasks(server, r.json()["project"]["id"])) == expected
+
+
+def test_a_plan_round_trips_through_mpxj(server: Server, tmp_path: Path) -> None:
+    """A plan made in the app, with Chinese names, a summary task, links of each
+    kind with lags, a milestone and people: MPXJ reads our export as the same plan,
+    saves it as MS Project XML as GanttProject and ProjectLibre would, and that file
+    imports as the same plan again."""
+    pid = server.request("POST", "/api/projects", {"name": "官网改版"}).json()["id"]
+
+    def add(**task: Any) -> str:
+        r = server.request("POST", "/api/tasks", {"project_id": pid, **task})
+        assert r.status == 201, r.body
+        return str(r.json()["id"])
+
+    design = add(name="设计阶段", start="2027-03-01", end="2027-03-12")
+    review = add(
+        name="需求评审", start="2027-03-01", end="2027-03-03", assignee="李娜", parent=design
+    )
+    proto = add(
+        name="原型设计",
+        start="2027-03-05",
+        end="2027-03-09",
+        assignee="王伟、李娜",
+        parent=design,
+        depends_on=[review],
+        links={review: {"type": "FS", "lag": 1}},
+    )
+    build = add(
+        name="前端开发",
+        start="2027-03-05",
+        end="2027-03-12",
+        assignee="张敏",
+        depends_on=[proto],
+        links={proto: {"type": "SS", "lag": 0}},
+    )
+    test = add(
+        name="联调测试",
+        start="2027-03-15",
+        end="2027-03-16",
+        depends_on=[build],
+        links={build: {"type": "FF", "lag": 2}},
+    )
+    add(name="正式上线", start="2027-03-17", end="2027-03-17", milestone=True, depends_on=[test])
+    stored = project_tasks(server, pid)
+    assert len(stored) == 6
+
+    ours = tmp_path / "官网改版.xml"
+    out = server.request("GET", f"/api/tasks/export.xml?project_id={pid}")
+    assert out.status == 200
+    ours.write_bytes(out.body)
+    theirs = tmp_path / "saved-by-mpxj.xml"
+    read = mpxj(ours, theirs)
+    assert seen_by_mpxj(read) == seen_in_app(stored)
+    assert {t["name"] for t in read if t["summary"]} == {"设计阶段"}
+
+    again = upload(server, theirs.read_bytes(), "saved-by-mpxj.xml")
+    assert again.status == 201, again.body
+    assert again.json()["notes"] == []
+    back = project_tasks(server, again.json()["project"]["id"])
+    assert seen_in_app(back) == seen_in_app(stored)
+    assert shape(back) == shape(stored)
