@@ -112,9 +112,17 @@ export const api = {
   delete: (path, opts) => request('DELETE', path, undefined, opts),
 };
 
-// The signed-in state: { authenticated, user: {name}, csrf, mode, version, public_read }.
-export async function loadSession() {
-  const session = await api.get('api/session', { noRedirect: true });
-  setCsrf(session.csrf);
-  return session;
+// The signed-in state: { authenticated, user: {name}, csrf, mode, version, public_read },
+// asked once per page (the shell and the sync indicator share the answer; a
+// failed request is asked again). quiet: no toast on failure.
+let sessionAsked = null;
+export function loadSession({ quiet = false } = {}) {
+  if (!sessionAsked) {
+    sessionAsked = api.get('api/session', { noRedirect: true, quiet }).then((session) => {
+      setCsrf(session.csrf);
+      return session;
+    });
+    sessionAsked.catch(() => { sessionAsked = null; });
+  }
+  return sessionAsked;
 }

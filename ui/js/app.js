@@ -101,12 +101,17 @@ async function logout() {
 }
 
 async function start() {
+  // The session is asked for while the strings load; a failure is shown once
+  // they have (the toast is in the user's language).
+  const asked = loadSession({ quiet: true });
+  asked.catch(() => {});
   await initI18n();
   try {
-    session = await loadSession();
-  } catch {
+    session = await asked;
+  } catch (err) {
+    showError(err);
     document.body.classList.remove('loading');
-    return; // the error toast already says the server cannot be reached
+    return;
   }
   if (!session.authenticated && !session.public_read) {
     location.replace(loginUrl());

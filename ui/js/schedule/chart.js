@@ -29,6 +29,9 @@ const SUMMARY_COLOR = '#2f3a4d';
 export const BAR_HEIGHT = 22;
 export const ROW_PADDING = 14;
 export const ROW_HEIGHT = BAR_HEIGHT + ROW_PADDING;
+const UPPER_HEADER = 30;
+const LOWER_HEADER = 26;
+const HEADER_HEIGHT = UPPER_HEADER + LOWER_HEADER + 10; // as the library adds them up
 const DRAG_MIN_PX = 6;
 // The bar window (showRows): rows drawn beyond the view each side, how near
 // the view may come to the window's edge before it grows, and how far a row
@@ -546,8 +549,8 @@ export class Chart {
       bar_height: BAR_HEIGHT,
       padding: ROW_PADDING,
       bar_corner_radius: 4,
-      upper_header_height: 30,
-      lower_header_height: 26,
+      upper_header_height: UPPER_HEADER,
+      lower_header_height: LOWER_HEADER,
       container_height: 'auto',
       infinite_padding: false,
       popup: false,
@@ -596,7 +599,7 @@ export class Chart {
 
   // Rows [from, to) on screen at this scroll position, widened by `margin`.
   rowRange(top, height, margin) {
-    const header = this.gantt?.config.header_height ?? 66;
+    const header = this.gantt?.config.header_height ?? HEADER_HEIGHT; // before the library is built
     const first = Math.floor(top / ROW_HEIGHT);
     const last = Math.ceil((top + Math.max(0, height - header)) / ROW_HEIGHT);
     return [Math.max(0, first - margin), Math.min(this.rows.length, last + margin)];

@@ -115,9 +115,10 @@ export class ScheduleData {
 
   // Holidays and make-up workdays (调休) from the server's calendar, for the
   // chart's shading: { holiday: Map(day -> name), workday: Map(day -> name) }.
+  // The holidays from `from` to `to`, unless those kept cover them (the range
+  // asked for last: calendarRange; forgetCalendar() when they may have changed).
   async loadCalendar(from, to) {
-    const key = `${from}/${to}`;
-    if (this.calendarKey === key) return this.calendar;
+    if (this.calendarCovers(from, to)) return this.calendar;
     const res = await api.get(`api/calendar${query({ from, to })}`, { quiet: true });
     // team: the dates that are the team's own days (团队日历), not the national ones
     const cal = { holiday: new Map(), workday: new Map(), team: new Set() };
@@ -126,8 +127,17 @@ export class ScheduleData {
       if (d.team) cal.team.add(d.date);
     }
     this.calendar = cal;
-    this.calendarKey = key;
+    this.calendarRange = [from, to];
     return cal;
+  }
+
+  calendarCovers(from, to) {
+    const kept = this.calendarRange;
+    return Boolean(kept && kept[0] <= from && to <= kept[1]);
+  }
+
+  forgetCalendar() {
+    this.calendarRange = null;
   }
 
   tasksOf(projectId) {

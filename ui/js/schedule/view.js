@@ -25,6 +25,7 @@ import { outline } from './tree.js';
 
 const STORAGE_KEY = 'localapp.schedule.view';
 const ZOOMS = ['day', 'week', 'month'];
+const CALENDAR_MARGIN = 100; // days of holidays known beyond the tasks (the chart pads 14 days, 2 months zoomed out)
 // The server writes xlsx (openpyxl); it gets the chart's filters as query
 // parameters, so the file holds what the chart shows.
 const XLSX_EXPORT = 'api/tasks/export.xlsx';
@@ -88,25 +89,39 @@ export class ScheduleView {
     return Boolean(document.querySelector('dialog[open]')) || this.chart?.dragging?.();
   }
 
-  // The holidays around the tasks shown (a year before the first start to a
-  // year after the last end, within the server's limit); weekends only if the
-  // calendar cannot be read.
-  async loadCalendar() {
+  // The holidays around the tasks shown (CALENDAR_MARGIN days beyond them,
+  // more than the chart shows); when those kept do not cover them, a year
+  // before the first start to a year after the last end, within the server's
+  // limit. Weekends only if the calendar cannot be read. early: the answer of
+  // calendarNearToday(), asked while the tasks were, awaited first.
+  async loadCalendar(early = null) {
     const days = data.tasks.flatMap((x) => [x.start, x.end]).filter(Boolean).sort();
-    const first = addDays(days[0] || today(), -365);
-    const last = addDays(days[days.length - 1] || today(), 365);
-    const to = last < addDays(first, 1090) ? last : addDays(first, 1090);
+    const lo = days[0] || today();
+    const hi = days[days.length - 1] || today();
+    await early;
+    if (data.calendarCovers(addDays(lo, -CALENDAR_MARGIN), addDays(hi, CALENDAR_MARGIN))) {
+      this.calendar = data.calendar;
+      return;
+    }
+    const first = addDays(lo, -365);
+    const last = addDays(hi, 365);
     try {
-      this.calendar = await data.loadCalendar(first, to);
+      this.calendar = await data.loadCalendar(first, last < addDays(first, 1090) ? last : addDays(first, 1090));
     } catch {
       this.calendar = null;
     }
   }
 
+  // The holidays 545 days either side of today (the server's limit), asked
+  // before the tasks' dates are known: most plans lie within them.
+  calendarNearToday() {
+    return data.loadCalendar(addDays(today(), -545), addDays(today(), 545)).catch(() => null);
+  }
+
   async refreshLive() {
     if (this.dead) return;
     await data.loadTypes().catch(() => null);
-    data.calendarKey = null; // a team day may have changed on another device
+    data.forgetCalendar(); // a team day may have changed on another device
     if (this.busy()) { this.staleData = true; return; } // a dialog opened meanwhile
     await this.reloadTasks({ scroll: 'keep', quiet: true });
   }
@@ -150,6 +165,7 @@ export class ScheduleView {
     // list and, when the chosen projects are known (a reload), their records,
     // tasks and baselines. The calendar needs the tasks' dates.
     const chosen = [...state.selected];
+    const calendar = this.calendarNearToday();
     const early = chosen.length
       ? Promise.all([data.loadProjects(chosen), data.loadTasks(chosen), this.loadBaselines()])
       : null;
@@ -170,7 +186,7 @@ export class ScheduleView {
       this.setChartMessage(this.t('schedule.error.load'), 'error');
       return;
     }
-    await this.loadCalendar();
+    await this.loadCalendar(calendar);
     if (library) {
       try {
         await library;
@@ -922,7 +938,7 @@ export class ScheduleView {
       t: this.t,
       readonly: this.readonly,
       onChanged: async () => {
-        data.calendarKey = null; // the shading and the working-day counts change
+        data.forgetCalendar(); // the shading and the working-day counts change
         await this.loadCalendar();
         if (!this.dead) this.draw({ scroll: 'keep' });
       },
