@@ -33,6 +33,7 @@ const UPPER_HEADER = 30;
 const LOWER_HEADER = 26;
 const HEADER_HEIGHT = UPPER_HEADER + LOWER_HEADER + 10; // as the library adds them up
 const DRAG_MIN_PX = 6;
+const PROGRESS_DOT_DROP = BAR_HEIGHT / 2; // from the bar's middle to its bottom edge
 // The bar window (showRows): rows drawn beyond the view each side, how near
 // the view may come to the window's edge before it grows, and how far a row
 // may be before its bar is removed.
@@ -810,6 +811,11 @@ export class Chart {
     for (const bar of bars) {
       const wrapper = bar.group;
       wrapper.querySelectorAll('animate').forEach((a) => a.remove());
+      // The progress dot on the bar's bottom edge (see schedule.css), moved by
+      // its cy, which the library sets once: a CSS transform would give every
+      // dot a layer of its own to composite on each scrolled frame.
+      const dot = bar.$handle_progress;
+      if (dot) dot.setAttribute('cy', String(Number(dot.getAttribute('cy')) + PROGRESS_DOT_DROP));
       const i = bar.task._index;
       const row = this.rows[i];
       if (!row) continue;
