@@ -89,14 +89,32 @@ def click(window: Any, selector: str) -> None:
         raise RuntimeError(f"nothing to click at {selector}")
 
 
+# Setup, not a flow: API writes in the page, with the session's CSRF token as
+# the page's own writes are. `body` is a JS async function of the token; it
+# runs once, and each call of the script answers "busy", "done" or "failed ...".
+# ASCII only: pywebview's GTK run_js passes the script's length in characters,
+# WebKit reads that many bytes (工序 is written \u5de5\u5e8f; see js()).
+PAGE_JOB = """(() => {
+  const jobs = window.__jobs = window.__jobs || {};
+  if (jobs[NAME]) return jobs[NAME].state;
+  const s = jobs[NAME] = { state: 'busy' };
+  fetch('api/session').then((r) => r.json()).then((session) => (BODY)(session.csrf))
+    .then(() => { s.state = 'done'; }).catch((e) => { s.state = 'failed ' + e; });
+  return 'busy';
+})()"""
+
+
+def page_job(window: Any, name: str, body: str, timeout: float) -> None:
+    """Run `body` (see PAGE_JOB) once in the page and wait until it is done."""
+    script = PAGE_JOB.replace("NAME", js(name)).replace("BODY", body)
+    answer = wait_for(lambda: (v := window.run_js(script)) != "busy" and v, name, timeout)
+    if answer != "done":
+        raise RuntimeError(f"{name}: {answer}")
+
+
 # --schedule: one project of N tasks, finish-to-start links to a task 30 rows
-# up, and one link 1,400 rows long (as tests/e2e/test_schedule_scale.py),
-# posted with the session's CSRF token as the page's own writes are. ASCII only:
-# pywebview's GTK run_js passes the script's length in characters, WebKit
-# reads that many bytes (工序 is written \u5de5\u5e8f).
-SEED = """(() => {
-  if (window.__seed) return window.__seed.state;
-  const s = window.__seed = { state: 'busy' };
+# up, and one link 1,400 rows long (as tests/e2e/test_schedule_scale.py).
+SEED = """async (csrf) => {
   const n = %d;
   const day = (k) => { const d = new Date(); d.setDate(d.getDate() + k); return d.toISOString().slice(0, 10); };
   const id = (i) => 't' + String(i).padStart(4, '0');
@@ -108,12 +126,12 @@ SEED = """(() => {
     tasks.push(t);
   }
   if (n > 1500) tasks[1500].depends_on = [id(100)];
-  fetch('api/session').then((r) => r.json()).then((session) => fetch('api/data', {
-    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf },
+  const r = await fetch('api/data', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
     body: JSON.stringify({ projects: [{ id: 'p1', name: '\\u5927\\u9879\\u76ee' }], tasks }),
-  })).then((r) => { s.state = r.ok ? 'done' : 'failed ' + r.status; }).catch((e) => { s.state = 'failed ' + e; });
-  return 'busy';
-})()"""
+  });
+  if (!r.ok) throw new Error('status ' + r.status);
+}"""
 
 OPEN_SCHEDULE = """(() => {
   localStorage.setItem('localapp.schedule.view', JSON.stringify({ selected: ['p1'] }));
@@ -171,11 +189,7 @@ def capture_settled(window: Any, shot: Path) -> None:
 
 def scroll(window: Any, n: int, shot: Path) -> dict[str, Any]:
     """Load N tasks, open them on the schedule, scroll to row 1,495, switch to English."""
-    state = wait_for(
-        lambda: (v := window.run_js(SEED % n)) != "busy" and v, "the tasks to load", 60
-    )
-    if state != "done":
-        raise RuntimeError(f"loading the tasks: {state}")
+    page_job(window, "loading the tasks", SEED % n, 60)
     window.run_js(OPEN_SCHEDULE)
     out: dict[str, Any] = {}
     out["top"] = wait_for(lambda: window.run_js(SCHEDULE_FACTS), "the schedule to draw", 60)
@@ -233,23 +247,16 @@ EDIT_START = """(() => {
   return true;
 })()"""
 
-# Setup, not the flow: tasks for one assignee in one week, through the API
-# with the session's CSRF token as the page's own writes are.
-OVERLOAD = """(() => {
-  if (window.__over) return window.__over.state;
-  const s = window.__over = { state: 'busy' };
+# Setup, not the flow: tasks for one assignee in one week (a PAGE_JOB body).
+OVERLOAD = """async (csrf) => {
   const project = document.querySelector('.bar-wrapper[data-project-id]').dataset.projectId;
-  fetch('api/session').then((r) => r.json()).then(async (session) => {
-    for (let i = 0; i < 4; i += 1) {
-      const r = await fetch('api/tasks', { method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': session.csrf },
-        body: JSON.stringify({ project_id: project, name: %s + (i + 1), assignee: %s, start: %s, end: %s }) });
-      if (!r.ok) throw new Error('status ' + r.status);
-    }
-    s.state = 'done';
-  }).catch((e) => { s.state = 'failed ' + e; });
-  return 'busy';
-})()"""
+  for (let i = 0; i < 4; i += 1) {
+    const r = await fetch('api/tasks', { method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ project_id: project, name: %s + (i + 1), assignee: %s, start: %s, end: %s }) });
+    if (!r.ok) throw new Error('status ' + r.status);
+  }
+}"""
 
 CLOSE_DIALOG = """(() => {
   const dialog = document.querySelector('dialog[open]');
@@ -337,11 +344,7 @@ def flows(window: Any, folder: Path, shot: Path) -> dict[str, Any]:
         js(monday.isoformat()),
         js((monday + dt.timedelta(days=4)).isoformat()),
     )
-    state = wait_for(
-        lambda: (v := window.run_js(setup)) != "busy" and v, "the overload's tasks", 30
-    )
-    if state != "done":
-        raise RuntimeError(f"adding tasks: {state}")
+    page_job(window, "adding the overload's tasks", setup, 30)
     click(window, "#sched-load")
     over = "document.querySelector('.sched-load-over')?.textContent || ''"
     out["over_zh"] = ask(window, f"({over}).includes({js('李娜')}) && ({over})", "李娜 overloaded")
