@@ -113,10 +113,11 @@ export class ScheduleData {
     return all;
   }
 
-  // Holidays and make-up workdays (调休) from the server's calendar, for the
-  // chart's shading: { holiday: Map(day -> name), workday: Map(day -> name) }.
-  // The holidays from `from` to `to`, unless those kept cover them (the range
-  // asked for last: calendarRange; forgetCalendar() when they may have changed).
+  // Holidays and make-up workdays (调休) from `from` to `to`, from the server's
+  // calendar, for the chart's shading: { holiday: Map(day -> name), workday:
+  // Map(day -> name), team: Set(day) }. Asked for unless those kept cover the
+  // range (calendarRange, the range asked for last; forgetCalendar() when they
+  // may have changed).
   async loadCalendar(from, to) {
     if (this.calendarCovers(from, to)) return this.calendar;
     const res = await api.get(`api/calendar${query({ from, to })}`, { quiet: true });

@@ -113,8 +113,10 @@ export class ScheduleView {
   }
 
   // The holidays 545 days either side of today (the server's limit), asked
-  // before the tasks' dates are known: most plans lie within them.
+  // on the first load before the tasks' dates are known: most plans lie
+  // within them. Later loads check the holidays they have (loadCalendar).
   calendarNearToday() {
+    if (data.calendarRange) return null;
     return data.loadCalendar(addDays(today(), -545), addDays(today(), 545)).catch(() => null);
   }
 
@@ -163,7 +165,8 @@ export class ScheduleView {
   async reloadAll({ scroll = 'keep', library = null } = {}) {
     // What needs no other answer is asked at once: the types, the project
     // list and, when the chosen projects are known (a reload), their records,
-    // tasks and baselines. The calendar needs the tasks' dates.
+    // tasks and baselines; on the first load, the holidays near today, which
+    // loadCalendar keeps if they cover the tasks' dates.
     const chosen = [...state.selected];
     const calendar = this.calendarNearToday();
     const early = chosen.length
