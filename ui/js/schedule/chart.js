@@ -198,7 +198,7 @@ function makeLocalGantt(Gantt) {
       const rowH = this.options.bar_height + this.options.padding;
       const head = this.config.header_height;
       const y0 = head + from * rowH;
-      const y1 = to >= this.tasks.length ? this.grid_height : head + to * rowH;
+      const y1 = to >= rows ? this.grid_height : head + to * rowH;
       const layer = this.lgColumnLayer;
       layer.replaceChildren();
       for (const el of this.lowerTexts) el.remove();

@@ -25,6 +25,7 @@ import { outline } from './tree.js';
 
 const STORAGE_KEY = 'localapp.schedule.view';
 const ZOOMS = ['day', 'week', 'month'];
+const CALENDAR_SPAN = 1090; // the most days one calendar request may cover (the server allows 3 × 366)
 const CALENDAR_MARGIN = 100; // days of holidays known beyond the tasks (the chart pads 14 days, 2 months zoomed out)
 // The server writes xlsx (openpyxl); it gets the chart's filters as query
 // parameters, so the file holds what the chart shows.
@@ -106,18 +107,19 @@ export class ScheduleView {
     const first = addDays(lo, -365);
     const last = addDays(hi, 365);
     try {
-      this.calendar = await data.loadCalendar(first, last < addDays(first, 1090) ? last : addDays(first, 1090));
+      this.calendar = await data.loadCalendar(first, last < addDays(first, CALENDAR_SPAN) ? last : addDays(first, CALENDAR_SPAN));
     } catch {
       this.calendar = null;
     }
   }
 
-  // The holidays 545 days either side of today (the server's limit), asked
+  // The holidays half the server's limit either side of today, asked
   // on the first load before the tasks' dates are known: most plans lie
   // within them. Later loads check the holidays they have (loadCalendar).
   calendarNearToday() {
     if (data.calendarRange) return null;
-    return data.loadCalendar(addDays(today(), -545), addDays(today(), 545)).catch(() => null);
+    const half = CALENDAR_SPAN / 2;
+    return data.loadCalendar(addDays(today(), -half), addDays(today(), half)).catch(() => null);
   }
 
   async refreshLive() {
@@ -180,9 +182,7 @@ export class ScheduleView {
       if (early) [state.selected] = await early;
       if (!early || state.selected.length !== chosen.length) {
         if (!state.selected.length && data.page.items.length) state.selected = [data.page.items[0].id];
-        state.selected = await data.loadProjects(state.selected);
-        await data.loadTasks(state.selected);
-        await this.loadBaselines();
+        await this.loadChosen();
       }
     } catch (err) {
       if (this.dead) return;
@@ -390,6 +390,14 @@ export class ScheduleView {
     await this.setSelection(data.page.items.map((p) => p.id));
   }
 
+  // The chosen projects that still exist, their tasks and baselines, one
+  // after the other (the tasks of the projects found).
+  async loadChosen() {
+    state.selected = await data.loadProjects(state.selected);
+    await data.loadTasks(state.selected);
+    await this.loadBaselines();
+  }
+
   // `quiet`: a live refresh (live.js), which leaves the status line alone
   // ("saved", "2 tasks moved" stay readable).
   async reloadTasks({ scroll = 'keep', quiet = false } = {}) {
@@ -397,9 +405,7 @@ export class ScheduleView {
     this.renderProjects();
     if (!quiet) this.setStatus('loading', this.t('schedule.loading'));
     try {
-      state.selected = await data.loadProjects(state.selected);
-      await data.loadTasks(state.selected);
-      await this.loadBaselines();
+      await this.loadChosen();
     } catch {
       if (!quiet) this.setStatus('error', this.t('schedule.error.load'));
       return;
