@@ -318,8 +318,10 @@ class DirectRemote:
     def push(self, batch: str, replica: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         return dict(self.service.push(batch, replica, records))
 
-    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
-        answer = self.service.pull(cursor, limit)
+    def pull(
+        self, cursor: str | None, limit: int, *, lines: bool = False
+    ) -> tuple[list[Any], str, bool]:
+        answer = self.service.pull(cursor, limit, lines=lines)
         return answer["records"], answer["cursor"], answer["more"]
 
 

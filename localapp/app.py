@@ -214,12 +214,14 @@ def start_warming(catalogue: Any, stack: contextlib.ExitStack, sync: Any = None)
 
 def _warm(catalogue: Any, sync: Any) -> None:
     from .catalogue.pinyin import load_pinyin
+    from .records import keep_long_lived
 
     try:
         load_pinyin()
         catalogue.warm()
         if sync is not None:  # after the index: a search should not wait for it
             sync.replica.check()
+        keep_long_lived()  # the store's documents and the index live as long as we do
     except Exception:  # the store may already be closed (a short-lived app in a test)
         log.debug("Warming the product index failed", exc_info=True)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import errors
-from .store.memory import gc_paused
+from .store.memory import gc_paused, keep_long_lived
 
 if TYPE_CHECKING:
     from .store import Store
@@ -33,6 +33,7 @@ __all__ = [
     "STAMPS",
     "Doc",
     "gc_paused",
+    "keep_long_lived",
     "new_id",
     "new_ids",
     "now_iso",

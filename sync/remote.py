@@ -123,8 +123,16 @@ class HttpRemote:
         body = orjson.dumps({"batch": batch, "replica": replica, "records": records})
         return dict(orjson.loads(self._request("POST", "/api/sync/push", body)))
 
-    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
-        query = urllib.parse.urlencode({"since": cursor or "", "limit": limit})
+    def pull(
+        self, cursor: str | None, limit: int, *, lines: bool = False
+    ) -> tuple[list[Any], str, bool]:
+        """A page of records after `cursor`; `lines`: snapshot records may come
+        as lines (`packed.line_of`: about half the bytes), which an older
+        server, not knowing `form`, ignores."""
+        params: dict[str, Any] = {"since": cursor or "", "limit": limit}
+        if lines:
+            params["form"] = "lines"
+        query = urllib.parse.urlencode(params)
         body = self._request("GET", f"/api/sync/pull?{query}")
         with gc_paused():
             answer = orjson.loads(body)
@@ -170,28 +178,32 @@ class BucketRemote:
         self.bucket.put_if_absent(key, orjson.dumps({"number": number}), "application/json")
         return {"ok": True, "number": number, "duplicate": False}
 
-    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+    def pull(
+        self, cursor: str | None, limit: int, *, lines: bool = False
+    ) -> tuple[list[Any], str, bool]:
         """A page of at most `limit` records (and about `max_page_bytes`) after `cursor`.
 
         A reader starting from nothing gets the newest snapshot first, in pages
         (`S<upto>.<offset>`), then the log after it: `B<number>` when every
         batch up to that number was read, `B<number>.<k>` when the first `k`
         entries of the next batch were read too (a batch larger than a page).
+        `lines`: the snapshot's records as their lines (`packed.line_of`), as
+        the snapshot holds them; the log's are whole either way.
         """
         if cursor and cursor[0] == "S":  # inside a snapshot: go on from there
-            return self._snapshot_page(cursor, limit)
+            return self._snapshot_page(cursor, limit, lines)
         position = _log_position(cursor)
         if position is None or position == (0, 0):  # from nothing: the newest snapshot first
             upto, records = self.snapshots.latest()
             if upto:
                 self._snapshot = (upto, records)
-                return self._snapshot_page(f"S{upto}.0", limit)
+                return self._snapshot_page(f"S{upto}.0", limit, lines)
             position = (0, 0)
-        return self._log_page(*position, max(1, limit))
+        return self._log_page(*position, max(1, limit), lines)
 
     def _log_page(
-        self, after: int, skip: int, limit: int
-    ) -> tuple[list[dict[str, Any]], str, bool]:
+        self, after: int, skip: int, limit: int, lines: bool = False
+    ) -> tuple[list[Any], str, bool]:
         entries: list[dict[str, Any]] = []
         size = 0
         cursor = _log_cursor(after, skip)
@@ -209,7 +221,7 @@ class BucketRemote:
                     # The cursor points into the compacted part of the log (a device
                     # offline through compactions): read from the newest snapshot
                     # again. Merging is idempotent, and local edits stay pending.
-                    return self.pull(None, limit)
+                    return self.pull(None, limit, lines=lines)
                 raise StorageCorrupt(f"The sync log entry {expected} cannot be read.")
             expected = n + 1
             changes = batch["changes"]
@@ -292,19 +304,21 @@ class BucketRemote:
             slot["bytes"] += size
         return out
 
-    def _snapshot_page(self, cursor: str, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
+    def _snapshot_page(
+        self, cursor: str, limit: int, lines: bool = False
+    ) -> tuple[list[Any], str, bool]:
         head, _, off = cursor[1:].partition(".")
         try:
             upto, offset = int(head), int(off or 0)
         except ValueError:
-            return self.pull(None, limit)
+            return self.pull(None, limit, lines=lines)
         if self._snapshot is None or self._snapshot[0] != upto:
             loaded = self.snapshots.load(upto)
             if loaded is None:  # pruned meanwhile: start again from the newest
-                return self.pull(None, limit)
+                return self.pull(None, limit, lines=lines)
             self._snapshot = (upto, loaded)
         records = self._snapshot[1]
-        page, end = records.page(offset, max(1, limit), self.max_page_bytes)
+        page, end = records.page(offset, max(1, limit), self.max_page_bytes, lines=lines)
         if end >= len(records):
             return page, _log_cursor(upto, 0), True
         return page, f"S{upto}.{end}", True

@@ -80,6 +80,10 @@ def _whole(doc: dict[str, Any]) -> None:
     doc.pop("c", None)
 
 
+def _stamps_of(parts: packed.Parts) -> dict[str, Any]:
+    return {"s": parts.stamp, "f": parts.others} if parts.others else {"s": parts.stamp}
+
+
 def _new_replica_id() -> str:
     return "r" + uuid.uuid4().hex[:12]
 
@@ -342,24 +346,43 @@ class Replica(Shadow):
         if newest is not None:
             self.clock.check(newest)
 
-    def apply(self, records: Iterable[Mapping[str, Any]], **state_values: Any) -> int:
+    def apply(self, records: Iterable[Any], **state_values: Any) -> int:
         """Merge records from upstream into this store; returns how many changed here.
 
-        `state_values` (the new pull cursor) are saved in the same transaction,
-        so after a crash the page is either applied with its cursor or not at all.
+        A record comes whole or as a line (`packed.line_of`, a pull asked for
+        with form=lines). `state_values` (the new pull cursor) are saved in
+        the same transaction, so after a crash the page is either applied with
+        its cursor or not at all.
         """
         self.check()  # a document edited without recording is recorded before any merge
-        records = list(records)
         changed = 0
         with gc_paused():
-            stamps = [newest_stamp(r) for r in records]
-            top = max((s for s in stamps if s), default=None)
+            items: list[tuple[packed.Parts | None, Mapping[str, Any] | None, str | None]] = []
+            for item in records:
+                parts = packed.plain_parts(item)
+                if parts is not None:
+                    items.append((parts, item if type(item) is dict else None, parts.newest()))
+                else:
+                    rec = packed.record_of_line(item) if type(item) is list else item
+                    items.append((None, rec, newest_stamp(rec)))
+            top = max((s for _, _, s in items if s), default=None)
             if top is not None:
                 self.clock.check(top)  # before any change
             with self._own_writes() as state:
                 if top is not None:
                     self.clock.update(top)  # the next local write sorts after all of them
-                for rec, newest in zip(records, stamps, strict=True):
+                for parts, rec, newest in items:
+                    if parts is not None:
+                        if self._record(parts.table, parts.id) is None and self._put_new(
+                            state, parts
+                        ):
+                            changed += 1  # the common record of a first sync
+                            continue
+                        if rec is None:
+                            rec = packed.record_of_line(
+                                [parts.table, parts.id, parts.values, _stamps_of(parts)]
+                            )
+                    assert rec is not None
                     table, rid = str(rec["table"]), str(rec["id"])
                     old = self._record(table, rid)
                     if old is None:

@@ -157,10 +157,11 @@ class SyncService:
                 self.replica.update_state(hub=True)
                 self.replica.start_recording()
 
-    def pull(self, since: str | None, limit: int) -> dict[str, Any]:
+    def pull(self, since: str | None, limit: int, *, lines: bool = False) -> dict[str, Any]:
+        """A page for a pulling device; `lines`: snapshot records as lines."""
         limit = max(1, min(MAX_PULL_PAGE, limit))
         if self.bucket is not None:
-            records, cursor, more = self.bucket.pull(since, limit)
+            records, cursor, more = self.bucket.pull(since, limit, lines=lines)
         else:
             seq = remotes.parse_cursor(since, "L")
             self._become_hub()

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from ..store.api import StoreAPI
-from . import merge, packed
+from . import hlc, merge, packed
 from .values import (
     LOCAL_FIELDS,
     REPLICATED,
@@ -36,6 +36,8 @@ from .values import (
 RECORDS = "sync_records"
 STATE = "sync_state"
 BATCHES = "sync_batches"
+#: the fields a document made from a record's values sets itself (`_put_new`)
+_SHARED = LOCAL_FIELDS
 
 
 class Shadow:
@@ -179,7 +181,7 @@ class Shadow:
         it), else from the document as it is."""
         waiting = self._records_out.get((table, rid))
         if waiting is not None:
-            return orjson.loads(orjson.dumps(waiting["r"]))
+            return orjson.loads(orjson.dumps(self._full(waiting, base)))
         doc_id = self._records_index().get((table, rid))
         if doc_id is None:
             return None
@@ -216,6 +218,8 @@ class Shadow:
 
     def _packed(self, row: dict[str, Any]) -> dict[str, Any]:
         """A row to store: its record packed against its document when it has one."""
+        if "r" not in row:
+            return row  # packed already (`_put_new`)
         doc = self._doc_of(row["t"], row["id"])
         form = packed.pack(row["r"], replicated_fields(doc)) if doc is not None else None
         if form is None:
@@ -290,6 +294,43 @@ class Shadow:
             self.storage.after_op(table)
         finally:
             self._flushing = False
+
+    def _put_new(self, state: dict[str, Any], parts: packed.Parts) -> bool:
+        """Store a plain record (`packed.plain_parts`) of a replicated table that
+        this store has neither a record nor a document of: the bulk of a first
+        sync.
+
+        Its document and packed row are built straight from its parts: what
+        `normal_form`, `_put_record`, `_write_doc` and `_packed` make of it
+        (its stamps checked as `normal_form` checks them), at a fraction of
+        their cost. Returns False, having done nothing, for any other record.
+        """
+        table, rid = parts.table, parts.id
+        id_field = REPLICATED.get(table)
+        if id_field is None:
+            return False
+        ids = self._docs_index(table)
+        if rid in ids:
+            return False
+        hlc.parse(parts.stamp)  # a malformed stamp raises, as in `normal_form`
+        for other in parts.others.values():
+            hlc.parse(other)
+        doc = dict(parts.values)
+        doc[id_field] = rid
+        doc["updated_at"] = stamp_time(parts.newest())
+        doc["rev"] = int(doc.get("rev") or 0) + 1
+        doc["deleted_at"] = None
+        doc["deleted"] = False
+        fields = replicated_fields(doc)
+        form = packed.pack_parts(parts, fields, _SHARED | {id_field})
+        doc_id = ids[rid] = self.storage.next_id(table)
+        self._doc_ids.setdefault(table, {})[doc_id] = rid
+        self._docs_out.setdefault(table, {})[doc_id] = doc
+        state["seq"] = int(state.get("seq") or 0) + 1
+        row = {"t": table, "id": rid, "p": form, "q": state["seq"], "d": 0}
+        self._records_out[(table, rid)] = row
+        self._note((table, rid), row)
+        return True
 
     # -- writing documents ------------------------------------------------------
 

@@ -70,8 +70,6 @@ MANIFEST_KEY = "manifest.json"
 FORMAT = 2
 #: the formats this version reads (1: one JSON document, records whole)
 READS = (1, 2)
-#: a record is stored with its values once when it has exactly these keys
-_RECORD_KEYS = {"id", "table", "fields", "deleted", "_acked", "_conflicts"}
 #: take a snapshot every this many log batches (see `should_snapshot`)
 SNAPSHOT_EVERY = 200
 #: snapshots kept, the newest
@@ -111,34 +109,46 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _line(record: Mapping[str, Any]) -> list[Any]:
-    """A record as one snapshot line: [table, id, values, packed stamps], or
-    [table, id, None, record] when it is not a plain record (kept whole)."""
-    cells = record.get("fields")
-    if (
-        record.keys() == _RECORD_KEYS
-        and isinstance(cells, dict)
-        and all(type(c) is dict and len(c) == 2 and "v" in c and "s" in c for c in cells.values())
-    ):
-        values = {name: cell["v"] for name, cell in cells.items()}
-        stamps = packed.pack(record, values, digest=False)
-        if stamps is not None:
-            return [record["table"], record["id"], values, stamps]
-    return [record.get("table"), record.get("id"), None, record]
-
-
-def _record_of(key: str, line: bytes) -> dict[str, Any]:
+def _line_at(key: str, line: bytes) -> list[Any]:
+    """One line of a snapshot, parsed: [table, id, values or None, stamps or record]."""
     try:
-        table, rid, values, stamps = orjson.loads(line)
-        if values is None:
-            record = stamps
-        else:
-            record = packed.unpack(stamps, table, rid, values)
-    except (orjson.JSONDecodeError, TypeError, ValueError, KeyError, AttributeError) as e:
+        item = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
         raise StorageCorrupt(f"The sync snapshot {key} holds a damaged record ({e}).") from e
-    if not isinstance(record, dict) or "id" not in record or "table" not in record:
+    if (
+        type(item) is not list
+        or len(item) != 4
+        or type(item[0]) is not str
+        or type(item[1]) is not str
+    ):
+        raise StorageCorrupt(f"The sync snapshot {key} holds something that is not a record.")
+    return item
+
+
+def _record_of(key: str, item: list[Any]) -> dict[str, Any]:
+    try:
+        record = packed.record_of_line(item)
+    except ValueError as e:
+        raise StorageCorrupt(f"The sync snapshot {key} holds a damaged record ({e}).") from e
+    if "id" not in record or "table" not in record:
         raise StorageCorrupt(f"The sync snapshot {key} holds something that is not a record.")
     return record
+
+
+def _sent_size(line: bytes, item: list[Any]) -> int:
+    """About the bytes of a record's JSON (whole), from its line (within a
+    few per cent): a line holds the values once and one stamp for most
+    fields, the record a `{"v": …, "s": "<stamp>"}` cell per field."""
+    values, stamps = item[2], item[3]
+    if type(values) is not dict or type(stamps) is not dict:
+        return len(line)  # kept whole
+    stamp = stamps.get("s")
+    stamp = stamp if type(stamp) is str else ""
+    cells = values
+    # the record's keys, less the line's brackets and its packed stamp
+    fixed = len('{"id":,"table":,"fields":{},"deleted":null,"_acked":{},"_conflicts":[]}')
+    fixed -= len("[,,,]\n") + len('{"s":""}') + len(stamp)
+    return len(line) + fixed + len(cells) * (len('{"v":,"s":""}') + len(stamp))
 
 
 def _encode(upto: int, records: Iterable[Mapping[str, Any] | bytes], replica: str) -> bytes:
@@ -152,7 +162,7 @@ def _encode(upto: int, records: Iterable[Mapping[str, Any] | bytes], replica: st
         gz.write(orjson.dumps(head) + b"\n")
         for start in range(0, len(recs), 1000):  # a write a thousand lines
             lines = [
-                r if isinstance(r, bytes) else orjson.dumps(_line(r))
+                r if isinstance(r, bytes) else orjson.dumps(packed.line_of(r))
                 for r in recs[start : start + 1000]
             ]
             gz.write(b"\n".join(lines) + b"\n")
@@ -213,18 +223,20 @@ class SnapshotRecords(Sequence[dict[str, Any]]):
         return self.page(start, n)[0]
 
     def page(
-        self, start: int, limit: int, max_bytes: int | None = None
-    ) -> tuple[list[dict[str, Any]], int]:
+        self, start: int, limit: int, max_bytes: int | None = None, *, lines: bool = False
+    ) -> tuple[list[Any], int]:
         """(records from `start`, the index after them): at most `limit`, and
-        no more once their JSON passes `max_bytes` (at least one)."""
+        no more once their JSON (whole) passes `max_bytes` (at least one).
+        `lines`: each record as its line (`packed.line_of`), as stored."""
         if self._whole is not None:  # format 1: parsed already (shared: read only)
-            out: list[dict[str, Any]] = []
+            out: list[Any] = []
             end, size = start, 0
             while end < self.size and end - start < limit:
                 if max_bytes is not None and out and size >= max_bytes:
                     break
-                out.append(self._whole[end])
-                size += len(orjson.dumps(out[-1])) if max_bytes is not None else 0
+                record = self._whole[end]
+                out.append(packed.line_of(record) if lines else record)
+                size += len(orjson.dumps(record)) if max_bytes is not None else 0
                 end += 1
             return out, end
         # gc paused: a page is thousands of new dicts, and in a process holding
@@ -237,9 +249,11 @@ class SnapshotRecords(Sequence[dict[str, Any]]):
             while self._at < self.size and len(out) < limit:
                 if max_bytes is not None and out and size >= max_bytes:
                     break
-                out.append(_record_of(self.key, stream.readline()))
-                if max_bytes is not None:  # the page's size as sent
-                    size += len(orjson.dumps(out[-1]))
+                line = stream.readline()
+                item = _line_at(self.key, line)
+                out.append(item if lines else _record_of(self.key, item))
+                if max_bytes is not None:
+                    size += _sent_size(line, item)
                 self._at += 1
             return out, self._at
 

@@ -8,6 +8,7 @@ key, and which fields are quiet or joined is declared with each kind
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +42,11 @@ def seed_records() -> dict[tuple[str, str], dict[str, Any]]:
 
 def stamp_time(stamp: str) -> str:
     """A stamp's wall time as ISO 8601 UTC."""
-    ms = hlc.parse(stamp).wall_ms
+    return _wall_time(hlc.parse(stamp).wall_ms)
+
+
+@functools.lru_cache(maxsize=4096)  # the records of one import share their milliseconds
+def _wall_time(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC)
         .isoformat(timespec="milliseconds")

@@ -36,6 +36,9 @@ class DocumentStorage(Protocol):
     def next_id(self, name: str) -> int:
         """The next free document id of a table."""
 
+    def bulk(self) -> contextlib.AbstractContextManager[None]:
+        """Many transactions in a row: compacting waits for their end."""
+
     def add_commit_hook(self, fn: CommitHook) -> None: ...
 
     def remove_commit_hook(self, fn: CommitHook) -> None: ...

@@ -71,8 +71,13 @@ def pull(ctx: AppContext) -> dict[str, Any]:
         raise errors.ValidationError(
             "limit must be a whole number.", fields={"limit": "not a number"}
         )
+    form = params.get("form") or "records"
+    if form not in ("records", "lines"):
+        raise errors.ValidationError(
+            "form must be records or lines.", fields={"form": "records or lines"}
+        )
     with gc_paused():
-        return _service(ctx).pull(params.get("since") or None, int(raw))
+        return _service(ctx).pull(params.get("since") or None, int(raw), lines=form == "lines")
 
 
 def _digest(sha256: str) -> str:

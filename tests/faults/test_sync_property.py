@@ -173,8 +173,10 @@ class Dying:
         self._die("after_push")  # the instance has the batch; batch_done never runs
         return answer
 
-    def pull(self, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str, bool]:
-        page = self.remote.pull(cursor, limit)
+    def pull(
+        self, cursor: str | None, limit: int, *, lines: bool = False
+    ) -> tuple[list[Any], str, bool]:
+        page = self.remote.pull(cursor, limit, lines=lines)
         self._die("after_pull")  # the page is lost before it is applied
         return page
 

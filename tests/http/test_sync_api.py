@@ -241,3 +241,8 @@ def test_a_pushed_record_is_checked_like_a_rest_edit(hub: Server) -> None:
     )
     assert r.status == 200, r.body
     assert hub.request("GET", "/api/products/ok1").json()["product"]["name"] == "好螺丝"
+    # a pull says what it takes: records whole (the default) or lines
+    r = hub.request("GET", "/api/sync/pull?form=packed")
+    assert r.status == 400 and r.json()["error"]["fields"] == {"form": "records or lines"}
+    whole = hub.request("GET", "/api/sync/pull?form=lines").json()["records"]
+    assert any(x["table"] == "products" and x["id"] == "ok1" for x in whole)

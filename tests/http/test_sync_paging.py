@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from localapp.sync import merge
+from localapp.sync import merge, packed
 from localapp.sync.config import BucketConfig
 from localapp.sync.log import Bucket
 from localapp.sync.remote import BucketRemote
@@ -69,12 +69,17 @@ def cursor_order(cursor: str | None) -> tuple[int, int, int]:
     return ({"S": 0, "B": 1}[cursor[0]], int(head), int(part or 0))
 
 
-def walk(remote: BucketRemote, limit: int) -> list[tuple[list[dict[str, Any]], str]]:
-    """Every page from nothing to the end, checking that each cursor moves forward."""
+def walk(
+    remote: BucketRemote, limit: int, lines: bool = False
+) -> list[tuple[list[dict[str, Any]], str]]:
+    """Every page from nothing to the end, checking that each cursor moves forward
+    (`lines`: asked for as lines, each turned back into its record)."""
     pages: list[tuple[list[dict[str, Any]], str]] = []
     cursor: str | None = None
     for _ in range(MAX_PULLS):
-        records, nxt, more = remote.pull(cursor, limit)
+        items, nxt, more = remote.pull(cursor, limit, lines=lines)
+        assert lines or all(isinstance(r, dict) for r in items)
+        records = [packed.record_of_line(r) if isinstance(r, list) else r for r in items]
         assert len(records) <= limit
         if not more:
             pages.append((records, nxt))
@@ -120,6 +125,7 @@ def build(
     limit=st.one_of(st.integers(1, 40), st.integers(41, 3000)),
     max_bytes=st.sampled_from([1, 700, 20_000, 300_000, 3_000_000]),
     seed=st.integers(0, 2**16),
+    lines=st.booleans(),
 )
 def test_pages_of_a_snapshot_and_its_log_are_exactly_its_records(
     shared_bucket: BucketConfig,
@@ -128,10 +134,11 @@ def test_pages_of_a_snapshot_and_its_log_are_exactly_its_records(
     limit: int,
     max_bytes: int,
     seed: int,
+    lines: bool,
 ) -> None:
     bucket, snap, entries = build(shared_bucket, random.Random(seed), snapshot_size, batch_sizes)
     reader = BucketRemote(bucket, max_page_bytes=max_bytes)  # a cold instance
-    pages = walk(reader, limit)
+    pages = walk(reader, limit, lines)
 
     # pages whose records came from the snapshot end with an S cursor, or with
     # the B cursor of the snapshot's own point (its last page)

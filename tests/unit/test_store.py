@@ -353,3 +353,25 @@ def test_a_damaged_complete_last_line_is_refused_not_cut_off(data_dir: Path) -> 
     with pytest.raises(StoreCorrupt, match="checksum"):
         Store.open(data_dir)
     assert jpath.read_bytes() == flipped, "never truncated"
+
+
+def test_many_transactions_in_bulk_fold_the_journal_once_at_the_end(tmp_path: Path) -> None:
+    """A first sync commits a page at a time; the journal is folded into the
+    data file once, after the last page, and every page is there after a
+    reopen (each was durable in the journal meanwhile)."""
+    with Store.open(tmp_path, compact_min_bytes=1024) as store:
+        storage = store.storage
+        generation = storage.generation
+        with storage.bulk():
+            for page in range(20):
+                with store.transaction():
+                    store.table("products").insert_multiple(
+                        {"sku": f"B-{page}-{i}", "notes": "x" * 200} for i in range(10)
+                    )
+            assert storage.generation == generation, "not folded while the pages arrive"
+        assert storage.generation == generation + 1, "folded once, at the end"
+        with store.transaction():
+            store.table("products").insert({"sku": "AFTER", "notes": "x" * 20_000})
+        assert storage.generation == generation + 2, "and as before after it"
+    with Store.open(tmp_path) as store:
+        assert len(store.table("products")) == 201

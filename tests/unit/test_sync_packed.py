@@ -68,3 +68,34 @@ def test_a_record_equal_to_its_document_keeps_only_stamps() -> None:
     assert packed.digest(doc) != packed.digest({**doc, "price": 1251})
     # 1 and 1.0 and True are different values: the record keeps its own
     assert packed.pack(record, {**doc, "price": 1250.0})["v"] == {"price": 1250}  # type: ignore[index]
+
+
+@settings(max_examples=300, deadline=None)
+@given(record_and_doc())
+def test_a_line_gives_back_its_record_and_a_plain_one_its_parts(
+    case: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    record, _ = case
+    line = packed.line_of(record)
+    assert packed.record_of_line(line) == record
+    parts = packed.plain_parts(line)
+    plain = not (record["deleted"] or record["_acked"] or record["_conflicts"])
+    assert (parts is not None) == plain
+    if parts is not None:
+        # the same parts whether the record came whole or as a line
+        assert packed.plain_parts(record) == parts
+        assert parts.newest() == max(c["s"] for c in record["fields"].values())
+        # packed against a document made from its values: as `pack` packs it
+        fields = dict(parts.values)
+        assert packed.pack_parts(parts, fields, frozenset()) == packed.pack(record, fields)
+
+
+def test_a_line_that_is_not_one_is_refused_with_a_reason() -> None:
+    for bad in ([], ["products", "p1"], ["products", "p1", {"name": "x"}, "no stamps"]):
+        try:
+            packed.record_of_line(bad)
+        except ValueError as e:
+            assert "not a sync record line" in str(e)
+        else:
+            raise AssertionError(f"{bad!r} was taken for a line")
+        assert packed.plain_parts(bad) is None

@@ -172,3 +172,48 @@ def test_a_hub_serves_pulls_in_change_order_and_pages_see_edits_made_between_the
         assert last[ids[0]]["fields"]["name"]["v"] == "改过"
         assert last[ids[1]]["fields"]["price"]["v"] == 999
         assert replica.records_since(seq, 10) == ([], seq, False)
+
+
+def test_records_pulled_as_lines_make_the_same_store_as_whole_ones(tmp_path: Path) -> None:
+    """A first sync reads snapshot records as lines (their values once); the
+    store it makes is the one the same records make whole: same documents,
+    same sync records, and an edit or a delete on top merges the same way."""
+    import orjson
+
+    from localapp.sync import packed
+    from localapp.sync.replica import Replica
+
+    with Store.open(tmp_path / "source") as source:
+        catalogue = Catalogue(source)
+        made = [
+            catalogue.create(
+                {"sku": f"L-{i}", "name": f"线 {i}", "price": 100 + i, "tags": ["五金"]}
+            )
+            for i in range(40)
+        ]
+        replica = Replica.attach(source)
+        catalogue.update(made[0]["id"], {"price": 5})
+        catalogue.delete(made[1]["id"])
+        records = replica.all_records()
+        replica.detach()
+    lines = [packed.line_of(r) for r in records]
+    assert sum(1 for item in lines if item[2] is not None) >= 38, "plain records travel as lines"
+
+    def stored(name: str, items: list[object]) -> dict[str, list[bytes]]:
+        with Store.open(tmp_path / name) as store:
+            rep = Replica.attach(store)
+            assert rep.apply(orjson.loads(orjson.dumps(items))) >= 40
+            out = {
+                t: sorted(
+                    orjson.dumps(d, option=orjson.OPT_SORT_KEYS)
+                    for d in store.storage.documents(t).values()
+                )
+                for t in ("products", RECORDS)
+            }
+            shown = {d["sku"]: d for d in store.table("products").all()}
+            assert shown["L-0"]["price"] == 5 and shown["L-1"]["deleted"] is True
+            assert shown["L-2"]["tags"] == ["五金"] and shown["L-2"]["deleted"] is False
+            rep.detach()
+            return out
+
+    assert stored("lines", list(lines)) == stored("whole", list(records))
