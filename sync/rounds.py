@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -91,11 +92,21 @@ def pull(
     # leaves thousands of new documents behind, and a collection after each
     # walks them again (a fifth of a 100,000-record first sync). The store
     # folds its journal once, at the end (`bulk`).
-    with gc_paused(), replica.storage.bulk():
+    # The next page is asked for while this one is applied: the upstream (a
+    # server, the bucket) works meanwhile instead of waiting for us. A page
+    # that fails to arrive fails the round after the pages before it are in.
+    # lines: a snapshot's records as it holds them, half the bytes and stored
+    # without being rebuilt (`Replica.apply`).
+    with (
+        gc_paused(),
+        replica.storage.bulk(),
+        ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as ahead,
+    ):
+        coming = ahead.submit(remote.pull, cursor, page_size, lines=True)
         for _ in range(MAX_ROUND_STEPS):
-            # lines: a snapshot's records as it holds them, half the bytes and
-            # stored without being rebuilt (`Replica.apply`)
-            records, cursor, more = remote.pull(cursor, page_size, lines=True)
+            records, cursor, more = coming.result()
+            if more:
+                coming = ahead.submit(remote.pull, cursor, page_size, lines=True)
             replica.apply(records, **{cursor_key: cursor})
             received += len(records)
             if progress:

@@ -19,6 +19,8 @@ from typing import Any
 from .pinyin import pinyin_forms, pinyin_query
 from .search import _OTHER_SEARCHED, _PUNCTUATION, SEP, Entry, SearchQuery, fold
 
+_SEARCHED = ("name", *_OTHER_SEARCHED)
+
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
@@ -66,6 +68,23 @@ def _passes(doc: Mapping[str, Any], query: SearchQuery) -> bool:
     return query.max_price is None or (isinstance(price, int) and price <= query.max_price)
 
 
+def _has(doc: Mapping[str, Any], word: str) -> bool:
+    """`word in _texts(doc, False)`, field by field: most documents a query
+    finds have it in their name, so their other fields are never looked at,
+    and no text is joined (a third of the time of a scan at 100,000)."""
+    get = doc.get
+    for field in _SEARCHED:
+        value = get(field)
+        if value.__class__ is str and word in value.casefold():
+            return True
+    if word.isascii():  # a SKU is also found without its punctuation
+        sku = get("sku")
+        if sku.__class__ is str:
+            bare = _PUNCTUATION.sub("", sku).casefold()
+            return bare != sku.casefold() and bare.isascii() and word in bare
+    return False
+
+
 def _matches(doc: Mapping[str, Any], words: list[str], pinyin: bool, entry: Entry | None) -> bool:
     """Every word is in one of the searched texts (扳手 五金: a 扳手 in 五金); from
     the index's entry when it is prepared already."""
@@ -73,6 +92,8 @@ def _matches(doc: Mapping[str, Any], words: list[str], pinyin: bool, entry: Entr
         return True
     if entry is not None:
         return all(w in (entry.ascii_text if w.isascii() else entry.full_text) for w in words)
+    if not pinyin:
+        return all(_has(doc, w) for w in words)
     text = _texts(doc, pinyin)
     return all(w in text for w in words)
 
@@ -91,11 +112,13 @@ def scan(
     if any(not w.isprintable() for w in words):
         return 0, []
     pinyin = any(pinyin_query(w) is not None for w in words)
+    filters = (query.category, query.supplier, query.min_price, query.max_price)
+    filtered = any(f is not None for f in filters)
     hits = [
         (doc_id, doc)
         for doc_id, doc in docs.items()
         if not doc.get("deleted")
-        and _passes(doc, query)
+        and (not filtered or _passes(doc, query))
         and _matches(doc, words, pinyin, entries.get(doc_id))
     ]
     sort = query.sort.lstrip("-")

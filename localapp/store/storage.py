@@ -533,9 +533,9 @@ class JournalStorage(Storage):
 
     def _compact_due(self) -> bool:
         """The journal has grown past a quarter of the data file (and a minimum)."""
-        return self._j_off > max(
-            self.compact_min_bytes, (self._snap_id or (0, 0, 0))[2] // 4
-        ) and (time.monotonic() >= self._compact_retry_at)
+        return self._j_off > max(self.compact_min_bytes, (self._snap_id or (0, 0, 0))[2] // 4) and (
+            time.monotonic() >= self._compact_retry_at
+        )
 
     @contextlib.contextmanager
     def bulk(self) -> Iterator[None]:
