@@ -66,6 +66,10 @@ def parse_cursor(cursor: str | None, kind: str) -> int:
 class HttpRemote:
     """The sync routes of a localapp server, over HTTP(S)."""
 
+    #: a pull waits on the server: `rounds.pull` asks for the next page while
+    #: it applies one
+    prefetch = True
+
     def __init__(self, url: str, token: str, *, timeout: float = 30) -> None:
         self.url = url.rstrip("/")
         self._token = token

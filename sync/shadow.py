@@ -36,8 +36,6 @@ from .values import (
 RECORDS = "sync_records"
 STATE = "sync_state"
 BATCHES = "sync_batches"
-#: the fields a document made from a record's values sets itself (`_put_new`)
-_SHARED = LOCAL_FIELDS
 
 
 class Shadow:
@@ -315,14 +313,20 @@ class Shadow:
         hlc.parse(parts.stamp)  # a malformed stamp raises, as in `normal_form`
         for other in parts.others.values():
             hlc.parse(other)
-        doc = dict(parts.values)
+        values = parts.values
+        doc = dict(values)
         doc[id_field] = rid
         doc["updated_at"] = stamp_time(parts.newest())
         doc["rev"] = int(doc.get("rev") or 0) + 1
         doc["deleted_at"] = None
         doc["deleted"] = False
-        fields = replicated_fields(doc)
-        form = packed.pack_parts(parts, fields, _SHARED | {id_field})
+        if values.get(id_field) == rid and LOCAL_FIELDS.isdisjoint(values):
+            # the usual record: the document's replicated fields are its values
+            form: dict[str, Any] = {"s": parts.stamp, "h": packed.digest(values)}
+            if parts.others:
+                form["f"] = dict(parts.others)
+        else:
+            form = packed.pack_parts(parts, replicated_fields(doc), LOCAL_FIELDS | {id_field})
         doc_id = ids[rid] = self.storage.next_id(table)
         self._doc_ids.setdefault(table, {})[doc_id] = rid
         self._docs_out.setdefault(table, {})[doc_id] = doc

@@ -100,15 +100,34 @@ def parse_snapshot(data: bytes, source: Path) -> tuple[Tables, int, int]:
 
 
 def snapshot_bytes(tables: Tables, schema: int, generation: int) -> bytes:
-    return orjson.dumps(
+    return b"".join(snapshot_chunks(tables, schema, generation))
+
+
+#: documents per piece of a data file written by `snapshot_chunks`
+CHUNK_DOCS = 2000
+
+
+def snapshot_chunks(tables: Tables, schema: int, generation: int) -> Iterator[bytes]:
+    """The data file (`snapshot_bytes`) in pieces of a few thousand documents:
+    writing 100,000 products no longer holds a second copy of all of them
+    in memory (60 MB more at the peak of a first sync or an import)."""
+    head = orjson.dumps(
         {
             "format": FORMAT,
             "schema": schema,
             "generation": generation,
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "tables": tables,
         }
     )
+    yield head[:-1] + b',"tables":{'
+    for t, (name, docs) in enumerate(tables.items()):
+        yield (b"," if t else b"") + orjson.dumps(name) + b":{"
+        items = list(docs.items())
+        for start in range(0, len(items), CHUNK_DOCS):
+            part = orjson.dumps(dict(items[start : start + CHUNK_DOCS]))
+            yield (b"," if start else b"") + part[1:-1]
+        yield b"}"
+    yield b"}}"
 
 
 class _Txn:
@@ -628,7 +647,7 @@ class JournalStorage(Storage):
         """Fold the journal into a new snapshot (next generation)."""
         with self.locked():
             gen = self.generation + 1
-            atomic_write(self.path, snapshot_bytes(self._tables, self.schema, gen))
+            atomic_write(self.path, snapshot_chunks(self._tables, self.schema, gen))
             st = os.stat(self.path)
             self._snap_id = (st.st_ino, st.st_mtime_ns, st.st_size)
             self.generation = gen
