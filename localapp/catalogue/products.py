@@ -373,8 +373,12 @@ class Catalogue:
 
     def apply_import(self, parsed: ParsedProducts, options: ImportOptions) -> dict[str, Any]:
         """Preview (commit=False) or commit a parsed spreadsheet; returns the report
-        (importing.py)."""
-        return importing.apply_import(self, parsed, options)
+        (importing.py). After a large import the index starts preparing at once,
+        not at the first search."""
+        report = importing.apply_import(self, parsed, options)
+        if self.index.unprepared > SCAN_ABOVE:
+            self.warm_later()
+        return report
 
 
 def _not_an_object() -> errors.ValidationError:

@@ -338,3 +338,26 @@ def test_several_words_match_across_fields_and_skus_without_punctuation() -> Non
     assert sorted(found("sd-00")) == ["p1", "p2"]
     assert found("lsd") == ["p3"] and found("luo si dao") == ["p3"]  # pinyin as before
     assert found("扳手 螺丝刀") == []
+
+
+def test_after_a_large_import_the_index_prepares_without_waiting_for_a_search(
+    tmp_path: Path,
+) -> None:
+    """A price list of thousands of rows: the index starts preparing as the
+    import ends, so the first search someone types finds it ready instead of
+    scanning."""
+    from localapp.catalogue.importing import ImportOptions
+
+    rows = "\n".join(f"IMP-{i:05d},活动扳手 {i},{100 + i}" for i in range(8000))
+    data = f"编码,名称,单价\n{rows}\n".encode()
+    with Store.open(tmp_path / "data") as store:
+        cat = Catalogue(store)
+        report = cat.import_file(data, ImportOptions(commit=True, file_name="价格表.csv"))
+        assert report["counts"]["created"] == 8000, report["counts"]
+        warmer = cat._warmer
+        assert warmer is not None, "no preparing started after the import"
+        warmer.join(30)
+        with cat.reading() as index:
+            assert index.unprepared == 0
+        found = cat.search(SearchQuery(q="hdbs 7999"))
+        assert found["total"] == 1 and found["items"][0]["sku"] == "IMP-07999"
