@@ -25,7 +25,9 @@ back. Ratios are ours / sqlite3 insert.
 
 --profile also runs push and pull once more in this process, the server's
 side called directly (`SyncService` over the same bucket, no HTTP), under
-cProfile, and prints where the time goes.
+cProfile, and prints where the time goes; with --scale, also each size's
+cold-start catch-up (an empty store reading the bucket, in this process)
+under cProfile, by cumulative time.
 
 --scale N,... also prints the sync-at-scale figures of issue 14, once per size
 N (a bucket of its own on the same moto server; no repeats), on the path a
@@ -668,14 +670,50 @@ def price_edits(
     }
 
 
-def scale_once(root: Path, s3_url: str, n: int, timeout: float) -> dict[str, Any]:
-    """Steps 1 to 5 for N products, on a bucket of their own."""
+def profile_cold(root: Path, config: BucketConfig, top: int) -> None:
+    """In-process and labelled so: the cold start's catch-up (what a new
+    instance does before `/health` says 200) on the same bucket, an empty
+    store, under cProfile; prints its steps by cumulative time."""
+    from localapp.sync.service import SyncService
+
+    for k, v in DUMMY.items():
+        os.environ.setdefault(k, v)
+    store = Store.open(root / "profile-cold")
+    service = SyncService(store, bucket=config, uploads=root / "profile-cold" / "uploads")
+    try:
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        service.catch_up(force=True)
+        prof.disable()
+        took = time.perf_counter() - t0
+        with store.reading():
+            got = len(store.table("products"))
+    finally:
+        service.replica.detach()
+        store.close()
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(r"(sync|store)/", top)
+    print(
+        f"\n== a cold start's catch-up, in-process: {got:,} products in {took:.2f} s "
+        f"under cProfile; ours and the store's by cumulative time (top {top}) =="
+    )
+    print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+
+
+def scale_once(
+    root: Path, s3_url: str, n: int, timeout: float, profile_top: int = 0
+) -> dict[str, Any]:
+    """Steps 1 to 5 for N products, on a bucket of their own (`profile_top`:
+    also `profile_cold`)."""
     root.mkdir(parents=True)
     products = make_products(n)
     config = new_bucket(s3_url)
     out: dict[str, Any] = {"n": n}
     out |= fill_bucket(root, s3_url, config, products, timeout)
     out |= floor(config, timeout)
+    if profile_top:
+        profile_cold(root, config, profile_top)
     server, figures = cold_start(root, s3_url, config, out["token"], timeout)
     out |= figures
     try:
@@ -904,7 +942,15 @@ def main() -> None:
                 profile(root, s3_url, products, args.top)
             for n in args.scale:
                 try:
-                    scaled.append(scale_once(root / f"scale{n}", s3_url, n, args.timeout))
+                    scaled.append(
+                        scale_once(
+                            root / f"scale{n}",
+                            s3_url,
+                            n,
+                            args.timeout,
+                            args.top if args.profile else 0,
+                        )
+                    )
                 except BaseException:
                     dump_logs(root / f"scale{n}")
                     raise

@@ -35,7 +35,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -46,28 +45,23 @@ from tinydb.storages import Storage
 
 from ..errors import StoreError, StoreFull, StoreUnwritable
 from . import journal
+from .datafile import Damaged, Tables, parse_snapshot, snapshot_bytes, snapshot_chunks
 from .files import atomic_write, fsync_dir, remove_stale_temps
 from .memory import gc_paused
 
 log = logging.getLogger(__name__)
 
-FORMAT = "localapp-store"
 DB_NAME = "localapp.json"
 #: seconds before a compaction that failed is tried again
 COMPACT_RETRY_S = 30
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 
-Tables = dict[str, dict[str, Any]]
 Listener = Callable[[str | None, set[str] | None], None]
 #: Called inside a transaction just before it is saved, with the documents it
 #: touched as (table, key, serialised before-value or None); may write more.
 _EMPTY: dict[str, Any] = {}
 
 CommitHook = Callable[[list[tuple[str, str, bytes | None]]], None]
-
-
-class Damaged(Exception):
-    """The snapshot or journal cannot be read; carries the problem in words."""
 
 
 def _clone(value: Any) -> Any:
@@ -77,57 +71,6 @@ def _clone(value: Any) -> Any:
         return orjson.loads(orjson.dumps(value))
     except TypeError as exc:
         raise StoreError(f"This value cannot be stored: {exc}") from None
-
-
-def parse_snapshot(data: bytes, source: Path) -> tuple[Tables, int, int]:
-    """Validate snapshot bytes; return (tables, schema, generation)."""
-    if not data.strip():
-        raise Damaged(f"{source} is empty (0 bytes of data); it was probably truncated")
-    try:
-        with gc_paused():
-            doc = orjson.loads(data)
-        gc.freeze()  # later collections need not rescan the loaded data
-    except orjson.JSONDecodeError as exc:
-        raise Damaged(f"{source} is not valid JSON ({exc}); it is damaged or truncated") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise Damaged(f"{source} is not a localapp data file")
-    tables, schema, gen = doc.get("tables"), doc.get("schema"), doc.get("generation")
-    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
-        raise Damaged(f"{source} has no valid tables section")
-    if not isinstance(schema, int) or not isinstance(gen, int):
-        raise Damaged(f"{source} has no valid schema or generation number")
-    return tables, schema, gen
-
-
-def snapshot_bytes(tables: Tables, schema: int, generation: int) -> bytes:
-    return b"".join(snapshot_chunks(tables, schema, generation))
-
-
-#: documents per piece of a data file written by `snapshot_chunks`
-CHUNK_DOCS = 2000
-
-
-def snapshot_chunks(tables: Tables, schema: int, generation: int) -> Iterator[bytes]:
-    """The data file (`snapshot_bytes`) in pieces of a few thousand documents:
-    writing 100,000 products no longer holds a second copy of all of them
-    in memory (60 MB more at the peak of a first sync or an import)."""
-    head = orjson.dumps(
-        {
-            "format": FORMAT,
-            "schema": schema,
-            "generation": generation,
-            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-    )
-    yield head[:-1] + b',"tables":{'
-    for t, (name, docs) in enumerate(tables.items()):
-        yield (b"," if t else b"") + orjson.dumps(name) + b":{"
-        items = list(docs.items())
-        for start in range(0, len(items), CHUNK_DOCS):
-            part = orjson.dumps(dict(items[start : start + CHUNK_DOCS]))
-            yield (b"," if start else b"") + part[1:-1]
-        yield b"}"
-    yield b"}}"
 
 
 class _Txn:
