@@ -60,6 +60,15 @@ def _equal(a: Any, b: Any) -> bool:
     )
 
 
+def _shared_stamp(stamps: list[Any]) -> Any:
+    """The stamp most of a record's fields share (the first, unless most
+    fields have another)."""
+    stamp = stamps[0]
+    if stamps.count(stamp) * 2 <= len(stamps):  # not most of them: count
+        stamp = Counter(stamps).most_common(1)[0][0]
+    return stamp
+
+
 def pack(
     record: Mapping[str, Any], fields: Mapping[str, Any], *, digest: bool = True
 ) -> dict[str, Any] | None:
@@ -69,10 +78,7 @@ def pack(
     cells = record.get("fields") or {}
     if not cells:
         return None
-    stamps_all = [c["s"] for c in cells.values()]
-    stamp = stamps_all[0]
-    if stamps_all.count(stamp) * 2 <= len(stamps_all):  # not most of them: count
-        stamp = Counter(stamps_all).most_common(1)[0][0]
+    stamp = _shared_stamp([c["s"] for c in cells.values()])
     out: dict[str, Any] = {"s": stamp}
     if digest:
         out["h"] = _digest(fields)
@@ -227,33 +233,10 @@ def plain_parts(item: Any) -> Parts | None:
             return None
         shown[name] = cell["v"]
         each.append(cell.get("s"))
-    stamp = each[0]
-    if each.count(stamp) * 2 <= len(each):  # not most of them: count
-        stamp = Counter(each).most_common(1)[0][0]
+    stamp = _shared_stamp(each)
     if type(stamp) is not str:
         return None
     others = {n: s for n, s in zip(shown, each, strict=True) if s != stamp}
     if not all(type(s) is str for s in others.values()):
         return None
     return Parts(table, rid, shown, stamp, others)
-
-
-def pack_parts(parts: Parts, fields: Mapping[str, Any], shared: frozenset[str]) -> dict[str, Any]:
-    """`pack` of the record `parts` hold, against a document made from its
-    values (`fields`: its replicated fields), where only the names in
-    `shared` can hold anything but the record's own value."""
-    out: dict[str, Any] = {"s": parts.stamp, "h": digest(fields)}
-    if parts.others:
-        out["f"] = dict(parts.others)
-    values = parts.values
-    differ = {
-        n: values[n]
-        for n in shared & values.keys()
-        if n not in fields or not _equal(values[n], fields[n])
-    }
-    if differ:
-        out["v"] = differ
-    missing = sorted(n for n in shared & fields.keys() if n not in values)
-    if missing:
-        out["n"] = missing
-    return out

@@ -301,32 +301,32 @@ class Shadow:
         Its document and packed row are built straight from its parts: what
         `normal_form`, `_put_record`, `_write_doc` and `_packed` make of it
         (its stamps checked as `normal_form` checks them), at a fraction of
-        their cost. Returns False, having done nothing, for any other record.
+        their cost. Returns False, having done nothing, for any other record,
+        and for one whose values lack its id or hold a field each store keeps
+        for itself (its document would differ from its values).
         """
         table, rid = parts.table, parts.id
         id_field = REPLICATED.get(table)
         if id_field is None:
             return False
+        values = parts.values
+        if values.get(id_field) != rid or not LOCAL_FIELDS.isdisjoint(values):
+            return False  # the document would not hold its values as they are
         ids = self._docs_index(table)
         if rid in ids:
             return False
         hlc.parse(parts.stamp)  # a malformed stamp raises, as in `normal_form`
         for other in parts.others.values():
             hlc.parse(other)
-        values = parts.values
         doc = dict(values)
-        doc[id_field] = rid
         doc["updated_at"] = stamp_time(parts.newest())
-        doc["rev"] = int(doc.get("rev") or 0) + 1
+        doc["rev"] = 1
         doc["deleted_at"] = None
         doc["deleted"] = False
-        if values.get(id_field) == rid and LOCAL_FIELDS.isdisjoint(values):
-            # the usual record: the document's replicated fields are its values
-            form: dict[str, Any] = {"s": parts.stamp, "h": packed.digest(values)}
-            if parts.others:
-                form["f"] = dict(parts.others)
-        else:
-            form = packed.pack_parts(parts, replicated_fields(doc), LOCAL_FIELDS | {id_field})
+        # packed as `packed.pack` packs it: the document's replicated fields are its values
+        form: dict[str, Any] = {"s": parts.stamp, "h": packed.digest(values)}
+        if parts.others:
+            form["f"] = dict(parts.others)
         doc_id = ids[rid] = self.storage.next_id(table)
         self._doc_ids.setdefault(table, {})[doc_id] = rid
         self._docs_out.setdefault(table, {})[doc_id] = doc

@@ -144,11 +144,10 @@ def _sent_size(line: bytes, item: list[Any]) -> int:
         return len(line)  # kept whole
     stamp = stamps.get("s")
     stamp = stamp if type(stamp) is str else ""
-    cells = values
     # the record's keys, less the line's brackets and its packed stamp
     fixed = len('{"id":,"table":,"fields":{},"deleted":null,"_acked":{},"_conflicts":[]}')
     fixed -= len("[,,,]\n") + len('{"s":""}') + len(stamp)
-    return len(line) + fixed + len(cells) * (len('{"v":,"s":""}') + len(stamp))
+    return len(line) + fixed + len(values) * (len('{"v":,"s":""}') + len(stamp))
 
 
 def _encode(upto: int, records: Iterable[Mapping[str, Any] | bytes], replica: str) -> bytes:

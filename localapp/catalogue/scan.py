@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .pinyin import pinyin_forms, pinyin_query
-from .search import _OTHER_SEARCHED, _PUNCTUATION, SEP, Entry, SearchQuery, fold
+from .search import _OTHER_SEARCHED, SEP, Entry, SearchQuery, bare_sku, fold
 
 _SEARCHED = ("name", *_OTHER_SEARCHED)
 
@@ -31,8 +31,8 @@ def _texts(doc: Mapping[str, Any], pinyin: bool) -> str:
     parts = [name] + [_str(doc.get(f)) for f in _OTHER_SEARCHED]
     text = SEP.join(parts).casefold()
     sku = _str(doc.get("sku"))
-    bare = _PUNCTUATION.sub("", sku).casefold()
-    if bare and bare != sku.casefold() and bare.isascii():
+    bare = bare_sku(sku)
+    if bare:
         text = f"{text}{SEP}{bare}"
     if pinyin:
         full, initials = pinyin_forms(name)
@@ -80,8 +80,7 @@ def _has(doc: Mapping[str, Any], word: str) -> bool:
     if word.isascii():  # a SKU is also found without its punctuation
         sku = get("sku")
         if sku.__class__ is str:
-            bare = _PUNCTUATION.sub("", sku).casefold()
-            return bare != sku.casefold() and bare.isascii() and word in bare
+            return word in bare_sku(sku)
     return False
 
 

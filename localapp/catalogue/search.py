@@ -112,6 +112,13 @@ _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 _PUNCTUATION = re.compile(r"[\W_]+")
 
 
+def bare_sku(sku: str) -> str:
+    """A SKU without its punctuation, folded, as a search also finds it
+    (sd001 finds SD-001); "" when that is the SKU itself or not ASCII."""
+    bare = _PUNCTUATION.sub("", sku).casefold()
+    return bare if bare != sku.casefold() and bare.isascii() else ""
+
+
 def prepare(doc_id: int, doc: dict[str, Any]) -> Entry:
     get = doc.get
     name = get("name")
@@ -129,9 +136,9 @@ def prepare(doc_id: int, doc: dict[str, Any]) -> Entry:
     # a one-byte-per-character string makes those searches much cheaper.
     ascii_text = full_text if full_text.isascii() else SEP.join(_ASCII_RUNS.findall(full_text))
     # A SKU is also found without its punctuation: sd001 finds SD-001.
-    bare_sku = _PUNCTUATION.sub("", sku).casefold()
-    if bare_sku and bare_sku != sku.casefold() and bare_sku.isascii():
-        ascii_text = f"{ascii_text}{SEP}{bare_sku}"
+    bare = bare_sku(sku)
+    if bare:
+        ascii_text = f"{ascii_text}{SEP}{bare}"
     price = get("price")
     folded = name.casefold()
     return Entry(
