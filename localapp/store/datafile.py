@@ -8,7 +8,6 @@ compaction of 100,000 products never holds a second copy of the store.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from .memory import gc_paused
+from .memory import gc_paused, keep_long_lived
 
 FORMAT = "localapp-store"
 
@@ -34,7 +33,7 @@ def parse_snapshot(data: bytes, source: Path) -> tuple[Tables, int, int]:
     try:
         with gc_paused():
             doc = orjson.loads(data)
-        gc.freeze()  # later collections need not rescan the loaded data
+        keep_long_lived()  # later collections need not rescan the loaded data
     except orjson.JSONDecodeError as exc:
         raise Damaged(f"{source} is not valid JSON ({exc}); it is damaged or truncated") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:

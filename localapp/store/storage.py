@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gc
 import logging
 import os
 import threading
@@ -47,7 +46,7 @@ from ..errors import StoreError, StoreFull, StoreUnwritable
 from . import journal
 from .datafile import Damaged, Tables, parse_snapshot, snapshot_bytes, snapshot_chunks
 from .files import atomic_write, fsync_dir, remove_stale_temps
-from .memory import gc_paused
+from .memory import gc_paused, keep_long_lived
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +300,7 @@ class JournalStorage(Storage):
                 else:
                     with gc_paused():
                         records, good_end, torn = journal.parse_records(data, start)
-                    gc.freeze()
+                    keep_long_lived()
                     self._j_off = good_end
                     if torn:
                         log.warning(
