@@ -154,7 +154,9 @@ def ours(
         out["rss_mib"] = rss_mib(server.proc.pid)
     finally:
         server.stop()
+    # the data file, its journal and the sync records kept beside them
     files = [data_dir / "localapp.json", data_dir / "localapp.json.journal"]
+    files += sorted(data_dir.glob("localapp.json.sync-*"))
     out["file_mib"] = sum(size_mib(f) for f in files if f.exists())
     out["products_json_mib"] = products_json_size(data_dir)
     again = Serve(data_dir, server.token)

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from ..store.apart import SYNC_BATCHES, SYNC_RECORDS
 from ..store.api import StoreAPI
 from . import hlc, merge, packed
 from .values import (
@@ -33,9 +34,11 @@ from .values import (
     stamp_time,
 )
 
-RECORDS = "sync_records"
+#: the sync records and the pushed batches a hub has applied: kept apart from
+#: the data file and read at their first use (localapp/store/apart.py)
+RECORDS, BATCHES = SYNC_RECORDS, SYNC_BATCHES
+#: this replica's id, clock and cursors: read at every start, so in the data file
 STATE = "sync_state"
-BATCHES = "sync_batches"
 
 
 class Shadow:

@@ -18,8 +18,9 @@ from typing import Any
 
 from ..errors import StoreCorrupt, StoreError
 from . import backups, migrations
+from .datafile import Damaged, parse_snapshot, snapshot_bytes
 from .files import atomic_write, fsync_dir
-from .storage import DB_NAME, Damaged, JournalStorage, Listener, parse_snapshot, snapshot_bytes
+from .storage import DB_NAME, JournalStorage, Listener
 from .tables import StoreDB, StoreTable
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,10 @@ class Store:
             steps = migrations.pending(schema)
             if not steps:
                 return
-            if any(self.storage._tables.values()):
+            tables = self.storage.all_tables()
+            if any(tables.values()):
                 path = self.backup(reason=f"before-schema-{steps[-1][0]}")
                 log.info("Backed up to %s before migrating the store", path)
-            tables = self.storage._tables
             for version, what, fn in steps:
                 log.info("Migrating store to schema %d: %s", version, what)
                 fn(tables)

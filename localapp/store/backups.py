@@ -14,8 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .datafile import Damaged, parse_snapshot
 from .files import atomic_write
-from .storage import Damaged, parse_snapshot
 
 PREFIX = "localapp-"
 

@@ -7,7 +7,9 @@ On disk, in the data directory:
 - `localapp.json.journal`  an append-only journal of committed transactions
                            since that snapshot (see journal.py);
 - `localapp.json.lock`     the lock file. It is never replaced, so a lock on
-                           it always means the same thing.
+                           it always means the same thing;
+- `localapp.json.sync-<G>` the tables kept apart (sync metadata), read at
+                           their first use (apart.py).
 
 Every write and every consistent read takes an exclusive portalocker lock on
 the lock file, then catches up with what other processes committed (a stat of
@@ -33,7 +35,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -42,11 +44,13 @@ import orjson
 import portalocker
 from tinydb.storages import Storage
 
-from ..errors import StoreError, StoreFull, StoreUnwritable
+from ..errors import StoreCorrupt, StoreError, StoreFull, StoreUnwritable
 from . import journal
-from .datafile import Damaged, Tables, parse_snapshot, snapshot_bytes, snapshot_chunks
+from .apart import APART, Apart
+from .datafile import Damaged, Tables, read_snapshot, snapshot_bytes, snapshot_chunks
 from .files import atomic_write, fsync_dir, remove_stale_temps
 from .memory import gc_paused, keep_long_lived
+from .views import MemoryTables, TableView, Txn, clone
 
 log = logging.getLogger(__name__)
 
@@ -56,97 +60,11 @@ COMPACT_RETRY_S = 30
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
 
 Listener = Callable[[str | None, set[str] | None], None]
-#: Called inside a transaction just before it is saved, with the documents it
-#: touched as (table, key, serialised before-value or None); may write more.
 _EMPTY: dict[str, Any] = {}
 
+#: Called inside a transaction just before it is saved, with the documents it
+#: touched as (table, key, serialised before-value or None); may write more.
 CommitHook = Callable[[list[tuple[str, str, bytes | None]]], None]
-
-
-def _clone(value: Any) -> Any:
-    # A JSON round trip is the cheapest deep copy, and it proves the value
-    # can be stored before anything is changed.
-    try:
-        return orjson.loads(orjson.dumps(value))
-    except TypeError as exc:
-        raise StoreError(f"This value cannot be stored: {exc}") from None
-
-
-class _Txn:
-    """The undo log of one transaction."""
-
-    __slots__ = ("undo", "written", "op_keys", "fresh", "adopt")
-
-    def __init__(self) -> None:
-        # Set while documents the caller hands over are stored (`handover`):
-        # kept as given instead of copied.
-        self.adopt = False
-        self.undo: dict[tuple[str, str], bytes | None] = {}
-        self.written: set[tuple[str, str]] = set()
-        self.op_keys: set[str] = set()
-        # Serialised form of documents just stored whole, valid until the
-        # document is handed out again (and so may be edited in place).
-        self.fresh: dict[tuple[str, str], bytes] = {}
-
-    def touch(self, table: str, key: str, current: Any, write: bool) -> None:
-        tk = (table, key)
-        if tk not in self.undo:
-            self.undo[tk] = None if current is None else orjson.dumps(current)
-        if write:
-            self.written.add(tk)
-        self.op_keys.add(key)
-
-
-class TableView(MutableMapping[int, Any]):
-    """What TinyDB's updaters see: int keys over our str-keyed raw table.
-
-    Every access is recorded in the transaction, so in-place edits of a
-    document (`table[id].update(...)`) are found at commit.
-    """
-
-    def __init__(self, storage: JournalStorage, name: str, txn: _Txn) -> None:
-        self._storage = storage
-        self._name = name
-        self._raw = storage._tables.setdefault(name, {})
-        self._txn = txn
-
-    def __getitem__(self, key: int) -> Any:
-        k = str(key)
-        doc = self._raw[k]
-        self._txn.touch(self._name, k, doc, False)
-        self._txn.fresh.pop((self._name, k), None)
-        return doc
-
-    def __setitem__(self, key: int, value: Any) -> None:
-        k = str(key)
-        try:
-            data = orjson.dumps(value)
-        except TypeError as exc:
-            raise StoreError(f"This value cannot be stored: {exc}") from None
-        self._txn.touch(self._name, k, self._raw.get(k), True)
-        # Our own copy, since the caller keeps theirs; unless handed over.
-        self._raw[k] = value if self._txn.adopt else orjson.loads(data)
-        self._txn.fresh[(self._name, k)] = data
-        self._storage._note_id(self._name, int(key))
-
-    def __delitem__(self, key: int) -> None:
-        k = str(key)
-        doc = self._raw[k]
-        self._txn.touch(self._name, k, doc, True)
-        del self._raw[k]
-
-    def __contains__(self, key: object) -> bool:
-        return str(key) in self._raw
-
-    def __iter__(self) -> Iterator[int]:
-        return iter([int(k) for k in self._raw])
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def clear(self) -> None:
-        for k in list(self._raw):
-            del self[int(k)]
 
 
 class JournalStorage(Storage):
@@ -169,7 +87,8 @@ class JournalStorage(Storage):
         self._lock_file = open(self.lock_path, "a+b")  # noqa: SIM115 - held for life
         self._rlock = threading.RLock()
         self._depth = 0
-        self._tables: Tables = {}
+        self._tables: Tables = MemoryTables({}, self._read_apart)
+        self._apart = Apart(self.path)
         self.schema = 0
         self.generation = 0
         self._snap_id: tuple[int, int, int] | None = None
@@ -180,12 +99,13 @@ class JournalStorage(Storage):
         self._j_fd: int | None = None
         self._j_fd_ino: int | None = None
         self._max_ids: dict[str, int] = {}
-        self._txn: _Txn | None = None
+        self._txn: Txn | None = None
         self._listeners: list[Listener] = []
         self._commit_hooks: list[CommitHook] = []
         try:
             with self.locked():
                 remove_stale_temps(self.directory, name)
+                remove_stale_temps(self.directory, f"{name}.sync-*")
                 remove_stale_temps(self.directory, self.journal_path.name)
         except BaseException:
             self.close()
@@ -197,15 +117,13 @@ class JournalStorage(Storage):
     def locked(self) -> Iterator[None]:
         """Hold the file lock (reentrant per thread) and be up to date."""
         with self._rlock:
-            if self._depth == 0:
+            first = self._depth == 0
+            if first:
                 portalocker.lock(self._lock_file, portalocker.LockFlags.EXCLUSIVE)
-                try:
-                    self._refresh()
-                except BaseException:
-                    portalocker.unlock(self._lock_file)
-                    raise
-            self._depth += 1
+            self._depth += 1  # held from here: what catching up reads needs no new lock
             try:
+                if first:
+                    self._refresh()
                 yield
             finally:
                 self._depth -= 1
@@ -257,10 +175,12 @@ class JournalStorage(Storage):
     def _load_all(self, snap_id: tuple[int, int, int] | None) -> None:
         if snap_id is None:
             tables: Tables = {}
-            schema, gen = 0, 0
+            schema, gen, apart = 0, 0, None
         else:
-            tables, schema, gen = parse_snapshot(self.path.read_bytes(), self.path)
-        self._tables, self.schema, self.generation = tables, schema, gen
+            tables, schema, gen, apart = read_snapshot(self.path.read_bytes(), self.path)
+        self._apart.reset(apart)
+        self._tables = MemoryTables(tables, self._read_apart)
+        self.schema, self.generation = schema, gen
         self._snap_id = snap_id
         self._max_ids.clear()
         self._j_ino, self._j_off, self._j_stale = None, 0, False
@@ -316,17 +236,53 @@ class JournalStorage(Storage):
 
     def _apply(self, record: dict[str, Any], notify: bool = True) -> None:
         for name, change in record.get("t", {}).items():
-            table = self._tables.setdefault(name, {})
-            keys: set[str] = set()
-            for key, doc in change.get("s", {}).items():
-                table[key] = doc
-                keys.add(key)
-                self._note_id(name, int(key))
-            for key in change.get("d", []):
-                table.pop(key, None)
-                keys.add(key)
+            if name in APART:
+                self._apart.dirty = True
+                if self._apart.queue is not None:  # not read yet: applied after it
+                    self._apart.queue.append((name, change))
+                    continue
+            keys = self._apply_change(name, change)
             if notify:
                 self._notify(name, keys)
+
+    def _apply_change(self, name: str, change: dict[str, Any]) -> set[str]:
+        table = self._tables.setdefault(name, {})
+        keys: set[str] = set()
+        for key, doc in change.get("s", {}).items():
+            table[key] = doc
+            keys.add(key)
+            self._note_id(name, int(key))
+        for key in change.get("d", []):
+            table.pop(key, None)
+            keys.add(key)
+        return keys
+
+    def _read_apart(self) -> bool:
+        """Read the tables kept apart, if they wait to be read (under the lock);
+        whether they did."""
+        if self._apart.queue is None:
+            return False
+        with self.locked(), gc_paused():
+            if self._apart.queue is None:  # read while catching up
+                return False
+            try:
+                tables, queue = self._apart.take()
+            except Damaged as exc:
+                raise StoreCorrupt(
+                    f"The sync records cannot be read: {exc}. The products, projects and "
+                    "tasks are not affected; restore a backup to get the sync records back."
+                ) from None
+            self._tables.update(tables)
+            for name, change in queue:
+                self._apply_change(name, change)
+        keep_long_lived()
+        return True
+
+    def _table(self, name: str) -> dict[str, Any]:
+        """A table's raw documents, made empty if it has none (read first if apart)."""
+        if name in APART:
+            self._read_apart()
+        return self._tables.setdefault(name, {})
 
     # -- listeners ---------------------------------------------------------
 
@@ -347,11 +303,15 @@ class JournalStorage(Storage):
 
     def document(self, table: str, key: str) -> Any:
         """The stored document itself (not a copy: read it, never change it)."""
-        return self._tables.get(table, {}).get(key)
+        if table in APART:
+            self._read_apart()
+        return self._tables.get(table, _EMPTY).get(key)
 
     def documents(self, table: str) -> Mapping[str, Any]:
         """A table's stored documents by key, read-only and not copied (read them
         under the store's lock, never change them)."""
+        if table in APART:
+            self._read_apart()
         return MappingProxyType(self._tables.get(table, _EMPTY))
 
     def _notify(self, table: str | None, keys: set[str] | None) -> None:
@@ -372,7 +332,8 @@ class JournalStorage(Storage):
         with self.locked():
             if self._txn is not None:
                 raise StoreError("Tables cannot be dropped inside a transaction")
-            self._tables = _clone(data)
+            self._tables = MemoryTables(clone(data), self._read_apart)
+            self._apart.loaded()
             self._max_ids.clear()
             self.compact()
             self._notify(None, None)
@@ -393,7 +354,7 @@ class JournalStorage(Storage):
             if self._txn is not None:
                 yield  # nested: part of the outer transaction
                 return
-            self._txn = _Txn()
+            self._txn = Txn()
             try:
                 yield
                 self._commit()
@@ -462,6 +423,8 @@ class JournalStorage(Storage):
                 change["s"][key] = orjson.Fragment(now)
         if not changes:
             return
+        if not APART.isdisjoint(changes):
+            self._apart.dirty = True
         line = journal.encode({"at": time.time(), "t": changes})
         fd = -1
         try:
@@ -580,16 +543,24 @@ class JournalStorage(Storage):
                 with self.locked():
                     return self.next_id(name)
             if name not in self._max_ids:
-                raw = self._tables.get(name, {})
+                raw = self._table(name)
                 self._max_ids[name] = max(map(int, raw), default=0)
             self._max_ids[name] += 1
             return self._max_ids[name]
 
     def compact(self) -> None:
-        """Fold the journal into a new snapshot (next generation)."""
+        """Fold the journal into a new snapshot (next generation): the tables kept
+        apart first, in a file of their own if they changed (apart.py)."""
         with self.locked():
             gen = self.generation + 1
-            atomic_write(self.path, snapshot_chunks(self._tables, self.schema, gen))
+            if self._apart.dirty:
+                self._read_apart()
+            if self._apart.pending:  # unchanged and not read: the same file
+                apart = self._apart.gen
+            else:
+                apart = self._apart.write(self._tables, self.schema, gen)
+            main = {name: docs for name, docs in self._tables.items() if name not in APART}
+            atomic_write(self.path, snapshot_chunks(main, self.schema, gen, apart))
             st = os.stat(self.path)
             self._snap_id = (st.st_ino, st.st_mtime_ns, st.st_size)
             self.generation = gen
@@ -600,25 +571,34 @@ class JournalStorage(Storage):
             self._j_ino = os.stat(self.journal_path).st_ino
             self._j_off = len(journal.header(gen))
             self._j_stale = False
+            self._apart.remove_others()
 
     def replace_all(self, tables: Tables, schema: int) -> None:
         """Install a whole new state (restore, migration) as a new snapshot."""
         with self.locked():
             if self._txn is not None:
                 raise StoreError("The whole store cannot be replaced inside a transaction")
-            self._tables = tables
+            self._tables = MemoryTables(tables, self._read_apart)
+            self._apart.loaded()
             self.schema = schema
             self._max_ids.clear()
             self.compact()
             self._notify(None, None)
 
     def dump(self) -> bytes:
-        """The current state in snapshot format (for backups)."""
+        """The current state in snapshot format, every table in one file (backups)."""
         with self.locked():
+            self._read_apart()
             return snapshot_bytes(self._tables, self.schema, self.generation)
 
+    def all_tables(self) -> Tables:
+        """Every table, those kept apart read too (migrations)."""
+        with self.locked():
+            self._read_apart()
+            return self._tables
+
     def info(self) -> dict[str, Any]:
-        size = 0
+        size = self._apart.size()
         last = None
         for p in (self.path, self.journal_path):
             with contextlib.suppress(FileNotFoundError):

@@ -1,7 +1,8 @@
 """A data folder written by the previous main (tests/data/datadir-dd6ab39) opens
 with today's code with nothing lost: records, their history, their sync records
 and the journal's last change; and the desktop (which records only once sync is
-set up) and a server both go on from it."""
+set up) and a server both go on from it, its sync records moved to a file of
+their own at the next compaction."""
 
 from __future__ import annotations
 
@@ -54,5 +55,14 @@ def test_a_data_folder_of_the_previous_main_opens_with_nothing_lost(tmp_path: Pa
         # values read from the documents), and each still says the same
         rows = store.table(RECORDS).all()
         assert all("p" in r for r in rows if r["t"] in ("products", "tasks", "projects"))
+        for (table, rid), record in old.items():
+            assert server.replica.record(table, rid) == record, (table, rid)
+        # its sync records were in the data file; the next compaction moves
+        # them to a file of their own (localapp/store/apart.py)
+        store.storage.compact()
+    assert b"sync_records" not in (data / "localapp.json").read_bytes()
+    assert len(list(data.glob("localapp.json.sync-*"))) == 1
+    with Store.open(data) as store:
+        server = SyncService(store)
         for (table, rid), record in old.items():
             assert server.replica.record(table, rid) == record, (table, rid)
