@@ -20,8 +20,10 @@ they were written keeps the same file and does not read it.
 Changes to these tables are in the journal like any other change. While the
 file has not been read, they are queued, and applied after it.
 
-A data file written before this (its sync tables inside it) opens as it is:
-those tables are loaded with it, and the next compaction moves them out.
+A data file written before this (schema 1, its sync tables inside it) is
+migrated at open (migrations.py, after a backup): it is written again with
+these tables apart. Schema 2 makes an older program refuse the data folder
+rather than drop the sync records it does not know where to find.
 """
 
 from __future__ import annotations

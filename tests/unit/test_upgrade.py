@@ -57,10 +57,10 @@ def test_a_data_folder_of_the_previous_main_opens_with_nothing_lost(tmp_path: Pa
         assert all("p" in r for r in rows if r["t"] in ("products", "tasks", "projects"))
         for (table, rid), record in old.items():
             assert server.replica.record(table, rid) == record, (table, rid)
-        # its sync records were in the data file; the next compaction moves
-        # them to a file of their own (localapp/store/apart.py)
-        store.storage.compact()
+    # its sync records were in the data file; opening it moved them to a file
+    # of their own (localapp/store/apart.py, schema 2), after a backup
     assert b"sync_records" not in (data / "localapp.json").read_bytes()
+    assert list((data / "backups").glob("*before-schema-2*"))
     assert len(list(data.glob("localapp.json.sync-*"))) == 1
     with Store.open(data) as store:
         server = SyncService(store)
