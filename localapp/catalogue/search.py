@@ -181,12 +181,30 @@ class _Text:
             pos = blob.find(q, starts[i + 1])
         return hits
 
-    def mask(self, q: str) -> bytes:
+    def estimate(self, q: str) -> int:
+        """About how often `q` occurs: counted in an eighth of the text, eight
+        slices spread over it (the entries are in sort order, and alike ones
+        sit together); 0.6 ms at 100,000 products, against 4.5 for all of it."""
+        blob = self.blob
+        step = len(blob) // 8
+        if step < 4096:
+            return blob.count(q)  # small: counted all through
+        return 8 * sum(blob.count(q, i, i + step // 8) for i in range(0, 8 * step, step))
+
+    def many(self, q: str) -> bool:
+        """Whether `q` occurs more than FIND_LIMIT times (counted all through
+        only when the estimate does not already say so)."""
+        return self.estimate(q) > FIND_LIMIT * 2 or self.blob.count(q) > FIND_LIMIT
+
+    def items(self) -> list[str]:
         if self._items is None:
             # Sliced from the joined string: new strings, allocated in order.
             blob = self.blob
             self._items = [blob[a : b - 1] for a, b in itertools.pairwise(self.starts)]
-        return bytes(map(operator.contains, self._items, itertools.repeat(q)))
+        return self._items
+
+    def mask(self, q: str) -> bytes:
+        return bytes(map(operator.contains, self.items(), itertools.repeat(q)))
 
 
 #: Above this many occurrences a text match is computed as a mask over all
@@ -278,19 +296,35 @@ class _Order:
             text = self._texts[kind] = _Text([getattr(e, attr) for e in self.entries])
         return text
 
-    def text_hits(self, q: str) -> list[int] | bytes:
-        """Entries matching `q`: ascending positions, or a mask when there are many."""
+    def _needles(self, q: str) -> list[tuple[str, _Text]]:
+        """What `q` is looked for as, each with the text it is looked for in."""
         needles = [q]
         compact = pinyin_query(q)
         if compact is not None and compact != q:
             needles.append(compact)  # "luo si dao": pinyin is indexed without spaces
+        return [(n, self._text("ascii" if n.isascii() else "full")) for n in needles]
+
+    def estimate(self, q: str) -> int:
+        """About how many entries match `q` (`_Text.estimate`)."""
+        return sum(text.estimate(needle) for needle, text in self._needles(q))
+
+    def text_within(self, q: str, candidates: list[int]) -> list[int]:
+        """Those of `candidates` (positions) that match `q`, as `text_hits` finds
+        them: a second word checked on the first one's hits alone."""
+        tests = [(needle, text.items()) for needle, text in self._needles(q)]
+        if len(tests) == 1:
+            ((needle, items),) = tests
+            return [i for i in candidates if needle in items[i]]
+        return [i for i in candidates if any(needle in items[i] for needle, items in tests)]
+
+    def text_hits(self, q: str) -> list[int] | bytes:
+        """Entries matching `q`: ascending positions, or a mask when there are many."""
         found: list[list[int] | bytes] = []
-        for needle in needles:
-            text = self._text("ascii" if needle.isascii() else "full")
-            if text.blob.count(needle, 0, len(text.blob)) <= FIND_LIMIT:
-                found.append(text.find_all(needle))
-            else:
+        for needle, text in self._needles(q):
+            if text.many(needle):
                 found.append(text.mask(needle))
+            else:
+                found.append(text.find_all(needle))
         if len(found) == 1:
             return found[0]
         if all(isinstance(f, list) for f in found):
@@ -534,16 +568,20 @@ class ProductIndex:
         if q:
             if not q.isprintable():
                 return 0, []  # control characters are never stored in searchable fields
-            # Several words: each must match, in any field (扳手 五金).
-            for word in q.split():
+            # Several words: each must match, in any field (扳手 五金). The
+            # rarest first; once the matches are a quarter of all or fewer,
+            # the next words are checked on those alone.
+            for word in sorted(set(q.split()), key=order.estimate):
+                if hits is None and masks and masks[-1].count(1) <= n // 4:
+                    hits = list(itertools.compress(range(n), masks.pop()))
+                if hits is not None:
+                    hits = order.text_within(word, hits)
+                    continue
                 found = order.text_hits(word)
                 if isinstance(found, bytes):
                     masks.append(found)
-                elif hits is None:
-                    hits = found
                 else:
-                    keep = set(found)
-                    hits = [i for i in hits if i in keep]
+                    hits = found
         for name in FILTERS:
             value = getattr(query, name)
             if value is not None:
