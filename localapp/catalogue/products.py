@@ -15,7 +15,7 @@ import builtins
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .. import errors
@@ -60,6 +60,7 @@ class Catalogue:
         store.add_listener(self.index.changed)
         self._warm_lock = threading.Lock()
         self._warmer: threading.Thread | None = None
+        self._first = True  # no search answered yet (see `search`)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[ProductIndex]:
@@ -83,7 +84,23 @@ class Catalogue:
     def search(self, query: SearchQuery) -> dict[str, Any]:
         """A page of products and the total. While many products wait to be
         prepared for the index (a start, a large import), the answer comes from
-        a scan (scan.py) at once, and the preparing goes on in the background."""
+        a scan (scan.py) at once, and the preparing goes on in the background.
+        The first search after a start, before the index has read the
+        documents at all, scans the store's own instead of waiting for that
+        first read (0.6 s at 100,000); later ones help the index along."""
+        with self.store.reading():
+            stored = self.store.storage.documents(PRODUCTS)
+            docs: Sequence[Doc]
+            if self._first and self.index.unread and len(stored) > SCAN_ABOVE:
+                total, docs = scan({int(k): d for k, d in stored.items()}, query)
+                self.warm_later()
+            else:
+                total, docs = self._search(query)
+            self._first = False
+            items = [public(d, history=False) for d in docs]
+        return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+
+    def _search(self, query: SearchQuery) -> tuple[int, Sequence[Doc]]:
         with self.reading() as index:
             if index.unprepared > SCAN_ABOVE:
                 # Each such search helps the preparing along by a slice, so
@@ -93,12 +110,10 @@ class Catalogue:
                 index.prepare_some(max(WARM_SLICE, len(index.docs) // 20))
             waiting = index.unprepared
             if waiting > SCAN_ABOVE and waiting * PREPARE_VS_SCAN > len(index.docs):
-                total, docs = scan(index.docs, query, index.entries)
                 self.warm_later()
-            else:  # preparing the rest costs less than a scan: the index answers
-                total, docs = index.search(query)
-            items = [public(d, history=False) for d in docs]
-        return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+                return scan(index.docs, query, index.entries)
+            # preparing the rest costs less than a scan: the index answers
+            return index.search(query)
 
     def warm(self) -> None:
         """Prepare the search index in slices, letting go of the store's lock

@@ -399,6 +399,12 @@ class ProductIndex:
             return
         self._pending.update(int(k) for k in keys)
 
+    @property
+    def unread(self) -> bool:
+        """Whether the next `sync` reads every document again (the first, or
+        after the store was replaced whole)."""
+        return self._pending is None
+
     def sync(self, store: _Store) -> None:
         """Apply the noted changes. Call with the store's lock held."""
         pending = self._pending

@@ -389,3 +389,45 @@ def test_common_words_at_scale_match_the_reference() -> None:
             q = SearchQuery(q=text, sort=sort, page=3, per_page=20)
             total, page = index.search(q)
             assert (total, [d["id"] for d in page]) == reference(list(docs.values()), q), q
+
+
+def test_the_first_search_after_a_start_reads_the_stored_documents_as_the_index_would(
+    tmp_path: Path,
+) -> None:
+    """Right after a start the first search does not wait for the index's first
+    read of every product: it scans the store's documents. Its answer is the
+    index's: tombstones left out, equal names in the order they were made."""
+    data = tmp_path / "data"
+    n = 12_000
+    with Store.open(data) as store:
+        store.table("products").insert_multiple(
+            {
+                "id": f"p{i}",
+                "sku": f"S-{i}",
+                "name": "十字螺丝刀" if i % 3 else "活动扳手",
+                "price": 100 * (i % 7),
+                "category": "五金",
+                "deleted": i % 11 == 0,
+            }
+            for i in range(n)
+        )
+    queries = [
+        SearchQuery(q="lsd", sort="price", page=3, per_page=20),
+        SearchQuery(q="扳手 五金", sort="-name", page=2, per_page=7),
+        SearchQuery(sort="name", page=40, per_page=50),
+    ]
+    firsts = []
+    for q in queries:
+        with Store.open(data) as store:  # a start: the index has read nothing
+            cat = Catalogue(store)
+            assert cat.index.unread
+            firsts.append(cat.search(q))
+            if cat._warmer is not None:
+                cat._warmer.join(30)
+    with Store.open(data) as store:
+        cat = Catalogue(store)
+        cat.warm()
+        for q, first in zip(queries, firsts, strict=True):
+            assert first == cat.search(q), q
+            assert first["total"] > 0 and first["items"]
+    assert firsts[0]["total"] == sum(1 for i in range(n) if i % 3 and i % 11)
