@@ -175,7 +175,10 @@ class Store:
             portalocker.lock(lock, portalocker.LockFlags.EXCLUSIVE)
             stamp = time.strftime("%Y%m%dT%H%M%S")
             kept = []
-            for name in (DB_NAME, f"{DB_NAME}.journal"):
+            # the data file, its journal and its sync records (apart.py) go together
+            names = [DB_NAME, f"{DB_NAME}.journal"]
+            names += sorted(p.name for p in data_dir.glob(f"{DB_NAME}.sync-*"))
+            for name in names:
                 src = data_dir / name
                 if src.exists():
                     dst = data_dir / f"{name}.damaged-{stamp}"

@@ -145,3 +145,20 @@ def test_a_backup_holds_the_sync_records_and_restores_them(data_dir: Path) -> No
         server = SyncService(store)
         for pid, stamp in stamps.items():
             assert server.replica.record("products", pid)["fields"]["price"]["s"] == stamp
+
+
+def test_restoring_over_a_damaged_data_file_keeps_its_sync_file_beside_it(
+    data_dir: Path,
+) -> None:
+    stamps = _hub(data_dir)
+    with Store.open(data_dir) as store:
+        backup = store.backup()
+    (apart,) = _sync_files(data_dir)
+    (data_dir / DB_NAME).write_bytes(b"{ broken")
+    kept = Store.restore_into(data_dir, backup)
+    names = sorted(p.name for p in kept)
+    assert any(n.startswith(f"{apart}.damaged-") for n in names), names
+    with Store.open(data_dir) as store:
+        server = SyncService(store)
+        for pid, stamp in stamps.items():
+            assert server.replica.record("products", pid)["fields"]["price"]["s"] == stamp
