@@ -23,6 +23,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from . import auth, desktop, instance, paths
+from .errors import StoreCorrupt
 from .instance import AlreadyRunning
 from .paths import Location
 from .services import Services
@@ -222,6 +223,8 @@ def _warm(catalogue: Any, sync: Any) -> None:
         if sync is not None:  # after the index: a search should not wait for it
             sync.replica.check()
         keep_long_lived()  # the store's documents and the index live as long as we do
+    except StoreCorrupt as exc:  # a damaged file of sync records, found at its first read
+        log.warning("%s", exc)
     except Exception:  # the store may already be closed (a short-lived app in a test)
         log.debug("Warming the product index failed", exc_info=True)
 

@@ -90,10 +90,10 @@ class Background:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            if not self.service.status()["configured"]:
-                delay = 5.0
-                continue
             try:
+                if not self.service.status()["configured"]:
+                    delay = 5.0
+                    continue
                 self.service.run()
                 self._failures = 0
             except Exception as exc:
