@@ -91,7 +91,7 @@ class Background:
             if self._stop.is_set():
                 return
             try:
-                if not self.service.status()["configured"]:
+                if not self.service.configured():
                     delay = 5.0
                     continue
                 self.service.run()

@@ -435,7 +435,7 @@ class SyncService:
         if target.is_file():
             return target
         data = self.get_blob(digest)
-        if data is None and self.status()["configured"]:
+        if data is None and self.configured():
             try:
                 data = self._files(self.remote()).get_blob(digest)
             except SyncError as exc:
@@ -582,11 +582,16 @@ class SyncService:
             )
             return summary
 
+    def configured(self) -> bool:
+        """Whether a server to sync with is set up (its URL and a token): what
+        the background loop asks every few seconds, without counting records
+        (a hub's are read only when something needs them)."""
+        return bool(self.replica.state().get("url")) and self._token() is not None
+
     def status(self) -> dict[str, Any]:
         state = self.replica.state()
-        configured = bool(state.get("url")) and self._token() is not None
         return {
-            "configured": configured,
+            "configured": self.configured(),
             "url": state.get("url") or None,
             "replica": self.replica.replica_id,
             "interval": int(state.get("interval") or DEFAULT_INTERVAL),
