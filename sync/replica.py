@@ -260,6 +260,9 @@ class Replica(Shadow):
             # A seed record is made alike by every store: it is never pushed, so
             # a start that made only the seeds sends nothing.
             local = stamp != SEED_STAMP
+            if fields:  # packed at once: one stamp and the document's digest
+                self._put_fresh(state, (table, rid), fields, stamp, local=local)
+                return 1
             self._put_record(
                 state,
                 {

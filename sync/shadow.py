@@ -268,6 +268,31 @@ class Shadow:
         self._records_out[tk] = doc
         self._note(tk, doc)
 
+    def _put_fresh(
+        self,
+        state: dict[str, Any],
+        tk: tuple[str, str],
+        fields: Mapping[str, Any],
+        stamp: str,
+        *,
+        local: bool,
+    ) -> None:
+        """Save the record of a document that has none, all its `fields` (the
+        document's replicated fields, not empty) under one `stamp`, marked
+        for pushing if `local`: straight in packed form, as
+        `_put_record` and `_packed` would store it (its values are the
+        document's, so one stamp and a digest), without building a cell per
+        field first. Stamping 100,000 products at a hub's first pull, or at
+        `sync setup`, spent a third of its time on that."""
+        state["seq"] = int(state.get("seq") or 0) + 1
+        if local:
+            self.recorded += 1
+        dirty = local or tk in self._dirty
+        row = {"t": tk[0], "id": tk[1], "q": state["seq"], "d": 1 if dirty else 0}
+        row["p"] = {"s": stamp, "h": packed.digest(fields)}
+        self._records_out[tk] = row
+        self._note(tk, row)
+
     def _flush(self) -> None:
         """Store the records and documents collected in this transaction."""
         if self._records_out:

@@ -217,3 +217,36 @@ def test_records_pulled_as_lines_make_the_same_store_as_whole_ones(tmp_path: Pat
             return out
 
     assert stored("lines", list(lines)) == stored("whole", list(records))
+
+
+def test_stamping_existing_data_stores_what_packing_each_whole_record_would(
+    tmp_path: Path,
+) -> None:
+    """`sync setup` (and a hub's first pull) stamps every existing document
+    straight in packed form (`Shadow._put_fresh`): each row is what packing
+    its whole record against its document gives, and the record a device is
+    sent is that whole record, every value under the one stamp."""
+    from localapp.sync import packed
+    from localapp.sync.values import replicated_fields
+
+    data = tmp_path / "data"
+    with Store.open(data) as store:
+        sched = Schedule.open(store)
+        catalogue = Catalogue(store)
+        for i in range(50):
+            catalogue.create({"sku": f"P-{i}", "name": f"扳手 {i}", "price": i, "tags": ["五金"]})
+        project = sched.create("projects", {"name": "老数据"})
+        sched.create("tasks", {"project_id": project["id"], "name": "任务", "start": "2026-12-01"})
+        server = SyncService(store)
+        pulled = {(r["table"], r["id"]): r for r in server.pull(None, 1000)["records"]}
+        rows = store.table(RECORDS).all()
+        assert len(rows) >= 52
+        for row in rows:
+            doc = server.replica._doc_of(row["t"], row["id"])
+            fields = replicated_fields(doc or {})
+            stamp = row["p"]["s"]
+            whole = {"fields": {k: {"v": v, "s": stamp} for k, v in fields.items()}}
+            assert row["p"] == packed.pack(whole, fields), row
+            record = pulled[(row["t"], row["id"])]
+            assert {k: c["v"] for k, c in record["fields"].items()} == fields
+            assert {c["s"] for c in record["fields"].values()} == {stamp}
