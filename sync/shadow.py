@@ -249,24 +249,7 @@ class Shadow:
         record until it is pushed.
         """
         tk = (record["table"], record["id"])
-        state["seq"] = int(state.get("seq") or 0) + 1
-        index = self._records_index()
-        was_dirty = tk in self._dirty
-        dirty = local or was_dirty
-        if local:
-            self.recorded += 1
-        doc = {"t": tk[0], "id": tk[1], "r": record, "q": state["seq"], "d": 1 if dirty else 0}
-        if was_dirty:
-            prev = self._records_out.get(tk)
-            if prev is None and tk in index:
-                prev = self.storage.document(RECORDS, str(index[tk]))
-            pending = prev.get("c") if prev else None
-            if pending is not None and (delta is not None or not local):
-                doc["c"] = merge.merge_record(pending, delta) if delta is not None else pending
-        elif local and delta is not None:
-            doc["c"] = dict(delta)
-        self._records_out[tk] = doc
-        self._note(tk, doc)
+        self._put_row(state, tk, {"r": record}, local=local, delta=delta)
 
     def _put_fresh(
         self,
@@ -284,14 +267,38 @@ class Shadow:
         document's, so one stamp and a digest), without building a cell per
         field first. Stamping 100,000 products at a hub's first pull, or at
         `sync setup`, spent a third of its time on that."""
+        self._put_row(state, tk, {"p": {"s": stamp, "h": packed.digest(fields)}}, local=local)
+
+    def _put_row(
+        self,
+        state: dict[str, Any],
+        tk: tuple[str, str],
+        content: dict[str, Any],
+        *,
+        local: bool,
+        delta: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Stage the row of record `tk` (`content`: the record whole, "r", or
+        packed, "p") with the next sequence number, its mark and its pending
+        delta (`_put_record`); stored by `_flush`."""
         state["seq"] = int(state.get("seq") or 0) + 1
+        index = self._records_index()  # first: building it resets the marks read here
+        was_dirty = tk in self._dirty
+        dirty = local or was_dirty
         if local:
             self.recorded += 1
-        dirty = local or tk in self._dirty
-        row = {"t": tk[0], "id": tk[1], "q": state["seq"], "d": 1 if dirty else 0}
-        row["p"] = {"s": stamp, "h": packed.digest(fields)}
-        self._records_out[tk] = row
-        self._note(tk, row)
+        doc = {"t": tk[0], "id": tk[1], **content, "q": state["seq"], "d": 1 if dirty else 0}
+        if was_dirty:
+            prev = self._records_out.get(tk)
+            if prev is None and tk in index:
+                prev = self.storage.document(RECORDS, str(index[tk]))
+            pending = prev.get("c") if prev else None
+            if pending is not None and (delta is not None or not local):
+                doc["c"] = merge.merge_record(pending, delta) if delta is not None else pending
+        elif local and delta is not None:
+            doc["c"] = dict(delta)
+        self._records_out[tk] = doc
+        self._note(tk, doc)
 
     def _flush(self) -> None:
         """Store the records and documents collected in this transaction."""
@@ -358,10 +365,7 @@ class Shadow:
         doc_id = ids[rid] = self.storage.next_id(table)
         self._doc_ids.setdefault(table, {})[doc_id] = rid
         self._docs_out.setdefault(table, {})[doc_id] = doc
-        state["seq"] = int(state.get("seq") or 0) + 1
-        row = {"t": table, "id": rid, "p": form, "q": state["seq"], "d": 0}
-        self._records_out[(table, rid)] = row
-        self._note((table, rid), row)
+        self._put_row(state, (table, rid), {"p": form}, local=False)
         return True
 
     # -- writing documents ------------------------------------------------------
