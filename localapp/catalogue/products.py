@@ -89,9 +89,9 @@ class Catalogue:
         documents at all, scans the store's own instead of waiting for that
         first read (0.6 s at 100,000); later ones help the index along."""
         with self.store.reading():
-            stored = self.store.storage.documents(PRODUCTS)
+            stored = self.store.storage.documents(PRODUCTS) if self._first else {}
             docs: Sequence[Doc]
-            if self._first and self.index.unread and len(stored) > SCAN_ABOVE:
+            if self.index.unread and len(stored) > SCAN_ABOVE:
                 total, docs = scan({int(k): d for k, d in stored.items()}, query)
                 self.warm_later()
             else:

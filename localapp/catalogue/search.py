@@ -577,7 +577,8 @@ class ProductIndex:
             # Several words: each must match, in any field (扳手 五金). The
             # rarest first; once the matches are a quarter of all or fewer,
             # the next words are checked on those alone.
-            for word in sorted(set(q.split()), key=order.estimate):
+            words = set(q.split())
+            for word in sorted(words, key=order.estimate) if len(words) > 1 else words:
                 if hits is None and masks and masks[-1].count(1) <= n // 4:
                     hits = list(itertools.compress(range(n), masks.pop()))
                 if hits is not None:

@@ -278,12 +278,6 @@ class JournalStorage(Storage):
         keep_long_lived()
         return True
 
-    def _table(self, name: str) -> dict[str, Any]:
-        """A table's raw documents, made empty if it has none (read first if apart)."""
-        if name in APART:
-            self._read_apart()
-        return self._tables.setdefault(name, {})
-
     # -- listeners ---------------------------------------------------------
 
     def add_listener(self, fn: Listener) -> None:
@@ -301,18 +295,21 @@ class JournalStorage(Storage):
         with contextlib.suppress(ValueError):
             self._commit_hooks.remove(fn)
 
-    def document(self, table: str, key: str) -> Any:
-        """The stored document itself (not a copy: read it, never change it)."""
+    def _raw(self, table: str, *, create: bool = False) -> dict[str, Any]:
+        """A table's raw documents (read first if kept apart); with `create`,
+        made empty if it has none, else an empty mapping stands in."""
         if table in APART:
             self._read_apart()
-        return self._tables.get(table, _EMPTY).get(key)
+        return self._tables.setdefault(table, {}) if create else self._tables.get(table, _EMPTY)
+
+    def document(self, table: str, key: str) -> Any:
+        """The stored document itself (not a copy: read it, never change it)."""
+        return self._raw(table).get(key)
 
     def documents(self, table: str) -> Mapping[str, Any]:
         """A table's stored documents by key, read-only and not copied (read them
         under the store's lock, never change them)."""
-        if table in APART:
-            self._read_apart()
-        return MappingProxyType(self._tables.get(table, _EMPTY))
+        return MappingProxyType(self._raw(table))
 
     def _notify(self, table: str | None, keys: set[str] | None) -> None:
         for fn in self._listeners:
@@ -543,7 +540,7 @@ class JournalStorage(Storage):
                 with self.locked():
                     return self.next_id(name)
             if name not in self._max_ids:
-                raw = self._table(name)
+                raw = self._raw(name, create=True)
                 self._max_ids[name] = max(map(int, raw), default=0)
             self._max_ids[name] += 1
             return self._max_ids[name]

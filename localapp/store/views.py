@@ -73,7 +73,7 @@ class TableView(MutableMapping[int, Any]):
     def __init__(self, storage: JournalStorage, name: str, txn: Txn) -> None:
         self._storage = storage
         self._name = name
-        self._raw = storage._table(name)
+        self._raw = storage._raw(name, create=True)
         self._txn = txn
 
     def __getitem__(self, key: int) -> Any:
